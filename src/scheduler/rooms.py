@@ -1,0 +1,1015 @@
+"""Dormitory rooms: give every lodging learner one room for each block of their session.
+
+The model follows the trial in SOLVER_NOTES: learners of one session block with the same gender and
+access need are interchangeable, and so are rooms of one floor, type, zone, accessibility and outage
+pattern. CP-SAT decides integer counts per learner group x room pool, one part per campus and set of
+sessions whose stays overlap; a first-fit pass then gives real room numbers. Each stay is a fixed
+interval, so counts that fit every night always admit such an assignment. The model is elastic: a
+learner left without a room costs ``weights.unhoused`` and is explained in Japanese.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from scheduler.solvekit import (
+    Deadline,
+    ProblemError,
+    ProgressCallback,
+    RuleCost,
+    SolveStatus,
+    combine_statuses,
+    components,
+    overlapping_pairs,
+    relative_gap,
+    run_part,
+)
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
+GENDERS = ("female", "male", None)
+ZONES = ("women", "men", "any")
+ROOM_KINDS = ("single", "twin")
+SME_AUDIENCE = "sme"
+
+CATEGORY_LABELS = {
+    "women": "女性用",
+    "men": "男性用",
+    "accessible": "バリアフリー対応",
+    "unknown_gender": "性別未登録者用の個室",
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Problem and solution
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DormRoom:
+    """One dormitory room. ``kind`` is "single" (1 bed) or "twin" (2 beds)."""
+
+    room_id: int
+    campus_id: int
+    label: str
+    floor: int = 1
+    kind: str = "single"
+    zone: str = "any"
+    accessible: bool = False
+
+    @property
+    def beds(self) -> int:
+        return 2 if self.kind == "twin" else 1
+
+
+@dataclass(frozen=True)
+class RoomOutage:
+    """A room out of service on every night from ``first_night`` to ``last_night`` inclusive."""
+
+    room_id: int
+    first_night: date
+    last_night: date
+
+
+@dataclass(frozen=True)
+class StayBlock:
+    """A run of course days; learners sleep on the nights ``first_day`` .. ``last_day - 1``."""
+
+    first_day: date
+    last_day: date
+
+    def nights(self) -> list[date]:
+        count = (self.last_day - self.first_day).days
+        return [self.first_day + timedelta(days=i) for i in range(max(0, count))]
+
+
+@dataclass(frozen=True)
+class LodgingSession:
+    """A course session at a campus; a long course has several blocks. Audience "sme" = executives."""
+
+    session_id: int
+    campus_id: int
+    blocks: tuple[StayBlock, ...]
+    audience: str = "general"
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Lodger:
+    """A learner of a session who stays in the dormitory. ``gender`` is "female", "male" or None.
+
+    A learner of unknown gender (None) gets a single room in an "any" zone: that is the only room
+    nobody else's privacy depends on.
+    """
+
+    learner_id: int
+    session_id: int
+    gender: str | None = None
+    needs_accessible: bool = False
+
+
+@dataclass(frozen=True)
+class RoomAssignment:
+    """Learner ``learner_id`` of ``session_id`` sleeps in ``room_id`` for block number ``block`` (0-based).
+
+    Used for the answer, for pins (hard) and for the previous plan of a re-solve.
+    """
+
+    session_id: int
+    learner_id: int
+    block: int
+    room_id: int
+
+
+@dataclass(frozen=True)
+class RoomWeights:
+    """Penalty per unit of each soft rule."""
+
+    unhoused: int = 1000
+    moved: int = 100
+    room_change: int = 50
+    sme_in_twin: int = 10
+
+
+@dataclass
+class RoomsProblem:
+    """Everything the dormitory solver needs."""
+
+    rooms: list[DormRoom]
+    sessions: list[LodgingSession]
+    lodgers: list[Lodger]
+    outages: list[RoomOutage] = field(default_factory=list)
+    pins: list[RoomAssignment] = field(default_factory=list)
+    previous: list[RoomAssignment] = field(default_factory=list)
+    weights: RoomWeights = field(default_factory=RoomWeights)
+
+
+@dataclass(frozen=True)
+class UnhousedLearner:
+    """A learner left without a room for one block, and why (Japanese)."""
+
+    session_id: int
+    learner_id: int
+    block: int
+    category: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RoomShortage:
+    """On nights ``first_night`` .. ``last_night`` of a campus, ``shortage`` more rooms of a category were needed.
+
+    ``category`` is "women", "men", "accessible" or "unknown_gender".
+    """
+
+    campus_id: int
+    first_night: date
+    last_night: date
+    category: str
+    shortage: int
+    session_ids: tuple[int, ...]
+    message: str
+
+
+@dataclass
+class RoomsSolution:
+    """The best plan found, with its status, costs per rule, and the learners it could not house."""
+
+    status: SolveStatus
+    assignments: list[RoomAssignment]
+    unhoused: list[UnhousedLearner]
+    shortages: list[RoomShortage]
+    objective: int
+    best_bound: float
+    gap: float
+    breakdown: dict[str, RuleCost]
+    moved: int
+    room_changes: int
+    solve_seconds: float
+    wall_seconds: float
+    parts: int
+
+    @property
+    def messages(self) -> list[str]:
+        return [shortage.message for shortage in self.shortages]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rules that decide which rooms a learner may use at all (hard)
+# ---------------------------------------------------------------------------------------------------
+
+
+def room_fits(gender: str | None, needs_accessible: bool, room: DormRoom) -> bool:
+    """A learner may sleep only in their gender's zone or an "any" zone, in an accessible room if they need
+    one, and, if their gender is unknown, only in a single room of an "any" zone."""
+    if needs_accessible and not room.accessible:
+        return False
+    if gender is None:
+        return room.zone == "any" and room.kind == "single"
+    if gender == "female":
+        return room.zone in ("women", "any")
+    return room.zone in ("men", "any")
+
+
+def category_of(gender: str | None, needs_accessible: bool) -> str:
+    """The shortage category a learner is counted in when explaining why they were not housed."""
+    if needs_accessible:
+        return "accessible"
+    if gender is None:
+        return "unknown_gender"
+    return "women" if gender == "female" else "men"
+
+
+def jp_date(day: date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input validation
+# ---------------------------------------------------------------------------------------------------
+
+
+def check_rooms_problem(problem: RoomsProblem) -> None:
+    """Raise ProblemError listing every malformed part of the problem; a valid problem passes silently."""
+    errors: list[str] = []
+    rooms: dict[int, DormRoom] = {}
+    for room in problem.rooms:
+        if room.room_id in rooms:
+            errors.append(f"room {room.room_id} appears twice")
+        rooms[room.room_id] = room
+        if room.kind not in ROOM_KINDS:
+            errors.append(f"room {room.room_id}: kind must be single or twin, not {room.kind!r}")
+        if room.zone not in ZONES:
+            errors.append(f"room {room.room_id}: zone must be women, men or any, not {room.zone!r}")
+    sessions: dict[int, LodgingSession] = {}
+    for session in problem.sessions:
+        if session.session_id in sessions:
+            errors.append(f"session {session.session_id} appears twice")
+        sessions[session.session_id] = session
+        spans = sorted((b.first_day, b.last_day) for b in session.blocks)
+        for first, last in spans:
+            if last < first:
+                errors.append(
+                    f"session {session.session_id}: a block ends ({last}) before it starts ({first})"
+                )
+        for (_, last), (first, _) in pairwise(spans):
+            if first < last:
+                errors.append(f"session {session.session_id}: its blocks overlap")
+    seen: set[tuple[int, int]] = set()
+    lodgers: dict[tuple[int, int], Lodger] = {}
+    for lodger in problem.lodgers:
+        key = (lodger.session_id, lodger.learner_id)
+        if key in seen:
+            errors.append(f"learner {lodger.learner_id} lodges twice in session {lodger.session_id}")
+        seen.add(key)
+        lodgers[key] = lodger
+        if lodger.session_id not in sessions:
+            errors.append(f"learner {lodger.learner_id}: unknown session {lodger.session_id}")
+        if lodger.gender not in GENDERS:
+            errors.append(
+                f"learner {lodger.learner_id}: gender must be female, male or null, not {lodger.gender!r}"
+            )
+    for outage in problem.outages:
+        if outage.room_id not in rooms:
+            errors.append(f"outage of unknown room {outage.room_id}")
+        if outage.last_night < outage.first_night:
+            errors.append(f"outage of room {outage.room_id} ends before it starts")
+    for name in ("unhoused", "moved", "room_change", "sme_in_twin"):
+        if getattr(problem.weights, name) < 0:
+            errors.append(f"weight {name} must not be negative")
+    errors.extend(_check_pins(problem, rooms, sessions, lodgers))
+    if errors:
+        raise ProblemError(errors)
+
+
+def _check_pins(
+    problem: RoomsProblem,
+    rooms: dict[int, DormRoom],
+    sessions: dict[int, LodgingSession],
+    lodgers: dict[tuple[int, int], Lodger],
+) -> list[str]:
+    """Pins are hard, so a pin that breaks a hard rule is an input error rather than an infeasible model."""
+    errors: list[str] = []
+    out_nights = _out_nights(problem)
+    pinned: set[tuple[int, int, int]] = set()
+    beds: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
+    for pin in problem.pins:
+        where = f"pin of learner {pin.learner_id} (session {pin.session_id}, block {pin.block})"
+        lodger = lodgers.get((pin.session_id, pin.learner_id))
+        room = rooms.get(pin.room_id)
+        session = sessions.get(pin.session_id)
+        if lodger is None or room is None or session is None:
+            errors.append(f"{where}: unknown lodger or room {pin.room_id}")
+            continue
+        if not 0 <= pin.block < len(session.blocks):
+            errors.append(f"{where}: the session has no such block")
+            continue
+        if (pin.session_id, pin.learner_id, pin.block) in pinned:
+            errors.append(f"{where}: pinned twice")
+        pinned.add((pin.session_id, pin.learner_id, pin.block))
+        if room.campus_id != session.campus_id:
+            errors.append(f"{where}: room {room.label} is on another campus")
+        if not room_fits(lodger.gender, lodger.needs_accessible, room):
+            errors.append(
+                f"{where}: room {room.label} does not suit this learner (zone, type or accessibility)"
+            )
+        nights = [n.toordinal() for n in session.blocks[pin.block].nights()]
+        if any(n in out_nights.get(room.room_id, set()) for n in nights):
+            errors.append(f"{where}: room {room.label} is out of service during the block")
+        for night in nights:
+            beds[(room.room_id, night)].append((pin.session_id, lodger.gender))
+    for (room_id, night), users in sorted(beds.items()):
+        room = rooms[room_id]
+        if len(users) > room.beds or (len(users) == 2 and users[0] != users[1]):
+            errors.append(f"pins overbook room {room.label} on {date.fromordinal(night)}")
+    return errors
+
+
+def _out_nights(problem: RoomsProblem) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = defaultdict(set)
+    for outage in problem.outages:
+        out[outage.room_id].update(range(outage.first_night.toordinal(), outage.last_night.toordinal() + 1))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Decomposition into parts
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """Interchangeable learners: same session block, gender, access need and anchor (pin or previous pool)."""
+
+    key: str
+    session_id: int
+    block: int
+    gender: str | None
+    needs_accessible: bool
+    sme: bool
+    start: int
+    end: int  # exclusive: nights are start .. end-1
+    members: list[int]
+    pinned_pool: int | None = None
+    previous_pool: int | None = None
+    previous_rooms: dict[int, int] = field(default_factory=dict)
+    pinned_rooms: dict[int, int] = field(default_factory=dict)
+    previous_moves_anyway: int = 0
+
+    @property
+    def share_class(self) -> tuple[int, int, str | None]:
+        return (self.session_id, self.block, self.gender)
+
+
+@dataclass
+class _Pool:
+    """Interchangeable rooms of one campus within one part."""
+
+    index: int
+    rooms: list[DormRoom]
+    out: frozenset[int]
+
+    @property
+    def sample(self) -> DormRoom:
+        return self.rooms[0]
+
+    @property
+    def twin(self) -> bool:
+        return self.sample.kind == "twin"
+
+
+@dataclass
+class _Part:
+    campus_id: int
+    session_ids: list[int]
+    groups: list[_Group]
+    pools: list[_Pool]
+
+
+def _stay_span(block: StayBlock) -> tuple[int, int]:
+    start = block.first_day.toordinal()
+    return start, max(start, block.last_day.toordinal())
+
+
+def _build_parts(problem: RoomsProblem) -> list[_Part]:
+    """Split the year per campus and per set of sessions whose stays overlap: nothing is lost by it."""
+    sessions = {s.session_id: s for s in problem.sessions}
+    lodging = sorted({lodger.session_id for lodger in problem.lodgers})
+    by_campus: dict[int, list[int]] = defaultdict(list)
+    for sid in lodging:
+        by_campus[sessions[sid].campus_id].append(sid)
+    parts: list[_Part] = []
+    rooms_by_campus: dict[int, list[DormRoom]] = defaultdict(list)
+    for room in problem.rooms:
+        rooms_by_campus[room.campus_id].append(room)
+    out_nights = _out_nights(problem)
+    pins = {(p.session_id, p.learner_id, p.block): p.room_id for p in problem.pins}
+    previous = {(p.session_id, p.learner_id, p.block): p.room_id for p in problem.previous}
+    lodgers_by_session: dict[int, list[Lodger]] = defaultdict(list)
+    for lodger in problem.lodgers:
+        lodgers_by_session[lodger.session_id].append(lodger)
+    for campus_id, sids in sorted(by_campus.items()):
+        spans = {sid: [_stay_span(b) for b in sessions[sid].blocks] for sid in sids}
+        for members in components(sids, overlapping_pairs(spans)):
+            nights: set[int] = set()
+            for sid in members:
+                for start, end in spans[sid]:
+                    nights.update(range(start, end))
+            if not nights:
+                continue
+            pinned_rooms = {room_id for (sid, _, _), room_id in pins.items() if sid in members}
+            pools = _pools(rooms_by_campus[campus_id], pinned_rooms, out_nights, nights)
+            pool_of = {room.room_id: pool.index for pool in pools for room in pool.rooms}
+            groups = _groups(members, sessions, lodgers_by_session, pins, previous, pool_of)
+            parts.append(_Part(campus_id, members, groups, pools))
+    return parts
+
+
+def _pools(
+    rooms: list[DormRoom], pinned: set[int], out_nights: dict[int, set[int]], nights: set[int]
+) -> list[_Pool]:
+    """Rooms alike in floor, type, zone, access and outages within the part form a pool; pinned rooms stand alone."""
+    buckets: dict[tuple[Any, ...], list[DormRoom]] = defaultdict(list)
+    for room in sorted(rooms, key=lambda r: r.room_id):
+        out = frozenset(out_nights.get(room.room_id, set()) & nights)
+        alone = room.room_id if room.room_id in pinned else None
+        key = (room.floor, room.kind, room.zone, room.accessible, tuple(sorted(out)), alone)
+        buckets[key].append(room)
+    return [
+        _Pool(i, members, frozenset(key[4]))
+        for i, (key, members) in enumerate(sorted(buckets.items(), key=lambda kv: kv[1][0].room_id))
+    ]
+
+
+def _groups(
+    members: list[int],
+    sessions: dict[int, LodgingSession],
+    lodgers_by_session: dict[int, list[Lodger]],
+    pins: dict[tuple[int, int, int], int],
+    previous: dict[tuple[int, int, int], int],
+    pool_of: dict[int, int],
+) -> list[_Group]:
+    groups: dict[str, _Group] = {}
+    for sid in members:
+        session = sessions[sid]
+        for b, block in enumerate(session.blocks):
+            start, end = _stay_span(block)
+            if end <= start:
+                continue
+            for lodger in sorted(lodgers_by_session[sid], key=lambda x: x.learner_id):
+                at = (sid, lodger.learner_id, b)
+                pin = pins.get(at)
+                prev = previous.get(at)
+                pinned_pool = pool_of[pin] if pin is not None else None
+                prev_pool = pool_of.get(prev) if prev is not None and pin is None else None
+                anchor = f"pin{pinned_pool}" if pinned_pool is not None else f"prev{prev_pool}"
+                key = f"s{sid}b{b}g{lodger.gender}a{int(lodger.needs_accessible)}{anchor}"
+                group = groups.get(key)
+                if group is None:
+                    group = _Group(
+                        key,
+                        sid,
+                        b,
+                        lodger.gender,
+                        lodger.needs_accessible,
+                        session.audience == SME_AUDIENCE,
+                        start,
+                        end,
+                        [],
+                        pinned_pool,
+                        prev_pool,
+                    )
+                    groups[key] = group
+                group.members.append(lodger.learner_id)
+                if pin is not None:
+                    group.pinned_rooms[lodger.learner_id] = pin
+                elif prev is not None:
+                    group.previous_rooms[lodger.learner_id] = prev
+    return list(groups.values())
+
+
+# ---------------------------------------------------------------------------------------------------
+# The model of one part, one function per rule
+# ---------------------------------------------------------------------------------------------------
+
+
+class _PartModel:
+    """Integer counts x[group, pool] and twin room counts r[class, pool] for one part."""
+
+    def __init__(self, part: _Part, weights: RoomWeights) -> None:
+        from ortools.sat.python import cp_model
+
+        self.part = part
+        self.weights = weights
+        self.model = cp_model.CpModel()
+        self.named: dict[str, Any] = {}
+        self.upper: dict[str, int] = {}
+        self.x: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.r: dict[tuple[tuple[int, int, str | None], int], cp_model.IntVar] = {}
+        self.terms: list[Any] = []
+        self.constant = 0
+
+    def var(self, name: str, upper: int) -> cp_model.IntVar:
+        variable = self.model.new_int_var(0, upper, name)
+        self.named[name] = variable
+        self.upper[name] = upper
+        return variable
+
+    def build(self) -> None:
+        self.allowed_pools()
+        self.room_capacity_per_night()
+        self.twin_sharing()
+        self.unhoused_learners()
+        self.sme_single_rooms_first()
+        self.same_room_across_blocks()
+        self.minimal_change()
+        self.model.minimize(sum(self.terms) + self.constant)
+
+    def allowed_pools(self) -> None:
+        """A group may use a pool only if its rooms suit the learners and are in service on all their nights;
+        a pinned group stays in its pinned pool."""
+        for g, group in enumerate(self.part.groups):
+            for pool in self.part.pools:
+                if group.pinned_pool is not None and pool.index != group.pinned_pool:
+                    continue
+                if not room_fits(group.gender, group.needs_accessible, pool.sample):
+                    continue
+                if any(group.start <= night < group.end for night in pool.out):
+                    continue
+                count = self.var(f"housed[group={group.key},pool={pool.index}]", len(group.members))
+                self.x[(g, pool.index)] = count
+            if group.pinned_pool is not None:
+                pinned = self.x[(g, group.pinned_pool)]
+                self.model.add(pinned == len(group.members))
+
+    def room_capacity_per_night(self) -> None:
+        """No pool holds more stays on a night than it has rooms (single) or rooms in use (twin).
+
+        Checking the first night of every stay suffices: stays are intervals, so the busiest night of
+        any set of them is the first night of one of them.
+        """
+        for pool in self.part.pools:
+            size = len(pool.rooms)
+            users = [(g, self.part.groups[g]) for (g, p) in self.x if p == pool.index]
+            if pool.twin:
+                classes: dict[tuple[int, int, str | None], tuple[int, int]] = {}
+                for _, group in users:
+                    classes[group.share_class] = (group.start, group.end)
+                spans = [(span, self.r_var(cls, pool)) for cls, span in classes.items()]
+            else:
+                spans = [((group.start, group.end), self.x[(g, pool.index)]) for g, group in users]
+            for night in sorted({span[0] for span, _ in spans}):
+                active = [count for (start, end), count in spans if start <= night < end]
+                if sum(self.upper[var.name] for var in active) > size:
+                    self.model.add(sum(active) <= size)
+
+    def r_var(self, cls: tuple[int, int, str | None], pool: _Pool) -> cp_model.IntVar:
+        key = (cls, pool.index)
+        if key not in self.r:
+            sid, block, gender = cls
+            name = f"twin_rooms[session={sid},block={block},gender={gender},pool={pool.index}]"
+            self.r[key] = self.var(name, len(pool.rooms))
+        return self.r[key]
+
+    def twin_sharing(self) -> None:
+        """A twin room holds two learners at most, and only two of the same session block and gender."""
+        members: dict[tuple[tuple[int, int, str | None], int], list[Any]] = defaultdict(list)
+        for (g, p), count in self.x.items():
+            if self.part.pools[p].twin:
+                members[(self.part.groups[g].share_class, p)].append(count)
+        for (cls, p), counts in members.items():
+            self.model.add(sum(counts) <= 2 * self.r_var(cls, self.part.pools[p]))
+            self.model.add(self.r_var(cls, self.part.pools[p]) <= sum(counts))
+
+    def unhoused_learners(self) -> None:
+        """Every lodging learner should get a room; each one left without is penalised heavily."""
+        for g, group in enumerate(self.part.groups):
+            counts = [count for (gg, _), count in self.x.items() if gg == g]
+            unhoused = self.var(f"unhoused[group={group.key}]", len(group.members))
+            self.model.add(sum(counts) + unhoused == len(group.members))
+            self.terms.append(self.weights.unhoused * unhoused)
+
+    def sme_single_rooms_first(self) -> None:
+        """Executives and managers (audience "sme") get single rooms before twins are used."""
+        for (g, p), count in self.x.items():
+            if self.part.groups[g].sme and self.part.pools[p].twin:
+                self.terms.append(self.weights.sme_in_twin * count)
+
+    def same_room_across_blocks(self) -> None:
+        """A learner of a long course keeps one room across its blocks; each change is penalised.
+
+        Counts cannot see rooms, so the model keeps learners in the same pool and the first-fit pass
+        gives them the same room where it is free; the reported cost counts real room changes.
+        """
+        totals: dict[tuple[int, str | None, bool, int], dict[int, list[Any]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        sizes: dict[tuple[int, str | None, bool, int], int] = defaultdict(int)
+        for g, group in enumerate(self.part.groups):
+            key = (group.session_id, group.gender, group.needs_accessible, group.block)
+            sizes[key] += len(group.members)
+            for (gg, p), count in self.x.items():
+                if gg == g:
+                    totals[key][p].append(count)
+        for (sid, gender, access, block), pools in totals.items():
+            following = (sid, gender, access, block + 1)
+            if following not in totals:
+                continue
+            kept = []
+            for p in sorted(set(pools) & set(totals[following])):
+                upper = min(sizes[(sid, gender, access, block)], sizes[following])
+                keep = self.var(f"kept_pool[session={sid},gender={gender},block={block},pool={p}]", upper)
+                self.model.add(keep <= sum(pools[p]))
+                self.model.add(keep <= sum(totals[following][p]))
+                kept.append(keep)
+            pairs = min(sizes[(sid, gender, access, block)], sizes[following])
+            self.terms.append(self.weights.room_change * (pairs - sum(kept)))
+
+    def minimal_change(self) -> None:
+        """A re-solve keeps each learner in their previous room; each learner moved is penalised."""
+        for g, group in enumerate(self.part.groups):
+            if not group.previous_rooms:
+                continue
+            stays = self.x.get((g, group.previous_pool)) if group.previous_pool is not None else None
+            moved = len(group.previous_rooms)
+            if stays is None:
+                self.constant += self.weights.moved * moved
+            else:
+                self.terms.append(self.weights.moved * (moved - stays))
+
+
+# ---------------------------------------------------------------------------------------------------
+# From counts to room numbers
+# ---------------------------------------------------------------------------------------------------
+
+
+def _learner_pools(part: _Part, values: dict[str, int]) -> dict[tuple[int, int, int], int]:
+    """Decide which learners of each group take which pool, keeping pins, previous pools and earlier blocks."""
+    chosen: dict[tuple[int, int, int], int] = {}
+    order = sorted(range(len(part.groups)), key=lambda g: (part.groups[g].block, part.groups[g].key))
+    for g in order:
+        group = part.groups[g]
+        left = {
+            pool.index: values.get(f"housed[group={group.key},pool={pool.index}]", 0) for pool in part.pools
+        }
+        waiting: list[int] = []
+        for learner in group.members:
+            wanted = group.pinned_pool if group.pinned_pool is not None else group.previous_pool
+            if wanted is None:
+                wanted = chosen.get((group.session_id, learner, group.block - 1))
+            if wanted is not None and left.get(wanted, 0) > 0:
+                left[wanted] -= 1
+                chosen[(group.session_id, learner, group.block)] = wanted
+            else:
+                waiting.append(learner)
+        for learner in waiting:
+            earlier = chosen.get((group.session_id, learner, group.block - 1))
+            for p in ([earlier] if earlier is not None else []) + sorted(left):
+                if left.get(p, 0) > 0:
+                    left[p] -= 1
+                    chosen[(group.session_id, learner, group.block)] = p
+                    break
+    return chosen
+
+
+def _first_fit(
+    part: _Part, chosen: dict[tuple[int, int, int], int], problem_previous: dict[tuple[int, int, int], int]
+) -> dict[tuple[int, int, int], int]:
+    """Give real rooms pool by pool, stays in order of their first night, preferring the room a learner is
+    pinned to, had before, or had in the previous block."""
+    groups = {(g.session_id, g.block, m): g for g in part.groups for m in g.members}
+    rooms_of: dict[tuple[int, int, int], int] = {}
+    for pool in part.pools:
+        # A unit is what one room takes: one learner, or up to two of one class in a twin.
+        units: list[tuple[int, int, list[tuple[int, int, int]]]] = []
+        stays = sorted(key for key, p in chosen.items() if p == pool.index)
+        if pool.twin:
+            by_class: dict[tuple[int, int, str | None], list[tuple[int, int, int]]] = defaultdict(list)
+            for key in stays:
+                by_class[groups[(key[0], key[2], key[1])].share_class].append(key)
+            for keys in by_class.values():
+                group = groups[(keys[0][0], keys[0][2], keys[0][1])]
+                ordered = sorted(keys, key=lambda k: not _pinned(groups, k))
+                for i in range(0, len(ordered), 2):
+                    units.append((group.start, group.end, ordered[i : i + 2]))
+        else:
+            for key in stays:
+                group = groups[(key[0], key[2], key[1])]
+                units.append((group.start, group.end, [key]))
+        # Pinned units first, then the rest by first night: the interval-colouring order.
+        units.sort(key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
+        busy: dict[int, set[int]] = {room.room_id: set() for room in pool.rooms}
+        # Nights on which a room is wanted back by the learner who had it: others avoid it if they can.
+        wanted: dict[int, set[int]] = defaultdict(set)
+        for start, end, keys in units:
+            for key in keys:
+                if problem_previous.get(key) in busy:
+                    wanted[problem_previous[key]].update(range(start, end))
+        for start, end, keys in units:
+            nights = set(range(start, end))
+            wishes: list[int] = []
+            for key in keys:
+                group = groups[(key[0], key[2], key[1])]
+                for wish in (
+                    group.pinned_rooms.get(key[1]),
+                    problem_previous.get(key),
+                    rooms_of.get((key[0], key[1], key[2] - 1)),
+                ):
+                    if wish is not None and wish in busy:
+                        wishes.append(wish)
+            spare = [room.room_id for room in pool.rooms if not wanted[room.room_id] & nights]
+            candidates = wishes + spare + [room.room_id for room in pool.rooms]
+            for room_id in candidates:
+                if not busy[room_id] & nights:
+                    busy[room_id] |= nights
+                    for key in keys:
+                        rooms_of[key] = room_id
+                    break
+    return rooms_of
+
+
+def _pinned(groups: dict[tuple[int, int, int], _Group], key: tuple[int, int, int]) -> bool:
+    return key[1] in groups[(key[0], key[2], key[1])].pinned_rooms
+
+
+# ---------------------------------------------------------------------------------------------------
+# Solve
+# ---------------------------------------------------------------------------------------------------
+
+
+def solve_rooms(
+    problem: RoomsProblem,
+    *,
+    time_limit: float = 10.0,
+    num_workers: int = 2,
+    progress: ProgressCallback | None = None,
+) -> RoomsSolution:
+    """Assign dormitory rooms for every lodging learner of every session block.
+
+    Args:
+        problem: rooms, sessions, lodgers, outages, pins and the previous plan (for a re-solve).
+        time_limit: wall-clock seconds for the whole solve, shared by all parts.
+        num_workers: CP-SAT search workers per part.
+        progress: optional callback(best objective so far, elapsed seconds).
+
+    Returns:
+        The best plan found; ``status`` says whether it is proven optimal.
+
+    Raises:
+        ProblemError: if the problem is malformed (unknown ids, bad values, conflicting pins).
+    """
+    check_rooms_problem(problem)
+    deadline = Deadline(time_limit, progress)
+    previous = {(p.session_id, p.learner_id, p.block): p.room_id for p in problem.previous}
+    statuses: list[SolveStatus] = []
+    bound = 0.0
+    rooms_of: dict[tuple[int, int, int], int] = {}
+    timed_out_parts: set[int] = set()
+    parts = _build_parts(problem)
+    for part in parts:
+        part_model = _PartModel(part, problem.weights)
+        part_model.build()
+        hints = _hints(part, previous)
+        result = run_part(part_model.model, part_model.named, deadline, num_workers=num_workers, hints=hints)
+        statuses.append(result.status)
+        if result.status in ("optimal", "feasible"):
+            bound += result.bound
+            chosen = _learner_pools(part, result.values)
+            rooms_of.update(_first_fit(part, chosen, previous))
+        else:
+            timed_out_parts.update(part.session_ids)
+    assignments = [
+        RoomAssignment(sid, learner, block, room) for (sid, learner, block), room in rooms_of.items()
+    ]
+    assignments.sort(key=lambda a: (a.session_id, a.learner_id, a.block))
+    solution = _score(problem, assignments, combine_statuses(statuses), timed_out_parts)
+    solution.best_bound = min(bound, solution.objective)
+    solution.gap = relative_gap(solution.objective, solution.best_bound)
+    solution.solve_seconds = deadline.solve_seconds
+    solution.wall_seconds = deadline.elapsed()
+    solution.parts = len(parts)
+    return solution
+
+
+def _hints(part: _Part, previous: dict[tuple[int, int, int], int]) -> dict[str, int]:
+    """Start from the previous plan where there is one: each learner where they were."""
+    hints: dict[str, int] = {}
+    for group in part.groups:
+        if group.previous_pool is not None:
+            hints[f"housed[group={group.key},pool={group.previous_pool}]"] = len(group.previous_rooms)
+    return hints
+
+
+def _score(
+    problem: RoomsProblem,
+    assignments: list[RoomAssignment],
+    status: SolveStatus,
+    timed_out_sessions: set[int],
+) -> RoomsSolution:
+    """Count each rule on the concrete plan, so the reported costs are those of the rooms people get."""
+    sessions = {s.session_id: s for s in problem.sessions}
+    rooms = {r.room_id: r for r in problem.rooms}
+    given = {(a.session_id, a.learner_id, a.block): a.room_id for a in assignments}
+    weights = problem.weights
+    unhoused_keys: list[tuple[Lodger, int]] = []
+    sme_in_twin = 0
+    changes = 0
+    for lodger in problem.lodgers:
+        session = sessions[lodger.session_id]
+        last_room: int | None = None
+        for b, block in enumerate(session.blocks):
+            if not block.nights():
+                continue
+            room_id = given.get((lodger.session_id, lodger.learner_id, b))
+            if room_id is None:
+                unhoused_keys.append((lodger, b))
+                continue
+            if session.audience == SME_AUDIENCE and rooms[room_id].kind == "twin":
+                sme_in_twin += 1
+            if last_room is not None and last_room != room_id:
+                changes += 1
+            last_room = room_id
+    lodging = {(lodger.session_id, lodger.learner_id) for lodger in problem.lodgers}
+    moved = 0
+    for p in problem.previous:
+        session = sessions.get(p.session_id)
+        if (p.session_id, p.learner_id) not in lodging or session is None or p.block >= len(session.blocks):
+            continue
+        if given.get((p.session_id, p.learner_id, p.block)) != p.room_id:
+            moved += 1
+    breakdown = {
+        "unhoused": RuleCost(len(unhoused_keys), weights.unhoused),
+        "moved": RuleCost(moved, weights.moved),
+        "room_change": RuleCost(changes, weights.room_change),
+        "sme_in_twin": RuleCost(sme_in_twin, weights.sme_in_twin),
+    }
+    unhoused, shortages = explain_unhoused(problem, assignments, unhoused_keys, timed_out_sessions)
+    objective = sum(cost.cost for cost in breakdown.values())
+    return RoomsSolution(
+        status=status,
+        assignments=assignments,
+        unhoused=unhoused,
+        shortages=shortages,
+        objective=objective,
+        best_bound=0.0,
+        gap=0.0,
+        breakdown=breakdown,
+        moved=moved,
+        room_changes=changes,
+        solve_seconds=0.0,
+        wall_seconds=0.0,
+        parts=0,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Telling a person why
+# ---------------------------------------------------------------------------------------------------
+
+
+def explain_unhoused(
+    problem: RoomsProblem,
+    assignments: list[RoomAssignment],
+    unhoused: list[tuple[Lodger, int]],
+    timed_out_sessions: set[int] | None = None,
+) -> tuple[list[UnhousedLearner], list[RoomShortage]]:
+    """Say, in Japanese, on which nights rooms of which kind ran out for the learners left without one.
+
+    A night is short for a learner when no room that suits them has a free bed there in the final plan;
+    the shortage of a category on a night is the number of its unhoused learners short that night.
+    """
+    timed_out_sessions = timed_out_sessions or set()
+    sessions = {s.session_id: s for s in problem.sessions}
+    genders = {(x.session_id, x.learner_id): x.gender for x in problem.lodgers}
+    out = _out_nights(problem)
+    free_beds: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
+    for a in assignments:
+        gender = genders.get((a.session_id, a.learner_id))
+        for night in sessions[a.session_id].blocks[a.block].nights():
+            free_beds[(a.room_id, night.toordinal())].append((a.session_id, gender))
+    by_campus: dict[int, list[DormRoom]] = defaultdict(list)
+    for room in problem.rooms:
+        by_campus[room.campus_id].append(room)
+    short: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+    people: list[UnhousedLearner] = []
+    for lodger, b in unhoused:
+        session = sessions[lodger.session_id]
+        block = session.blocks[b]
+        category = category_of(lodger.gender, lodger.needs_accessible)
+        label = CATEGORY_LABELS[category]
+        if lodger.session_id in timed_out_sessions:
+            reason = "制限時間内に部屋割りの解が見つかりませんでした"
+            people.append(UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason))
+            continue
+        tight: list[int] = []
+        suitable = [
+            r for r in by_campus[session.campus_id] if room_fits(lodger.gender, lodger.needs_accessible, r)
+        ]
+        for night in block.nights():
+            n = night.toordinal()
+            if not any(_has_bed(room, n, out, free_beds, lodger) for room in suitable):
+                tight.append(n)
+                short[(session.campus_id, category, n)].append(lodger.session_id)
+        first, last = block.nights()[0], block.nights()[-1]
+        if not suitable:
+            reason = f"研修{lodger.session_id}の会場の寮に{label}の部屋がありません"
+        elif tight:
+            days = "、".join(jp_date(date.fromordinal(n)) for n in tight[:5]) + (
+                "ほか" if len(tight) > 5 else ""
+            )
+            reason = f"{days}の夜、{label}の空き室がありません"
+        else:
+            reason = f"{jp_date(first)}から{jp_date(last)}の夜まで通して空いている{label}の部屋がありません"
+        people.append(UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason))
+    return people, _shortage_runs({key: (len(sids), sids) for key, sids in short.items()})
+
+
+def _has_bed(
+    room: DormRoom,
+    night: int,
+    out: dict[int, set[int]],
+    used: dict[tuple[int, int], list[tuple[int, str | None]]],
+    lodger: Lodger,
+) -> bool:
+    if night in out.get(room.room_id, set()):
+        return False
+    users = used.get((room.room_id, night), [])
+    if not users:
+        return True
+    return room.beds == 2 and len(users) == 1 and users[0] == (lodger.session_id, lodger.gender)
+
+
+def _shortage_runs(short: dict[tuple[int, str, int], tuple[int, list[int]]]) -> list[RoomShortage]:
+    """Merge consecutive nights with the same shortage into one message.
+
+    ``short`` maps (campus, category, night) to (rooms missing, sessions concerned).
+    """
+    runs: list[RoomShortage] = []
+    keys = sorted(short)
+    i = 0
+    while i < len(keys):
+        campus, category, night = keys[i]
+        count, sids = short[keys[i]][0], sorted(set(short[keys[i]][1]))
+        j = i + 1
+        while (
+            j < len(keys)
+            and keys[j][:2] == (campus, category)
+            and keys[j][2] == keys[j - 1][2] + 1
+            and short[keys[j]][0] == count
+            and sorted(set(short[keys[j]][1])) == sids
+        ):
+            j += 1
+        first, last = date.fromordinal(night), date.fromordinal(keys[j - 1][2])
+        when = f"{jp_date(first)}の夜" if first == last else f"{jp_date(first)}から{jp_date(last)}までの夜"
+        ids = "、".join(str(s) for s in sids)
+        message = f"{when}、{CATEGORY_LABELS[category]}の空き室が{count}室不足（研修 {ids}）"
+        runs.append(RoomShortage(campus, first, last, category, count, tuple(sids), message))
+        i = j
+    return runs
+
+
+def precheck_rooms(problem: RoomsProblem) -> list[RoomShortage]:
+    """Plain per-night bed counts, before any solve: demand of each category above the beds that suit it.
+
+    Cheap (no CP-SAT) and often already the whole story; twins count as two beds, so this can miss a
+    shortage caused by twin sharing rules, never report one that does not exist.
+    """
+    sessions = {s.session_id: s for s in problem.sessions}
+    out = _out_nights(problem)
+    demand: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+    for lodger in problem.lodgers:
+        session = sessions[lodger.session_id]
+        category = category_of(lodger.gender, lodger.needs_accessible)
+        for block in session.blocks:
+            for night in block.nights():
+                demand[(session.campus_id, category, night.toordinal())].append(lodger.session_id)
+    by_campus: dict[int, list[DormRoom]] = defaultdict(list)
+    for room in problem.rooms:
+        by_campus[room.campus_id].append(room)
+    probes = {
+        "women": ("female", False),
+        "men": ("male", False),
+        "accessible": (None, True),
+        "unknown_gender": (None, False),
+    }
+    short: dict[tuple[int, str, int], tuple[int, list[int]]] = {}
+    for (campus, category, night), sids in demand.items():
+        gender, access = probes[category]
+        if category == "accessible":
+            beds = sum(
+                r.beds for r in by_campus[campus] if r.accessible and night not in out.get(r.room_id, ())
+            )
+        else:
+            beds = sum(
+                r.beds
+                for r in by_campus[campus]
+                if room_fits(gender, access, r) and night not in out.get(r.room_id, ())
+            )
+        if len(sids) > beds:
+            short[(campus, category, night)] = (len(sids) - beds, sids)
+    return _shortage_runs(short)

@@ -1,0 +1,304 @@
+"""Dormitory rooms: each rule on tiny cases (accepted, penalised, refused), checked through the validator."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from scheduler.rooms import (
+    DormRoom,
+    Lodger,
+    LodgingSession,
+    RoomAssignment,
+    RoomOutage,
+    RoomsProblem,
+    RoomsSolution,
+    StayBlock,
+    precheck_rooms,
+    solve_rooms,
+)
+from scheduler.solvekit import ProblemError
+from scheduler.validate import validate_rooms
+
+JUNE9 = date(2025, 6, 9)
+
+
+def block(first: int, last: int, month: int = 6) -> StayBlock:
+    """Days of June by default: block(9, 12) sleeps the nights of the 9th, 10th and 11th."""
+    return StayBlock(date(2025, month, first), date(2025, month, last))
+
+
+def room(
+    room_id: int, kind: str = "single", zone: str = "any", floor: int = 1, accessible: bool = False
+) -> DormRoom:
+    return DormRoom(room_id, 1, f"{floor}{room_id:02d}", floor, kind, zone, accessible)
+
+
+def session(session_id: int, *blocks: StayBlock, audience: str = "general") -> LodgingSession:
+    return LodgingSession(session_id, 1, tuple(blocks) or (block(9, 12),), audience)
+
+
+def solve(problem: RoomsProblem) -> RoomsSolution:
+    solution = solve_rooms(problem, time_limit=5)
+    assert validate_rooms(problem, solution) == []
+    return solution
+
+
+def rooms_of(solution: RoomsSolution) -> dict[tuple[int, int, int], int]:
+    return {(a.session_id, a.learner_id, a.block): a.room_id for a in solution.assignments}
+
+
+def test_everyone_housed_when_rooms_suffice() -> None:
+    problem = RoomsProblem(
+        [room(1), room(2), room(3)], [session(10)], [Lodger(1, 10, "female"), Lodger(2, 10, "male")]
+    )
+    solution = solve(problem)
+    assert solution.status == "optimal"
+    assert len(solution.assignments) == 2 and solution.unhoused == []
+    assert solution.objective == 0 and solution.gap == 0
+
+
+def test_zones_refuse_the_other_gender() -> None:
+    problem = RoomsProblem(
+        [room(1, zone="women"), room(2, zone="men")],
+        [session(10)],
+        [Lodger(1, 10, "male"), Lodger(2, 10, "male")],
+    )
+    solution = solve(problem)
+    assert set(rooms_of(solution).values()) == {2}
+    assert [(u.learner_id, u.category) for u in solution.unhoused] == [(1, "men")] or [
+        (u.learner_id, u.category) for u in solution.unhoused
+    ] == [(2, "men")]
+    assert solution.breakdown["unhoused"].value == 1
+
+
+def test_twin_shared_by_two_of_one_session_and_gender() -> None:
+    problem = RoomsProblem(
+        [room(1, kind="twin")], [session(10)], [Lodger(1, 10, "female"), Lodger(2, 10, "female")]
+    )
+    solution = solve(problem)
+    assert rooms_of(solution) == {(10, 1, 0): 1, (10, 2, 0): 1}
+
+
+def test_twin_refused_to_two_sessions_or_genders() -> None:
+    problem = RoomsProblem(
+        [room(1, kind="twin")],
+        [session(10), session(11)],
+        [Lodger(1, 10, "female"), Lodger(2, 11, "female"), Lodger(3, 10, "male")],
+    )
+    solution = solve(problem)
+    assert len(solution.assignments) == 1
+    assert len(solution.unhoused) == 2
+
+
+def test_accessible_room_for_who_needs_it() -> None:
+    problem = RoomsProblem(
+        [room(1), room(2, accessible=True)],
+        [session(10)],
+        [Lodger(1, 10, "male", needs_accessible=True), Lodger(2, 10, "male")],
+    )
+    solution = solve(problem)
+    assert rooms_of(solution)[(10, 1, 0)] == 2
+
+
+def test_accessible_need_refused_without_accessible_room() -> None:
+    problem = RoomsProblem(
+        [room(1), room(2)], [session(10)], [Lodger(1, 10, "female", needs_accessible=True)]
+    )
+    solution = solve(problem)
+    assert solution.assignments == []
+    assert solution.unhoused[0].category == "accessible"
+    assert "バリアフリー対応" in solution.shortages[0].message
+
+
+def test_unknown_gender_only_in_a_shared_single() -> None:
+    problem = RoomsProblem(
+        [room(1, kind="twin"), room(2, zone="women"), room(3)],
+        [session(10)],
+        [Lodger(1, 10, None), Lodger(2, 10, None)],
+    )
+    solution = solve(problem)
+    assert list(rooms_of(solution).values()) == [3]
+    assert solution.unhoused[0].category == "unknown_gender"
+
+
+def test_executives_get_single_rooms_before_twins() -> None:
+    rooms = [room(1, kind="twin"), room(2)]
+    lodgers = [Lodger(1, 10, "male"), Lodger(2, 11, "male")]
+    problem = RoomsProblem(rooms, [session(10), session(11, audience="sme")], lodgers)
+    solution = solve(problem)
+    assert rooms_of(solution) == {(10, 1, 0): 1, (11, 2, 0): 2}
+    assert solution.breakdown["sme_in_twin"].value == 0
+
+
+def test_executives_in_twins_are_penalised_when_singles_run_out() -> None:
+    problem = RoomsProblem(
+        [room(1, kind="twin")], [session(11, audience="sme")], [Lodger(1, 11, "male"), Lodger(2, 11, "male")]
+    )
+    solution = solve(problem)
+    assert len(solution.assignments) == 2
+    assert solution.breakdown["sme_in_twin"].value == 2
+    assert solution.objective == 2 * solution.breakdown["sme_in_twin"].weight
+
+
+def test_long_course_keeps_its_room_across_blocks() -> None:
+    sessions = [session(10, block(9, 12), block(16, 19)), session(11, block(13, 15))]
+    lodgers = [Lodger(1, 10, "female"), Lodger(2, 10, "female"), Lodger(3, 11, "female")]
+    problem = RoomsProblem([room(1), room(2), room(3)], sessions, lodgers)
+    solution = solve(problem)
+    got = rooms_of(solution)
+    assert got[(10, 1, 0)] == got[(10, 1, 1)] and got[(10, 2, 0)] == got[(10, 2, 1)]
+    assert solution.room_changes == 0
+
+
+def test_room_change_penalised_when_the_room_is_out_for_the_second_block() -> None:
+    problem = RoomsProblem(
+        [room(1, floor=1), room(2, floor=2)],
+        [session(10, block(9, 12), block(16, 19))],
+        [Lodger(1, 10, "female")],
+        outages=[RoomOutage(2, date(2025, 6, 16), date(2025, 6, 16))],
+        pins=[RoomAssignment(10, 1, 0, 2)],
+    )
+    solution = solve(problem)
+    assert rooms_of(solution) == {(10, 1, 0): 2, (10, 1, 1): 1}
+    assert solution.room_changes == 1 and solution.breakdown["room_change"].value == 1
+
+
+def test_out_of_service_room_is_not_used() -> None:
+    problem = RoomsProblem(
+        [room(1), room(2)],
+        [session(10)],
+        [Lodger(1, 10, "male"), Lodger(2, 10, "male")],
+        outages=[RoomOutage(1, date(2025, 6, 11), date(2025, 6, 20))],
+    )
+    solution = solve(problem)
+    assert list(rooms_of(solution).values()) == [2]
+    assert "6月11日の夜" in solution.unhoused[0].reason
+
+
+def test_pins_are_kept() -> None:
+    problem = RoomsProblem(
+        [room(1), room(2), room(3)],
+        [session(10)],
+        [Lodger(1, 10, "male"), Lodger(2, 10, "male")],
+        pins=[RoomAssignment(10, 2, 0, 1), RoomAssignment(10, 1, 0, 3)],
+    )
+    solution = solve(problem)
+    assert rooms_of(solution) == {(10, 2, 0): 1, (10, 1, 0): 3}
+
+
+def test_pin_in_a_twin_leaves_the_other_bed_to_a_classmate() -> None:
+    problem = RoomsProblem(
+        [room(1, kind="twin")],
+        [session(10)],
+        [Lodger(1, 10, "male"), Lodger(2, 10, "male")],
+        pins=[RoomAssignment(10, 2, 0, 1)],
+    )
+    solution = solve(problem)
+    assert rooms_of(solution) == {(10, 1, 0): 1, (10, 2, 0): 1}
+
+
+@pytest.mark.parametrize(
+    "pin",
+    [
+        RoomAssignment(10, 1, 0, 99),  # unknown room
+        RoomAssignment(10, 1, 3, 1),  # no such block
+        RoomAssignment(10, 1, 0, 2),  # women's room for a man
+    ],
+)
+def test_pins_breaking_a_hard_rule_are_input_errors(pin: RoomAssignment) -> None:
+    problem = RoomsProblem(
+        [room(1), room(2, zone="women")], [session(10)], [Lodger(1, 10, "male")], pins=[pin]
+    )
+    with pytest.raises(ProblemError):
+        solve_rooms(problem)
+
+
+def test_two_pins_on_one_single_room_are_an_input_error() -> None:
+    problem = RoomsProblem(
+        [room(1)],
+        [session(10)],
+        [Lodger(1, 10, "male"), Lodger(2, 10, "male")],
+        pins=[RoomAssignment(10, 1, 0, 1), RoomAssignment(10, 2, 0, 1)],
+    )
+    with pytest.raises(ProblemError, match="overbook"):
+        solve_rooms(problem)
+
+
+@pytest.mark.parametrize(
+    ("lodger", "text"),
+    [(Lodger(1, 99, "male"), "unknown session"), (Lodger(1, 10, "M"), "gender")],
+)
+def test_bad_input_raises_problem_error(lodger: Lodger, text: str) -> None:
+    with pytest.raises(ProblemError, match=text):
+        solve_rooms(RoomsProblem([room(1)], [session(10)], [lodger]))
+
+
+def test_bad_room_kind_and_zone_are_input_errors() -> None:
+    problem = RoomsProblem([DormRoom(1, 1, "101", 1, "triple", "mixed")], [session(10)], [])
+    with pytest.raises(ProblemError) as caught:
+        solve_rooms(problem)
+    assert len(caught.value.problems) == 2
+
+
+def test_shortage_explained_with_night_and_count() -> None:
+    sessions = [session(10, block(9, 11)), session(11, block(10, 12))]
+    lodgers = [Lodger(i, 10, "female") for i in range(1, 4)] + [Lodger(i, 11, "female") for i in range(4, 6)]
+    problem = RoomsProblem(
+        [room(i, zone="women") for i in range(1, 4)] + [room(9, zone="men")], sessions, lodgers
+    )
+    solution = solve(problem)
+    assert solution.status == "optimal"
+    assert solution.breakdown["unhoused"].value == 2
+    messages = " ".join(solution.messages)
+    assert "6月10日の夜、女性用の空き室が2室不足" in messages
+    shortage = next(s for s in solution.shortages if s.first_night == date(2025, 6, 10))
+    assert shortage.category == "women" and shortage.shortage == 2
+    assert set(shortage.session_ids) <= {10, 11}
+    pre = precheck_rooms(problem)
+    assert any(s.first_night == date(2025, 6, 10) and s.shortage == 2 for s in pre)
+
+
+def test_minimal_change_re_solve_moves_few() -> None:
+    rooms = [room(i, floor=1 + i // 10) for i in range(1, 31)]
+    sessions = [session(10, block(9, 14)), session(11, block(11, 16)), session(12, block(13, 18))]
+    lodgers = [Lodger(i, 10 + i % 3, "male" if i % 2 else "female") for i in range(1, 28)]
+    first = solve(RoomsProblem(rooms, sessions, lodgers))
+    assert first.unhoused == []
+    before = rooms_of(first)
+    # Late changes: one cancellation, two late adds, and the room of learner 4 goes out of service.
+    changed = [x for x in lodgers if x.learner_id != 5] + [Lodger(40, 10, "female"), Lodger(41, 12, "male")]
+    broken_room = before[(10 + 4 % 3, 4, 0)]
+    problem = RoomsProblem(
+        rooms,
+        sessions,
+        changed,
+        outages=[RoomOutage(broken_room, date(2025, 6, 1), date(2025, 6, 30))],
+        previous=first.assignments,
+    )
+    again = solve(problem)
+    assert again.unhoused == []
+    after = rooms_of(again)
+    moved = sorted(k[1] for k in before if k[1] != 5 and after[k] != before[k])
+    assert moved == [4]
+    assert again.moved == 1 and again.breakdown["moved"].value == 1
+    from_scratch = solve(replace(problem, previous=[]))
+    assert from_scratch.moved == 0  # nothing to compare with
+
+
+def test_progress_callback_reports_objective_and_time() -> None:
+    calls: list[tuple[float, float]] = []
+    problem = RoomsProblem([room(1)], [session(10)], [Lodger(1, 10, "male"), Lodger(2, 10, "male")])
+    solution = solve_rooms(problem, progress=lambda objective, seconds: calls.append((objective, seconds)))
+    assert calls and calls[-1][0] == solution.objective == 1000
+    assert all(seconds >= 0 for _, seconds in calls)
+
+
+def test_zero_time_limit_reports_timed_out_and_explains() -> None:
+    problem = RoomsProblem([room(1)], [session(10)], [Lodger(1, 10, "male")])
+    solution = solve_rooms(problem, time_limit=0)
+    assert solution.status == "timed_out"
+    assert solution.unhoused and "制限時間" in solution.unhoused[0].reason
+    assert validate_rooms(problem, solution) == []
