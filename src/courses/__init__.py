@@ -1,0 +1,1 @@
+"""The SME University course scheduling and enrollment service."""

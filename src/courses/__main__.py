@@ -1,0 +1,3 @@
+from courses.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""The application factory: plugins, dependencies, templates, routes and error handlers in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from courses import problems, web
+from courses.db import Database
+from courses.errors import DomainError
+from courses.routes.catalog_api import CatalogApi, health
+from courses.routes.catalog_pages import CatalogPages
+from courses.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def japan_now() -> datetime:
+    return datetime.now(JST)
+
+
+def provide_db(state: State) -> Database:
+    return state.db  # type: ignore[no-any-return]
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = japan_now) -> Litestar:
+    """Build the service. ``clock`` is passed in so that deadlines can be tested."""
+    settings = settings or Settings.from_env()
+    db = Database.connect(settings.database_url)
+
+    async def on_shutdown(app: Litestar) -> None:
+        await app.state.db.dispose()
+
+    def template_engine(engine: JinjaTemplateEngine) -> None:
+        web.configure(engine.engine)
+
+    route_handlers: list[Any] = [
+        health,
+        CatalogApi,
+        CatalogPages,
+        create_static_files_router(
+            path="/static", directories=[STATIC_DIR], opt={"access": "public"}, include_in_schema=False
+        ),
+    ]
+    return Litestar(
+        route_handlers=route_handlers,
+        dependencies={"db": Provide(provide_db, sync_to_thread=False)},
+        state=State({"db": db, "settings": settings, "clock": clock}),
+        template_config=TemplateConfig(
+            directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=template_engine
+        ),
+        exception_handlers={
+            DomainError: problems.domain_error_handler,
+            HTTPException: problems.http_exception_handler,
+            Exception: problems.internal_error_handler,
+        },
+        openapi_config=OpenAPIConfig(
+            title="中小企業大学校 研修申込 API",
+            version="1.0.0",
+            description="Course catalog, enrollment and scheduling of the SME University.",
+            path="/schema",
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        on_shutdown=[on_shutdown],
+        debug=settings.debug,
+    )

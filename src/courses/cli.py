@@ -1,0 +1,102 @@
+"""Command line of the service: ``python -m courses migrate|seed|serve|run|create-user``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from courses.settings import Settings
+
+
+async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
+    from courses.app import japan_now
+    from courses.db import Database
+    from courses.services import seeding
+
+    db = Database.connect(settings.database_url)
+    try:
+        async with db.write() as s:
+            if not await seeding.database_is_empty(s):
+                if only_if_empty:
+                    print("seeds: the database already has data; nothing loaded")
+                    return 0
+                print("seeds: the database is not empty; refusing to load twice", file=sys.stderr)
+                return 1
+            today = japan_now().date()
+            report = await seeding.load_catalog(s, today)
+            extra = await _seed_demo(s, today)
+        print(
+            f"seeds: {report.campuses} campuses, {report.classrooms} classrooms, {report.dorm_rooms} dorm rooms, "
+            f"{report.courses} courses, {report.sessions} sessions{extra}"
+        )
+        return 0
+    finally:
+        await db.dispose()
+
+
+async def _seed_demo(session, today) -> str:  # type: ignore[no-untyped-def]
+    """Demo accounts and enrollments, when the accounts module is present."""
+    try:
+        from courses.services import demo
+    except ImportError:
+        return ""
+    return await demo.load_demo(session, today)
+
+
+def _print_demo_accounts() -> None:
+    try:
+        from courses.services.demo import DEMO_ACCOUNTS
+    except ImportError:
+        return
+    print("demo accounts (password for all: see README):")
+    for role, email, password in DEMO_ACCOUNTS:
+        print(f"  {role:<12} {email:<32} {password}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="courses", description="SME University course service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed", help="load the seed files into an empty database")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when data is already there")
+    sub.add_parser("serve", help="serve the web application")
+    sub.add_parser("run", help="migrate, seed if empty, and serve")
+    user = sub.add_parser("create-user", help="create a staff member or administrator")
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", required=True)
+    user.add_argument("--role", choices=["staff", "admin", "coordinator"], required=True)
+    user.add_argument("--campus", action="append", default=[], help="campus code (staff; repeatable)")
+    user.add_argument("--password", help="read from the COURSES_PASSWORD variable or a prompt if omitted")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+
+    if args.command in {"migrate", "run"}:
+        from courses.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("migrations: up to date")
+    if args.command == "seed":
+        return asyncio.run(_seed(settings, only_if_empty=args.if_empty))
+    if args.command == "run":
+        code = asyncio.run(_seed(settings, only_if_empty=True))
+        if code:
+            return code
+    if args.command in {"serve", "run"}:
+        import uvicorn
+
+        from courses.app import create_app
+
+        print(f"serving on http://{settings.host}:{settings.port}/  (API schema: /schema)")
+        _print_demo_accounts()
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return 0
+    if args.command == "create-user":
+        from courses.services.accounts_cli import create_user
+
+        return asyncio.run(create_user(settings, args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

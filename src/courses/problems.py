@@ -1,0 +1,180 @@
+"""One place that turns errors into responses: problem+json for the API, a page for browsers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Template
+
+from courses.errors import DomainError, FieldError
+
+log = logging.getLogger(__name__)
+PROBLEM_BASE = "https://sme-univ.example/problems/"
+
+
+def request_language(request: Request[Any, Any, Any]) -> str:
+    """'en' when the caller prefers English over Japanese, else 'ja' (the site speaks Japanese first)."""
+    header = request.headers.get("accept-language", "")
+    best, best_q = "ja", -1.0
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        lang = "en" if tag.startswith("en") else "ja" if tag.startswith("ja") else None
+        if lang and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path in {"/health", "/schema"}:
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "POST"
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    if wants_html(request):
+        return Template(
+            template_name="error.html",
+            context={"status": status, "title": title, "detail": detail, "errors": errors or []},
+            status_code=status,
+        )  # type: ignore[return-value]
+    headers = {"Retry-After": "30"} if status == 429 else None
+    return Response(content=body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    lang = request_language(request)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title(lang),
+        detail=exc.detail(lang),
+        errors=[e.as_dict(lang) for e in exc.errors],
+        extra=exc.extra,
+    )
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldError]:
+    out: list[FieldError] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            msg = str(item.get("message", ""))
+            out.append(FieldError(key, f"{key}: 値が正しくありません（{msg}）", f"{key}: {msg}"))
+    return out
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    lang = request_language(request)
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        malformed = "JSON" in (exc.detail or "") or "decode" in (exc.detail or "").lower()
+        detail = (
+            ("The request body is not valid JSON." if malformed else "Some fields are missing or invalid.")
+            if lang == "en"
+            else (
+                "リクエスト本文が正しいJSONではありません。"
+                if malformed
+                else "入力内容に不足または誤りがあります。"
+            )
+        )
+        title = "Invalid input" if lang == "en" else "入力内容に誤りがあります"
+        return problem_response(
+            request,
+            status=400,
+            slug="invalid-input",
+            title=title,
+            detail=detail,
+            errors=[e.as_dict(lang) for e in errors],
+        )
+    table: dict[type[HTTPException], tuple[str, str, str, str]] = {
+        NotFoundException: ("not-found", "見つかりません", "Not found", "お探しのページは見つかりません。"),
+        MethodNotAllowedException: (
+            "method-not-allowed",
+            "この方法では利用できません",
+            "Method not allowed",
+            "このURLはこの方法（HTTPメソッド）では利用できません。",
+        ),
+        NotAuthorizedException: (
+            "unauthorized",
+            "ログインが必要です",
+            "Authentication required",
+            "ログインしてください。",
+        ),
+        PermissionDeniedException: (
+            "forbidden",
+            "この操作は許可されていません",
+            "Not allowed",
+            "この操作を行う権限がありません。",
+        ),
+    }
+    for cls, (slug, title_ja, title_en, detail_ja) in table.items():
+        if isinstance(exc, cls):
+            detail = (exc.detail or title_en) if lang == "en" else detail_ja
+            return problem_response(
+                request,
+                status=exc.status_code,
+                slug=slug,
+                title=title_en if lang == "en" else title_ja,
+                detail=detail,
+            )
+    title = "Request failed" if lang == "en" else "リクエストを処理できませんでした"
+    return problem_response(
+        request, status=exc.status_code, slug="http-error", title=title, detail=str(exc.detail or title)
+    )
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    lang = request_language(request)
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        title="Internal error" if lang == "en" else "システムエラー",
+        detail=(
+            "Something went wrong on our side. Nothing was changed; please try again."
+            if lang == "en"
+            else "システム側で問題が発生しました。処理は行われていません。時間をおいて再度お試しください。"
+        ),
+    )
+
+
+__all__ = ["MediaType", "domain_error_handler", "http_exception_handler", "internal_error_handler"]

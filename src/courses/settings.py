@@ -1,0 +1,73 @@
+"""Settings read from the environment, with defaults that suit a developer's machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(os.environ.get("COURSES_VAR_DIR", PROJECT_ROOT / "var"))
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = TEMPLATES_DIR / "static"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{VAR_DIR / 'courses.db'}"
+
+
+def _secret_key() -> str:
+    """Read SECRET_KEY, or keep a random one under var/ so that restarts keep sessions valid."""
+    value = os.environ.get("SECRET_KEY")
+    if value:
+        return value
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = field(default_factory=_secret_key)
+    # Cookies are marked Secure when the site is served over HTTPS (production); a developer's
+    # http://127.0.0.1 would otherwise never get them back.
+    secure_cookies: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "no-reply@sme-univ.example"
+    debug: bool = False
+    # The web process solves in a worker pool of this size (0 disables the in-process worker).
+    solver_workers: int = 1
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or _default_database_url(),
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=int(os.environ.get("PORT", "8000")),
+            secure_cookies=_bool("SECURE_COOKIES", False),
+            smtp_host=os.environ.get("SMTP_HOST") or None,
+            smtp_port=int(os.environ.get("SMTP_PORT", "25")),
+            smtp_from=os.environ.get("SMTP_FROM", "no-reply@sme-univ.example"),
+            debug=_bool("DEBUG", False),
+            solver_workers=int(os.environ.get("SOLVER_WORKERS", "1")),
+        )

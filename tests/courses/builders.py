@@ -1,0 +1,102 @@
+"""Builders for test data: small, explicit records instead of shared fixtures with leftovers."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.models import Campus, Category, Course, CourseSession, SessionBlock, SessionStatus
+
+_seq = itertools.count(1)
+
+
+async def campus(s: AsyncSession, code: str = "tokyo", *, has_lodging: bool = True) -> Campus:
+    row = Campus(
+        code=code,
+        name_ja=f"中小企業大学校 {code}校",
+        name_en=f"{code.title()} Campus",
+        prefecture="東京都",
+        address="東京都東大和市桜が丘2-137-5",
+        has_lodging=has_lodging,
+        sort_order=next(_seq),
+    )
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def category(s: AsyncSession, code: str = "finance") -> Category:
+    row = Category(code=code, name_ja="財務・会計", name_en="Finance")
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def course(
+    s: AsyncSession,
+    code: str | None = None,
+    *,
+    audience: str = "sme",
+    category: str = "finance",
+    title_ja: str = "財務諸表の読み方",
+    title_en: str = "Reading Financial Statements",
+    days: int = 2,
+    fee_yen: int = 30000,
+    has_practicum: bool = False,
+) -> Course:
+    row = Course(
+        code=code or f"C{next(_seq):03d}",
+        title_ja=title_ja,
+        title_en=title_en,
+        audience=audience,
+        category=category,
+        description="テスト用の研修です。",
+        days=days,
+        fee_yen=fee_yen,
+        default_capacity=30,
+        has_practicum=has_practicum,
+    )
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def session(
+    s: AsyncSession,
+    course: Course,
+    campus: Campus,
+    *,
+    start: date,
+    blocks: list[tuple[int, int]] | None = None,
+    capacity: int = 30,
+    status: str = SessionStatus.PUBLISHED,
+    opens: date | None = None,
+    closes: date | None = None,
+    lodging: bool | None = None,
+) -> CourseSession:
+    """A session whose blocks are (offset days from ``start``, length in days); one block by default."""
+    spans = [
+        (start + timedelta(days=o), start + timedelta(days=o + n - 1))
+        for o, n in (blocks or [(0, course.days)])
+    ]
+    row = CourseSession(
+        code=f"T-{next(_seq):05d}",
+        course_id=course.id,  # type: ignore[arg-type]
+        campus_id=campus.id,  # type: ignore[arg-type]
+        capacity=capacity,
+        lodging=campus.has_lodging if lodging is None else lodging,
+        start_date=spans[0][0],
+        end_date=spans[-1][1],
+        application_opens=opens or start - timedelta(days=120),
+        application_closes=closes or start - timedelta(days=7),
+        status=status,
+        created_at=datetime.now(UTC),
+    )
+    s.add(row)
+    await s.flush()
+    for i, (a, b) in enumerate(spans, start=1):
+        s.add(SessionBlock(session_id=row.id, seq=i, start_date=a, end_date=b))  # type: ignore[arg-type]
+    await s.flush()
+    return row
