@@ -80,6 +80,7 @@ def run_part(
     *,
     num_workers: int = 2,
     hints: dict[str, int] | None = None,
+    share: float = 1.0,
 ) -> PartResult:
     """Solve one part within what is left of the deadline and read back the named variables.
 
@@ -89,6 +90,7 @@ def run_part(
         deadline: the shared budget; a part with no time left is reported as ``timed_out``.
         num_workers: CP-SAT search workers.
         hints: optional starting values by variable name.
+        share: fraction of the remaining time this part may use (the rest is kept for later parts).
     """
     from ortools.sat.python import cp_model
 
@@ -100,7 +102,7 @@ def run_part(
             if name in named:
                 model.add_hint(named[name], value)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = left
+    solver.parameters.max_time_in_seconds = max(0.001, left * min(1.0, max(0.0, share)))
     solver.parameters.num_workers = max(1, int(num_workers))
 
     class _Progress(cp_model.CpSolverSolutionCallback):
