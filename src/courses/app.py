@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -20,8 +21,13 @@ from litestar.template.config import TemplateConfig
 from courses import problems, web
 from courses.db import Database
 from courses.errors import DomainError
+from courses.routes.account_api import AuthApi, EnrollmentApi
+from courses.routes.account_pages import AccountPages
 from courses.routes.catalog_api import CatalogApi, health
 from courses.routes.catalog_pages import CatalogPages
+from courses.routes.staff_api import StaffApi
+from courses.routes.staff_pages import MailboxPage, StaffPages
+from courses.security import access_guard
 from courses.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -41,7 +47,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     db = Database.connect(settings.database_url)
 
     async def on_shutdown(app: Litestar) -> None:
+        if stop := app.state.get("stop_background"):
+            await stop()
         await app.state.db.dispose()
+
+    async def on_startup(app: Litestar) -> None:
+        from courses.services.background import start_background
+
+        start_background(app)
 
     def template_engine(engine: JinjaTemplateEngine) -> None:
         web.configure(engine.engine)
@@ -50,6 +63,12 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         health,
         CatalogApi,
         CatalogPages,
+        AuthApi,
+        EnrollmentApi,
+        StaffApi,
+        AccountPages,
+        StaffPages,
+        MailboxPage,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], opt={"access": "public"}, include_in_schema=False
         ),
@@ -57,6 +76,15 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     return Litestar(
         route_handlers=route_handlers,
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
+        guards=[access_guard],
+        # Forms are protected by a double-submit CSRF token; the API takes bearer tokens only (never
+        # the session cookie), so it is not exposed to cross-site requests and is exempt.
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=["/api/"],
+        ),
         state=State({"db": db, "settings": settings, "clock": clock}),
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=template_engine
@@ -73,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             path="/schema",
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         debug=settings.debug,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -142,3 +142,155 @@ class SessionBlock(SQLModel, table=True):
     seq: int
     start_date: date
     end_date: date
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    COORDINATOR = "coordinator"  # registers people on behalf of a chamber of commerce or similar
+    STAFF = "staff"  # campus staff, scoped to the campuses in staff_campus
+    ADMIN = "admin"
+
+
+class OrganizationKind(enum.StrEnum):
+    """What kind of organisation a learner works for (decides which courses they may take)."""
+
+    SME = "sme"
+    SUPPORT_AGENCY = "support_agency"
+
+
+class Organization(SQLModel, table=True):
+    """A chamber of commerce (商工会議所), 商工会 or prefectural support centre that registers people."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=30)  # chamber | society_of_commerce | prefectural_center | other
+    prefecture: str = Field(max_length=2)  # JIS code 01-47
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str | None = Field(default=None, max_length=200)  # None until the person sets one
+    name: str = Field(max_length=100)
+    name_kana: str = Field(default="", max_length=100)
+    role: str = Field(default=Role.LEARNER, max_length=12, index=True)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    feed_token: str = Field(max_length=64, unique=True)  # secret part of the learner's calendar URL
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=_tz())
+
+
+class LearnerProfile(SQLModel, table=True):
+    """What a Japanese training application form asks. Gender and access needs are optional and
+    only used to allocate dormitory rooms."""
+
+    __tablename__ = "learner_profile"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, ondelete="CASCADE")
+    organization_kind: str = Field(max_length=20)
+    company: str = Field(max_length=200)
+    company_kana: str = Field(default="", max_length=200)
+    department: str = Field(default="", max_length=100)
+    position: str = Field(default="", max_length=100)
+    industry: str = Field(max_length=1)  # JSIC major division, A-T
+    employees: int
+    capital_yen: int
+    prefecture: str = Field(max_length=2)  # JIS code 01-47
+    phone: str = Field(default="", max_length=30)
+    gender: str | None = Field(default=None, max_length=10)  # female | male | None (not given)
+    accessibility_needs: str = Field(default="", max_length=500)
+    needs_accessible_room: bool = False
+
+
+class StaffCampus(SQLModel, table=True):
+    __tablename__ = "staff_campus"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, ondelete="CASCADE")
+    campus_id: int = Field(foreign_key="campus.id", primary_key=True)
+
+
+class AuthToken(SQLModel, table=True):
+    """A bearer token (API) or browser session (cookie); only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "auth_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=10)  # api | web | reset
+    created_at: datetime = Field(sa_column=_tz())
+    expires_at: datetime = Field(sa_column=_tz())
+
+
+# --- enrollment -----------------------------------------------------------------------------------
+
+
+class EnrollmentStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Enrollment(SQLModel, table=True):
+    """A person's place in a session: confirmed (holds a seat), waitlisted (in ``waitlist_seq``
+    order) or cancelled. At most one active enrollment per person and session."""
+
+    __table_args__ = (
+        Index(
+            "uq_enrollment_active",
+            "session_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+        Index("ix_enrollment_waitlist", "session_id", "status", "waitlist_seq"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="course_session.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    status: str = Field(max_length=12)
+    lodging: bool = False
+    waitlist_seq: int | None = None
+    source: str = Field(default="self", max_length=12)  # self | staff | bulk
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    batch_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(sa_column=_tz())
+    updated_at: datetime = Field(sa_column=_tz())
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request with an ``Idempotency-Key``, replayed to retries."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    key: str = Field(max_length=200)
+    status_code: int
+    response_json: str
+    created_at: datetime = Field(sa_column=_tz())
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification waiting to be delivered (SMTP) or kept for the development mailbox."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    to_email: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str
+    created_at: datetime = Field(sa_column=_tz())
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    attempts: int = 0
+    last_error: str = ""

@@ -7,7 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.models import Campus, Category, Course, CourseSession, SessionBlock, SessionStatus
+from courses.models import (
+    Campus,
+    Category,
+    Course,
+    CourseSession,
+    LearnerProfile,
+    SessionBlock,
+    SessionStatus,
+    StaffCampus,
+    User,
+)
 
 _seq = itertools.count(1)
 
@@ -100,3 +110,77 @@ async def session(
         s.add(SessionBlock(session_id=row.id, seq=i, start_date=a, end_date=b))  # type: ignore[arg-type]
     await s.flush()
     return row
+
+
+# --- accounts --------------------------------------------------------------------------------------
+
+_PASSWORD_HASH: str | None = None
+PASSWORD = "correct horse battery"
+
+
+def password_hash() -> str:
+    """One real argon2 hash, computed once: hashing per test user would cost 0.15 s each."""
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:
+        from argon2 import PasswordHasher
+
+        _PASSWORD_HASH = PasswordHasher().hash(PASSWORD)
+    return _PASSWORD_HASH
+
+
+async def user(
+    s: AsyncSession,
+    email: str | None = None,
+    *,
+    role: str = "learner",
+    kind: str = "sme",
+    industry: str = "E",
+    employees: int = 50,
+    capital_yen: int = 10_000_000,
+    gender: str | None = None,
+    campuses: list[Campus] | None = None,
+    organization_id: int | None = None,
+) -> User:
+    import secrets
+
+    n = next(_seq)
+    row = User(
+        email=email or f"user{n}@example.jp",
+        password_hash=password_hash(),
+        name=f"受講 太郎{n}",
+        name_kana="ジュコウ タロウ",
+        role=role,
+        organization_id=organization_id,
+        feed_token=secrets.token_urlsafe(16),
+        created_at=datetime.now(UTC),
+    )
+    s.add(row)
+    await s.flush()
+    if role == "learner":
+        s.add(
+            LearnerProfile(
+                user_id=row.id,  # type: ignore[arg-type]
+                organization_kind=kind,
+                company=f"株式会社テスト{n}",
+                industry=industry,
+                employees=employees,
+                capital_yen=capital_yen,
+                prefecture="13",
+                gender=gender,
+            )
+        )
+    for campus in campuses or []:
+        s.add(StaffCampus(user_id=row.id, campus_id=campus.id))  # type: ignore[arg-type]
+    await s.flush()
+    return row
+
+
+async def token(s: AsyncSession, user: User) -> str:
+    """A bearer token for ``user`` without going through the (slow, throttled) login."""
+    from courses.services.accounts import issue_token
+
+    return await issue_token(s, user, "api", datetime.now(UTC))
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}

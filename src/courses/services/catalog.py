@@ -195,7 +195,7 @@ def _apply(stmt: Any, flt: SessionFilter) -> Any:
     return stmt
 
 
-async def _blocks_for(db: AsyncSession, session_ids: list[int]) -> dict[int, list[SessionBlock]]:
+async def blocks_for(db: AsyncSession, session_ids: list[int]) -> dict[int, list[SessionBlock]]:
     out: dict[int, list[SessionBlock]] = {i: [] for i in session_ids}
     if not session_ids:
         return out
@@ -231,7 +231,7 @@ async def list_sessions(db: AsyncSession, flt: SessionFilter) -> Page:
         .limit(flt.per_page)
     )
     rows = list(await db.exec(stmt))
-    blocks = await _blocks_for(db, [s.id for s, _, _ in rows if s.id is not None])
+    blocks = await blocks_for(db, [s.id for s, _, _ in rows if s.id is not None])
     items = [SessionRow(s, c, k, blocks.get(s.id or 0, [])) for s, c, k in rows]
     return Page(items=items, total=int(total), page=flt.page, per_page=flt.per_page)
 
@@ -247,7 +247,7 @@ async def get_session(db: AsyncSession, session_id: int, *, include_drafts: bool
     ).first()
     if row is None or (row[0].status == SessionStatus.DRAFT and not include_drafts):
         raise not_found("開催回", "Session", session_id)
-    blocks = await _blocks_for(db, [session_id])
+    blocks = await blocks_for(db, [session_id])
     return SessionRow(row[0], row[1], row[2], blocks[session_id])
 
 

@@ -1,0 +1,243 @@
+"""HTML pages for learners: register, sign in and out, apply, my page, calendar feed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlmodel import select
+
+from courses.deps import DB
+from courses.errors import Conflict, DomainError, FieldError, NotFound
+from courses.models import User
+from courses.reference import INDUSTRIES, PREFECTURES
+from courses.routes.account_api import me
+from courses.security import SESSION_COOKIE, current_user
+from courses.services import accounts, catalog, enrollment, ical
+
+Form = URLEncodedBody[dict[str, str]]
+FLASH = {
+    "enrolled": ("ok", "お申し込みを受け付けました。"),
+    "waitlisted": ("ok", "満席のため、キャンセル待ちで受け付けました。"),
+    "cancelled": ("ok", "キャンセルしました。"),
+    "registered": ("ok", "登録が完了しました。研修をお探しください。"),
+    "signed_out": ("ok", "ログアウトしました。"),
+}
+
+
+def _safe_next(raw: str | None) -> str:
+    """Only local paths: never redirect a person to another site after sign-in."""
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/me"
+
+
+def _session_cookie(request: Request[Any, Any, Any], secret: str) -> Cookie:
+    settings = request.app.state.settings
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=secret,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=int(accounts.WEB_SESSION_TTL.total_seconds()),
+        path="/",
+    )
+
+
+def flash_for(msg: str | None) -> dict[str, str] | None:
+    if msg in FLASH:
+        kind, text = FLASH[msg]
+        return {"kind": kind, "text": text}
+    return None
+
+
+class AccountPages(Controller):
+    include_in_schema = False
+
+    @get("/login", opt={"access": "public"})
+    async def login_form(
+        self, next_url: Annotated[str | None, QueryParameter(name="next")] = None
+    ) -> Template:
+        return Template("login.html", context={"next": _safe_next(next_url), "error": None, "email": ""})
+
+    @post("/login", opt={"access": "public"})
+    async def login(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        email = accounts.normalize_email(data.get("email", ""))
+        password = data.get("password", "")
+        next_url = _safe_next(data.get("next"))
+        now = request.app.state.clock()
+        try:
+            async with db.read() as s:
+                await accounts.check_login_allowed(s, email, now)
+                user = (await s.exec(select(User).where(User.email == email))).first()
+        except DomainError as exc:
+            return Template(
+                "login.html",
+                context={"next": next_url, "error": exc.detail_ja, "email": email},
+                status_code=exc.status,
+            )
+        ok = await accounts.verify_password(user.password_hash if user else None, password)
+        async with db.write() as s:
+            await accounts.record_login(s, email, ok, now)
+            secret = await accounts.issue_token(s, user, "web", now) if ok and user else None
+        if secret is None or user is None:
+            return Template(
+                "login.html",
+                context={"next": next_url, "error": accounts.bad_credentials().detail_ja, "email": email},
+                status_code=401,
+            )
+        if next_url == "/me" and user.role in {"staff", "admin"}:
+            next_url = "/staff"
+        elif next_url == "/me" and user.role == "coordinator":
+            next_url = "/org"
+        return Redirect(next_url, cookies=[_session_cookie(request, secret)])
+
+    @post("/logout", opt={"access": "public"})
+    async def logout(self, request: Request[Any, Any, Any], db: DB) -> Response[Any]:
+        secret = request.cookies.get(SESSION_COOKIE)
+        if secret:
+            async with db.write() as s:
+                await accounts.revoke_token(s, secret)
+        response = Redirect("/?msg=signed_out")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/register", opt={"access": "public"})
+    async def register_form(
+        self, next_url: Annotated[str | None, QueryParameter(name="next")] = None
+    ) -> Template:
+        return Template("register.html", context=_register_context({}, [], _safe_next(next_url)))
+
+    @post("/register", opt={"access": "public"})
+    async def register(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        next_url = _safe_next(data.get("next"))
+        try:
+            reg = accounts.validate_registration(dict(data))
+            async with db.read() as s:
+                if await accounts.email_taken(s, reg.email):
+                    raise Conflict(
+                        "このメールアドレスは既に登録されています。ログインしてください。",
+                        "already registered",
+                        errors=[FieldError("email", "このメールアドレスは既に登録されています。", "")],
+                    )
+            password_hash = await accounts.hash_password(reg.password)
+            now = request.app.state.clock()
+            async with db.write() as s:
+                user = await accounts.register_learner(s, reg, now, password_hash)
+                secret = await accounts.issue_token(s, user, "web", now)
+        except DomainError as exc:
+            return Template(
+                "register.html",
+                context=_register_context(
+                    dict(data),
+                    [e.as_dict("ja") for e in exc.errors] or [{"field": "", "message": exc.detail_ja}],
+                    next_url,
+                ),
+                status_code=exc.status,
+            )
+        target = next_url if next_url != "/me" else "/me?msg=registered"
+        return Redirect(target, cookies=[_session_cookie(request, secret)])
+
+    @get("/sessions/{session_id:int}/apply", opt={"access": "learner"})
+    async def apply_form(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> Template:
+        async with db.read() as s:
+            row = await catalog.get_session(s, session_id)
+        return Template("apply.html", context={"row": row, "error": None})
+
+    @post("/sessions/{session_id:int}/apply", opt={"access": "learner"})
+    async def apply(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        user = me(request)
+        lodging = data.get("lodging") in {"1", "on", "true", "yes"}
+        try:
+            async with db.write() as s:
+                result = await enrollment.enroll(
+                    s, user=user, session_id=session_id, lodging=lodging, now=request.app.state.clock()
+                )
+        except DomainError as exc:
+            async with db.read() as s:
+                row = await catalog.get_session(s, session_id)
+            return Template(
+                "apply.html", context={"row": row, "error": exc.detail_ja}, status_code=exc.status
+            )
+        return Redirect(f"/me?msg={'enrolled' if result.status == 'confirmed' else 'waitlisted'}")
+
+    @get("/me", opt={"access": "user"})
+    async def my_page(
+        self, request: Request[Any, Any, Any], db: DB, msg: FromQuery[str | None] = None
+    ) -> Template:
+        user = me(request)
+        async with db.read() as s:
+            rows = await enrollment.my_enrollments(s, user.id or 0)
+            blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
+            profile = await accounts.profile_of(s, user.id or 0)
+            extras = await _placements(s, rows)
+        return Template(
+            "me.html",
+            context={
+                "user": user,
+                "rows": rows,
+                "blocks": blocks,
+                "profile": profile,
+                "flash": flash_for(msg),
+                "feed_url": f"/calendar/{quote(user.feed_token)}.ics",
+                "placements": extras,
+                "today": request.app.state.clock().date(),
+            },
+        )
+
+    @post("/me/enrollments/{enrollment_id:int}/cancel", opt={"access": "learner"})
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Response[Any]:
+        user = me(request)
+        async with db.write() as s:
+            row = await enrollment.get_own(s, enrollment_id, user)
+            await enrollment.cancel(s, row, request.app.state.clock())
+        return Redirect("/me?msg=cancelled")
+
+    @get("/calendar/{token:str}.ics", opt={"access": "public"}, media_type="text/calendar")
+    async def feed(self, db: DB, token: FromPath[str]) -> Response[Any]:
+        """The calendar feed is addressed by a secret per learner, so calendar apps can subscribe."""
+        async with db.read() as s:
+            user = (await s.exec(select(User).where(User.feed_token == token))).first()
+            if user is None:
+                raise NotFound("カレンダーが見つかりません。", "Calendar not found.")
+            rows = await enrollment.my_enrollments(s, user.id or 0)
+            blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
+        return ical.response(rows, {k: [(b.start_date, b.end_date) for b in v] for k, v in blocks.items()})
+
+
+async def _placements(s: Any, rows: list[enrollment.MyEnrollment]) -> dict[int, dict[str, str]]:
+    """Room and practicum site per enrollment, from published plans (when the scheduler has run)."""
+    try:
+        from courses.services import plans
+    except ImportError:
+        return {}
+    return await plans.placements_for(s, [r.enrollment.id or 0 for r in rows])
+
+
+def _register_context(values: dict[str, str], errors: list[dict[str, Any]], next_url: str) -> dict[str, Any]:
+    by_field: dict[str, str] = {}
+    for e in errors:
+        by_field.setdefault(e.get("field") or "", e["message"])
+    return {
+        "values": values,
+        "errors": by_field,
+        "general_error": by_field.get("")
+        or (("入力内容に誤りがあります。各項目をご確認ください。") if errors else None),
+        "prefectures": PREFECTURES,
+        "industries": INDUSTRIES,
+        "next": next_url,
+    }
+
+
+__all__ = ["AccountPages", "current_user"]

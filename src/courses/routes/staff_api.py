@@ -1,0 +1,132 @@
+"""Campus staff: rosters, manual enrollment, promotion and cancellation — only on their campuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+from sqlmodel import select
+
+from courses.deps import DB
+from courses.errors import InvalidInput, NotFound, not_found
+from courses.models import Enrollment, User
+from courses.routes.account_api import me
+from courses.services import enrollment, rosters
+from courses.services.accounts import normalize_email
+
+STAFF = {"access": "staff"}
+
+
+async def _session_on_my_campus(s: Any, user: User, session_id: int) -> enrollment.SessionContext:
+    ctx = await enrollment.load_session(s, session_id)
+    await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
+    return ctx
+
+
+class StaffApi(Controller):
+    path = "/api/staff"
+    tags = ("staff",)
+    opt = STAFF
+
+    @get("/sessions/{session_id:int}/roster", summary="Roster of a session of my campus")
+    async def roster(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.read() as s:
+            ctx = await _session_on_my_campus(s, me(request), session_id)
+            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+        return {
+            "session": {
+                "id": ctx.session.id,
+                "code": ctx.session.code,
+                "capacity": ctx.session.capacity,
+                "confirmed": ctx.session.confirmed_count,
+            },
+            "enrollments": rows,
+        }
+
+    @get(
+        "/sessions/{session_id:int}/roster.csv",
+        summary="Roster as CSV (UTF-8 with BOM)",
+        media_type="text/csv",
+    )
+    async def roster_csv(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> Response[bytes]:
+        async with db.read() as s:
+            ctx = await _session_on_my_campus(s, me(request), session_id)
+            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+        return Response(
+            rosters.roster_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="roster-{ctx.session.code}.csv"'},
+        )
+
+    @post(
+        "/sessions/{session_id:int}/enrollments",
+        summary="Enroll a registered learner by hand",
+        status_code=201,
+    )
+    async def manual_enroll(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        email = normalize_email(str(data.get("email") or ""))
+        lodging = data.get("lodging", False)
+        if not email or not isinstance(lodging, bool):
+            raise InvalidInput(
+                "受講者のメールアドレスと宿泊の有無（true/false）を指定してください。",
+                "Give the learner's email and lodging (true/false).",
+            )
+        async with db.write() as s:
+            await _session_on_my_campus(s, me(request), session_id)
+            learner = (await s.exec(select(User).where(User.email == email))).first()
+            if learner is None:
+                raise NotFound(f"{email} の受講者は登録されていません。", f"No learner with email {email}.")
+            result = await enrollment.enroll(
+                s,
+                user=learner,
+                session_id=session_id,
+                lodging=lodging,
+                now=request.app.state.clock(),
+                source="staff",
+                check_window=False,
+            )
+        return result.as_dict()
+
+    @post("/enrollments/{enrollment_id:int}/promote", summary="Promote a waitlisted learner into a free seat")
+    async def promote(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            row = await s.get(Enrollment, enrollment_id)
+            if row is None:
+                raise not_found("申込", "Enrollment", enrollment_id)
+            await _session_on_my_campus(s, me(request), row.session_id)
+            promoted = await enrollment.promote_one(s, enrollment_id, request.app.state.clock())
+        return {"id": promoted.id, "status": promoted.status}
+
+    @post("/enrollments/{enrollment_id:int}/cancel", summary="Cancel an enrollment on behalf of the learner")
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            row = await s.get(Enrollment, enrollment_id)
+            if row is None:
+                raise not_found("申込", "Enrollment", enrollment_id)
+            await _session_on_my_campus(s, me(request), row.session_id)
+            promoted = await enrollment.cancel(s, row, request.app.state.clock(), by_staff=True)
+        return {"id": enrollment_id, "status": "cancelled", "promoted": [p.id for p in promoted]}
+
+    @post("/sessions/{session_id:int}/cancel", summary="Cancel a whole session; everyone enrolled is told")
+    async def cancel_session(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            await _session_on_my_campus(s, me(request), session_id)
+            count = await enrollment.cancel_session(s, session_id, request.app.state.clock())
+        return {"id": session_id, "status": "cancelled", "enrollments_cancelled": count}

@@ -1,0 +1,37 @@
+"""Background work of a service process: delivering the notification outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from courses.services.notifications import deliver_pending
+
+log = logging.getLogger(__name__)
+MAIL_INTERVAL_S = 10
+
+
+async def _mail_loop(app: Any) -> None:
+    while True:
+        try:
+            await deliver_pending(app.state.db, app.state.settings, app.state.clock())
+        except Exception:  # keep delivering later; never take the service down
+            log.exception("outbox delivery failed")
+        await asyncio.sleep(MAIL_INTERVAL_S)
+
+
+def start_background(app: Any) -> None:
+    tasks: list[asyncio.Task[None]] = []
+    if app.state.settings.smtp_host:
+        tasks.append(asyncio.create_task(_mail_loop(app)))
+    app.state.background = tasks
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.state.stop_background = stop

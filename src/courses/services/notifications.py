@@ -1,0 +1,77 @@
+"""Notifications go through an outbox table in the same transaction as the change they announce.
+
+A delivery loop sends them by SMTP when SMTP_HOST is set; otherwise they stay in the outbox and are
+shown on the development mailbox page. Nothing is lost when SMTP is down: a failed message is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.db import Database
+from courses.models import OutboxMessage, User
+from courses.settings import Settings
+
+log = logging.getLogger(__name__)
+SIGNATURE = "\n\n――\n中小企業大学校 研修申込窓口\n※このメールは送信専用です。"
+
+
+def queue(db: AsyncSession, user: User, subject: str, body: str, now: datetime) -> None:
+    db.add(
+        OutboxMessage(
+            user_id=user.id, to_email=user.email, subject=subject, body=body + SIGNATURE, created_at=now
+        )
+    )
+
+
+async def recent(db: AsyncSession, limit: int = 100) -> list[OutboxMessage]:
+    return list(await db.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)))
+
+
+def _send(settings: Settings, message: OutboxMessage) -> None:
+    email = EmailMessage()
+    email["From"] = settings.smtp_from
+    email["To"] = message.to_email
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    with smtplib.SMTP(settings.smtp_host or "localhost", settings.smtp_port, timeout=10) as smtp:
+        smtp.send_message(email)
+
+
+async def deliver_pending(database: Database, settings: Settings, now: datetime, batch: int = 50) -> int:
+    """Send what is waiting; each message is marked sent only after the server took it."""
+    if not settings.smtp_host:
+        return 0
+    async with database.read() as s:
+        pending = list(
+            await s.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts < 10)
+                .order_by(col(OutboxMessage.id))
+                .limit(batch)
+            )
+        )
+    sent = 0
+    for message in pending:
+        error = ""
+        try:
+            await asyncio.to_thread(_send, settings, message)
+        except (OSError, smtplib.SMTPException) as exc:
+            error = str(exc)[:500]
+            log.warning("mail to %s failed: %s", message.to_email, error)
+        async with database.write() as s:
+            row = await s.get(OutboxMessage, message.id)
+            if row is not None:
+                row.attempts += 1
+                row.last_error = error
+                row.sent_at = None if error else now
+                s.add(row)
+        sent += 0 if error else 1
+    return sent
