@@ -36,22 +36,19 @@ async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
 
 
 async def _seed_demo(session, today) -> str:  # type: ignore[no-untyped-def]
-    """Demo accounts and enrollments, when the accounts module is present."""
-    try:
-        from courses.services import demo
-    except ImportError:
-        return ""
+    """Demo accounts and enrollments."""
+    from courses.services import demo
+
     return await demo.load_demo(session, today)
 
 
 def _print_demo_accounts() -> None:
-    try:
-        from courses.services.demo import DEMO_ACCOUNTS
-    except ImportError:
-        return
-    print("demo accounts (password for all: see README):")
-    for role, email, password in DEMO_ACCOUNTS:
-        print(f"  {role:<12} {email:<32} {password}")
+    from courses.services.demo import DEMO_FILE
+
+    if DEMO_FILE.exists():
+        print(f"demo accounts (role, email, password; kept in {DEMO_FILE}):")
+        for line in DEMO_FILE.read_text(encoding="utf-8").splitlines():
+            print(f"  {line}")
 
 
 def main(argv: list[str] | None = None) -> int:

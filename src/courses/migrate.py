@@ -42,7 +42,7 @@ def _in_thread(fn, *args) -> None:  # type: ignore[no-untyped-def]
         raise errors[0]
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     _in_thread(command.upgrade, alembic_config(url), revision)
 
 

@@ -8,8 +8,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import courses.models  # noqa: F401  (registers the tables)
+import courses.models
 from courses.db import create_engine
+
+courses.models.load_all()  # every table of every capability
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -1,4 +1,8 @@
-"""Storage tables. Request and response shapes live in ``schemas.py``, never here."""
+"""Storage tables. Request and response shapes live apart from them, never here.
+
+The core tables are in this module; later capabilities add theirs as submodules of this package
+(``courses.models.<topic>``), which the migrations load through ``load_all()``.
+"""
 
 from __future__ import annotations
 
@@ -294,3 +298,12 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     attempts: int = 0
     last_error: str = ""
+
+
+def load_all() -> None:
+    """Import every submodule, so that SQLModel.metadata knows every table (for Alembic)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
