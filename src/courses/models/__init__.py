@@ -62,6 +62,8 @@ class Classroom(SQLModel, table=True):
     campus_id: int = Field(foreign_key="campus.id", index=True)
     name: str = Field(max_length=100)
     seats: int
+    archived: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 
 
 class DormRoom(SQLModel, table=True):
@@ -77,6 +79,8 @@ class DormRoom(SQLModel, table=True):
     kind: str = Field(default=RoomKind.SINGLE, max_length=10)
     zone: str = Field(default=Zone.ANY, max_length=10)
     accessible: bool = False
+    archived: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 
 
 class Category(SQLModel, table=True):
@@ -104,6 +108,8 @@ class Course(SQLModel, table=True):
     default_capacity: int
     residential: bool = True
     has_practicum: bool = False
+    archived: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 
 
 class CourseSession(SQLModel, table=True):
