@@ -14,7 +14,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from courses.errors import DomainError, FieldError
 
@@ -103,6 +103,10 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     lang = request_language(request)
+    if isinstance(exc, NotAuthorizedException) and wants_html(request) and request.method == "GET":
+        from urllib.parse import quote
+
+        return Redirect(f"/login?next={quote(request.url.path)}")  # type: ignore[return-value]
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         malformed = "JSON" in (exc.detail or "") or "decode" in (exc.detail or "").lower()

@@ -50,7 +50,12 @@ class AuthApi(Controller):
             user = await accounts.register_learner(s, reg, _now(request), password_hash)
         return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
 
-    @post("/token", opt={"access": "public"}, summary="Exchange email and password for a bearer token")
+    @post(
+        "/token",
+        opt={"access": "public"},
+        summary="Exchange email and password for a bearer token",
+        status_code=200,
+    )
     async def token(
         self, request: Request[Any, Any, Any], db: DB, data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:

@@ -98,7 +98,11 @@ class StaffApi(Controller):
             )
         return result.as_dict()
 
-    @post("/enrollments/{enrollment_id:int}/promote", summary="Promote a waitlisted learner into a free seat")
+    @post(
+        "/enrollments/{enrollment_id:int}/promote",
+        summary="Promote a waitlisted learner into a free seat",
+        status_code=200,
+    )
     async def promote(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> dict[str, Any]:
@@ -110,7 +114,11 @@ class StaffApi(Controller):
             promoted = await enrollment.promote_one(s, enrollment_id, request.app.state.clock())
         return {"id": promoted.id, "status": promoted.status}
 
-    @post("/enrollments/{enrollment_id:int}/cancel", summary="Cancel an enrollment on behalf of the learner")
+    @post(
+        "/enrollments/{enrollment_id:int}/cancel",
+        summary="Cancel an enrollment on behalf of the learner",
+        status_code=200,
+    )
     async def cancel(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> dict[str, Any]:
@@ -122,7 +130,11 @@ class StaffApi(Controller):
             promoted = await enrollment.cancel(s, row, request.app.state.clock(), by_staff=True)
         return {"id": enrollment_id, "status": "cancelled", "promoted": [p.id for p in promoted]}
 
-    @post("/sessions/{session_id:int}/cancel", summary="Cancel a whole session; everyone enrolled is told")
+    @post(
+        "/sessions/{session_id:int}/cancel",
+        summary="Cancel a whole session; everyone enrolled is told",
+        status_code=200,
+    )
     async def cancel_session(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
     ) -> dict[str, Any]:
