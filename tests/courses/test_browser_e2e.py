@@ -1,0 +1,109 @@
+"""End to end in a real headless Chromium: register → enroll → my page, against a real server.
+
+Uses Debian's chromium (installed by .ci/run) through Playwright; where no browser is installed the
+test is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from courses.db import Database
+from courses.migrate import upgrade
+from tests.courses import builders as b
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _prepare(url: str) -> None:
+    db = Database.connect(url)
+    today = date.today()
+    async with db.write() as s:
+        await b.category(s, "finance")
+        campus = await b.campus(s, "tokyo")
+        course = await b.course(s, "ZAI01", title_ja="財務諸表の読み方")
+        await b.session(s, course, campus, start=today + timedelta(days=30), capacity=20)
+    await db.dispose()
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
+    upgrade(url)
+    asyncio.run(_prepare(url))
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "COURSES_VAR_DIR": str(tmp_path), "SECRET_KEY": "e2e-" + "k" * 40}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "courses", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the server did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_register_enroll_my_page(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page(locale="ja-JP")
+        page.goto(server + "/")
+        page.get_by_role("link", name="財務諸表の読み方").first.click()
+        page.get_by_role("link", name="この研修に申し込む").click()
+        # not signed in: the sign-in page offers registration
+        page.locator("#main").get_by_role("link", name="新規登録").click()
+        page.fill("#email", "e2e@example.jp")
+        page.fill("#password", "browser test password")
+        page.fill("#name", "試験 太郎")
+        page.fill("#name_kana", "シケン タロウ")
+        page.fill("#company", "株式会社ブラウザ")
+        page.select_option("#industry", "E")
+        page.fill("#employees", "40")
+        page.fill("#capital_yen", "10000000")
+        page.select_option("#prefecture", "13")
+        page.get_by_role("button", name="登録する").click()
+        page.wait_for_url("**/sessions/*/apply")
+        page.check("input[name=lodging]")
+        page.get_by_role("button", name="申し込む").click()
+        page.wait_for_url("**/me?msg=*")
+        text = page.inner_text("main")
+        page.screenshot(path=str(tmp_path / "my-page.png"), full_page=True)
+        browser.close()
+    assert "お申し込みを受け付けました" in text
+    assert "財務諸表の読み方" in text and "受講決定" in text and "宿泊" in text
