@@ -58,7 +58,7 @@ class CatalogPages(Controller):
                 error = exc.detail_ja
                 flt = catalog.SessionFilter()
             if not flt.date_from and not month:
-                flt.date_from = _today(request)  # the catalog opens on what is still to come
+                flt.starts_from = _today(request)  # the catalog opens on sessions still to begin
             result = await catalog.list_sessions(s, flt)
         kept = {k: v for k, v in params.items() if v and k != "page"}
 

@@ -38,6 +38,7 @@ class SessionFilter:
     category: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    starts_from: date | None = None  # only sessions that have not begun (the catalog's default view)
     q: str | None = None
     statuses: tuple[str, ...] = ()
     page: int = 1
@@ -177,6 +178,8 @@ def _apply(stmt: Any, flt: SessionFilter) -> Any:
         stmt = stmt.where(CourseSession.end_date >= flt.date_from)
     if flt.date_to:
         stmt = stmt.where(CourseSession.start_date <= flt.date_to)
+    if flt.starts_from:
+        stmt = stmt.where(CourseSession.start_date >= flt.starts_from)
     if flt.statuses:
         stmt = stmt.where(col(CourseSession.status).in_(flt.statuses))
     elif not flt.include_drafts:
