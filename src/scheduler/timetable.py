@@ -1,0 +1,344 @@
+"""Campus timetable: place every module of every session in a half-day period and a classroom.
+
+One CP-SAT model per campus (sessions never cross campuses), one boolean per module × allowed
+start period × classroom big enough for the session. The model is elastic: a module that cannot
+be placed is left out at a large penalty and explained in Japanese, so that a plan is always
+returned. Instructors are assigned afterwards, year-wide, by :mod:`scheduler.instructors`.
+
+Hard rules: a module lies inside one of its session's date blocks; its classroom is on the
+session's campus, holds the session's learners and is open; no classroom and no session is in two
+places at once; pinned placements are kept.
+
+Soft rules (named, weighted, reported with their share of the objective): ``unplaced``,
+``curriculum_order`` (modules keep their curriculum order), ``spread`` (a module on the day of the
+session the curriculum intends), ``session_room`` (a session stays in one classroom) and ``change``
+(minimal change against a previous plan).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+MORNING, AFTERNOON = 0, 1
+HALF_NAMES = {MORNING: "午前", AFTERNOON: "午後"}
+MODULE_KINDS = ("lecture", "exercise", "practicum")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A half day: ``half`` is ``MORNING`` (0) or ``AFTERNOON`` (1)."""
+
+    day: date
+    half: int
+
+    def label(self) -> str:
+        return f"{self.day.isoformat()} {HALF_NAMES[self.half]}"
+
+
+@dataclass(frozen=True)
+class DateBlock:
+    """Consecutive dates (both ends included) when a session is on campus."""
+
+    start: date
+    end: date
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(n) for n in range((self.end - self.start).days + 1)]
+
+
+@dataclass(frozen=True)
+class Module:
+    """A teaching module of a session: half a day (``half_days=1``) or a full day (2).
+
+    ``order`` is its position in the curriculum; ``target_day`` (0-based index of the session's
+    teaching days) is the day the curriculum intends, if it says one.
+    """
+
+    id: str
+    subject: str
+    kind: str = "lecture"  # lecture | exercise | practicum
+    half_days: int = 1
+    order: int = 0
+    target_day: int | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """One run of a course (開講回) on a campus, with its learners, date blocks and modules."""
+
+    id: str
+    campus: str
+    learners: int
+    blocks: tuple[DateBlock, ...]
+    modules: tuple[Module, ...]
+
+    def days(self) -> list[date]:
+        return sorted({d for b in self.blocks for d in b.days()})
+
+
+@dataclass(frozen=True)
+class Classroom:
+    id: str
+    campus: str
+    capacity: int
+    unavailable: frozenset[Period] = frozenset()
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where and when a module is taught: its first half-day period and its classroom."""
+
+    module_id: str
+    session_id: str
+    start: Period
+    classroom: str
+    half_days: int = 1
+
+    def periods(self) -> list[Period]:
+        if self.half_days == 1:
+            return [self.start]
+        return [Period(self.start.day, MORNING), Period(self.start.day, AFTERNOON)]
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A fixed placement: the module starts at ``start`` (and in ``classroom`` if given)."""
+
+    module_id: str
+    start: Period
+    classroom: str | None = None
+
+
+@dataclass(frozen=True)
+class TimetableWeights:
+    unplaced: int = 100_000
+    curriculum_order: int = 200
+    spread: int = 20  # per day away from the intended day
+    session_room: int = 50  # per classroom a session uses beyond the first
+    change: int = 500  # per module moved from its previous placement
+
+
+@dataclass(frozen=True)
+class TimetableProblem:
+    """Sessions and classrooms of one or more campuses; each campus is solved on its own."""
+
+    sessions: tuple[Session, ...]
+    classrooms: tuple[Classroom, ...]
+    pins: tuple[Pin, ...] = ()
+    previous: tuple[Placement, ...] = ()
+    weights: TimetableWeights = field(default_factory=TimetableWeights)
+    time_limit: float = 10.0  # seconds, for all campuses together
+    num_workers: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """Something the solver could not place, with a reason in Japanese for the person in charge."""
+
+    id: str
+    reason: str
+
+
+@dataclass
+class TimetableSolution:
+    """``status`` is optimal, feasible, infeasible or timed_out (no plan found in the time limit)."""
+
+    status: str
+    placements: list[Placement]
+    unplaced: list[Unplaced]
+    objective: int
+    terms: dict[str, int]  # weighted penalty per rule
+    shares: dict[str, float]  # share of the objective per rule
+    seconds: float
+
+
+def allowed_starts(session: Session, module: Module) -> list[Period]:
+    """Periods a module may start in: inside a block, and for a full day, the morning."""
+    days = session.days()
+    if module.half_days == 2:
+        return [Period(d, MORNING) for d in days]
+    return [Period(d, h) for d in days for h in (MORNING, AFTERNOON)]
+
+
+def solve_timetable(problem: TimetableProblem) -> TimetableSolution:
+    """Place all modules, campus by campus, within ``problem.time_limit`` seconds in total."""
+    start = time.monotonic()
+    campuses = sorted({s.campus for s in problem.sessions})
+    placements: list[Placement] = []
+    unplaced: list[Unplaced] = []
+    terms: dict[str, int] = defaultdict(int)
+    statuses = []
+    for k, campus in enumerate(campuses):
+        left = problem.time_limit - (time.monotonic() - start)
+        budget = max(0.1, left / (len(campuses) - k))
+        status, p, u, t = _solve_campus(problem, campus, budget)
+        statuses.append(status)
+        placements += p
+        unplaced += u
+        for name, v in t.items():
+            terms[name] += v
+    order = ["infeasible", "timed_out", "feasible", "optimal"]
+    status = min(statuses, key=order.index) if statuses else "optimal"
+    objective = sum(terms.values())
+    shares = {k: (v / objective if objective else 0.0) for k, v in terms.items()}
+    return TimetableSolution(
+        status, placements, unplaced, objective, dict(terms), shares, time.monotonic() - start
+    )
+
+
+def _precheck(session: Session, module: Module, rooms: list[Classroom]) -> str | None:
+    """Plain reasons a module can never be placed, found without a solver."""
+    if not any(r.capacity >= session.learners for r in rooms):
+        return f"{session.campus}に定員{session.learners}名以上の教室がありません"
+    if not allowed_starts(session, module):
+        return f"開講回{session.id}の日程ブロックに配置できる時限がありません"
+    need = sum(m.half_days for m in session.modules)
+    have = 2 * len(session.days())
+    if need > have:
+        return f"開講回{session.id}のモジュールは計{need}コマですが、日程ブロックには{have}コマしかありません"
+    return None
+
+
+def _solve_campus(
+    problem: TimetableProblem, campus: str, seconds: float
+) -> tuple[str, list[Placement], list[Unplaced], dict[str, int]]:
+    from ortools.sat.python import cp_model
+
+    w = problem.weights
+    sessions = [s for s in problem.sessions if s.campus == campus]
+    rooms = [r for r in problem.classrooms if r.campus == campus]
+    pins = {p.module_id: p for p in problem.pins}
+    previous = {p.module_id: p for p in problem.previous}
+    m = cp_model.CpModel()
+    y: dict[tuple[str, Period, str], Any] = {}
+    placed: dict[str, Any] = {}
+    module_of: dict[str, tuple[Session, Module]] = {}
+    session_at: dict[tuple[str, Period], list[Any]] = defaultdict(list)
+    room_at: dict[tuple[str, Period], list[Any]] = defaultdict(list)
+    terms: dict[str, list[Any]] = defaultdict(list)
+    reasons: dict[str, str] = {}
+    for s in sessions:
+        fits = [r for r in rooms if r.capacity >= s.learners]
+        for mod in s.modules:
+            module_of[mod.id] = (s, mod)
+            reason = _precheck(s, mod, rooms)
+            if reason:
+                reasons[mod.id] = reason
+            placed[mod.id] = m.new_bool_var(f"placed[module={mod.id}]")
+            lits = []
+            pin = pins.get(mod.id)
+            for st in allowed_starts(s, mod):
+                if pin and pin.start != st:
+                    continue
+                covers = Placement(mod.id, s.id, st, "", mod.half_days).periods()
+                for r in fits:
+                    if (pin and pin.classroom and pin.classroom != r.id) or any(
+                        p in r.unavailable for p in covers
+                    ):
+                        continue
+                    lit = y[mod.id, st, r.id] = m.new_bool_var(
+                        f"at[module={mod.id},start={st.label()},room={r.id}]"
+                    )
+                    lits.append(lit)
+                    for p in covers:
+                        session_at[s.id, p].append(lit)
+                        room_at[r.id, p].append(lit)
+            m.add(sum(lits) == placed[mod.id])
+            if pin:
+                m.add(placed[mod.id] == 1)  # a pin the model cannot honour makes it infeasible
+            terms["unplaced"].append(w.unplaced * (1 - placed[mod.id]))
+            prev = previous.get(mod.id)
+            if prev is not None:
+                same = y.get((mod.id, prev.start, prev.classroom))
+                moved = m.new_bool_var(f"changed[module={mod.id}]")
+                m.add(moved >= 1 - (same if same is not None else 0))
+                terms["change"].append(w.change * moved)
+                if same is not None:
+                    m.add_hint(same, 1)
+    # No session and no classroom in two places at once.
+    for lits in [*session_at.values(), *room_at.values()]:
+        if len(lits) > 1:
+            m.add_at_most_one(lits)
+    for s in sessions:
+        days = s.days()
+        index = {p: 2 * days.index(p.day) + p.half for p in (Period(d, h) for d in days for h in (0, 1))}
+
+        def start_of(mod: Module, index: dict[Period, int] = index) -> Any:
+            return sum(index[st] * lit for (mid, st, _r), lit in y.items() if mid == mod.id)
+
+        # Curriculum order: the next module starts after this one ends (when both are placed).
+        chain = sorted(s.modules, key=lambda mod: mod.order)
+        for a, b in itertools.pairwise(chain):
+            if a.order == b.order:
+                continue
+            late = m.new_bool_var(f"out_of_order[session={s.id},module={b.id}]")
+            m.add(start_of(b) >= start_of(a) + a.half_days).only_enforce_if(
+                [placed[a.id], placed[b.id], late.Not()]
+            )
+            terms["curriculum_order"].append(w.curriculum_order * late)
+        # Spread: the day the curriculum intends.
+        for mod in s.modules:
+            if mod.target_day is None:
+                continue
+            day = sum(days.index(st.day) * lit for (mid, st, _r), lit in y.items() if mid == mod.id)
+            dev = m.new_int_var(0, len(days), f"days_off_target[module={mod.id}]")
+            m.add(dev >= day - mod.target_day).only_enforce_if(placed[mod.id])
+            m.add(dev >= mod.target_day - day).only_enforce_if(placed[mod.id])
+            terms["spread"].append(w.spread * dev)
+        # One classroom per session.
+        ids = {mod.id for mod in s.modules}
+        used = []
+        for r in rooms:
+            lits = [lit for (mid, _st, rid), lit in y.items() if rid == r.id and mid in ids]
+            if lits:
+                u = m.new_bool_var(f"session_room[session={s.id},room={r.id}]")
+                for lit in lits:
+                    m.add_implication(lit, u)
+                used.append(u)
+        if used:
+            extra = m.new_int_var(0, len(used), f"extra_rooms[session={s.id}]")
+            m.add(extra >= sum(used) - 1)
+            terms["session_room"].append(w.session_room * extra)
+    m.minimize(sum(v for vs in terms.values() for v in vs))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = problem.num_workers
+    solver.parameters.random_seed = problem.seed
+    code = solver.solve(m)
+    if code == cp_model.INFEASIBLE:
+        out = [
+            Unplaced(
+                p.module_id, "固定（ピン留め）された配置が守れません：時限・教室・他の固定と矛盾しています"
+            )
+            for p in problem.pins
+            if p.module_id in module_of
+        ]
+        return "infeasible", [], out, {}
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        out = [Unplaced(mid, "制限時間内に時間割が見つかりませんでした") for mid in module_of]
+        return "timed_out", [], out, {}
+    placements = [
+        Placement(mid, module_of[mid][0].id, st, rid, module_of[mid][1].half_days)
+        for (mid, st, rid), lit in y.items()
+        if solver.value(lit)
+    ]
+    unplaced = [
+        Unplaced(
+            mid,
+            reasons.get(
+                mid,
+                "空いている時限と教室の組み合わせが残っていません（教室・開講回の他のモジュールと重なります）",
+            ),
+        )
+        for mid, lit in placed.items()
+        if not solver.value(lit)
+    ]
+    values = {name: int(sum(solver.value(v) for v in vs)) for name, vs in terms.items()}
+    status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+    return status, placements, unplaced, values
