@@ -25,6 +25,7 @@ from courses.routes.account_api import AuthApi, EnrollmentApi
 from courses.routes.account_pages import AccountPages
 from courses.routes.catalog_api import CatalogApi, health
 from courses.routes.catalog_pages import CatalogPages
+from courses.routes.org_api import OrganizationApi
 from courses.routes.staff_api import StaffApi
 from courses.routes.staff_pages import MailboxPage, StaffPages
 from courses.security import access_guard
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         AccountPages,
         StaffPages,
         MailboxPage,
+        OrganizationApi,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], opt={"access": "public"}, include_in_schema=False
         ),

@@ -13,6 +13,7 @@ from courses.models import (
     Course,
     CourseSession,
     LearnerProfile,
+    Organization,
     SessionBlock,
     SessionStatus,
     StaffCampus,
@@ -184,3 +185,15 @@ async def token(s: AsyncSession, user: User) -> str:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+# --- organisations (bulk registration) --------------------------------------------------------------
+
+
+async def organization(
+    s: AsyncSession, name: str = "東京商工会議所", *, kind: str = "chamber", prefecture: str = "13"
+) -> Organization:
+    row = Organization(name=name, kind=kind, prefecture=prefecture)
+    s.add(row)
+    await s.flush()
+    return row

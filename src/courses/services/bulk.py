@@ -1,0 +1,674 @@
+"""Bulk registration: an organisation registers many people at once from a spreadsheet.
+
+Two steps. ``preview`` checks every row against the database and predicts, in row order, who gets a
+seat and who joins the waiting list; it writes nothing. ``commit`` checks the file again (seats may
+have gone since the preview) and registers the rows in row order inside ONE write transaction, each
+seat taken through ``enrollment.enroll`` like any single enrollment. In ``all_or_nothing`` mode one bad
+row rolls everything back. A person is matched by email, so a file uploaded twice registers nobody twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.db import Database
+from courses.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
+from courses.models import (
+    Audience,
+    Campus,
+    Course,
+    CourseSession,
+    Enrollment,
+    EnrollmentStatus,
+    LearnerProfile,
+    Organization,
+    OrganizationKind,
+    Role,
+    SessionStatus,
+    User,
+)
+from courses.models.bulk import BulkBatch, BulkMode
+from courses.reference import INDUSTRIES, prefecture_code
+from courses.services import accounts, enrollment, notifications
+from courses.services.bulk_file import Table
+
+CONFIRMED, WAITLISTED, ALREADY, ERROR = "confirmed", "waitlisted", "already_registered", "error"
+OUTCOME_JA = {
+    CONFIRMED: "受講決定",
+    WAITLISTED: "キャンセル待ち",
+    ALREADY: "登録済み（スキップ）",
+    ERROR: "エラー",
+}
+YES = {"有", "あり", "はい", "要", "希望", "希望する", "○", "〇", "◯", "yes", "y", "true", "1", "on"}
+NO = {"", "無", "なし", "いいえ", "不要", "希望しない", "×", "-", "no", "n", "false", "0", "off"}
+INDUSTRY_BY_NAME = {name: code for code, name in INDUSTRIES.items()}
+CHUNK = 500  # values per IN (...) list, well under every driver's parameter limit
+
+
+class BulkRowError(DomainError):
+    """A batch refused because of bad rows (all-or-nothing mode); every row error is listed."""
+
+    status = 422
+    slug = "bulk-rows-invalid"
+    title_ja = "申込ファイルに誤りがあります"
+    title_en = "The registration file has errors"
+
+
+@dataclass
+class RowPlan:
+    """What one row of the file is, and what registering it does (or did)."""
+
+    row: int
+    email: str
+    name: str
+    session_code: str
+    lodging: bool = False
+    session_id: int | None = None
+    outcome: str = ERROR
+    waitlist_position: int | None = None
+    new_account: bool = False
+    enrollment_id: int | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "email": self.email,
+            "name": self.name,
+            "session_code": self.session_code,
+            "lodging": self.lodging,
+            "status": self.outcome,
+            "waitlist_position": self.waitlist_position,
+            "new_account": self.new_account,
+            "enrollment_id": self.enrollment_id,
+            "errors": [e.as_dict(lang) for e in self.errors],
+        }
+
+
+@dataclass
+class Report:
+    """A preview (``dry_run``) or the outcome of a committed batch."""
+
+    filename: str
+    mode: str
+    dry_run: bool
+    rows: list[RowPlan]
+    batch_id: int | None = None
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return [e for r in self.rows for e in r.errors]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(r.outcome for r in self.rows)
+        return {k: found.get(k, 0) for k in (CONFIRMED, WAITLISTED, ALREADY, ERROR)}
+
+    @property
+    def can_commit(self) -> bool:
+        return not self.errors or self.mode == BulkMode.ACCEPT_VALID
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        counts = self.counts
+        return {
+            "dry_run": self.dry_run,
+            "committed": self.batch_id is not None,
+            "batch_id": self.batch_id,
+            "mode": self.mode,
+            "filename": self.filename,
+            "rows_total": len(self.rows),
+            "summary": {
+                **counts,
+                "new_accounts": len({r.email for r in self.rows if r.new_account and r.outcome != ERROR}),
+            },
+            "can_commit": self.can_commit,
+            "rows": [r.as_dict(lang) for r in self.rows],
+            "errors": [e.as_dict(lang) for e in self.errors],
+        }
+
+
+# --- looking up what the rows refer to, a few queries for the whole file ---------------------------
+
+
+@dataclass
+class Lookups:
+    sessions: dict[str, enrollment.SessionContext]  # by session code
+    users: dict[str, User]  # by email
+    profiles: dict[int, LearnerProfile]  # by user id
+    active: set[tuple[int, int]]  # (session id, user id) of active enrollments
+    seats_left: dict[int, int]  # by session id
+    waiting: dict[int, int]  # people on each session's waiting list
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
+
+
+async def load_lookups(s: AsyncSession, table: Table) -> Lookups:
+    raw_codes = {cells.get("session_code", "") for _, cells in table.rows}
+    codes = sorted((raw_codes | {c.upper() for c in raw_codes}) - {""})
+    emails = sorted({accounts.normalize_email(cells.get("email", "")) for _, cells in table.rows} - {""})
+    sessions: dict[str, enrollment.SessionContext] = {}
+    for part in _chunks(codes):
+        rows = await s.exec(
+            select(CourseSession, Course, Campus)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .join(Campus, col(Campus.id) == CourseSession.campus_id)
+            .where(col(CourseSession.code).in_(part), CourseSession.status != SessionStatus.DRAFT)
+        )
+        sessions.update({r[0].code: enrollment.SessionContext(*r) for r in rows})
+    users: dict[str, User] = {}
+    for part in _chunks(emails):
+        users.update({u.email: u for u in await s.exec(select(User).where(col(User.email).in_(part)))})
+    user_ids = [u.id for u in users.values()]
+    session_ids = [c.session.id for c in sessions.values()]
+    profiles: dict[int, LearnerProfile] = {}
+    active: set[tuple[int, int]] = set()
+    for part in _chunks(user_ids):
+        profiles.update(
+            {
+                p.user_id: p
+                for p in await s.exec(select(LearnerProfile).where(col(LearnerProfile.user_id).in_(part)))
+            }
+        )
+        if session_ids:
+            found = await s.exec(
+                select(Enrollment.session_id, Enrollment.user_id).where(
+                    col(Enrollment.user_id).in_(part),
+                    col(Enrollment.session_id).in_(session_ids),
+                    col(Enrollment.status).in_(enrollment.ACTIVE),
+                )
+            )
+            active.update((a, b) for a, b in found)
+    waiting: dict[int, int] = {}
+    if session_ids:
+        counted = await s.exec(
+            select(Enrollment.session_id, func.count())
+            .where(
+                col(Enrollment.session_id).in_(session_ids), Enrollment.status == EnrollmentStatus.WAITLISTED
+            )
+            .group_by(col(Enrollment.session_id))
+        )
+        waiting = {a: int(n) for a, n in counted}
+    seats_left = {
+        c.session.id or 0: c.session.capacity - c.session.confirmed_count for c in sessions.values()
+    }
+    return Lookups(sessions, users, profiles, active, seats_left, waiting)
+
+
+# --- checking one row ---------------------------------------------------------------------------------
+
+
+@dataclass
+class NewAccount:
+    """A person the batch will create an account for (no password until they set one)."""
+
+    email: str
+    name: str
+    name_kana: str
+    profile: dict[str, Any]
+    rows: list[RowPlan] = field(default_factory=list)
+
+
+class RowChecker:
+    """Collects every problem of one row, each with the row number and the column header as written."""
+
+    def __init__(self, table: Table, row: int, cells: dict[str, str]) -> None:
+        self.table, self.row, self.cells = table, row, cells
+        self.errors: list[FieldError] = []
+
+    def fail(self, key: str, ja: str, en: str) -> None:
+        self.errors.append(FieldError(self.table.header(key), ja, en, row=self.row))
+
+    def text(self, key: str, *, required: bool, max_len: int) -> str:
+        value = self.cells.get(key, "")
+        header = self.table.header(key)
+        if not value and required:
+            self.fail(key, f"{header}が入力されていません。", f"{header} is missing.")
+        elif len(value) > max_len:
+            self.fail(
+                key, f"{header}は{max_len}文字以内にしてください。", f"{header} is longer than {max_len}."
+            )
+        return value
+
+    def number(self, key: str, *, required: bool) -> int | None:
+        raw = self.cells.get(key, "").replace(",", "").replace("円", "").replace("人", "").strip()
+        header = self.table.header(key)
+        if not raw:
+            if required:
+                self.fail(key, f"{header}が入力されていません。", f"{header} is missing.")
+            return None
+        if not raw.isdigit() or len(raw) > 15:
+            self.fail(
+                key,
+                f"{header}は0以上の数字で入力してください（「{raw[:20]}」）。",
+                f"{header} must be a whole number ({raw[:20]!r}).",
+            )
+            return None
+        return int(raw)
+
+
+def check_email(c: RowChecker) -> str:
+    """Each row names a person by a well-formed email address: it is how the same person is recognised."""
+    email = accounts.normalize_email(c.text("email", required=True, max_len=254))
+    if email and not accounts.EMAIL_RE.match(email):
+        c.fail(
+            "email",
+            f"メールアドレスの形式が正しくありません（「{email[:60]}」）。",
+            f"Not a valid email address ({email[:60]!r}).",
+        )
+        return ""
+    return email
+
+
+def check_kana(c: RowChecker) -> str:
+    """フリガナ is katakana (hiragana is converted, anything else refused)."""
+    kana = accounts.to_katakana(c.text("name_kana", required=True, max_len=100))
+    if kana and not accounts.KATAKANA_RE.match(kana):
+        c.fail(
+            "name_kana",
+            f"フリガナはカタカナで入力してください（「{kana[:30]}」）。",
+            f"{c.table.header('name_kana')} must be written in katakana.",
+        )
+    return kana
+
+
+def check_lodging(c: RowChecker) -> bool:
+    """宿泊希望 is yes or no; a blank cell means no."""
+    raw = c.cells.get("lodging", "").lower()
+    if raw in YES:
+        return True
+    if raw not in NO:
+        c.fail(
+            "lodging",
+            f"宿泊希望は「有」か「無」で入力してください（「{raw[:20]}」）。",
+            f"{c.table.header('lodging')} must be yes or no.",
+        )
+    return False
+
+
+def check_session(c: RowChecker, lookups: Lookups) -> enrollment.SessionContext | None:
+    """The session code names a session of the catalog."""
+    code = c.text("session_code", required=True, max_len=40).upper()
+    if not code:
+        return None
+    ctx = lookups.sessions.get(c.cells.get("session_code", "")) or lookups.sessions.get(code)
+    if ctx is None:
+        c.fail(
+            "session_code",
+            f"開催回コード「{code}」の開催回はありません。研修一覧のコードをご確認ください。",
+            f"There is no session with the code {code!r}.",
+        )
+    return ctx
+
+
+def profile_from_row(c: RowChecker, ctx: enrollment.SessionContext, org: Organization) -> dict[str, Any]:
+    """The learner profile a new account gets. An organisation's own advisers (support-staff courses)
+    work for a support agency; staff of member companies (SME courses) work for an SME, whose size
+    decides its eligibility, so industry, employees and capital are required for them."""
+    for_sme = ctx.course.audience == Audience.SME
+    company = c.text("company", required=for_sme, max_len=200) or org.name
+    industry_raw = c.cells.get("industry", "")
+    industry = INDUSTRY_BY_NAME.get(industry_raw, industry_raw.upper())
+    if not industry:
+        if for_sme:
+            c.fail("industry", f"{c.table.header('industry')}が入力されていません。", "industry is missing.")
+        industry = "R"  # chambers of commerce and 商工会 are JSIC R (93: political, business and cultural)
+    elif industry not in INDUSTRIES:
+        c.fail(
+            "industry",
+            "業種は日本標準産業分類の大分類（A〜T）の記号か名称（例: E、製造業）で入力してください。",
+            "industry must be a JSIC major division letter A-T or its Japanese name.",
+        )
+    employees = c.number("employees", required=for_sme)
+    capital = c.number("capital_yen", required=for_sme)
+    pref_raw = c.cells.get("prefecture", "")
+    prefecture = prefecture_code(pref_raw) if pref_raw else org.prefecture
+    if prefecture is None:
+        c.fail(
+            "prefecture",
+            f"都道府県を正しく入力してください（「{pref_raw[:10]}」）。",
+            "prefecture must be a prefecture name or JIS code 01-47.",
+        )
+    return {
+        "organization_kind": OrganizationKind.SME if for_sme else OrganizationKind.SUPPORT_AGENCY,
+        "company": company,
+        "department": c.text("department", required=False, max_len=100),
+        "position": c.text("position", required=False, max_len=100),
+        "industry": industry if industry in INDUSTRIES else "R",
+        "employees": employees or 0,
+        "capital_yen": capital or 0,
+        "prefecture": prefecture or org.prefecture,
+        "phone": c.text("phone", required=False, max_len=30),
+    }
+
+
+def _ideal_profile(ctx: enrollment.SessionContext) -> LearnerProfile:
+    """A profile every rule about people accepts for this session, to tell session refusals apart."""
+    kind = OrganizationKind.SME if ctx.course.audience == Audience.SME else OrganizationKind.SUPPORT_AGENCY
+    return LearnerProfile(
+        user_id=0,
+        organization_kind=kind,
+        company="-",
+        industry="E",
+        employees=1,
+        capital_yen=1,
+        prefecture="13",
+    )
+
+
+def check_eligible(
+    c: RowChecker,
+    ctx: enrollment.SessionContext,
+    profile: LearnerProfile,
+    lodging: bool,
+    today: date,
+    *,
+    known: bool,
+) -> None:
+    """The same eligibility rules as a single enrollment (status, application window, audience, SME
+    thresholds, lodging), reported on the column that causes the refusal."""
+    try:
+        enrollment.check_eligibility(ctx, profile, lodging, today, check_window=True)
+        return
+    except NotEligible as refusal:
+        error = refusal
+    try:
+        enrollment.check_eligibility(ctx, _ideal_profile(ctx), False, today, check_window=True)
+        if lodging and not ctx.session.lodging:
+            key = "lodging"
+        elif known:
+            key = "email"  # an existing learner's own profile decides, not this row
+        elif profile.organization_kind != _ideal_profile(ctx).organization_kind:
+            key = "session_code"  # the person's other rows made them the other kind of learner
+        else:
+            key = "employees"  # above the SME thresholds (employees and capital)
+    except NotEligible:
+        key = "session_code"  # the session itself: not open, window closed, cancelled
+    c.fail(key, error.detail_ja, error.detail_en)
+
+
+async def plan_rows(
+    s: AsyncSession, org: Organization, table: Table, now: datetime
+) -> tuple[list[RowPlan], dict[str, NewAccount], Lookups]:
+    """Check every row and predict its outcome in row order; writes nothing."""
+    lookups = await load_lookups(s, table)
+    today = now.date()
+    plans: list[RowPlan] = []
+    new_accounts: dict[str, NewAccount] = {}
+    seen: dict[tuple[str, int], int] = {}  # (email, session id) -> first row
+    names: dict[str, tuple[str, int]] = {}  # email -> (name, first row)
+    seats_left = dict(lookups.seats_left)
+    waiting = dict(lookups.waiting)
+    for row, cells in table.rows:
+        c = RowChecker(table, row, cells)
+        name = " ".join(c.text("name", required=True, max_len=100).split())
+        kana = check_kana(c)
+        email = check_email(c)
+        ctx = check_session(c, lookups)
+        lodging = check_lodging(c)
+        plan = RowPlan(
+            row=row, email=email, name=name, session_code=cells.get("session_code", ""), lodging=lodging
+        )
+        plans.append(plan)
+        if email and name:
+            first = names.setdefault(email, (name, row))
+            if first[0] != name:
+                c.fail(
+                    "name",
+                    f"{first[1]}行目と同じメールアドレスですが氏名が異なります（「{first[0]}」）。",
+                    f"Same email address as row {first[1]} but a different name.",
+                )
+        user = lookups.users.get(email) if email else None
+        if user is not None and user.role != Role.LEARNER:
+            c.fail(
+                "email",
+                "このメールアドレスは大学校職員または団体担当者のアカウントで使われているため、受講者として登録できません。",
+                "This email address belongs to a staff or coordinator account, not a learner.",
+            )
+            user = None
+        profile: LearnerProfile | None = None
+        if ctx is not None:
+            plan.session_id = ctx.session.id
+            if user is not None and user.id in lookups.profiles:
+                profile = lookups.profiles[user.id or 0]
+            elif email in new_accounts:
+                profile = LearnerProfile(user_id=0, **new_accounts[email].profile)
+            else:
+                fields = profile_from_row(c, ctx, org)
+                profile = LearnerProfile(user_id=0, **fields)
+                if email and not c.errors:  # a new person, or a learner who had no profile yet
+                    new_accounts[email] = NewAccount(email, name, kana, fields)
+            if email:
+                key = (email, ctx.session.id or 0)
+                if key in seen:
+                    c.fail(
+                        "email",
+                        f"{seen[key]}行目と同じ人（メールアドレス）が同じ開催回に重複しています。",
+                        f"The same person is already on row {seen[key]} for this session.",
+                    )
+                else:
+                    seen[key] = row
+        plan.errors = c.errors
+        if plan.errors or ctx is None or profile is None:
+            plan.outcome = ERROR
+            continue
+        if user is not None and (ctx.session.id, user.id) in lookups.active:
+            plan.outcome = ALREADY
+            continue
+        check_eligible(
+            c, ctx, profile, lodging, today, known=user is not None and user.id in lookups.profiles
+        )
+        if plan.errors:
+            plan.outcome = ERROR
+            continue
+        plan.new_account = user is None
+        sid = ctx.session.id or 0
+        if seats_left.get(sid, 0) > 0:
+            seats_left[sid] -= 1
+            plan.outcome = CONFIRMED
+        else:
+            waiting[sid] = waiting.get(sid, 0) + 1
+            plan.outcome = WAITLISTED
+            plan.waitlist_position = waiting[sid]
+        if email in new_accounts:
+            new_accounts[email].rows.append(plan)
+    # accounts are only created for people with at least one row to register
+    return plans, {e: a for e, a in new_accounts.items() if a.rows}, lookups
+
+
+def _mode(mode: str | None) -> str:
+    value = (mode or BulkMode.ALL_OR_NOTHING).strip()
+    if value not in BulkMode.ALL:
+        raise InvalidInput(
+            "mode は all_or_nothing（全件一括）か accept_valid（正しい行のみ登録）を指定してください。",
+            "mode must be all_or_nothing or accept_valid.",
+            errors=[FieldError("mode", "mode の値が正しくありません。", "invalid mode")],
+        )
+    return value
+
+
+async def preview(db: Database, org: Organization, table: Table, mode: str | None, now: datetime) -> Report:
+    """Check the file and say what registering it would do; nothing is stored."""
+    mode = _mode(mode)
+    async with db.read() as s:
+        plans, _, _ = await plan_rows(s, org, table, now)
+    return Report(table.filename, mode, True, plans)
+
+
+def _rejected(report: Report) -> BulkRowError:
+    n = sum(1 for r in report.rows if r.outcome == ERROR)
+    return BulkRowError(
+        f"{n}行に誤りがあるため、1件も登録していません。誤りを直して再度アップロードするか、"
+        "「正しい行のみ登録」を選んでください。",
+        f"{n} rows have errors, so nothing was registered. Fix them and upload again, or choose accept_valid.",
+        errors=report.errors,
+    )
+
+
+def _consent_required() -> InvalidInput:
+    return InvalidInput(
+        "受講者本人から、中小企業大学校へ個人情報を提供することの同意を得ていることを確認してください。",
+        "Confirm that the organisation has the learners' consent to pass their data to the university.",
+        errors=[
+            FieldError(
+                "consent",
+                "個人情報提供の同意の確認が必要です。",
+                "consent must be true to register.",
+            )
+        ],
+    )
+
+
+async def commit(
+    db: Database,
+    org: Organization,
+    coordinator: User,
+    table: Table,
+    content: bytes,
+    *,
+    mode: str | None,
+    consent: bool,
+    now: datetime,
+    base_url: str,
+) -> Report:
+    """Register the file's rows in row order in one write transaction (the caller has read the file)."""
+    mode = _mode(mode)
+    if not consent:
+        raise _consent_required()
+    digest = hashlib.sha256(content).hexdigest()
+    async with db.write() as s:
+        plans, new_accounts, lookups = await plan_rows(s, org, table, now)
+        report = Report(table.filename, mode, False, plans)
+        if report.errors and mode == BulkMode.ALL_OR_NOTHING:
+            raise _rejected(report)
+        batch = BulkBatch(
+            organization_id=org.id or 0,
+            uploaded_by=coordinator.id or 0,
+            filename=table.filename[:255],
+            file_sha256=digest,
+            mode=mode,
+            rows_total=len(plans),
+            confirmed=0,
+            waitlisted=0,
+            skipped=0,
+            rejected=0,
+            accounts_created=0,
+            consent_confirmed=True,
+            consent_at=now,
+            created_at=now,
+        )
+        s.add(batch)
+        await s.flush()
+        users = await _create_accounts(s, org, lookups, new_accounts, now, base_url)
+        for plan in plans:
+            if plan.outcome not in (CONFIRMED, WAITLISTED):
+                plan.waitlist_position = None
+                continue
+            await _register(s, plan, users[plan.email], org, batch, now, mode)
+        counts = report.counts
+        batch.confirmed, batch.waitlisted = counts[CONFIRMED], counts[WAITLISTED]
+        batch.skipped, batch.rejected = counts[ALREADY], counts[ERROR]
+        batch.accounts_created = sum(1 for a in new_accounts.values() if a.email not in lookups.users)
+        s.add(batch)
+        report.batch_id = batch.id
+    return report
+
+
+async def _create_accounts(
+    s: AsyncSession,
+    org: Organization,
+    lookups: Lookups,
+    new_accounts: dict[str, NewAccount],
+    now: datetime,
+    base_url: str,
+) -> dict[str, User]:
+    """Accounts for new people (no password: they set one from the emailed link) and profiles for
+    existing learners who had none."""
+    users = dict(lookups.users)
+    created = []
+    for account in new_accounts.values():
+        if account.email in users:
+            continue
+        user = User(
+            email=account.email,
+            password_hash=None,
+            name=account.name,
+            name_kana=account.name_kana,
+            role=Role.LEARNER,
+            feed_token=secrets.token_urlsafe(24),
+            created_at=now,
+        )
+        s.add(user)
+        users[account.email] = user
+        created.append(user)
+    try:
+        await s.flush()
+    except IntegrityError:  # someone registered one of these addresses since the file was checked
+        raise Conflict(
+            "登録中に同じメールアドレスの利用者が別に登録されました。もう一度アップロードしてください。",
+            "One of these email addresses was registered meanwhile; please upload the file again.",
+        ) from None
+    for account in new_accounts.values():
+        user = users[account.email]
+        if (user.id or 0) not in lookups.profiles:
+            profile = LearnerProfile(user_id=user.id or 0, **account.profile)
+            s.add(profile)
+            lookups.profiles[user.id or 0] = profile
+    for user in created:
+        secret = await accounts.issue_token(s, user, "reset", now)
+        notifications.queue(
+            s,
+            user,
+            "【中小企業大学校】受講者アカウントのご案内",
+            f"{user.name} 様\n\n{org.name}より、中小企業大学校の研修にお申し込みいただきました。\n"
+            "お申し込み状況はマイページでご確認いただけます。次のリンクからパスワードを設定してください"
+            f"（有効期限 {accounts.RESET_TOKEN_TTL.days}日）。\n\n"
+            f"{base_url.rstrip('/')}/password/set?token={secret}\n\n"
+            "お心当たりのない場合は、このメールを破棄してください。",
+            now,
+        )
+    await s.flush()
+    return users
+
+
+async def _register(
+    s: AsyncSession, plan: RowPlan, user: User, org: Organization, batch: BulkBatch, now: datetime, mode: str
+) -> None:
+    """One row through the single-enrollment path (seat or waiting list), in its own savepoint so that a
+    row refused at the last moment does not spoil the others in accept_valid mode."""
+    try:
+        async with s.begin_nested():
+            result = await enrollment.enroll(
+                s,
+                user=user,
+                session_id=plan.session_id or 0,
+                lodging=plan.lodging,
+                now=now,
+                source="bulk",
+                check_window=True,
+                organization_id=org.id,
+                batch_id=batch.id,
+            )
+    except Conflict:  # registered meanwhile by someone else: not a duplicate, not an error
+        plan.outcome, plan.waitlist_position = ALREADY, None
+        return
+    except NotEligible as exc:
+        plan.outcome, plan.waitlist_position = ERROR, None
+        plan.errors.append(FieldError("開催回コード", exc.detail_ja, exc.detail_en, row=plan.row))
+        if mode == BulkMode.ALL_OR_NOTHING:
+            raise BulkRowError(exc.detail_ja, exc.detail_en, errors=plan.errors) from None
+        return
+    plan.outcome = result.status
+    plan.waitlist_position = result.waitlist_position
+    plan.enrollment_id = result.id
