@@ -164,4 +164,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
             db.add(SessionBlock(session_id=session.id, seq=seq, start_date=first, end_date=last))  # type: ignore[arg-type]
     await db.flush()
     report.sessions = len(blocks_by_session)
+    from courses.services.console_resources import load_resources
+
+    await load_resources(db, today, seeds_dir)
     return report
