@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from ortools.sat.python import cp_model
 
 
+PARAMETERS: dict[str, Any] = {"cp_model_presolve": False}
+"""As for rooms, presolve stalled the bound of the largest parts of the synthetic year."""
+
+
 @dataclass(frozen=True)
 class PracticumSite:
     """A host company near a campus. ``industry`` is a JSIC section letter ("A".."T")."""
@@ -504,6 +508,7 @@ def solve_practicum(
             num_workers=num_workers,
             hints=hints,
             share=size / left,
+            parameters=PARAMETERS,
         )
         left -= size
         statuses.append(result.status)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 SolveStatus = Literal["optimal", "feasible", "infeasible", "timed_out", "model_invalid"]
 ProgressCallback = Callable[[float, float], None]
 """Called with (best objective so far, elapsed seconds) while a solve runs."""
+MIN_PART_SECONDS = 1.0
 
 
 class ProblemError(ValueError):
@@ -81,6 +82,7 @@ def run_part(
     num_workers: int = 2,
     hints: dict[str, int] | None = None,
     share: float = 1.0,
+    parameters: dict[str, Any] | None = None,
 ) -> PartResult:
     """Solve one part within what is left of the deadline and read back the named variables.
 
@@ -91,6 +93,7 @@ def run_part(
         num_workers: CP-SAT search workers.
         hints: optional starting values by variable name.
         share: fraction of the remaining time this part may use (the rest is kept for later parts).
+        parameters: extra CP-SAT parameters by name.
     """
     from ortools.sat.python import cp_model
 
@@ -102,8 +105,11 @@ def run_part(
             if name in named:
                 model.add_hint(named[name], value)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.001, left * min(1.0, max(0.0, share)))
+    # Even a tiny part gets a useful slice (start-up alone costs milliseconds), never more than is left.
+    solver.parameters.max_time_in_seconds = min(left, max(MIN_PART_SECONDS, left * min(1.0, max(0.0, share))))
     solver.parameters.num_workers = max(1, int(num_workers))
+    for name, value in (parameters or {}).items():
+        setattr(solver.parameters, name, value)
 
     class _Progress(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
