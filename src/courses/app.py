@@ -24,11 +24,13 @@ from courses.errors import DomainError
 from courses.routes.account_api import AuthApi, EnrollmentApi
 from courses.routes.account_pages import AccountPages
 from courses.routes.catalog_api import CatalogApi, health
+from courses.routes import console_api
 from courses.routes.catalog_pages import CatalogPages
 from courses.routes.org_api import OrganizationApi
+from courses.routes.org_pages import OrganizationPages, PasswordSetPage
 from courses.routes.staff_api import StaffApi
 from courses.routes.staff_pages import MailboxPage, StaffPages
-from courses.security import access_guard
+from courses.security import TokenCache, access_guard
 from courses.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -71,6 +73,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         StaffPages,
         MailboxPage,
         OrganizationApi,
+        OrganizationPages,
+        PasswordSetPage,
+        *console_api.controllers(),
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], opt={"access": "public"}, include_in_schema=False
         ),
@@ -87,7 +92,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             cookie_samesite="lax",
             exclude=["/api/"],
         ),
-        state=State({"db": db, "settings": settings, "clock": clock}),
+        state=State({"db": db, "settings": settings, "clock": clock, "token_cache": TokenCache()}),
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=template_engine
         ),

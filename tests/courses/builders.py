@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -194,6 +195,67 @@ async def organization(
     s: AsyncSession, name: str = "東京商工会議所", *, kind: str = "chamber", prefecture: str = "13"
 ) -> Organization:
     row = Organization(name=name, kind=kind, prefecture=prefecture)
+    s.add(row)
+    await s.flush()
+    return row
+
+
+# --- staff console resources ------------------------------------------------------------------------
+
+
+async def classroom(s: AsyncSession, campus: Campus, name: str = "第1研修室", seats: int = 40) -> Any:
+    from courses.models import Classroom
+
+    row = Classroom(campus_id=campus.id, name=name, seats=seats)  # type: ignore[arg-type]
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def dorm_room(s: AsyncSession, campus: Campus, room_number: str = "201") -> Any:
+    from courses.models import DormRoom
+
+    row = DormRoom(campus_id=campus.id, room_number=room_number, floor=2)  # type: ignore[arg-type]
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def instructor(
+    s: AsyncSession, home: Campus | None = None, name: str = "佐藤 健一", kind: str = "staff"
+) -> Any:
+    from courses.models.resources import Instructor
+
+    row = Instructor(
+        name=name,
+        name_kana="サトウ ケンイチ",
+        kind=kind,
+        qualification="中小企業診断士",
+        home_prefecture="13",
+        home_campus_id=home.id if home else None,
+        subjects="strategy,finance",
+        max_modules_per_month=4,
+        fee_per_module_yen=50000,
+        travel_cost_yen=0,
+        email=f"instructor{next(_seq)}@example.jp",
+    )
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def practicum_site(s: AsyncSession, campus: Campus, name: str = "三条精機（本社工場）") -> Any:
+    from courses.models.resources import PracticumSite
+
+    row = PracticumSite(
+        campus_id=campus.id,  # type: ignore[arg-type]
+        name=name,
+        company_name="株式会社三条精機",
+        industry="E",
+        address="新潟県三条市1-2-3",
+        travel_minutes=30,
+        capacity_per_day=6,
+    )
     s.add(row)
     await s.flush()
     return row

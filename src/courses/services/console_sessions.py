@@ -344,6 +344,7 @@ async def change_status(
                 f"Cannot {action} a session that is {row.status}.",
             )
         await save_versioned(s, CourseSession, row, version, {"status": target}, "開催回")
+    await s.flush()
     await s.refresh(row)
     await audit.record(
         s, user, action, "session", session_id, row.campus_id, before, await _snapshot(s, row), now
