@@ -857,6 +857,10 @@ def solve_rooms(
     solution = _score(problem, assignments, combine_statuses(statuses), timed_out_parts)
     solution.best_bound = min(bound, solution.objective)
     solution.gap = relative_gap(solution.objective, solution.best_bound)
+    if solution.status == "optimal" and solution.objective > solution.best_bound:
+        # The counts were proven optimal, but the room numbers could not keep every long-course learner in
+        # one room: the concrete plan is only known to be feasible.
+        solution.status = "feasible"
     solution.solve_seconds = deadline.solve_seconds
     solution.wall_seconds = deadline.elapsed()
     solution.parts = len(parts)
