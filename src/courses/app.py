@@ -21,10 +21,10 @@ from litestar.template.config import TemplateConfig
 from courses import problems, web
 from courses.db import Database
 from courses.errors import DomainError
+from courses.routes import console_api, console_pages
 from courses.routes.account_api import AuthApi, EnrollmentApi
 from courses.routes.account_pages import AccountPages
 from courses.routes.catalog_api import CatalogApi, health
-from courses.routes import console_api
 from courses.routes.catalog_pages import CatalogPages
 from courses.routes.org_api import OrganizationApi
 from courses.routes.org_pages import OrganizationPages, PasswordSetPage
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         OrganizationPages,
         PasswordSetPage,
         *console_api.controllers(),
+        *console_pages.controllers(),
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], opt={"access": "public"}, include_in_schema=False
         ),

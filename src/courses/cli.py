@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from courses.settings import Settings
@@ -86,7 +87,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"serving on http://{settings.host}:{settings.port}/  (API schema: /schema)")
         _print_demo_accounts()
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        access_log = os.environ.get("ACCESS_LOG", "1").lower() not in {"0", "false", "no", "off"}
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=access_log,
+        )
         return 0
     if args.command == "create-user":
         from courses.services.accounts_cli import create_user

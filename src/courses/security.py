@@ -7,6 +7,7 @@ protected by Litestar's CSRF middleware.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -38,18 +39,43 @@ async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User |
     """The signed-in user: bearer token on the API, session cookie (or bearer) on pages."""
     if "user" in connection.scope.get("state", {}):
         return connection.scope["state"]["user"]  # type: ignore[no-any-return]
-    db = connection.app.state.db
-    now = connection.app.state.clock()
-    user = None
     bearer = _bearer(connection)
-    is_api = connection.url.path.startswith("/api/")
-    async with db.read() as s:
-        if bearer:
-            user = await accounts.user_for_token(s, bearer, "api", now)
-        elif not is_api and (cookie := connection.cookies.get(SESSION_COOKIE)):
-            user = await accounts.user_for_token(s, cookie, "web", now)
+    secret, kind = (bearer, "api") if bearer else (None, "")
+    if secret is None and not connection.url.path.startswith("/api/"):
+        secret, kind = connection.cookies.get(SESSION_COOKIE), "web"
+    user = None
+    if secret:
+        cache: TokenCache = connection.app.state.token_cache
+        hit, user = cache.get(secret)
+        if not hit:
+            async with connection.app.state.db.read() as s:
+                user = await accounts.user_for_token(s, secret, kind, connection.app.state.clock())
+            cache.put(secret, user)
     connection.state.user = user
     return user
+
+
+class TokenCache:
+    """Who a token belongs to, remembered for a few seconds so that a busy client does not cost a
+    query per request. Signing out evicts at once in this process; elsewhere within ``ttl``."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[str, tuple[float, User | None]] = {}
+
+    def get(self, secret: str) -> tuple[bool, User | None]:
+        item = self._items.get(secret)
+        if item is None or item[0] < time.monotonic():
+            return False, None
+        return True, item[1]
+
+    def put(self, secret: str, user: User | None) -> None:
+        if len(self._items) >= self.size:
+            self._items.clear()
+        self._items[secret] = (time.monotonic() + self.ttl, user)
+
+    def evict(self, secret: str) -> None:
+        self._items.pop(secret, None)
 
 
 def access_of(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> str | None:

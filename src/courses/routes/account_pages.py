@@ -101,6 +101,7 @@ class AccountPages(Controller):
     async def logout(self, request: Request[Any, Any, Any], db: DB) -> Response[Any]:
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
+            request.app.state.token_cache.evict(secret)
             async with db.write() as s:
                 await accounts.revoke_token(s, secret)
         response = Redirect("/?msg=signed_out")

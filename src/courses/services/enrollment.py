@@ -102,6 +102,24 @@ class SessionContext:
     campus: Campus
 
 
+async def load_session_for(
+    db: AsyncSession, session_id: int, user_id: int
+) -> tuple[SessionContext, LearnerProfile | None]:
+    """The session with its course and campus, and the learner's profile, in one query."""
+    row = (
+        await db.exec(
+            select(CourseSession, Course, Campus, LearnerProfile)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .join(Campus, col(Campus.id) == CourseSession.campus_id)
+            .join(LearnerProfile, col(LearnerProfile.user_id) == user_id, isouter=True)
+            .where(CourseSession.id == session_id)
+        )
+    ).first()
+    if row is None or row[0].status == SessionStatus.DRAFT:
+        raise not_found("開催回", "Session", session_id)
+    return SessionContext(row[0], row[1], row[2]), row[3]
+
+
 async def load_session(db: AsyncSession, session_id: int) -> SessionContext:
     row = (
         await db.exec(
@@ -203,23 +221,19 @@ async def enroll(
 ) -> EnrollResult:
     """Enroll ``user``: a seat if one is free, else the end of the waiting list. Runs inside the
     caller's write transaction."""
-    ctx = await load_session(db, session_id)
-    profile = await db.get(LearnerProfile, user.id)
+    ctx, profile = await load_session_for(db, session_id, user.id or 0)
     check_eligibility(ctx, profile, lodging, now.date(), check_window=check_window)
+    already = _already(ctx)
     if await active_enrollment(db, session_id, user.id or 0) is not None:
-        raise _already(ctx)
-    seq: int | None = None
-    if await take_seat(db, session_id):
-        status = EnrollmentStatus.CONFIRMED
-    else:
-        status = EnrollmentStatus.WAITLISTED
-        seq = await next_waitlist_seq(db, session_id)
+        raise already  # refused without touching anything, so a batch can go on with its next row
+    # The enrollment row goes in before the seat is taken, so that the session row is locked
+    # (PostgreSQL) only from the seat update to the commit; a concurrent twin fails on the unique
+    # index and rolls the whole transaction back.
     enrollment = Enrollment(
         session_id=session_id,
         user_id=user.id,  # type: ignore[arg-type]
-        status=status,
+        status=EnrollmentStatus.CONFIRMED,
         lodging=lodging,
-        waitlist_seq=seq,
         source=source,
         organization_id=organization_id,
         batch_id=batch_id,
@@ -229,8 +243,17 @@ async def enroll(
     db.add(enrollment)
     try:
         await db.flush()
-    except IntegrityError:  # a concurrent request of the same person won; the caller rolls back
-        raise _already(ctx) from None
+    except IntegrityError:  # a concurrent request of the same person won
+        raise already from None
+    seq: int | None = None
+    status = EnrollmentStatus.CONFIRMED
+    if not await take_seat(db, session_id):
+        status = EnrollmentStatus.WAITLISTED
+        seq = await next_waitlist_seq(db, session_id)
+        enrollment.status = status
+        enrollment.waitlist_seq = seq
+        db.add(enrollment)
+        await db.flush()
     position = await waitlist_position(db, session_id, seq) if seq is not None else None
     if notify:
         _tell_enrolled(db, user, ctx, status, position, now)

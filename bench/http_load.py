@@ -1,0 +1,273 @@
+"""HTTP throughput and latency of the running service, on SQLite and (when reachable) PostgreSQL.
+
+Starts the real service (uvicorn, one worker) on a fresh database with the seed catalog and a few
+thousand learners with API tokens, then drives it with wrk (64 connections, 2 threads) and prints
+requests per second and p50/p99 latency of:
+  GET /health, GET / (catalog page), POST enrollments spread over every open session, and POST
+  enrollments all into one hot session — each with its ratio to /health.
+Needs `wrk` (Debian package). PostgreSQL: BENCH_PG_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/test
+(the bench drops and recreates the schema there, so never point it at a database you care about).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+LEARNERS = int(os.environ.get("BENCH_LEARNERS", "12000"))
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+async def prepare(url: str, token_file: Path) -> tuple[list[int], int]:
+    """Migrate, seed, and create learners with tokens; returns open SME session ids and a hot one."""
+    from datetime import UTC, datetime
+
+    from argon2 import PasswordHasher
+    from sqlmodel import col, select
+
+    from courses.app import japan_now
+    from courses.db import Database
+    from courses.models import Course, CourseSession, LearnerProfile, User
+    from courses.services import accounts, seeding
+
+    db = Database.connect(url)
+    today = japan_now().date()
+    async with db.write() as s:
+        await seeding.load_catalog(s, today)
+    async with db.read() as s:
+        rows = list(
+            await s.exec(
+                select(CourseSession.id, CourseSession.lodging)
+                .join(Course, col(Course.id) == CourseSession.course_id)
+                .where(
+                    Course.audience == "sme",
+                    CourseSession.status == "published",
+                    col(CourseSession.application_opens) <= today,
+                    col(CourseSession.application_closes) >= today,
+                )
+            )
+        )
+    sessions = [int(r[0]) for r in rows]
+    hot = sessions[0]
+    async with db.write() as s:
+        # every session big enough that the spread run measures seat-taking, not the waiting list
+        for sid in sessions[1:]:
+            row = await s.get(CourseSession, sid)
+            assert row is not None
+            row.capacity = 100_000
+            s.add(row)
+    password_hash = PasswordHasher().hash("bench password 123")
+    now = datetime.now(UTC)
+    tokens = []
+    batch = 1000
+    for start in range(0, LEARNERS, batch):
+        async with db.write() as s:
+            users = [
+                User(
+                    email=f"bench{i}@example.jp",
+                    password_hash=password_hash,
+                    name=f"負荷 {i}",
+                    name_kana="フカ",
+                    feed_token=f"feed-{i}",
+                    created_at=now,
+                )
+                for i in range(start, min(LEARNERS, start + batch))
+            ]
+            s.add_all(users)
+            await s.flush()
+            for u in users:
+                s.add(
+                    LearnerProfile(
+                        user_id=u.id,
+                        organization_kind="sme",
+                        company="株式会社負荷",
+                        industry="E",
+                        employees=50,
+                        capital_yen=10_000_000,
+                        prefecture="13",
+                    )
+                )
+                tokens.append(await accounts.issue_token(s, u, "api", now))
+    await db.dispose()
+    token_file.write_text("\n".join(tokens) + "\n")
+    return sessions[1:], hot
+
+
+LUA = r"""
+local tokens = {}
+for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
+local sessions = {%(sessions)s}
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = 0
+end
+function request()
+  -- thread t uses tokens t, t+T, t+2T, ...: every request is a distinct learner
+  local i = tid + counter * %(threads)d
+  counter = counter + 1
+  local token = tokens[(i %% #tokens) + 1]
+  local session = sessions[(math.floor(i / #tokens) + i) %% #sessions + 1]
+  return wrk.format("POST", "/api/sessions/" .. session .. "/enrollments",
+    {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, '{"lodging": false}')
+end
+"""
+
+
+def wrk(url: str, script: Path | None = None) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "--timeout", "10s"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "rps": rps,
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "requests": float(total.group(1)) if total else 0.0,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_backend(name: str, url: str, workdir: Path) -> list[tuple[str, dict[str, float]]]:
+    from courses.migrate import upgrade
+
+    if url.startswith("postgresql"):
+        asyncio.run(_reset_pg(url))
+    upgrade(url)
+    token_file = workdir / f"tokens-{name}.txt"
+    started = time.perf_counter()
+    sessions, hot = asyncio.run(prepare(url, token_file))
+    print(
+        f"[{name}] prepared {LEARNERS} learners, {len(sessions)} open sessions in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "COURSES_VAR_DIR": str(workdir),
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "ACCESS_LOG": "0",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "courses", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        results = [("GET /health", wrk(base + "/health")), ("GET / (catalog page)", wrk(base + "/"))]
+        spread = workdir / f"spread-{name}.lua"
+        spread.write_text(
+            LUA % {"tokens": token_file, "sessions": ",".join(map(str, sessions)), "threads": 2}
+        )
+        results.append(("POST enroll, spread over sessions", wrk(base + "/", spread)))
+        hot_script = workdir / f"hot-{name}.lua"
+        # fresh learners for the hot session: the spread run used the first tokens already
+        hot_script.write_text(LUA % {"tokens": token_file, "sessions": str(hot), "threads": 2})
+        results.append(("POST enroll, one hot session", wrk(base + "/", hot_script)))
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def _reset_pg(url: str) -> None:
+    from sqlalchemy import text
+
+    from courses.db import create_engine
+
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def pg_reachable(url: str) -> bool:
+    import asyncpg
+
+    async def ping() -> None:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+        await conn.close()
+
+    try:
+        asyncio.run(ping())
+        return True
+    except Exception:
+        return False
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("http_load: wrk is not installed (apt-get install wrk); skipped")
+        return 0
+    backends = [("sqlite", None)]
+    if pg_reachable(PG_URL):
+        backends.append(("postgresql", PG_URL))
+    else:
+        print(f"http_load: PostgreSQL not reachable at {PG_URL}; SQLite only")
+    print(f"wrk: {CONNECTIONS} connections, 2 threads, {DURATION} s per endpoint; server: uvicorn, 1 worker")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for name, url in backends:
+            url = url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+            results = run_backend(name, url, workdir)
+            health = results[0][1]["rps"]
+            print(f"\n{name}:")
+            print("| endpoint | req/s | p50 ms | p99 ms | ratio to /health | non-2xx |")
+            print("|---|---|---|---|---|---|")
+            for label, r in results:
+                print(
+                    f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps'] / health:.2f} | {r['non2xx']:.0f} |"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
