@@ -28,6 +28,8 @@ from courses.routes.catalog_api import CatalogApi, health
 from courses.routes.catalog_pages import CatalogPages
 from courses.routes.org_api import OrganizationApi
 from courses.routes.org_pages import OrganizationPages, PasswordSetPage
+from courses.routes.plans_api import PlansApi
+from courses.routes.plans_pages import PlanningPages
 from courses.routes.staff_api import StaffApi
 from courses.routes.staff_pages import MailboxPage, StaffPages
 from courses.security import TokenCache, access_guard
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         AccountPages,
         StaffPages,
         MailboxPage,
+        PlansApi,
+        PlanningPages,
         OrganizationApi,
         OrganizationPages,
         PasswordSetPage,

@@ -108,6 +108,10 @@ class Course(SQLModel, table=True):
     default_capacity: int
     residential: bool = True
     has_practicum: bool = False
+    # practicum learners go out in groups of this size, on the last ``practicum_days`` days
+    practicum_group_min: int = 4
+    practicum_group_max: int = 8
+    practicum_days: int = 2
     archived: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 
@@ -216,6 +220,7 @@ class LearnerProfile(SQLModel, table=True):
     gender: str | None = Field(default=None, max_length=10)  # female | male | None (not given)
     accessibility_needs: str = Field(default="", max_length=500)
     needs_accessible_room: bool = False
+    competitors: str = ""  # newline-separated companies the learner must not be sent to
 
 
 class StaffCampus(SQLModel, table=True):

@@ -14,7 +14,7 @@ from courses.deps import DB
 from courses.errors import Conflict, InvalidInput, Unauthorized
 from courses.models import IdempotencyRecord, User
 from courses.security import current_user
-from courses.services import accounts, catalog, enrollment, ical
+from courses.services import accounts, catalog, enrollment, ical, plans
 
 LEARNER = {"access": "learner"}
 
@@ -157,7 +157,8 @@ class EnrollmentApi(Controller):
         user = me(request)
         async with db.read() as s:
             rows = await enrollment.my_enrollments(s, user.id or 0)
-        return [my_enrollment_dict(r) for r in rows]
+            placed = await plans.placements_for(s, [r.enrollment.id or 0 for r in rows])
+        return [my_enrollment_dict(r, placed.get(r.enrollment.id or 0, {})) for r in rows]
 
     @get(
         "/me/calendar.ics",
@@ -173,12 +174,14 @@ class EnrollmentApi(Controller):
         return ical.response(rows, {k: [(b.start_date, b.end_date) for b in v] for k, v in blocks.items()})
 
 
-def my_enrollment_dict(r: enrollment.MyEnrollment) -> dict[str, Any]:
+def my_enrollment_dict(r: enrollment.MyEnrollment, placed: dict[str, str]) -> dict[str, Any]:
     return {
         "id": r.enrollment.id,
         "status": r.enrollment.status,
         "waitlist_position": r.waitlist_position,
         "lodging": r.enrollment.lodging,
+        "room": placed.get("room"),
+        "practicum_site": placed.get("site"),
         "session": {
             "id": r.session.id,
             "code": r.session.code,

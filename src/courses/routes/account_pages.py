@@ -218,11 +218,9 @@ class AccountPages(Controller):
 
 
 async def _placements(s: Any, rows: list[enrollment.MyEnrollment]) -> dict[int, dict[str, str]]:
-    """Room and practicum site per enrollment, from published plans (when the scheduler has run)."""
-    try:
-        from courses.services import plans
-    except ImportError:
-        return {}
+    """Room and practicum site per enrollment, from published plans."""
+    from courses.services import plans
+
     return await plans.placements_for(s, [r.enrollment.id or 0 for r in rows])
 
 

@@ -1,4 +1,4 @@
-"""Background work of a service process: delivering the notification outbox."""
+"""Background work of a service process: delivering the notification outbox, working the solver queue."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ def start_background(app: Any) -> None:
     tasks: list[asyncio.Task[None]] = []
     if app.state.settings.smtp_host:
         tasks.append(asyncio.create_task(_mail_loop(app)))
+    solver = None
+    if app.state.settings.solver_workers > 0:
+        from courses.services.runner import Runner
+
+        solver = Runner(app.state.db, app.state.clock, workers=app.state.settings.solver_workers)
+        tasks.append(asyncio.create_task(solver.loop_forever()))
     app.state.background = tasks
 
     async def stop() -> None:
@@ -33,5 +39,7 @@ def start_background(app: Any) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if solver is not None:
+            solver.close()
 
     app.state.stop_background = stop
