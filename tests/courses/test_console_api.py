@@ -339,7 +339,9 @@ async def test_csv_export_and_import_with_preview_and_row_errors(client: Client,
     )
     assert r.status_code == 200 and r.json()["applied"] and r.json()["created"] == 1
     async with db.read() as s:
-        made = (await s.exec(select(PracticumSite).where(PracticumSite.company_name == "株式会社立川食品"))).one()
+        made = (
+            await s.exec(select(PracticumSite).where(PracticumSite.company_name == "株式会社立川食品"))
+        ).one()
     assert made.excluded_companies == "株式会社A\n株式会社B"
 
 

@@ -99,6 +99,7 @@ def entity_api(ent: Entity) -> type[Controller]:
         @post(
             "/{row_id:int}/archive",
             summary="Archive (archived: true) or restore (false); never deleted",
+            opt={"access": "admin" if ent.admin_archive else "staff"},
             status_code=200,
         )
         async def archive(
