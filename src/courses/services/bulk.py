@@ -41,6 +41,7 @@ from courses.models.bulk import BulkBatch, BulkMode
 from courses.reference import INDUSTRIES, prefecture_code
 from courses.services import accounts, enrollment, notifications
 from courses.services.bulk_file import Table
+from courses.web import ja_date
 
 CONFIRMED, WAITLISTED, ALREADY, ERROR = "confirmed", "waitlisted", "already_registered", "error"
 OUTCOME_JA = {
@@ -530,6 +531,14 @@ def _consent_required() -> InvalidInput:
     )
 
 
+class _RaceLost(Exception):
+    """The database refused a row because a concurrent request registered the same person (PostgreSQL);
+    the transaction is lost, so the whole batch is checked and registered again."""
+
+
+FLUSH_EVERY = 200  # rows between flushes that also empty the session's identity map
+
+
 async def commit(
     db: Database,
     org: Organization,
@@ -546,7 +555,27 @@ async def commit(
     mode = _mode(mode)
     if not consent:
         raise _consent_required()
-    digest = hashlib.sha256(content).hexdigest()
+    for _attempt in range(3):
+        try:
+            return await _commit_once(db, org, coordinator, table, content, mode, now, base_url)
+        except _RaceLost:
+            continue
+    raise Conflict(
+        "同時に多くの申込があり登録できませんでした。もう一度お試しください。",
+        "Too many concurrent enrollments; please try again.",
+    )
+
+
+async def _commit_once(
+    db: Database,
+    org: Organization,
+    coordinator: User,
+    table: Table,
+    content: bytes,
+    mode: str,
+    now: datetime,
+    base_url: str,
+) -> Report:
     async with db.write() as s:
         plans, new_accounts, lookups = await plan_rows(s, org, table, now)
         report = Report(table.filename, mode, False, plans)
@@ -556,7 +585,7 @@ async def commit(
             organization_id=org.id or 0,
             uploaded_by=coordinator.id or 0,
             filename=table.filename[:255],
-            file_sha256=digest,
+            file_sha256=hashlib.sha256(content).hexdigest(),
             mode=mode,
             rows_total=len(plans),
             confirmed=0,
@@ -570,18 +599,30 @@ async def commit(
         )
         s.add(batch)
         await s.flush()
-        users = await _create_accounts(s, org, lookups, new_accounts, now, base_url)
+        links: dict[str, str] = {}  # email -> password link, for new accounts
+        users = await _create_accounts(s, org, lookups, new_accounts, now, base_url, links)
+        batch_id = batch.id or 0
+        done = 0
         for plan in plans:
             if plan.outcome not in (CONFIRMED, WAITLISTED):
                 plan.waitlist_position = None
                 continue
-            await _register(s, plan, users[plan.email], org, batch, now, mode)
+            await _register(s, plan, users[plan.email], org, batch_id, now, mode)
+            done += 1
+            if done % FLUSH_EVERY == 0:
+                # Keep the identity map small: every ORM UPDATE (the seat counter) scans it, which
+                # would make a 5,000-row batch quadratic. Users stay readable once detached.
+                await s.flush()
+                s.expunge_all()
         counts = report.counts
+        _tell_registered(s, org, plans, users, lookups, links, now)
+        await s.flush()
+        s.expunge_all()
+        s.add(batch)
         batch.confirmed, batch.waitlisted = counts[CONFIRMED], counts[WAITLISTED]
         batch.skipped, batch.rejected = counts[ALREADY], counts[ERROR]
         batch.accounts_created = sum(1 for a in new_accounts.values() if a.email not in lookups.users)
-        s.add(batch)
-        report.batch_id = batch.id
+        report.batch_id = batch_id
     return report
 
 
@@ -592,6 +633,7 @@ async def _create_accounts(
     new_accounts: dict[str, NewAccount],
     now: datetime,
     base_url: str,
+    links: dict[str, str],
 ) -> dict[str, User]:
     """Accounts for new people (no password: they set one from the emailed link) and profiles for
     existing learners who had none."""
@@ -626,44 +668,36 @@ async def _create_accounts(
             s.add(profile)
             lookups.profiles[user.id or 0] = profile
     for user in created:
-        secret = await accounts.issue_token(s, user, "reset", now)
-        notifications.queue(
-            s,
-            user,
-            "【中小企業大学校】受講者アカウントのご案内",
-            f"{user.name} 様\n\n{org.name}より、中小企業大学校の研修にお申し込みいただきました。\n"
-            "お申し込み状況はマイページでご確認いただけます。次のリンクからパスワードを設定してください"
-            f"（有効期限 {accounts.RESET_TOKEN_TTL.days}日）。\n\n"
-            f"{base_url.rstrip('/')}/password/set?token={secret}\n\n"
-            "お心当たりのない場合は、このメールを破棄してください。",
-            now,
+        links[user.email] = f"{base_url.rstrip('/')}/password/set?token=" + await accounts.issue_token(
+            s, user, "reset", now
         )
     await s.flush()
     return users
 
 
 async def _register(
-    s: AsyncSession, plan: RowPlan, user: User, org: Organization, batch: BulkBatch, now: datetime, mode: str
+    s: AsyncSession, plan: RowPlan, user: User, org: Organization, batch_id: int, now: datetime, mode: str
 ) -> None:
-    """One row through the single-enrollment path (seat or waiting list), in its own savepoint so that a
-    row refused at the last moment does not spoil the others in accept_valid mode."""
+    """One row through the single-enrollment path: a seat, or the end of the waiting list."""
     try:
-        async with s.begin_nested():
-            result = await enrollment.enroll(
-                s,
-                user=user,
-                session_id=plan.session_id or 0,
-                lodging=plan.lodging,
-                now=now,
-                source="bulk",
-                check_window=True,
-                organization_id=org.id,
-                batch_id=batch.id,
-            )
-    except Conflict:  # registered meanwhile by someone else: not a duplicate, not an error
-        plan.outcome, plan.waitlist_position = ALREADY, None
+        result = await enrollment.enroll(
+            s,
+            user=user,
+            session_id=plan.session_id or 0,
+            lodging=plan.lodging,
+            now=now,
+            source="bulk",
+            check_window=True,
+            organization_id=org.id,
+            batch_id=batch_id,
+            notify=False,  # one message per person for the whole batch, sent by _tell_registered
+        )
+    except Conflict:
+        if not s.is_active:  # the insert itself failed: a concurrent twin won and the transaction is lost
+            raise _RaceLost from None
+        plan.outcome, plan.waitlist_position = ALREADY, None  # registered meanwhile: not a duplicate
         return
-    except NotEligible as exc:
+    except NotEligible as exc:  # refused before anything was written (the session changed meanwhile)
         plan.outcome, plan.waitlist_position = ERROR, None
         plan.errors.append(FieldError("開催回コード", exc.detail_ja, exc.detail_en, row=plan.row))
         if mode == BulkMode.ALL_OR_NOTHING:
@@ -672,3 +706,48 @@ async def _register(
     plan.outcome = result.status
     plan.waitlist_position = result.waitlist_position
     plan.enrollment_id = result.id
+
+
+def _tell_registered(
+    s: AsyncSession,
+    org: Organization,
+    plans: list[RowPlan],
+    users: dict[str, User],
+    lookups: Lookups,
+    links: dict[str, str],
+    now: datetime,
+) -> None:
+    """One message per registered person: their sessions with the outcome of each, and for a new
+    account the link to set a password (queued together, so they are written in one statement)."""
+    by_id = {c.session.id or 0: c for c in lookups.sessions.values()}
+    mine: dict[str, list[RowPlan]] = {}
+    for plan in plans:
+        if plan.outcome in (CONFIRMED, WAITLISTED):
+            mine.setdefault(plan.email, []).append(plan)
+    for email, rows in mine.items():
+        user = users[email]
+        lines = []
+        for plan in rows:
+            ctx = by_id[plan.session_id or 0]
+            state = (
+                "受講決定" if plan.outcome == CONFIRMED else f"キャンセル待ち（{plan.waitlist_position}番目）"
+            )
+            lines.append(
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
+                f"{ja_date(ctx.session.end_date)}）: {state}"
+            )
+        body = f"{user.name} 様\n\n{org.name}より、中小企業大学校の研修にお申し込みいただきました。\n\n"
+        body += (
+            "\n".join(lines)
+            + "\n\nキャンセル待ちの研修は、空きが出た場合に順番に受講決定となり、メールでお知らせします。\n"
+        )
+        if email in links:
+            body += (
+                "\nお申し込み状況はマイページでご確認いただけます。次のリンクからパスワードを設定してください"
+                f"（有効期限 {accounts.RESET_TOKEN_TTL.days}日）。\n{links[email]}\n"
+                "\nお心当たりのない場合は、このメールを破棄してください。"
+            )
+            subject = "【中小企業大学校】お申し込みとアカウントのご案内"
+        else:
+            subject = "【中小企業大学校】お申し込みのご案内"
+        notifications.queue(s, user, subject, body, now)
