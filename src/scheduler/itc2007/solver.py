@@ -26,7 +26,8 @@ from scheduler.itc2007.writer import Lecture
 MWD_WEIGHT = 5
 COMPACTNESS_WEIGHT = 2
 # Neighbourhoods small enough to choose rooms inside the sub-model.
-ROOM_AWARE = {"curricula", "courses", "rooms"}
+ROOM_AWARE = {"curricula", "courses", "rooms", "days", "periods"}
+KINDS = ("days", "curricula", "courses", "periods", "rooms")
 
 
 @dataclass
@@ -44,6 +45,7 @@ class SolveResult:
     iterations: int = 0
     improvements: int = 0
     history: list[tuple[float, int]] = field(default_factory=list)  # (seconds, cost) on improvement
+    kinds: dict[str, list[float]] = field(default_factory=dict)  # neighbourhood -> tries, improvements, gain
 
 
 class _Data:
@@ -133,6 +135,14 @@ def _period_model(
     x: dict[tuple[int, int], Any] = {}
     xr: dict[tuple[int, int, int], Any] = {}
     objective: list[Any] = []
+    useful: dict[int, list[int]] = {}
+    if room is not None:
+        # Rooms worth trying: those big enough, the smallest-excess others, and the ones in use.
+        for c in free:
+            big = [r for r in range(d.R) if d.caps[r] >= d.students[c]]
+            small = sorted((r for r in range(d.R) if d.caps[r] < d.students[c]), key=lambda r: -d.caps[r])
+            mine = {room[c, p] for p in cur[c]}
+            useful[c] = sorted(set(big) | set(small[: max(0, 3 - len(big))]) | mine)
     for c in sorted(free):
         for p in free_periods:
             if p not in d.avail_set[c] or (keep_periods and p not in cur[c]):
@@ -140,7 +150,7 @@ def _period_model(
             if with_rooms:
                 assert room is not None
                 taken = {room[f, p] for f in fixed_at[p]}
-                rooms = [r for r in range(d.R) if r not in taken]
+                rooms = [r for r in useful[c] if r not in taken]
                 if not rooms:
                     continue
                 v = x[c, p] = m.new_bool_var(f"x[c={c},p={p}]")
@@ -434,19 +444,25 @@ def _lectures(d: _Data, cur: list[set[int]], room: dict[tuple[int, int], int]) -
 # ---------------------------------------------------------------- LNS
 
 
-def _neighbourhood(d: _Data, rng: random.Random, size: float) -> tuple[set[int], list[int], str]:
-    """Pick the free part: some days, some curricula, some random courses, or some periods."""
-    kind = rng.choice(["days", "curricula", "courses", "periods", "rooms"])
+def _pick_kind(rng: random.Random, stats: dict[str, list[float]]) -> str:
+    """Pick a neighbourhood kind; kinds that improved more often are picked more often."""
+    kinds = list(KINDS)
+    weights = [0.05 + (stats.get(k, [0, 0])[1] + 1) / (stats.get(k, [0, 0])[0] + 2) for k in kinds]
+    return rng.choices(kinds, weights)[0]
+
+
+def _neighbourhood(d: _Data, rng: random.Random, kind: str, size: float) -> tuple[set[int], list[int]]:
+    """The free part of a kind: some days, curricula, random courses, periods, or only rooms."""
     everyone = set(range(d.C))
     if kind == "rooms":  # periods stay, the rooms of many courses change
         k = max(2, min(d.C, round(d.C * min(1.0, 0.15 * size))))
-        return set(rng.sample(range(d.C), k)), list(range(d.P)), kind
+        return set(rng.sample(range(d.C), k)), list(range(d.P))
     if kind == "days" and d.days > 1:
-        days = rng.sample(range(d.days), 2 if size > 1 and d.days > 2 else 1)
-        return everyone, [p for p in range(d.P) if d.day(p) in days], kind
+        days = rng.sample(range(d.days), 2 if size > 1.5 and d.days > 2 else 1)
+        return everyone, [p for p in range(d.P) if d.day(p) in days]
     if kind == "periods":
         k = max(2, min(d.P, round(3 * size)))
-        return everyone, sorted(rng.sample(range(d.P), k)), kind
+        return everyone, sorted(rng.sample(range(d.P), k))
     if kind == "curricula" and d.curricula:
         free: set[int] = set()
         q = rng.randrange(len(d.curricula))
@@ -456,9 +472,9 @@ def _neighbourhood(d: _Data, rng: random.Random, size: float) -> tuple[set[int],
             free.update(d.curricula[q])
             linked = [q2 for c in d.curricula[q] for q2 in d.curricula_of[c] if q2 != q]
             q = rng.choice(linked) if linked and rng.random() < 0.7 else rng.randrange(len(d.curricula))
-        return free, list(range(d.P)), kind
+        return free, list(range(d.P))
     k = max(2, min(d.C, round(6 * size)))
-    return set(rng.sample(range(d.C), k)), list(range(d.P)), "courses"
+    return set(rng.sample(range(d.C), k)), list(range(d.P))
 
 
 def solve(
@@ -466,7 +482,7 @@ def solve(
     time_limit: float = 60.0,
     seed: int = 0,
     num_workers: int = 2,
-    step_seconds: float = 1.0,
+    step_seconds: float = 0.5,
     first_share: float = 0.3,
     verbose: bool = False,
 ) -> SolveResult:
@@ -504,10 +520,12 @@ def solve(
     result.history.append((time.monotonic() - start, best))
     if verbose:
         print(f"first solution {best} at {time.monotonic() - start:.1f}s")
-    size = 1.0
+    sizes = dict.fromkeys(KINDS, 1.0)
     while (left := deadline - time.monotonic()) > 0.1:
         result.iterations += 1
-        free, free_periods, kind = _neighbourhood(d, rng, size)
+        step_start = time.monotonic()
+        kind = _pick_kind(rng, result.kinds)
+        free, free_periods = _neighbourhood(d, rng, kind, sizes[kind])
         status, new, chosen = _solve_periods(
             d,
             free,
@@ -520,18 +538,28 @@ def solve(
             hint=True,
             keep_periods=kind == "rooms",
         )
-        # Grow the neighbourhood while sub-models are solved to optimality; shrink it otherwise.
-        size = min(4.0, size * 1.05) if status == "optimal" else max(0.5, size / 1.1)
+        # Grow the neighbourhood while sub-models are solved to optimality quickly; shrink it otherwise.
+        took = time.monotonic() - step_start
+        if status == "optimal" and took < 0.4 * step_seconds:
+            sizes[kind] = min(4.0, sizes[kind] * 1.1)
+        elif status != "optimal":
+            sizes[kind] = max(0.3, sizes[kind] / 1.2)
         if new is None:
             continue
         new_room = _match_rooms(d, new, chosen or room)
         cost = _cost(d, new, new_room)
+        stats = result.kinds.setdefault(kind, [0, 0, 0.0])
+        stats[0] += 1
+        stats[1] += cost < best
+        stats[2] += best - cost
         if cost <= best:
             if cost < best:
                 result.improvements += 1
                 result.history.append((time.monotonic() - start, cost))
                 if verbose:
-                    print(f"{time.monotonic() - start:6.1f}s {kind:9s} size={size:.2f} cost {best} -> {cost}")
+                    print(
+                        f"{time.monotonic() - start:6.1f}s {kind:9s} size={sizes[kind]:.2f} cost {best} -> {cost}"
+                    )
             cur, room, best = new, new_room, cost
     result.lectures = _lectures(d, cur, room)
     result.cost = best
