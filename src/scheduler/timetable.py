@@ -133,6 +133,7 @@ class TimetableProblem:
     previous: tuple[Placement, ...] = ()
     weights: TimetableWeights = field(default_factory=TimetableWeights)
     time_limit: float = 10.0  # seconds, for all campuses together
+    rooms_per_session: int = 4  # classrooms considered per session: the smallest that fit
     num_workers: int = 2
     seed: int = 0
 
@@ -224,7 +225,12 @@ def _solve_campus(
     terms: dict[str, list[Any]] = defaultdict(list)
     reasons: dict[str, str] = {}
     for s in sessions:
-        fits = [r for r in rooms if r.capacity >= s.learners]
+        # The smallest classrooms that fit (a big one is wasted on a small session), plus any
+        # classroom a pin or the previous plan names: keeps the model small at year scale.
+        named = {p.classroom for p in problem.pins if p.module_id in {m.id for m in s.modules}}
+        named |= {p.classroom for p in problem.previous if p.session_id == s.id}
+        fits = sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
+        fits = [r for k, r in enumerate(fits) if k < problem.rooms_per_session or r.id in named]
         for mod in s.modules:
             module_of[mod.id] = (s, mod)
             reason = _precheck(s, mod, rooms)

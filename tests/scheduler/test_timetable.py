@@ -151,3 +151,11 @@ def test_validator_finds_every_broken_rule() -> None:
         "unknown",
     ):
         assert rules[rule] >= 1, rule
+
+
+def test_only_the_smallest_fitting_classrooms_are_considered() -> None:
+    problem = TimetableProblem(
+        (session(learners=20, days=1, modules=2),), rooms(100, 25, 30), rooms_per_session=1
+    )
+    sol, pen = solve(replace(problem, time_limit=5))
+    assert {p.classroom for p in sol.placements} == {"r1"} and pen["session_room"] == 0

@@ -6,9 +6,12 @@
 2. Rooms. With periods fixed, every period is an assignment problem; the cost of a lecture in a
    room is its capacity excess plus 1 if its course uses that room in no other period. Re-matching
    one period at a time by the Hungarian method converges in a few sweeps.
-3. Large-neighbourhood search. Free one or two days, a few curricula, or a few random courses;
-   fix the rest; build a small sub-model of only the free part; re-solve it from a hint for about
-   a second; re-match rooms; keep the result if its full cost is not worse.
+3. Large-neighbourhood search. Free one or two days, a few periods, a few curricula, a few random
+   courses, or only the rooms of many courses; fix the rest; build a small sub-model of only the
+   free part, in which the free lectures also choose among the rooms the fixed ones leave (so the
+   sub-model sees room capacity and room stability exactly); re-solve it from a hint for at most
+   half a second; re-match rooms; keep the result if its full cost is not worse. Sizes adapt per
+   kind (grow while solved to optimality quickly), and kinds that improve are picked more often.
 """
 
 from __future__ import annotations
