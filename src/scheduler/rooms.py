@@ -4,8 +4,12 @@ The model follows the trial in SOLVER_NOTES: learners of one session block with 
 access need are interchangeable, and so are rooms of one floor, type, zone, accessibility and outage
 pattern. CP-SAT decides integer counts per learner group x room pool, one part per campus and set of
 sessions whose stays overlap; a first-fit pass then gives real room numbers. Each stay is a fixed
-interval, so counts that fit every night always admit such an assignment. The model is elastic: a
-learner left without a room costs ``weights.unhoused`` and is explained in Japanese.
+interval, so counts that fit every night always admit an assignment; what they cannot see is whether a
+long-course learner can keep one room across blocks (with stays in between, that is 2-interval colouring).
+The room numbers come from a greedy pass with room reservations, and a small exact CP-SAT re-fit of a pool
+when the greedy pass adds changes. The counts' bound is a true lower bound, so the solve is reported
+optimal only when the concrete plan meets it. The model is elastic: a learner left without a room costs
+``weights.unhoused`` and is explained in Japanese.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ GENDERS = ("female", "male", None)
 ZONES = ("women", "men", "any")
 ROOM_KINDS = ("single", "twin")
 SME_AUDIENCE = "sme"
+REFIT_SECONDS = 1.0
 
 CATEGORY_LABELS = {
     "women": "女性用",
@@ -680,7 +685,12 @@ def _learner_pools(part: _Part, values: dict[str, int]) -> dict[tuple[int, int, 
 
 
 def _first_fit(
-    part: _Part, chosen: dict[tuple[int, int, int], int], problem_previous: dict[tuple[int, int, int], int]
+    part: _Part,
+    chosen: dict[tuple[int, int, int], int],
+    problem_previous: dict[tuple[int, int, int], int],
+    weights: RoomWeights = RoomWeights(),
+    deadline: Deadline | None = None,
+    num_workers: int = 2,
 ) -> dict[tuple[int, int, int], int]:
     """Give real rooms pool by pool, stays in order of their first night, preferring the room a learner is
     pinned to, had before, or had in the previous block."""
@@ -703,17 +713,103 @@ def _first_fit(
             for key in stays:
                 group = groups[(key[0], key[2], key[1])]
                 units.append((group.start, group.end, [key]))
-        # Pinned units first, then the rest by first night: the interval-colouring order.
-        units.sort(key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
-        fitted = (
-            None
-            if pool.twin
-            else _fit_pool(pool, units, groups, problem_previous, rooms_of, chains_first=True)
-        )
-        if fitted is None:
-            fitted = _fit_pool(pool, units, groups, problem_previous, rooms_of, chains_first=False)
-        rooms_of.update(fitted or {})
+        # Two greedy passes, the better kept; an exact re-fit only if both add cost the counts did not foresee.
+        fitted = _fit_pool(pool, units, groups, problem_previous, rooms_of)
+        ordered = sorted(units, key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
+        for chains_first in (True, False):
+            if not _misses(units, fitted, problem_previous, weights):
+                break
+            other = _fit_pool_chains_first(
+                pool, ordered, groups, problem_previous, rooms_of, chains_first=chains_first
+            )
+            if other is not None and _misses(units, other, problem_previous, weights) < _misses(
+                units, fitted, problem_previous, weights
+            ):
+                fitted = other
+        if _misses(units, fitted, problem_previous, weights) and deadline is not None:
+            fitted = _refit_pool(pool, units, fitted, problem_previous, weights, deadline, num_workers)
+        rooms_of.update(fitted)
     return rooms_of
+
+
+def _misses(
+    units: list[tuple[int, int, list[tuple[int, int, int]]]],
+    fitted: dict[tuple[int, int, int], int],
+    previous: dict[tuple[int, int, int], int],
+    weights: RoomWeights,
+) -> int:
+    """Cost the pool's room numbers add to what the counts foresaw: a learner who stays in this pool for
+    their next block but changes room, or who loses their previous room although it is in this pool."""
+    cost = 0
+    in_pool = set(fitted.values())
+    for _, _, keys in units:
+        for key in keys:
+            after = fitted.get((key[0], key[1], key[2] + 1))
+            if after is not None and after != fitted.get(key):
+                cost += weights.room_change
+            if key in previous and previous[key] in in_pool and fitted.get(key) != previous[key]:
+                cost += weights.moved
+    return cost
+
+
+def _refit_pool(
+    pool: _Pool,
+    units: list[tuple[int, int, list[tuple[int, int, int]]]],
+    fitted: dict[tuple[int, int, int], int],
+    previous: dict[tuple[int, int, int], int],
+    weights: RoomWeights,
+    deadline: Deadline,
+    num_workers: int,
+) -> dict[tuple[int, int, int], int]:
+    """Exact room numbers for one pool when the greedy pass broke a long course's room or a previous room.
+
+    Rooms of a pool are interchangeable, so this only decides which room each unit takes: one boolean per
+    unit x room, at most one unit per room on the first night of every unit (stays are intervals), and a
+    reward for each learner who keeps their room into the next block or gets their previous room back.
+    Starts from the greedy plan; keeps it if nothing better is found in time.
+    """
+    from ortools.sat.python import cp_model
+
+    if deadline.remaining() <= 0.01:
+        return fitted
+    model = cp_model.CpModel()
+    room_ids = [room.room_id for room in pool.rooms]
+    unit_of = {key: u for u, (_, _, keys) in enumerate(units) for key in keys}
+    y = {(u, r): model.new_bool_var(f"room[unit={u},room={r}]") for u in range(len(units)) for r in room_ids}
+    for u, (_, _, keys) in enumerate(units):
+        model.add_exactly_one(y[(u, r)] for r in room_ids)
+        for r in room_ids:
+            model.add_hint(y[(u, r)], fitted.get(keys[0]) == r)
+    for night in sorted({start for start, _, _ in units}):
+        active = [u for u, (start, end, _) in enumerate(units) if start <= night < end]
+        if len(active) > 1:
+            for r in room_ids:
+                model.add_at_most_one(y[(u, r)] for u in active)
+    reward: list[Any] = []
+    for u, (_, _, keys) in enumerate(units):
+        for key in keys:
+            after = unit_of.get((key[0], key[1], key[2] + 1))
+            if after is not None and after != u:
+                keep = model.new_bool_var(f"same_room[learner={key[1]},block={key[2]}]")
+                for r in room_ids:
+                    model.add(y[(u, r)] == y[(after, r)]).only_enforce_if(keep)
+                model.add_hint(keep, fitted.get(key) == fitted.get((key[0], key[1], key[2] + 1)))
+                reward.append(weights.room_change * keep)
+            if previous.get(key) in room_ids:
+                reward.append(weights.moved * y[(u, previous[key])])
+    model.maximize(sum(reward))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = min(deadline.remaining(), REFIT_SECONDS)
+    solver.parameters.num_workers = max(1, num_workers)
+    code = solver.solve(model)
+    deadline.solve_seconds += solver.wall_time
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return fitted
+    refitted: dict[tuple[int, int, int], int] = {}
+    for u, (_, _, keys) in enumerate(units):
+        room_id = next(r for r in room_ids if solver.boolean_value(y[(u, r)]))
+        refitted.update(dict.fromkeys(keys, room_id))
+    return refitted
 
 
 def _fit_pool(
@@ -722,10 +818,110 @@ def _fit_pool(
     groups: dict[tuple[int, int, int], _Group],
     previous: dict[tuple[int, int, int], int],
     earlier: dict[tuple[int, int, int], int],
+) -> dict[tuple[int, int, int], int]:
+    """Room numbers for one pool's units: interval colouring in order of first night, with reservations.
+
+    Pinned units take their room first (a pinned room is a pool of its own). The others go in order of
+    first night, so a room free on a unit's first night is free for its whole stay and no unit is ever
+    left out when the counts fit every night. When a long-course learner's block takes a room, the room
+    is reserved for the learner's later blocks in this pool (and a re-solve reserves each learner's
+    previous room); later units take a free room that breaks no reservation, the one whose next
+    reservation comes soonest (best fit), and break one only when every free room is reserved.
+    """
+    rooms_of: dict[tuple[int, int, int], int] = {}
+    order = {room.room_id: i for i, room in enumerate(pool.rooms)}
+    fixed: dict[int, set[int]] = {}  # nights taken by pinned units
+    busy_until = dict.fromkeys(order, -(10**9))
+    stays_of = {key: (start, end) for start, end, keys in units for key in keys}
+    # room -> [(first night, end, owner)]: nights a room is kept for someone who has not come yet.
+    reserved: dict[int, list[tuple[int, int, tuple[int, int, int]]]] = {}
+
+    def reserve(room_id: int, owner: tuple[int, int, int]) -> None:
+        start, end = stays_of[owner]
+        reserved.setdefault(room_id, []).append((start, end, owner))
+
+    for key in stays_of:
+        if previous.get(key) in order and not _pinned(groups, key):
+            reserve(previous[key], key)
+    rest = []
+    for start, end, keys in units:
+        pinned = [groups[(k[0], k[2], k[1])].pinned_rooms[k[1]] for k in keys if _pinned(groups, k)]
+        if pinned:
+            fixed.setdefault(pinned[0], set()).update(range(start, end))
+            rooms_of.update(dict.fromkeys(keys, pinned[0]))
+        else:
+            rest.append((start, end, keys))
+    rest.sort(key=lambda u: (u[0], u[1], u[2]))
+
+    def free(room_id: int, start: int, end: int) -> bool:
+        taken = fixed.get(room_id)
+        return busy_until[room_id] <= start and (taken is None or taken.isdisjoint(range(start, end)))
+
+    def clashes(room_id: int, start: int, end: int, mine: set[tuple[int, int, int]]) -> list[Any]:
+        return [r for r in reserved.get(room_id, ()) if r[0] < end and start < r[1] and r[2] not in mine]
+
+    for start, end, keys in rest:
+        mine = set(keys)
+        later = [(k[0], k[1], k[2] + 1) for k in keys if (k[0], k[1], k[2] + 1) in stays_of]
+        wishes = [
+            wish
+            for k in keys
+            for wish in (
+                rooms_of.get((k[0], k[1], k[2] - 1)),
+                earlier.get((k[0], k[1], k[2] - 1)),
+                previous.get(k),
+            )
+            if wish in order
+        ]
+        choice = next((w for w in wishes if free(w, start, end) and not clashes(w, start, end, mine)), None)
+        if choice is None:
+            best: tuple[Any, ...] | None = None
+            unreserved: int | None = None  # rooms nobody has reserved are alike: the first free one will do
+            for room_id in order:
+                if not free(room_id, start, end):
+                    continue
+                if room_id in reserved:
+                    reserved[room_id] = [r for r in reserved[room_id] if r[1] > start]
+                    if not reserved[room_id]:
+                        del reserved[room_id]
+                if room_id not in reserved:
+                    if unreserved is not None:
+                        continue
+                    unreserved = room_id
+                broken = len(clashes(room_id, start, end, mine))
+                # Own later blocks: prefer a room nobody else has reserved then either.
+                ahead = sum(len(clashes(room_id, *stays_of[k], mine | {k})) for k in later)
+                following = min(
+                    (r[0] for r in reserved.get(room_id, ()) if r[0] >= end and r[2] not in mine),
+                    default=10**9,
+                )
+                rank = (broken, ahead, following, order[room_id])
+                if best is None or rank < best:
+                    best = rank
+                    choice = room_id
+        if choice is None:
+            continue  # cannot happen when the counts fit every night; the learners are then reported unhoused
+        for r in clashes(choice, start, end, mine):
+            reserved[choice].remove(r)
+        if not reserved.get(choice, True):
+            del reserved[choice]
+        busy_until[choice] = end
+        rooms_of.update(dict.fromkeys(keys, choice))
+        for k in later:
+            reserve(choice, k)
+    return rooms_of
+
+
+def _fit_pool_chains_first(
+    pool: _Pool,
+    units: list[tuple[int, int, list[tuple[int, int, int]]]],
+    groups: dict[tuple[int, int, int], _Group],
+    previous: dict[tuple[int, int, int], int],
+    earlier: dict[tuple[int, int, int], int],
     *,
     chains_first: bool,
 ) -> dict[tuple[int, int, int], int] | None:
-    """Room numbers for one pool's units, or None if some unit found no room.
+    """The first pass of earlier versions: room numbers for one pool's units, or None if a unit found no room.
 
     In start order, any room free on a unit's first night is free for its whole stay, so the plain order
     never fails when the counts fit. ``chains_first`` first gives each learner of a long course one room
@@ -847,7 +1043,7 @@ def solve_rooms(
         if result.status in ("optimal", "feasible"):
             bound += result.bound
             chosen = _learner_pools(part, result.values)
-            rooms_of.update(_first_fit(part, chosen, previous))
+            rooms_of.update(_first_fit(part, chosen, previous, problem.weights, deadline, num_workers))
         else:
             timed_out_parts.update(part.session_ids)
     assignments = [

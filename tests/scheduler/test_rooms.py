@@ -153,6 +153,36 @@ def test_long_course_keeps_its_room_across_blocks() -> None:
     assert solution.room_changes == 0
 
 
+def test_long_course_keeps_its_room_when_a_longer_stay_reaches_into_its_second_block() -> None:
+    # Two rooms. Learner 1 sleeps the nights 9-10 and 20-21; learner 2 the nights 12-20. In order of first
+    # night, a plain first-fit gives learner 2 the lowest free room, learner 1's, and forces a room change
+    # on the 20th; the exact plan puts learner 2 in the other room.
+    sessions = [session(10, block(9, 11), block(20, 22)), session(11, block(12, 21))]
+    lodgers = [Lodger(1, 10, "male"), Lodger(2, 11, "male")]
+    problem = RoomsProblem([room(1), room(2)], sessions, lodgers)
+    solution = solve(problem)
+    got = rooms_of(solution)
+    assert got[(10, 1, 0)] == got[(10, 1, 1)] != got[(11, 2, 0)]
+    assert solution.room_changes == 0
+    assert solution.status == "optimal" and solution.objective == solution.best_bound == 0
+
+
+def test_optimal_is_not_claimed_when_room_numbers_force_a_change_the_counts_missed() -> None:
+    # Three rooms; every night fits, but learner 4 (nights 7-15) overlaps both long courses' second
+    # blocks and learner 3 (nights 5-10) overlaps learner 4 and both long courses: one change is forced.
+    sessions = [
+        session(10, block(1, 4), block(10, 13)),
+        session(11, block(2, 6), block(12, 15)),
+        session(12, block(5, 11)),
+        session(13, block(7, 16)),
+    ]
+    lodgers = [Lodger(1, 10, "male"), Lodger(2, 11, "male"), Lodger(3, 12, "male"), Lodger(4, 13, "male")]
+    problem = RoomsProblem([room(1), room(2), room(3)], sessions, lodgers)
+    solution = solve(problem)
+    assert solution.unhoused == [] and solution.room_changes == 1
+    assert solution.status == "feasible" and solution.best_bound < solution.objective
+
+
 def test_room_change_penalised_when_the_room_is_out_for_the_second_block() -> None:
     problem = RoomsProblem(
         [room(1, floor=1), room(2, floor=2)],
