@@ -19,6 +19,7 @@ class RunStatus(enum.StrEnum):
 class PlanKind(enum.StrEnum):
     ROOMS = "rooms"
     PRACTICUM = "practicum"
+    TIMETABLE = "timetable"  # campus timetable with instructors (courses.models.timetable)
 
 
 def _tz(nullable: bool = False) -> Column:  # type: ignore[type-arg]

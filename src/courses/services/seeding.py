@@ -167,4 +167,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
     from courses.services.console_resources import load_resources
 
     await load_resources(db, today, seeds_dir)
+    from courses.services.timetable_modules import load_modules
+
+    await load_modules(db, seeds_dir)
     return report
