@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,18 +35,6 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "database tests: SQLite (set TEST_DATABASE_URL=postgresql+asyncpg://... to run them on PostgreSQL)"
 
 
-async def _reset_postgres(url: str) -> None:
-    from sqlalchemy import text
-
-    from courses.db import create_engine
-
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 async def _truncate_postgres(url: str) -> None:
     from sqlalchemy import text
 
@@ -67,13 +55,40 @@ async def _truncate_postgres(url: str) -> None:
     await engine.dispose()
 
 
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    conn = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The migrated, empty schema: a SQLite file to copy, or the PostgreSQL database itself."""
+def postgres_url() -> Iterator[str]:
+    """A database of this test run's own next to TEST_DATABASE_URL's, so that runs never collide;
+    dropped at the end."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(TEST_DATABASE_URL)
+    name = f"{base.database}_run{os.getpid()}"
+    asyncio.run(_admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(_admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+    """The migrated, empty schema: a SQLite file to copy, or this run's PostgreSQL database."""
     if ON_POSTGRES:
-        asyncio.run(_reset_postgres(TEST_DATABASE_URL))
-        upgrade(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+        url: str = request.getfixturevalue("postgres_url")
+        upgrade(url)
+        return url
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
     return str(path)
