@@ -265,3 +265,31 @@ async def test_planning_pages(client: AsyncTestClient[Litestar], app: Litestar, 
     bad = {**form, "time_limit_s": "0"}
     r = await client.post("/staff/planning/runs", data=bad, headers=staff, follow_redirects=False)
     assert "error=" in r.headers["location"]
+
+
+async def test_pinned_resolve_releases_a_room_taken_out_of_service(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    """A published room that goes out of service in the second block is not pinned there."""
+    from courses.models.resources import RoomOutage
+
+    w = await _campus(db, women=4, rooms=8, learners=4)
+    first = await _run(client, app, db, w["staff"], kinds=["rooms"])
+    first_id = first["progress"]["plans"][0]
+    await client.post(f"/api/staff/plans/{first_id}/publish", headers=b.bearer(w["staff"]))
+    plan = (await client.get(f"/api/staff/plans/{first_id}", headers=b.bearer(w["staff"]))).json()
+    victim = next(a for a in plan["assignments"] if a["block"] == 1)
+    async with db.write() as s:
+        room = await s.get(DormRoom, victim["room_id"])
+        assert room is not None
+        s.add(RoomOutage(campus_id=room.campus_id, dorm_room_id=room.id, start_date=date(2026, 6, 22),
+                         end_date=date(2026, 6, 23), reason="配管工事"))
+    second = await _run(client, app, db, w["staff"], kinds=["rooms"], pin_published=True)
+    plan2 = (await client.get(f"/api/staff/plans/{second['progress']['plans'][0]}", headers=b.bearer(w["staff"]))).json()
+    assert plan2["validator"]["ok"] is True and plan2["unassigned"] == []
+    moved = [a for a in plan2["assignments"] if a["enrollment_id"] == victim["enrollment_id"] and a["block"] == 1]
+    assert moved and moved[0]["room_id"] != victim["room_id"]
+    # everyone else keeps their published room
+    before = {(a["enrollment_id"], a["block"]): a["room_id"] for a in plan["assignments"]}
+    changed = [a for a in plan2["assignments"] if before[(a["enrollment_id"], a["block"])] != a["room_id"]]
+    assert len(changed) <= 2

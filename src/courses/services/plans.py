@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -137,7 +138,9 @@ async def build_rooms_problem(
                 continue
             assignment = rm.RoomAssignment(row.session_id, row.enrollment_id, row.block_seq, row.dorm_room_id)
             previous.append(assignment)
-            block = next((b for b in blocks.get(row.session_id, []) if b.seq == row.block_seq), None)
+            session_blocks = blocks.get(row.session_id, [])
+            # the solver numbers a session's blocks from 0, in date order
+            block = session_blocks[row.block_seq] if 0 <= row.block_seq < len(session_blocks) else None
             blocked = block is not None and any(
                 rid == row.dorm_room_id
                 and first <= block.end_date - timedelta(days=1)
@@ -298,17 +301,23 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
     )
     s.add(plan)
     await s.flush()
-    s.add_all(
-        PlannedRoom(
-            plan_id=plan.id or 0, session_id=sid, enrollment_id=eid, block_seq=block, dorm_room_id=room
+    # A year's rooms plan has some 15,000 rows: one core bulk insert, not an ORM object per row.
+    if outcome.rooms:
+        await s.exec(  # type: ignore[call-overload]
+            insert(PlannedRoom),
+            params=[
+                {"plan_id": plan.id, "session_id": sid, "enrollment_id": eid, "block_seq": block, "dorm_room_id": room}
+                for sid, eid, block, room in outcome.rooms
+            ],
         )
-        for sid, eid, block, room in outcome.rooms
-    )
-    s.add_all(
-        PlannedSite(plan_id=plan.id or 0, session_id=sid, enrollment_id=eid, site_id=site)
-        for sid, eid, site in outcome.sites
-    )
-    await s.flush()
+    if outcome.sites:
+        await s.exec(  # type: ignore[call-overload]
+            insert(PlannedSite),
+            params=[
+                {"plan_id": plan.id, "session_id": sid, "enrollment_id": eid, "site_id": site}
+                for sid, eid, site in outcome.sites
+            ],
+        )
     return plan
 
 
