@@ -10,6 +10,18 @@ from jinja2 import Environment
 from courses.services.catalog import AUDIENCE_LABELS, STATUS_LABELS
 
 WEEKDAYS_JA = "月火水木金土日"
+# The solver's named rules, as staff read them on a plan page.
+RULE_LABELS = {
+    "unhoused": "部屋を割り当てられなかった受講者",
+    "moved": "公開済みの割り当てからの変更",
+    "room_change": "ブロック間の部屋替え",
+    "sme_in_twin": "経営者・管理者のツイン利用",
+    "unplaced": "実習先を割り当てられなかった受講者",
+    "industry_mismatch": "業種の異なる実習先",
+    "travel_minutes": "実習先までの移動時間（分）",
+    "group_opened": "実習グループの数",
+    "group_above_balanced_size": "グループ人数の偏り",
+}
 
 
 def ja_date(value: date | datetime | None, with_weekday: bool = True) -> str:
@@ -45,6 +57,7 @@ def configure(env: Environment) -> None:
         status_label=lambda v: STATUS_LABELS.get(v, (v, v))[0],
     )
     env.globals["site_name"] = "中小企業大学校 研修申込"
+    env.globals["rule_labels"] = RULE_LABELS
 
 
 def context_processor(ctx: dict[str, Any]) -> dict[str, Any]:
