@@ -53,7 +53,11 @@ class EnrollResult:
 
 
 async def take_seat(db: AsyncSession, session_id: int) -> bool:
-    """Take one seat if one is free: check and increment in one statement (the only way seats are taken)."""
+    """Take one seat if one is free: check and increment in one statement (the only way seats are taken).
+
+    The counters are changed in the database only (``synchronize_session=False``): matching the update
+    against every object of a long transaction (a bulk upload) made each seat cost more than the last.
+    """
     stmt = (
         update(CourseSession)
         .where(
@@ -62,6 +66,7 @@ async def take_seat(db: AsyncSession, session_id: int) -> bool:
         )
         .values(confirmed_count=CourseSession.confirmed_count + 1)
         .returning(CourseSession.confirmed_count)
+        .execution_options(synchronize_session=False)
     )
     return (await db.exec(stmt)).first() is not None  # type: ignore[call-overload]
 
@@ -72,6 +77,7 @@ async def release_seat(db: AsyncSession, session_id: int) -> None:
         .where(col(CourseSession.id) == session_id, col(CourseSession.confirmed_count) > 0)
         .values(confirmed_count=CourseSession.confirmed_count - 1)
         .returning(CourseSession.confirmed_count)
+        .execution_options(synchronize_session=False)
     )
     await db.exec(stmt)  # type: ignore[call-overload]
 
@@ -82,6 +88,7 @@ async def next_waitlist_seq(db: AsyncSession, session_id: int) -> int:
         .where(col(CourseSession.id) == session_id)
         .values(waitlist_seq=CourseSession.waitlist_seq + 1)
         .returning(CourseSession.waitlist_seq)
+        .execution_options(synchronize_session=False)
     )
     return int((await db.exec(stmt)).one()[0])  # type: ignore[call-overload]
 
@@ -359,6 +366,7 @@ async def cancel(
         .where(col(CourseSession.id) == enrollment.session_id)
         .values(version=CourseSession.version)
         .returning(CourseSession.id)
+        .execution_options(synchronize_session=False)
     )
     await db.refresh(enrollment)  # its status as of now, with the session locked
     was_confirmed = enrollment.status == EnrollmentStatus.CONFIRMED
@@ -368,6 +376,7 @@ async def cancel(
             .where(col(Enrollment.id) == enrollment.id, col(Enrollment.status).in_(ACTIVE))
             .values(status=EnrollmentStatus.CANCELLED, updated_at=now)
             .returning(Enrollment.status)
+            .execution_options(synchronize_session=False)
         )
     ).first()
     if changed is None:
