@@ -97,8 +97,33 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
         if isinstance(item, dict):
             key = str(item.get("key") or item.get("source") or "body")
             msg = str(item.get("message", ""))
-            out.append(FieldError(key, f"{key}: 値が正しくありません（{msg}）", f"{key}: {msg}"))
+            if key == "data" and "Expected `object`" in msg:
+                ja = "リクエスト本文はJSONオブジェクト（{ ... }）で送ってください。"
+            else:
+                ja = f"{key}: 値が正しくありません（{msg}）"
+            out.append(FieldError(key, ja, f"{key}: {msg}"))
     return out
+
+
+def _bad_body(request: Request[Any, Any, Any], lang: str, *, encoding: bool = False) -> Response[Any]:
+    if encoding:
+        detail = (
+            "The request body is not valid UTF-8 text."
+            if lang == "en"
+            else "リクエスト本文の文字コードが正しくありません。UTF-8で送ってください。"
+        )
+    else:
+        detail = (
+            "The request body is not valid JSON."
+            if lang == "en"
+            else "リクエスト本文が正しいJSONではありません。"
+        )
+    title = "Invalid input" if lang == "en" else "入力内容に誤りがあります"
+    return problem_response(request, status=400, slug="invalid-body", title=title, detail=detail)
+
+
+def unicode_error_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    return _bad_body(request, request_language(request), encoding=True)
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -159,6 +184,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
                 title=title_en if lang == "en" else title_ja,
                 detail=detail,
             )
+    if exc.status_code == 400 and "json" in request.headers.get("content-type", "").lower():
+        return _bad_body(request, lang)  # the body could not be decoded (truncated, not JSON)
     title = "Request failed" if lang == "en" else "リクエストを処理できませんでした"
     return problem_response(
         request, status=exc.status_code, slug="http-error", title=title, detail=str(exc.detail or title)

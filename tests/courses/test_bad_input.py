@@ -1,0 +1,56 @@
+"""Bad bodies get a clear problem response in the caller's language and change nothing."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlmodel import select
+
+from courses.db import Database
+from courses.models import User
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("body", "ja", "en"),
+    [
+        (b'{"email": ', "正しいJSONではありません", "not valid JSON"),
+        (b"not json at all", "正しいJSONではありません", "not valid JSON"),
+        ('{"email": "山田"}'.encode("shift_jis"), "UTF-8", "UTF-8"),
+        (b"[1, 2]", "JSONオブジェクト", "Expected `object`"),
+    ],
+)
+async def test_malformed_bodies(
+    body: bytes, ja: str, en: str, client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    r = await client.post("/api/auth/register", content=body, headers=JSON)
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert ja in r.text
+    r = await client.post("/api/auth/register", content=body, headers={**JSON, "Accept-Language": "en"})
+    assert r.status_code == 400 and en in r.text
+    async with db.read() as s:
+        assert (await s.exec(select(User))).first() is None
+
+
+async def test_impossible_values_are_reported_per_field(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    body = {
+        "email": "a@example.jp",
+        "password": "long enough pw",
+        "name": "山田",
+        "name_kana": "ヤマダ",
+        "organization_kind": "sme",
+        "company": "山田商店",
+        "industry": "E",
+        "employees": -5,
+        "capital_yen": "三百万",
+        "prefecture": "48",
+    }
+    r = await client.post("/api/auth/register", json=body)
+    assert r.status_code == 400
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert fields == {"employees", "capital_yen", "prefecture"}
