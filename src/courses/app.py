@@ -32,6 +32,8 @@ from courses.routes.plans_api import PlansApi
 from courses.routes.plans_pages import PlanningPages
 from courses.routes.staff_api import StaffApi
 from courses.routes.staff_pages import MailboxPage, StaffPages
+from courses.routes.timetable_api import TimetableApi
+from courses.routes.timetable_pages import TimetablePages
 from courses.security import TokenCache, access_guard
 from courses.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         MailboxPage,
         PlansApi,
         PlanningPages,
+        TimetableApi,
+        TimetablePages,
         OrganizationApi,
         OrganizationPages,
         PasswordSetPage,

@@ -259,3 +259,35 @@ async def practicum_site(s: AsyncSession, campus: Campus, name: str = "三条精
     s.add(row)
     await s.flush()
     return row
+
+
+# --- timetable ---------------------------------------------------------------------------------
+
+
+async def course_modules(
+    s: AsyncSession, course: Course, specs: list[tuple[str, int]], subject: str = "finance"
+) -> list[Any]:
+    """Modules of ``course`` in curriculum order: (title, half days) each, all of ``subject``."""
+    from courses.models.timetable import CourseModule
+
+    rows = [
+        CourseModule(
+            course_id=course.id,  # type: ignore[arg-type]
+            seq=k,
+            title=title,
+            kind="lecture" if half_days == 1 else "exercise",
+            half_days=half_days,
+            subject=subject,
+        )
+        for k, (title, half_days) in enumerate(specs, start=1)
+    ]
+    s.add_all(rows)
+    await s.flush()
+    return rows
+
+
+async def available(s: AsyncSession, instructor: Any, first: date, last: date) -> None:
+    from courses.models.resources import InstructorAvailability
+
+    s.add(InstructorAvailability(instructor_id=instructor.id, start_date=first, end_date=last))
+    await s.flush()

@@ -80,7 +80,7 @@ class PlanningPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
     ) -> Response[Any]:
         form = dict(data)
-        form["kinds"] = ",".join(k for k in ("rooms", "practicum") if form.get(f"kind_{k}"))
+        form["kinds"] = ",".join(k for k in ("rooms", "practicum", "timetable") if form.get(f"kind_{k}"))
         form["pin_published"] = form.get("pin_published") == "on"  # type: ignore[assignment]
         try:
             run = await start_run(request, db, form)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from courses.models import (
 )
 from courses.models.plans import PlanKind, PlannedRoom, PlannedSite, PlanVersion, SolverRun
 from courses.models.resources import PracticumSite, PracticumSiteAvailability, RoomOutage
+from courses.models.timetable import PlannedModule
 from scheduler import practicum as pr
 from scheduler import rooms as rm
 
@@ -278,6 +279,8 @@ class SolveOutcome:
     violations: list[dict[str, Any]]
     rooms: list[tuple[int, int, int, int]]  # session, enrollment, block, room
     sites: list[tuple[int, int, int]]  # session, enrollment, site
+    # timetable: session, course module, day, half, half days, classroom, instructor (or None)
+    modules: list[tuple[int, int, date, int, int, int, int | None]] = field(default_factory=list)
 
 
 async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now: datetime) -> PlanVersion:
@@ -306,7 +309,13 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
         await s.exec(  # type: ignore[call-overload]
             insert(PlannedRoom),
             params=[
-                {"plan_id": plan.id, "session_id": sid, "enrollment_id": eid, "block_seq": block, "dorm_room_id": room}
+                {
+                    "plan_id": plan.id,
+                    "session_id": sid,
+                    "enrollment_id": eid,
+                    "block_seq": block,
+                    "dorm_room_id": room,
+                }
                 for sid, eid, block, room in outcome.rooms
             ],
         )
@@ -316,6 +325,23 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
             params=[
                 {"plan_id": plan.id, "session_id": sid, "enrollment_id": eid, "site_id": site}
                 for sid, eid, site in outcome.sites
+            ],
+        )
+    if outcome.modules:
+        await s.exec(  # type: ignore[call-overload]
+            insert(PlannedModule),
+            params=[
+                {
+                    "plan_id": plan.id,
+                    "session_id": sid,
+                    "course_module_id": cmid,
+                    "day": day,
+                    "half": half,
+                    "half_days": half_days,
+                    "classroom_id": room,
+                    "instructor_id": instructor,
+                }
+                for sid, cmid, day, half, half_days, room, instructor in outcome.modules
             ],
         )
     return plan
@@ -342,6 +368,10 @@ async def compare_with_published(s: AsyncSession, plan: PlanVersion) -> tuple[Pl
     current = await published_plan(s, plan.campus_id, plan.kind)
     if current is None or current.id == plan.id:
         return current, []
+    if plan.kind == PlanKind.TIMETABLE:
+        from courses.services import timetable
+
+        return current, await timetable.compare(s, plan, current)  # type: ignore[return-value]
     new, old = await _placements_of(s, plan), await _placements_of(s, current)
     moved_ids = sorted(e for e in new.keys() & old.keys() if new[e] != old[e])
     names = await _names(s, moved_ids)
@@ -404,9 +434,10 @@ async def publish(s: AsyncSession, plan: PlanVersion, user: User, now: datetime)
     return plan
 
 
-async def placements_for(s: AsyncSession, enrollment_ids: list[int]) -> dict[int, dict[str, str]]:
-    """Room numbers and practicum sites of these enrollments in the latest published plans."""
-    out: dict[int, dict[str, str]] = defaultdict(dict)
+async def placements_for(s: AsyncSession, enrollment_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Room numbers and practicum sites of these enrollments in the latest published plans, and
+    (key ``timetable``) their session's daily timetable once published."""
+    out: dict[int, dict[str, Any]] = defaultdict(dict)
     if not enrollment_ids:
         return out
     rooms = await s.exec(
@@ -438,6 +469,10 @@ async def placements_for(s: AsyncSession, enrollment_ids: list[int]) -> dict[int
     )
     for eid, name, _published in sites:
         out[eid]["site"] = name
+    from courses.services.timetable import session_slots_by_enrollment
+
+    for eid, slots in (await session_slots_by_enrollment(s, enrollment_ids)).items():
+        out[eid]["timetable"] = slots
     return out
 
 

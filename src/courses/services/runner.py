@@ -32,7 +32,7 @@ from courses.db import Database
 from courses.errors import FieldError, InvalidInput, not_found
 from courses.models import Campus
 from courses.models.plans import PlanKind, RunStatus, SolverRun
-from courses.services import plans
+from courses.services import plans, timetable
 
 log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -53,11 +53,13 @@ async def create_run(
     now: datetime,
 ) -> SolverRun:
     errors = []
-    bad = [k for k in kinds if k not in {PlanKind.ROOMS, PlanKind.PRACTICUM}]
+    bad = [k for k in kinds if k not in {PlanKind.ROOMS, PlanKind.PRACTICUM, PlanKind.TIMETABLE}]
     if not kinds or bad:
         errors.append(
             FieldError(
-                "kinds", "計画の種類は rooms・practicum から選んでください。", "kinds: rooms and/or practicum"
+                "kinds",
+                "計画の種類は rooms・practicum・timetable から選んでください。",
+                "kinds: rooms, practicum and/or timetable",
             )
         )
     if date_from > date_to:
@@ -143,6 +145,10 @@ def solve_in_worker(kind: str, problem: Any, time_limit: float, progress_path: s
             Path(tmp).write_text(json.dumps({"kind": kind, "best_objective": best, "elapsed": elapsed}))
             os.replace(tmp, progress_path)
 
+    if kind == PlanKind.TIMETABLE:
+        from courses.services.timetable import solve_job
+
+        return solve_job(problem, time_limit, progress)
     if kind == PlanKind.ROOMS:
         sol = solve_rooms(problem, time_limit=time_limit, num_workers=2, progress=progress)
         violations = validate.validate_rooms(problem, sol)
@@ -206,7 +212,11 @@ class Runner:
         problems = []
         async with self.db.read() as s:
             for kind in kinds:
-                build = plans.build_rooms_problem if kind == PlanKind.ROOMS else plans.build_practicum_problem
+                build: Any = {
+                    PlanKind.ROOMS: plans.build_rooms_problem,
+                    PlanKind.PRACTICUM: plans.build_practicum_problem,
+                    PlanKind.TIMETABLE: timetable.build_timetable_job,
+                }[PlanKind(kind)]
                 problems.append(
                     (
                         kind,
