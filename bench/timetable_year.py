@@ -1,0 +1,147 @@
+"""Full-year campus timetable with instructors, from the seeds (``make bench``).
+
+Loads the seed catalog (9 campuses, ~700 sessions, their course modules, 300 instructors) into a
+temporary SQLite database, builds each campus's timetable problem exactly as a solver run does
+(``courses.services.timetable``), solves the timetables campus by campus, then assigns instructors in
+one year-wide model, and re-checks everything with ``scheduler.timetable_validate``.
+
+Prints: the time to a first complete timetable with instructors (short instructor limit), the
+objective and gap after the full instructor time limit (gap against the LP relaxation bound), and
+the validator's verdict. Run: ``.venv/bin/python bench/timetable_year.py [--limit 40]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from sqlmodel import select
+
+from courses.db import Database
+from courses.migrate import upgrade
+from courses.models import Campus
+from courses.services import seeding
+from courses.services import timetable as svc
+from scheduler import instructors as ins
+from scheduler.timetable_validate import validate_instructors, validate_timetable
+
+FY_FROM, FY_TO = date(2026, 4, 1), date(2027, 3, 31)
+
+
+async def load_jobs(url: str) -> list[svc.TimetableJob]:
+    upgrade(url)
+    db = Database.connect(url)
+    async with db.write() as s:
+        await seeding.load_catalog(s, FY_FROM)
+    jobs = []
+    async with db.read() as s:
+        for campus in await s.exec(select(Campus).order_by(Campus.sort_order)):  # type: ignore[arg-type]
+            jobs.append(await svc.build_timetable_job(s, campus.id or 0, FY_FROM, FY_TO, pin_published=False))
+    await db.engine.dispose()
+    return jobs
+
+
+def year_instructors(jobs: list[svc.TimetableJob]) -> tuple[ins.Instructor, ...]:
+    """One instructor record for the whole year: availability and travel costs of every campus."""
+    merged: dict[str, ins.Instructor] = {}
+    for job in jobs:
+        for i in job.instructors:
+            old = merged.get(i.id)
+            if old is None:
+                merged[i.id] = i
+            else:
+                merged[i.id] = dataclasses.replace(
+                    old,
+                    available=old.available | i.available,
+                    travel_cost={**old.travel_cost, **i.travel_cost},
+                )
+    return tuple(merged[k] for k in sorted(merged, key=int))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=float, default=40.0, help="instructor time limit (s)")
+    ap.add_argument("--timetable-limit", type=float, default=1.0, help="per campus (s)")
+    args, _ = ap.parse_known_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        jobs = asyncio.run(load_jobs(f"sqlite+aiosqlite:///{tmp}/year.db"))
+        print(f"seed + build: {time.perf_counter() - t0:.1f} s")
+    n_sessions = sum(len(j.timetable.sessions) for j in jobs)
+    n_modules = sum(len(x.modules) for j in jobs for x in j.timetable.sessions)
+    print(f"{len(jobs)} campuses, {n_sessions} sessions, {n_modules} modules")
+    started = time.perf_counter()
+    placements, t_violations, unplaced, t_penalty = [], 0, 0, 0
+    for job in jobs:
+        problem = dataclasses.replace(job.timetable, time_limit=args.timetable_limit)
+        sol = svc.solve_in_groups(problem)
+        report = validate_timetable(problem, sol.placements)
+        t_violations += len(report.violations)
+        t_penalty += sum(report.penalties.values())
+        unplaced += len(sol.unplaced)
+        placements += [(job, p) for p in sol.placements]
+    t_seconds = time.perf_counter() - started
+    print(
+        f"timetables: {len(placements)}/{n_modules} placed, {unplaced} unplaced, penalty {t_penalty:,}, "
+        f"{t_violations} violations, {t_seconds:.1f} s"
+    )
+    teachings = tuple(
+        ins.Teaching(
+            p.module_id,
+            p.session_id,
+            job.campus,
+            job.subjects[p.module_id],
+            p.start.day,
+            p.start.half,
+            p.half_days,
+        )
+        for job, p in sorted(placements, key=lambda jp: (jp[1].start, jp[1].module_id))
+    )
+    prefectures = {k: v for job in jobs for k, v in job.campus_prefecture.items()}
+    base = ins.InstructorProblem(
+        teachings=teachings, instructors=year_instructors(jobs), campus_prefecture=prefectures
+    )
+    print(f"instructors: {len(base.instructors)} for {len(teachings)} modules")
+    for label, limit in (("first", 5.0), ("full", args.limit)):
+        problem = dataclasses.replace(base, time_limit=limit)
+        t = time.perf_counter()
+        sol = ins.assign_instructors(problem)
+        seconds = time.perf_counter() - t
+        report = validate_instructors(problem, sol.assignment)
+        objective = sum(report.penalties.values())
+        complete = not sol.unassigned and not unplaced
+        if label == "first":
+            print(
+                f"first complete timetable with instructors: {t_seconds + seconds:.1f} s "
+                f"(timetables {t_seconds:.1f} s + instructors {seconds:.1f} s, status {sol.status}, "
+                f"complete={complete}, {len(report.violations)} violations)"
+            )
+            continue
+        b0 = time.perf_counter()
+        bound = svc.instructor_bound(problem, seconds=20.0)
+        gap = (objective - bound) / objective if objective else 0.0
+        print(
+            f"after {limit:.0f} s: status {sol.status}, objective {objective:,} (solver {sol.objective:,}), "
+            f"LP bound {bound:,.0f} ({time.perf_counter() - b0:.1f} s), gap {100 * gap:.2f} %, "
+            f"{len(sol.unassigned)} unassigned"
+        )
+        print("terms: " + ", ".join(f"{k}={v:,}" for k, v in report.penalties.items()))
+        verdict = (
+            "OK"
+            if not report.violations and not t_violations
+            else f"{len(report.violations) + t_violations} violations"
+        )
+        print(f"validator: {verdict} {dict(report.rules())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
