@@ -54,7 +54,7 @@ class TimetablePages(Controller):
                 chosen = next((c for c in campuses if c.code == campus), None)
                 if campus and chosen is None:
                     row = (await s.exec(select(Campus).where(Campus.code == campus))).first()
-                    await enrollment.ensure_staff_campus(s, user, row.id if row else -1)
+                    await enrollment.ensure_staff_campus(s, user, (row.id or 0) if row else -1)
                 chosen = chosen or (campuses[0] if campuses else None)
             grid = await timetable.campus_grid(s, chosen.id or 0, monday, plan) if chosen else None
         return Template(

@@ -113,7 +113,7 @@ async def latest_published_rows(s: AsyncSession, *conditions: Any) -> list[tuple
         .distinct()
     ):
         if sid not in latest or (published_at, plan_id) > latest[sid]:
-            latest[sid] = (published_at, plan_id)
+            latest[sid] = (published_at, plan_id or 0)
     return [(r, p) for r, p in rows if latest[r.session_id][1] == p.id]
 
 
