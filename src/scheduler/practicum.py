@@ -222,18 +222,18 @@ def check_practicum_problem(problem: PracticumProblem) -> None:
     pinned: set[tuple[int, int]] = set()
     for pin in problem.pins:
         where = f"pin of learner {pin.learner_id} (session {pin.session_id}) to site {pin.site_id}"
-        learner = learners.get((pin.session_id, pin.learner_id))
-        site = sites.get(pin.site_id)
-        session = sessions.get(pin.session_id)
-        if learner is None or site is None or session is None:
+        pin_learner = learners.get((pin.session_id, pin.learner_id))
+        pin_site = sites.get(pin.site_id)
+        pin_session = sessions.get(pin.session_id)
+        if pin_learner is None or pin_site is None or pin_session is None:
             errors.append(f"{where}: unknown learner or site")
             continue
         if (pin.session_id, pin.learner_id) in pinned:
             errors.append(f"{where}: learner pinned twice")
         pinned.add((pin.session_id, pin.learner_id))
-        if not site_hosts_session(site, session):
+        if not site_hosts_session(pin_site, pin_session):
             errors.append(f"{where}: the site cannot host this session (campus, days or capacity)")
-        if not site_allowed(learner, site):
+        if not site_allowed(pin_learner, pin_site):
             errors.append(f"{where}: own company, competitor or excluded company")
         per_group[(pin.session_id, pin.site_id)] += 1
     for (sid, site_id), count in per_group.items():

@@ -715,12 +715,12 @@ def _first_fit(
                 units.append((group.start, group.end, [key]))
         # Two greedy passes, the better kept; an exact re-fit only if both add cost the counts did not foresee.
         fitted = _fit_pool(pool, units, groups, problem_previous, rooms_of)
-        ordered = sorted(units, key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
+        by_priority = sorted(units, key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
         for chains_first in (True, False):
             if not _misses(units, fitted, problem_previous, weights):
                 break
             other = _fit_pool_chains_first(
-                pool, ordered, groups, problem_previous, rooms_of, chains_first=chains_first
+                pool, by_priority, groups, problem_previous, rooms_of, chains_first=chains_first
             )
             if other is not None and _misses(units, other, problem_previous, weights) < _misses(
                 units, fitted, problem_previous, weights
@@ -945,8 +945,8 @@ def _fit_pool_chains_first(
             if len(keys) < 2:
                 continue
             nights = set().union(*(set(stays_of[k]) for k in keys))
-            wishes = [previous[k] for k in keys if previous.get(k) in busy]
-            for room_id in wishes + [r.room_id for r in pool.rooms]:
+            chain_wishes = [previous[k] for k in keys if previous.get(k) in busy]
+            for room_id in chain_wishes + [r.room_id for r in pool.rooms]:
                 if not busy[room_id] & nights:
                     busy[room_id] |= nights
                     rooms_of.update(dict.fromkeys(keys, room_id))
@@ -1104,8 +1104,8 @@ def _score(
     lodging = {(lodger.session_id, lodger.learner_id) for lodger in problem.lodgers}
     moved = 0
     for p in problem.previous:
-        session = sessions.get(p.session_id)
-        if (p.session_id, p.learner_id) not in lodging or session is None or p.block >= len(session.blocks):
+        before = sessions.get(p.session_id)
+        if (p.session_id, p.learner_id) not in lodging or before is None or p.block >= len(before.blocks):
             continue
         if given.get((p.session_id, p.learner_id, p.block)) != p.room_id:
             moved += 1
@@ -1265,18 +1265,18 @@ def precheck_rooms(problem: RoomsProblem) -> list[RoomShortage]:
         "unknown_gender": (None, False),
     }
     short: dict[tuple[int, str, int], tuple[int, list[int]]] = {}
-    for (campus, category, night), sids in demand.items():
+    for (campus, category, ordinal), sids in demand.items():
         gender, access = probes[category]
         if category == "accessible":
             beds = sum(
-                r.beds for r in by_campus[campus] if r.accessible and night not in out.get(r.room_id, ())
+                r.beds for r in by_campus[campus] if r.accessible and ordinal not in out.get(r.room_id, ())
             )
         else:
             beds = sum(
                 r.beds
                 for r in by_campus[campus]
-                if room_fits(gender, access, r) and night not in out.get(r.room_id, ())
+                if room_fits(gender, access, r) and ordinal not in out.get(r.room_id, ())
             )
         if len(sids) > beds:
-            short[(campus, category, night)] = (len(sids) - beds, sids)
+            short[(campus, category, ordinal)] = (len(sids) - beds, sids)
     return _shortage_runs(short)
