@@ -218,6 +218,7 @@ def _solve_campus(
     previous = {p.module_id: p for p in problem.previous}
     m = cp_model.CpModel()
     y: dict[tuple[str, Period, str], Any] = {}
+    of_module: dict[str, list[tuple[Period, str, Any]]] = defaultdict(list)
     placed: dict[str, Any] = {}
     module_of: dict[str, tuple[Session, Module]] = {}
     session_at: dict[tuple[str, Period], list[Any]] = defaultdict(list)
@@ -251,6 +252,7 @@ def _solve_campus(
                     lit = y[mod.id, st, r.id] = m.new_bool_var(
                         f"at[module={mod.id},start={st.label()},room={r.id}]"
                     )
+                    of_module[mod.id].append((st, r.id, lit))
                     lits.append(lit)
                     for p in covers:
                         session_at[s.id, p].append(lit)
@@ -276,7 +278,7 @@ def _solve_campus(
         index = {p: 2 * days.index(p.day) + p.half for p in (Period(d, h) for d in days for h in (0, 1))}
 
         def start_of(mod: Module, index: dict[Period, int] = index) -> Any:
-            return sum(index[st] * lit for (mid, st, _r), lit in y.items() if mid == mod.id)
+            return sum(index[st] * lit for st, _r, lit in of_module[mod.id])
 
         # Curriculum order: the next module starts after this one ends (when both are placed).
         chain = sorted(s.modules, key=lambda mod: mod.order)
@@ -292,16 +294,19 @@ def _solve_campus(
         for mod in s.modules:
             if mod.target_day is None:
                 continue
-            day = sum(days.index(st.day) * lit for (mid, st, _r), lit in y.items() if mid == mod.id)
+            day = sum(days.index(st.day) * lit for st, _r, lit in of_module[mod.id])
             dev = m.new_int_var(0, len(days), f"days_off_target[module={mod.id}]")
             m.add(dev >= day - mod.target_day).only_enforce_if(placed[mod.id])
             m.add(dev >= mod.target_day - day).only_enforce_if(placed[mod.id])
             terms["spread"].append(w.spread * dev)
         # One classroom per session.
-        ids = {mod.id for mod in s.modules}
+        in_room: dict[str, list[Any]] = defaultdict(list)
+        for mod in s.modules:
+            for _st, rid, lit in of_module[mod.id]:
+                in_room[rid].append(lit)
         used = []
         for r in rooms:
-            lits = [lit for (mid, _st, rid), lit in y.items() if rid == r.id and mid in ids]
+            lits = in_room.get(r.id, [])
             if lits:
                 u = m.new_bool_var(f"session_room[session={s.id},room={r.id}]")
                 for lit in lits:
