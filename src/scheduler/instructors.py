@@ -17,12 +17,15 @@ If CP-SAT finds nothing in time, a greedy fill is returned as the answer of last
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+
+LOCAL_KEPT = 3  # local candidates always kept per module, beyond the K cheapest if need be
 
 
 @dataclass(frozen=True)
@@ -107,15 +110,28 @@ def qualified_available(t: Teaching, i: Instructor) -> bool:
 
 
 def candidates(problem: InstructorProblem) -> dict[str, list[Instructor]]:
-    """The K cheapest qualified, available instructors of each module (+ pinned and previous)."""
+    """The K cheapest qualified, available instructors of each module (+ pinned and previous).
+
+    If fewer than ``LOCAL_KEPT`` of the K live in the campus's prefecture, the cheapest local
+    ones are added, so pruning never leaves a module with only travelling instructors.
+    """
     by_id = {i.id: i for i in problem.instructors}
+    by_subject: dict[str, list[Instructor]] = defaultdict(list)
+    for i in problem.instructors:
+        for subject in i.subjects:
+            by_subject[subject].append(i)
+    k = problem.candidates_per_module
     out = {}
     for t in problem.teachings:
+        here = problem.campus_prefecture.get(t.campus)
         ok = sorted(
-            (i for i in problem.instructors if qualified_available(t, i)),
+            (i for i in by_subject.get(t.subject, ()) if t.day in i.available),
             key=lambda i: (price(problem, t, i) + _non_local(problem, t, i), i.id),
         )
-        keep = ok[: problem.candidates_per_module]
+        keep = ok[:k]
+        missing = LOCAL_KEPT - sum(1 for i in keep if i.home_prefecture == here)
+        if missing > 0:
+            keep += [i for i in ok[k:] if i.home_prefecture == here][:missing]
         for extra in (problem.pins.get(t.module_id), problem.previous.get(t.module_id)):
             if extra in by_id and by_id[extra] not in keep and qualified_available(t, by_id[extra]):
                 keep.append(by_id[extra])
@@ -144,110 +160,385 @@ def _reason(problem: InstructorProblem, t: Teaching) -> str:
     )
 
 
-def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
-    """Assign instructors within ``problem.time_limit`` seconds."""
-    from ortools.sat.python import cp_model
+@dataclass
+class _Board:
+    """Assignments decided so far (across parts), with what each instructor is busy with."""
 
+    assigned: dict[str, tuple[Teaching, str]] = field(default_factory=dict)
+    busy: dict[tuple[str, date, int], str] = field(default_factory=dict)
+    on_day: dict[tuple[str, date], set[str]] = field(default_factory=lambda: defaultdict(set))
+    load: dict[tuple[str, tuple[int, int]], int] = field(default_factory=lambda: defaultdict(int))
+    log: list[tuple[bool, Teaching, str]] = field(default_factory=list)
+
+    def copy(self) -> _Board:
+        on_day: dict[tuple[str, date], set[str]] = defaultdict(set)
+        on_day.update({k: set(v) for k, v in self.on_day.items()})
+        return _Board(dict(self.assigned), dict(self.busy), on_day, defaultdict(int, self.load))
+
+    def blockers(self, t: Teaching, i: Instructor) -> set[str] | None:
+        """Modules to take from ``i`` before ``i`` can teach ``t``; None if even that is not enough."""
+        out = {self.busy[i.id, d, h] for d, h in t.halves() if (i.id, d, h) in self.busy}
+        for k in (-1, 0, 1):
+            for mid in self.on_day.get((i.id, t.day + timedelta(k)), ()):
+                if self.assigned[mid][0].campus != t.campus:
+                    out.add(mid)
+        month = _month(t.day)
+        freed = sum(self.assigned[mid][0].half_days for mid in out if _month(self.assigned[mid][0].day) == month)
+        if self.load[i.id, month] - freed + t.half_days > i.max_load_per_month:
+            return None
+        return out
+
+    def on_day_mids(self, iid: str, month: tuple[int, int]) -> list[str]:
+        return [mid for (j, d), mids in self.on_day.items() if j == iid and _month(d) == month for mid in mids]
+
+    def blockers_without(self, t: Teaching, i: Instructor, mid: str) -> set[str] | None:
+        mark = len(self.log)
+        self.drop(mid)
+        out = self.blockers(t, i)
+        self.undo(mark)
+        return out
+
+    def fits(self, t: Teaching, i: Instructor) -> bool:
+        """``i`` can still teach ``t``: free, no campus change without a travel day, under the maximum."""
+        return self.blockers(t, i) == set()
+
+    def take(self, t: Teaching, iid: str) -> None:
+        self.assigned[t.module_id] = (t, iid)
+        for d, h in t.halves():
+            self.busy[iid, d, h] = t.module_id
+        self.on_day[iid, t.day].add(t.module_id)
+        self.load[iid, _month(t.day)] += t.half_days
+        self.log.append((True, t, iid))
+
+    def drop(self, mid: str) -> None:
+        t, iid = self.assigned.pop(mid)
+        for d, h in t.halves():
+            del self.busy[iid, d, h]
+        self.on_day[iid, t.day].discard(mid)
+        self.load[iid, _month(t.day)] -= t.half_days
+        self.log.append((False, t, iid))
+
+    def undo(self, mark: int) -> None:
+        while len(self.log) > mark:
+            took, t, iid = self.log.pop()
+            if took:
+                self.drop(t.module_id)
+            else:
+                self.take(t, iid)
+            self.log.pop()
+
+
+def _insert(
+    t: Teaching, cands: Mapping[str, list[Instructor]], board: _Board, depth: int, tabu: set[str]
+) -> bool:
+    """Give ``t`` an instructor, moving at most one module per step of an ejection chain."""
+    for i in cands[t.module_id]:
+        if board.fits(t, i):
+            board.take(t, i.id)
+            return True
+    if depth == 0:
+        return False
+    for i in cands[t.module_id]:
+        out = board.blockers(t, i)
+        if out is None:  # over the monthly maximum: free one of the month's modules instead
+            month = _month(t.day)
+            choices = [
+                {mid}
+                for mid in board.on_day_mids(i.id, month)
+                if board.blockers_without(t, i, mid) == set()
+            ]
+        else:
+            choices = [out] if len(out) == 1 else []
+        for out in choices:
+            (moved,) = out
+            if moved in tabu or moved not in cands:
+                continue
+            mark = len(board.log)
+            mt = board.assigned[moved][0]
+            board.drop(moved)
+            board.take(t, i.id)
+            if _insert(mt, cands, board, depth - 1, tabu | {t.module_id, moved}):
+                return True
+            board.undo(mark)
+    return False
+
+
+def _parts(teachings: list[Teaching], cands: dict[str, list[Instructor]]) -> list[list[Teaching]]:
+    """Months in date order, each split into groups of modules that share no candidate.
+
+    Load is counted per month and an instructor is in one place at a time, so the groups of a
+    month are independent; months meet only through the travel day across a month's end, which
+    is respected by solving months in order (an instructor placed on the 31st at one campus is
+    not offered the 1st at another).
+    """
+    by_month: dict[tuple[int, int], list[Teaching]] = defaultdict(list)
+    for t in teachings:
+        by_month[_month(t.day)].append(t)
+    out: list[list[Teaching]] = []
+    for month in sorted(by_month):
+        ts = by_month[month]
+        parent = list(range(len(ts)))
+
+        def find(k: int) -> int:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        first_of: dict[str, int] = {}
+        for k, t in enumerate(ts):
+            for i in cands[t.module_id]:
+                j = first_of.setdefault(i.id, k)
+                parent[find(k)] = find(j)
+        groups: dict[int, list[Teaching]] = defaultdict(list)
+        for k, t in enumerate(ts):
+            groups[find(k)].append(t)
+        out += sorted(groups.values(), key=lambda g: (g[0].day, g[0].module_id))
+    return out
+
+
+def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
+    """Assign instructors within ``problem.time_limit`` seconds.
+
+    Solved month by month (and, inside a month, per group of modules sharing no candidate), each
+    part a CP-SAT model started from a greedy fill, so a complete answer exists from the start.
+    ``status`` is ``optimal`` only if every part was proved optimal and no month's end restricted
+    the next month; ``greedy`` if some part kept its greedy fill because CP-SAT found nothing.
+    """
     start = time.monotonic()
-    w = problem.weights
     cands = candidates(problem)
     teaching = {t.module_id: t for t in problem.teachings}
+    for mid, iid in problem.pins.items():
+        if mid in teaching and all(i.id != iid for i in cands[mid]):
+            return _pin_infeasible(problem, start)
+    w = problem.weights
+    todo = [t for t in problem.teachings if cands[t.module_id]]
+    board = _Board()
+    assignment: dict[str, str] = {}
+    terms: dict[str, int] = defaultdict(int)
+    for t in problem.teachings:
+        if not cands[t.module_id]:
+            terms["unassigned"] += w.unassigned
+            if t.module_id in problem.previous:
+                terms["change"] += w.change
+    left = len(todo)
+    statuses: list[str] = []
+    for part in _parts(todo, cands):
+        remaining = problem.time_limit - (time.monotonic() - start)
+        budget = max(0.05, remaining * len(part) / max(1, left))
+        left -= len(part)
+        status, got, values = _solve_part(problem, part, cands, board, budget)
+        if status == "infeasible":
+            return _pin_infeasible(problem, start)
+        statuses.append(status)
+        for mid, iid in got.items():
+            board.take(teaching[mid], iid)
+        assignment.update(got)
+        for name, v in values.items():
+            terms[name] += v
+    order = ["greedy", "timed_out", "feasible", "optimal"]
+    status = min(statuses, key=order.index) if statuses else "optimal"
+    for name in ("unassigned", "cost", "non_local", "load_above_target", "change"):
+        terms.setdefault(name, 0)
+    return _solution(problem, status, assignment, dict(terms), start)
+
+
+def _pin_infeasible(problem: InstructorProblem, start: float) -> InstructorSolution:
+    teaching = {t.module_id for t in problem.teachings}
+    bad = [
+        Unassigned(mid, f"固定された講師{iid}はこのモジュールを担当できません（科目・日程・重複・移動日・上限）")
+        for mid, iid in problem.pins.items()
+        if mid in teaching
+    ]
+    return InstructorSolution("infeasible", {}, bad, 0, {}, {}, time.monotonic() - start)
+
+
+def _solve_part(
+    problem: InstructorProblem,
+    part: list[Teaching],
+    cands: dict[str, list[Instructor]],
+    board: _Board,
+    seconds: float,
+) -> tuple[str, dict[str, str], dict[str, int]]:
+    """One month (or one group of it): one boolean per module × candidate the board still allows.
+
+    Returns the status, the assignment and the weighted terms of the part.
+    """
+    from ortools.sat.python import cp_model
+
+    w = problem.weights
+    target = problem.target_load_per_month
+    allowed = {t.module_id: [i for i in cands[t.module_id] if board.fits(t, i)] for t in part}
+    # Offers withdrawn because of earlier parts (a month's end): the part is then not exact.
+    restricted = any(
+        i not in allowed[t.module_id] and t.half_days <= i.max_load_per_month
+        for t in part
+        for i in cands[t.module_id]
+    )
     m = cp_model.CpModel()
     a: dict[tuple[str, str], Any] = {}
-    terms: dict[str, list[Any]] = defaultdict(list)
-    by_instr: dict[str, list[str]] = defaultdict(list)
-    for t in problem.teachings:
+    # Each term: variables, coefficients and a constant, so its value is read back exactly.
+    tv: dict[str, list[Any]] = defaultdict(list)
+    tc: dict[str, list[int]] = defaultdict(list)
+    const: dict[str, int] = defaultdict(int)
+    mine: dict[str, list[tuple[Teaching, Any]]] = defaultdict(list)
+    for t in part:
         lits = []
-        for i in cands[t.module_id]:
+        for i in allowed[t.module_id]:
             lit = a[t.module_id, i.id] = m.new_bool_var(f"teaches[module={t.module_id},instructor={i.id}]")
             lits.append(lit)
-            by_instr[i.id].append(t.module_id)
-            terms["cost"].append(w.cost * price(problem, t, i) * lit)
+            mine[i.id].append((t, lit))
+            tv["cost"].append(lit)
+            tc["cost"].append(w.cost * price(problem, t, i))
             if _non_local(problem, t, i):
-                terms["non_local"].append(w.non_local * lit)
+                tv["non_local"].append(lit)
+                tc["non_local"].append(w.non_local)
         pinned = problem.pins.get(t.module_id)
         if pinned is not None:
             if (t.module_id, pinned) not in a:
-                m.add_bool_or([])  # the pinned instructor cannot teach it: infeasible, explained below
-            else:
-                m.add(a[t.module_id, pinned] == 1)
-        done = sum(lits)
-        m.add(done <= 1)
-        terms["unassigned"].append(w.unassigned * (1 - done))
+                return "infeasible", {}, {}
+            m.add(a[t.module_id, pinned] == 1)
+        if lits:
+            m.add_at_most_one(lits)
+        # unassigned = w * (1 - sum(lits))
+        const["unassigned"] += w.unassigned
+        tv["unassigned"] += lits
+        tc["unassigned"] += [-w.unassigned] * len(lits)
         prev = problem.previous.get(t.module_id)
         if prev is not None:
+            const["change"] += w.change
             keep = a.get((t.module_id, prev))
-            terms["change"].append(w.change * (1 - keep) if keep is not None else w.change)
             if keep is not None:
-                m.add_hint(keep, 1)
+                tv["change"].append(keep)
+                tc["change"].append(-w.change)
     by_id = {i.id: i for i in problem.instructors}
-    for iid, mids in by_instr.items():
-        instr = by_id[iid]
-        # Not in two places at once.
-        at: dict[tuple[date, int], list[Any]] = defaultdict(list)
-        for mid in mids:
-            for h in teaching[mid].halves():
-                at[h].append(a[mid, iid])
-        for lits in at.values():
-            if len(lits) > 1:
-                m.add_at_most_one(lits)
-        # A travel day between days at different campuses.
-        campus_day: dict[tuple[str, date], list[Any]] = defaultdict(list)
-        for mid in mids:
-            campus_day[teaching[mid].campus, teaching[mid].day].append(a[mid, iid])
-        campuses = {c for c, _ in campus_day}
-        if len(campuses) > 1:
-            works: dict[tuple[str, date], Any] = {}
-            for (c, d), lits in campus_day.items():
-                v = works[c, d] = m.new_bool_var(f"works_at[instructor={iid},campus={c},day={d}]")
-                for lit in lits:
-                    m.add_implication(lit, v)
-            days = sorted({d for _, d in works})
-            for d in days:
-                nxt = d + timedelta(1)
-                for c in campuses:
-                    here = works.get((c, d))
-                    if here is None:
-                        continue
-                    others = [v for (c2, d2), v in works.items() if c2 != c and d2 in (d, nxt)]
-                    for o in others:
-                        m.add_bool_or([here.Not(), o.Not()])
-        # Load per month: at most the maximum, penalised above the target.
-        month_load: dict[tuple[int, int], list[Any]] = defaultdict(list)
-        for mid in mids:
-            month_load[_month(teaching[mid].day)].append(teaching[mid].half_days * a[mid, iid])
-        for (y, mo), loads in month_load.items():
-            m.add(sum(loads) <= instr.max_load_per_month)
-            if len(loads) > problem.target_load_per_month:
-                over = m.new_int_var(
-                    0, len(loads) * 2, f"load_above_target[instructor={iid},month={y}-{mo:02d}]"
-                )
-                m.add(over >= sum(loads) - problem.target_load_per_month)
-                terms["load_above_target"].append(w.load_above_target * over)
-    m.minimize(sum(v for vs in terms.values() for v in vs))
+    teaching = {t.module_id: t for t in part}
+    travel: dict[tuple[str, date, str], Any] = {}
+    over_of: dict[str, tuple[Any, int]] = {}
+    for iid, taught in mine.items():
+        _one_place_at_a_time(m, taught)
+        travel.update(_travel_day(m, iid, taught))
+        # Load per month (a part lies in one month): at most the maximum, penalised above the target.
+        load = [t.half_days for t, _ in taught]
+        lits = [lit for _, lit in taught]
+        month = _month(taught[0][0].day)
+        if sum(load) > by_id[iid].max_load_per_month - board.load[iid, month]:
+            m.add(cp_model.LinearExpr.weighted_sum(lits, load) <= by_id[iid].max_load_per_month - board.load[iid, month])
+        if sum(load) + board.load[iid, month] > target:
+            over = m.new_int_var(0, sum(load), f"load_above_target[instructor={iid},month={month[0]}-{month[1]:02d}]")
+            m.add(over >= cp_model.LinearExpr.weighted_sum(lits, load) + board.load[iid, month] - target)
+            over_of[iid] = (over, board.load[iid, month])
+            tv["load_above_target"].append(over)
+            tc["load_above_target"].append(w.load_above_target)
+    m.minimize(
+        cp_model.LinearExpr.weighted_sum([v for n in tv for v in tv[n]], [c for n in tv for c in tc[n]])
+        + sum(const.values())
+    )
+    # A complete answer from the start: the greedy fill of this part, given as a full hint.
+    fill = _greedy_fill(part, allowed, board.copy())
+    for (mid, iid), lit in a.items():
+        m.add_hint(lit, fill.get(mid) == iid)
+    where = {(iid, teaching[mid].day, teaching[mid].campus) for mid, iid in fill.items()}
+    for (iid, d, c), v in travel.items():
+        m.add_hint(v, (iid, d, c) in where)
+    month_load: dict[str, int] = defaultdict(int)
+    for mid, iid in fill.items():
+        month_load[iid] += teaching[mid].half_days
+    for iid, (v, base) in over_of.items():
+        m.add_hint(v, max(0, month_load[iid] + base - target))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = problem.time_limit
+    solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = problem.num_workers
     solver.parameters.random_seed = problem.seed
+    solver.parameters.relative_gap_limit = 1e-4
+    import os
+    solver.parameters.log_search_progress = bool(os.environ.get('INSLOG'))
+    for kv in os.environ.get('INSPARAMS', '').split():
+        k, v = kv.split(':'); setattr(solver.parameters, k, type(getattr(solver.parameters, k))(eval(v)))
     code = solver.solve(m)
+    import os
+    if os.environ.get('INSDEBUG'): print('  part', len(part), solver.status_name(code), solver.objective_value, solver.best_objective_bound, solver.wall_time, 'greedy unassigned', len(part)-len(fill))
     if code == cp_model.INFEASIBLE:
-        bad = [
-            Unassigned(
-                mid, f"固定された講師{iid}はこのモジュールを担当できません（科目・日程・重複・移動日・上限）"
-            )
-            for mid, iid in problem.pins.items()
-            if mid in teaching
-        ]
-        return InstructorSolution("infeasible", {}, bad, 0, {}, {}, time.monotonic() - start)
+        return "infeasible", {}, {}
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _greedy(problem, cands, start)
-    assignment = {mid: iid for (mid, iid), lit in a.items() if solver.value(lit)}
-    values = {
-        name: int(sum(solver.value(v) if not isinstance(v, int) else v for v in vs))
-        for name, vs in terms.items()
-    }
-    status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-    return _solution(problem, status, assignment, values, start)
+        return "greedy", fill, _part_terms(problem, part, fill, board)
+    got = {mid: iid for (mid, iid), lit in a.items() if solver.boolean_value(lit)}
+    proved = solver.objective_value <= solver.best_objective_bound + 0.5
+    return ("optimal" if proved and not restricted else "feasible"), got, _part_terms(problem, part, got, board)
+
+
+def _part_terms(
+    problem: InstructorProblem, part: list[Teaching], got: dict[str, str], board: _Board
+) -> dict[str, int]:
+    """Weighted terms of one part's assignment (the load counted with what the board holds)."""
+    from scheduler.timetable_validate import instructor_penalties
+
+    sub = dataclasses.replace(problem, teachings=tuple(part), pins={})
+    values = instructor_penalties(sub, got)
+    values["load_above_target"] = _load_above(problem, part, got, board)
+    return values
+
+
+def _load_above(problem: InstructorProblem, part: list[Teaching], fill: dict[str, str], board: _Board) -> int:
+    """Weighted half days above the target in the part's month, counting what the board holds."""
+    load: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
+    for t in part:
+        if t.module_id in fill:
+            load[fill[t.module_id], _month(t.day)] += t.half_days
+    target = problem.target_load_per_month
+    return problem.weights.load_above_target * sum(
+        max(0, n + board.load[key] - target) - max(0, board.load[key] - target) for key, n in load.items()
+    )
+
+
+def _one_place_at_a_time(m: Any, taught: list[tuple[Teaching, Any]]) -> None:
+    """An instructor teaches at most one module in each half day."""
+    at: dict[tuple[date, int], list[Any]] = defaultdict(list)
+    for t, lit in taught:
+        for h in t.halves():
+            at[h].append(lit)
+    for lits in at.values():
+        if len(lits) > 1:
+            m.add_at_most_one(lits)
+
+
+def _travel_day(m: Any, iid: str, taught: list[tuple[Teaching, Any]]) -> dict[tuple[str, date, str], Any]:
+    """Days at different campuses are at least a travel day apart: one campus a day, and the
+    next day the same campus or none. Linear in days: "teaches at campus c on day d" booleans."""
+    campus_day: dict[tuple[str, date], list[Any]] = defaultdict(list)
+    for t, lit in taught:
+        campus_day[t.campus, t.day].append(lit)
+    if len({c for c, _ in campus_day}) < 2:
+        return {}
+    at: dict[date, dict[str, Any]] = defaultdict(dict)
+    for (c, d), lits in campus_day.items():
+        v = at[d][c] = m.new_bool_var(f"teaches_at[instructor={iid},campus={c},day={d.isoformat()}]")
+        for lit in lits:
+            m.add_implication(lit, v)
+    for d, here in at.items():
+        if len(here) > 1:
+            m.add_at_most_one(list(here.values()))
+        nxt = at.get(d + timedelta(1), {})
+        for c, v in here.items():
+            others = [o for c2, o in nxt.items() if c2 != c]
+            if others:
+                m.add(v + sum(others) <= 1)
+    return {(iid, d, c): v for d, here in at.items() for c, v in here.items()}
+
+
+def _greedy_fill(
+    teachings: list[Teaching], cands: Mapping[str, list[Instructor]], board: _Board
+) -> dict[str, str]:
+    """Cheapest candidate the board still allows, module by module in date order, then short
+    ejection chains for the modules left over (updates ``board``)."""
+    left = []
+    for t in sorted(teachings, key=lambda t: (t.day, t.half, t.module_id)):
+        if not _insert(t, cands, board, 0, set()):
+            left.append(t)
+    for t in left:
+        _insert(t, cands, board, 3, set())
+    mine = {t.module_id for t in teachings}
+    return {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in mine}
 
 
 def _solution(
@@ -269,24 +560,7 @@ def _greedy(
     problem: InstructorProblem, cands: dict[str, list[Instructor]], start: float
 ) -> InstructorSolution:
     """Last resort: cheapest feasible candidate, module by module in date order."""
-    busy: set[tuple[str, date, int]] = set()
-    where: dict[tuple[str, date], str] = {}
-    load: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
-    assignment: dict[str, str] = {}
-    for t in sorted(problem.teachings, key=lambda t: (t.day, t.half, t.module_id)):
-        for i in cands[t.module_id]:
-            if any((i.id, d, h) in busy for d, h in t.halves()):
-                continue
-            near = [where.get((i.id, t.day + timedelta(k))) for k in (-1, 0, 1)]
-            if any(c is not None and c != t.campus for c in near):
-                continue
-            if load[i.id, _month(t.day)] + t.half_days > i.max_load_per_month:
-                continue
-            assignment[t.module_id] = i.id
-            busy.update((i.id, d, h) for d, h in t.halves())
-            where[i.id, t.day] = t.campus
-            load[i.id, _month(t.day)] += t.half_days
-            break
+    assignment = _greedy_fill(list(problem.teachings), cands, _Board())
     from scheduler.timetable_validate import instructor_penalties
 
     terms = instructor_penalties(problem, assignment)
