@@ -282,14 +282,51 @@ async def test_pinned_resolve_releases_a_room_taken_out_of_service(
     async with db.write() as s:
         room = await s.get(DormRoom, victim["room_id"])
         assert room is not None
-        s.add(RoomOutage(campus_id=room.campus_id, dorm_room_id=room.id, start_date=date(2026, 6, 22),
-                         end_date=date(2026, 6, 23), reason="配管工事"))
+        s.add(
+            RoomOutage(
+                campus_id=room.campus_id,
+                dorm_room_id=room.id,
+                start_date=date(2026, 6, 22),
+                end_date=date(2026, 6, 23),
+                reason="配管工事",
+            )
+        )
     second = await _run(client, app, db, w["staff"], kinds=["rooms"], pin_published=True)
-    plan2 = (await client.get(f"/api/staff/plans/{second['progress']['plans'][0]}", headers=b.bearer(w["staff"]))).json()
+    plan2 = (
+        await client.get(f"/api/staff/plans/{second['progress']['plans'][0]}", headers=b.bearer(w["staff"]))
+    ).json()
     assert plan2["validator"]["ok"] is True and plan2["unassigned"] == []
-    moved = [a for a in plan2["assignments"] if a["enrollment_id"] == victim["enrollment_id"] and a["block"] == 1]
+    moved = [
+        a for a in plan2["assignments"] if a["enrollment_id"] == victim["enrollment_id"] and a["block"] == 1
+    ]
     assert moved and moved[0]["room_id"] != victim["room_id"]
     # everyone else keeps their published room
     before = {(a["enrollment_id"], a["block"]): a["room_id"] for a in plan["assignments"]}
     changed = [a for a in plan2["assignments"] if before[(a["enrollment_id"], a["block"])] != a["room_id"]]
     assert len(changed) <= 2
+
+
+async def test_only_one_instance_claims_a_run(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database, database_url: str
+) -> None:
+    """Service instances share the queue: of several concurrent claims exactly one wins each run."""
+    import asyncio
+
+    from courses.services.runner import claim_next
+
+    w = await _campus(db)
+    for _ in range(3):
+        r = await client.post(
+            "/api/staff/solver-runs",
+            json={"campus": "tokyo", "from": "2026-06-01", "to": "2026-06-30", "time_limit_s": 5},
+            headers=b.bearer(w["staff"]),
+        )
+        assert r.status_code == 202
+    instances = [Database.connect(database_url) for _ in range(4)]
+    try:
+        claimed = await asyncio.gather(*(claim_next(d, app.state.clock()) for d in instances * 2))
+    finally:
+        for d in instances:
+            await d.dispose()
+    ids = [run.id for run in claimed if run is not None]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 3
