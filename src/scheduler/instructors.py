@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from typing import Any
 
 LOCAL_KEPT = 3  # local candidates always kept per module, beyond the K cheapest if need be
+SPLIT_DAYS = 10  # parts of at most ten days, solved in date order (see _parts)
 
 
 @dataclass(frozen=True)
@@ -183,13 +184,17 @@ class _Board:
                 if self.assigned[mid][0].campus != t.campus:
                     out.add(mid)
         month = _month(t.day)
-        freed = sum(self.assigned[mid][0].half_days for mid in out if _month(self.assigned[mid][0].day) == month)
+        freed = sum(
+            self.assigned[mid][0].half_days for mid in out if _month(self.assigned[mid][0].day) == month
+        )
         if self.load[i.id, month] - freed + t.half_days > i.max_load_per_month:
             return None
         return out
 
     def on_day_mids(self, iid: str, month: tuple[int, int]) -> list[str]:
-        return [mid for (j, d), mids in self.on_day.items() if j == iid and _month(d) == month for mid in mids]
+        return [
+            mid for (j, d), mids in self.on_day.items() if j == iid and _month(d) == month for mid in mids
+        ]
 
     def blockers_without(self, t: Teaching, i: Instructor, mid: str) -> set[str] | None:
         mark = len(self.log)
@@ -243,9 +248,7 @@ def _insert(
         if out is None:  # over the monthly maximum: free one of the month's modules instead
             month = _month(t.day)
             choices = [
-                {mid}
-                for mid in board.on_day_mids(i.id, month)
-                if board.blockers_without(t, i, mid) == set()
+                {mid} for mid in board.on_day_mids(i.id, month) if board.blockers_without(t, i, mid) == set()
             ]
         else:
             choices = [out] if len(out) == 1 else []
@@ -264,22 +267,23 @@ def _insert(
 
 
 def _parts(teachings: list[Teaching], cands: dict[str, list[Instructor]]) -> list[list[Teaching]]:
-    """Months in date order, each split into groups of modules that share no candidate.
+    """Pieces of at most ``SPLIT_DAYS`` days of a month, in date order, each split into groups
+    of modules that share no candidate.
 
-    Load is counted per month and an instructor is in one place at a time, so the groups of a
-    month are independent; months meet only through the travel day across a month's end, which
-    is respected by solving months in order (an instructor placed on the 31st at one campus is
-    not offered the 1st at another).
+    Groups of a piece are independent. Pieces meet through the monthly load and the travel day,
+    both respected by solving in date order against the board of what is decided (a year-wide
+    model or whole months did not reach a good answer in the time; ten-day pieces solve in well
+    under a second each, and a last ejection-chain pass re-places anything a piece left out).
     """
     by_month: dict[tuple[int, int], list[Teaching]] = defaultdict(list)
     for t in teachings:
-        by_month[_month(t.day)].append(t)
+        by_month[(*_month(t.day), (t.day.day - 1) // SPLIT_DAYS)].append(t)  # type: ignore[index]
     out: list[list[Teaching]] = []
     for month in sorted(by_month):
         ts = by_month[month]
         parent = list(range(len(ts)))
 
-        def find(k: int) -> int:
+        def find(k: int, parent: list[int] = parent) -> int:
             while parent[k] != k:
                 parent[k] = parent[parent[k]]
                 k = parent[k]
@@ -323,7 +327,8 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
                 terms["change"] += w.change
     left = len(todo)
     statuses: list[str] = []
-    for part in _parts(todo, cands):
+    parts = _parts(todo, cands)
+    for part in parts:
         remaining = problem.time_limit - (time.monotonic() - start)
         budget = max(0.05, remaining * len(part) / max(1, left))
         left -= len(part)
@@ -338,6 +343,18 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
             terms[name] += v
     order = ["greedy", "timed_out", "feasible", "optimal"]
     status = min(statuses, key=order.index) if statuses else "optimal"
+    if status == "optimal" and len({_month(p[0].day) for p in parts}) < len(parts):
+        status = "feasible"  # a month solved in pieces: each piece optimal, the month not proved
+    # Modules a part left without an instructor: one more ejection chain across the whole year.
+    lost = [t for t in todo if t.module_id not in assignment and t.module_id not in problem.pins]
+    if lost:
+        for t in lost:
+            _insert(t, cands, board, 3, set(problem.pins))
+        assignment = {mid: iid for mid, (_t, iid) in board.assigned.items()}
+        from scheduler.timetable_validate import instructor_penalties
+
+        terms = defaultdict(int, instructor_penalties(problem, assignment))
+        status = "feasible" if status == "optimal" else status
     for name in ("unassigned", "cost", "non_local", "load_above_target", "change"):
         terms.setdefault(name, 0)
     return _solution(problem, status, assignment, dict(terms), start)
@@ -346,7 +363,9 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
 def _pin_infeasible(problem: InstructorProblem, start: float) -> InstructorSolution:
     teaching = {t.module_id for t in problem.teachings}
     bad = [
-        Unassigned(mid, f"固定された講師{iid}はこのモジュールを担当できません（科目・日程・重複・移動日・上限）")
+        Unassigned(
+            mid, f"固定された講師{iid}はこのモジュールを担当できません（科目・日程・重複・移動日・上限）"
+        )
         for mid, iid in problem.pins.items()
         if mid in teaching
     ]
@@ -359,6 +378,7 @@ def _solve_part(
     cands: dict[str, list[Instructor]],
     board: _Board,
     seconds: float,
+    hint: dict[str, str] | None = None,
 ) -> tuple[str, dict[str, str], dict[str, int]]:
     """One month (or one group of it): one boolean per module × candidate the board still allows.
 
@@ -423,9 +443,14 @@ def _solve_part(
         lits = [lit for _, lit in taught]
         month = _month(taught[0][0].day)
         if sum(load) > by_id[iid].max_load_per_month - board.load[iid, month]:
-            m.add(cp_model.LinearExpr.weighted_sum(lits, load) <= by_id[iid].max_load_per_month - board.load[iid, month])
+            m.add(
+                cp_model.LinearExpr.weighted_sum(lits, load)
+                <= by_id[iid].max_load_per_month - board.load[iid, month]
+            )
         if sum(load) + board.load[iid, month] > target:
-            over = m.new_int_var(0, sum(load), f"load_above_target[instructor={iid},month={month[0]}-{month[1]:02d}]")
+            over = m.new_int_var(
+                0, sum(load), f"load_above_target[instructor={iid},month={month[0]}-{month[1]:02d}]"
+            )
             m.add(over >= cp_model.LinearExpr.weighted_sum(lits, load) + board.load[iid, month] - target)
             over_of[iid] = (over, board.load[iid, month])
             tv["load_above_target"].append(over)
@@ -435,7 +460,7 @@ def _solve_part(
         + sum(const.values())
     )
     # A complete answer from the start: the greedy fill of this part, given as a full hint.
-    fill = _greedy_fill(part, allowed, board.copy())
+    fill = _greedy_fill(part, allowed, board.copy()) if hint is None else hint
     for (mid, iid), lit in a.items():
         m.add_hint(lit, fill.get(mid) == iid)
     where = {(iid, teaching[mid].day, teaching[mid].campus) for mid, iid in fill.items()}
@@ -451,20 +476,18 @@ def _solve_part(
     solver.parameters.num_workers = problem.num_workers
     solver.parameters.random_seed = problem.seed
     solver.parameters.relative_gap_limit = 1e-4
-    import os
-    solver.parameters.log_search_progress = bool(os.environ.get('INSLOG'))
-    for kv in os.environ.get('INSPARAMS', '').split():
-        k, v = kv.split(':'); setattr(solver.parameters, k, type(getattr(solver.parameters, k))(eval(v)))
     code = solver.solve(m)
-    import os
-    if os.environ.get('INSDEBUG'): print('  part', len(part), solver.status_name(code), solver.objective_value, solver.best_objective_bound, solver.wall_time, 'greedy unassigned', len(part)-len(fill))
     if code == cp_model.INFEASIBLE:
         return "infeasible", {}, {}
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return "greedy", fill, _part_terms(problem, part, fill, board)
     got = {mid: iid for (mid, iid), lit in a.items() if solver.boolean_value(lit)}
     proved = solver.objective_value <= solver.best_objective_bound + 0.5
-    return ("optimal" if proved and not restricted else "feasible"), got, _part_terms(problem, part, got, board)
+    return (
+        ("optimal" if proved and not restricted else "feasible"),
+        got,
+        _part_terms(problem, part, got, board),
+    )
 
 
 def _part_terms(

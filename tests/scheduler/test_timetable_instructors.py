@@ -159,3 +159,22 @@ def test_validator_finds_every_broken_rule() -> None:
         "unknown",
     ):
         assert rules[rule] >= 1, rule
+
+
+def test_load_above_target_counts_half_days_not_modules() -> None:
+    ts = [Teaching(f"m{k}", "s1", "tokyo", "finance", D + timedelta(k), 0, half_days=2) for k in range(3)]
+    sol, pen = solve(problem(ts, [person("a")], target_load_per_month=4))
+    assert len(sol.assignment) == 3
+    assert pen["load_above_target"] == 2 * 30_000  # 6 half days, target 4 (3 modules < 4)
+
+
+def test_ejection_chain_completes_what_the_greedy_fill_leaves() -> None:
+    # Cheapest first gives m1 to "a"; m2 can only be taught by "a", so m1 must move to "b".
+    ts = [teach("m1"), teach("m2", subject="law")]
+    people = [person("a", subjects=frozenset({"finance", "law"})), person("b", fee=20_000)]
+    p = problem(ts, people)
+    greedy = _greedy(p, candidates(p), 0.0)
+    assert validate_instructors(p, greedy.assignment).ok
+    assert greedy.assignment == {"m1": "b", "m2": "a"}
+    sol, pen = solve(p)
+    assert sol.assignment == {"m1": "b", "m2": "a"} and pen["unassigned"] == 0
