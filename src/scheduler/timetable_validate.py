@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from scheduler.instructors import InstructorProblem, price
-from scheduler.timetable import Placement, TimetableProblem, allowed_starts
+from scheduler.timetable import Period, Placement, TimetableProblem, allowed_starts
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def validate_timetable(problem: TimetableProblem, placements: list[Placement]) -
     modules = {mod.id: (s, mod) for s in problem.sessions for mod in s.modules}
     rooms = {r.id: r for r in problem.classrooms}
     seen: Counter[str] = Counter(p.module_id for p in placements)
-    room_use: dict[tuple[str, object], list[str]] = defaultdict(list)
-    session_use: dict[tuple[str, object], list[str]] = defaultdict(list)
+    room_use: dict[tuple[str, Period], list[str]] = defaultdict(list)
+    session_use: dict[tuple[str, Period], list[str]] = defaultdict(list)
     good: dict[str, Placement] = {}
     for p in placements:
         if p.module_id not in modules or p.classroom not in rooms:

@@ -26,7 +26,9 @@ from tests.courses import builders as b
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)"
+    ),
 ]
 
 
@@ -53,9 +55,18 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     upgrade(url)
     asyncio.run(_prepare(url))
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "COURSES_VAR_DIR": str(tmp_path), "SECRET_KEY": "e2e-" + "k" * 40}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "COURSES_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "e2e-" + "k" * 40,
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "courses", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "courses", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -79,8 +90,14 @@ def test_register_enroll_my_page(server: str, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page(locale="ja-JP")
         page.goto(server + "/")
