@@ -148,13 +148,17 @@ class Unplaced:
 
 @dataclass
 class TimetableSolution:
-    """``status`` is optimal, feasible, infeasible or timed_out (no plan found in the time limit)."""
+    """``status`` is optimal, feasible, infeasible or timed_out.
+
+    ``timed_out``: CP-SAT found no plan for some campus in the time limit; that campus's
+    placements are then a greedy fill (the answer of last resort), still hard-feasible.
+    """
 
     status: str
     placements: list[Placement]
     unplaced: list[Unplaced]
     objective: int
-    terms: dict[str, int]  # weighted penalty per rule
+    terms: dict[str, int]  # weighted penalty per rule, as the validator counts them for this plan
     shares: dict[str, float]  # share of the objective per rule
     seconds: float
 
@@ -186,6 +190,12 @@ def solve_timetable(problem: TimetableProblem) -> TimetableSolution:
             terms[name] += v
     order = ["infeasible", "timed_out", "feasible", "optimal"]
     status = min(statuses, key=order.index) if statuses else "optimal"
+    if status != "infeasible":
+        # Report the true penalties of the plan returned: in a merely feasible CP-SAT solution a
+        # penalty variable may still sit above what the plan really costs.
+        from scheduler.timetable_validate import validate_timetable
+
+        terms = validate_timetable(problem, placements).penalties
     objective = sum(terms.values())
     shares = {k: (v / objective if objective else 0.0) for k, v in terms.items()}
     return TimetableSolution(
@@ -332,8 +342,7 @@ def _solve_campus(
         ]
         return "infeasible", [], out, {}
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        out = [Unplaced(mid, "制限時間内に時間割が見つかりませんでした") for mid in module_of]
-        return "timed_out", [], out, {}
+        return _greedy_campus(problem, sessions, rooms, reasons)
     placements = [
         Placement(mid, module_of[mid][0].id, st, rid, module_of[mid][1].half_days)
         for (mid, st, rid), lit in y.items()
@@ -353,3 +362,55 @@ def _solve_campus(
     values = {name: int(sum(solver.value(v) for v in vs)) for name, vs in terms.items()}
     status = "optimal" if code == cp_model.OPTIMAL else "feasible"
     return status, placements, unplaced, values
+
+
+def _greedy_campus(
+    problem: TimetableProblem, sessions: list[Session], rooms: list[Classroom], reasons: dict[str, str]
+) -> tuple[str, list[Placement], list[Unplaced], dict[str, int]]:
+    """Last resort when CP-SAT found no plan in time: each module, in curriculum order, at its
+    earliest free start in the session's first free fitting classroom (pins first)."""
+    from scheduler.timetable_validate import validate_timetable
+
+    busy: set[tuple[str, Period]] = set()
+    placements: list[Placement] = []
+    unplaced: list[Unplaced] = []
+    pins = {p.module_id: p for p in problem.pins}
+    todo = [(s, mod) for s in sessions for mod in sorted(s.modules, key=lambda m: m.order)]
+    todo.sort(key=lambda sm: sm[1].id not in pins)
+    for s, mod in todo:
+        fits = sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
+        pin = pins.get(mod.id)
+        done = False
+        for st in allowed_starts(s, mod):
+            if pin and pin.start != st:
+                continue
+            covers = Placement(mod.id, s.id, st, "", mod.half_days).periods()
+            if any(("session:" + s.id, p) in busy for p in covers):
+                continue
+            for r in fits:
+                if pin and pin.classroom and pin.classroom != r.id:
+                    continue
+                if any(p in r.unavailable or (r.id, p) in busy for p in covers):
+                    continue
+                placements.append(Placement(mod.id, s.id, st, r.id, mod.half_days))
+                busy.update((key, p) for key in (r.id, "session:" + s.id) for p in covers)
+                done = True
+                break
+            if done:
+                break
+        if not done:
+            unplaced.append(
+                Unplaced(
+                    mod.id,
+                    reasons.get(mod.id, "制限時間内に最適化できず、簡易配置でも空きが見つかりませんでした"),
+                )
+            )
+    ids = {s.id for s in sessions}
+    part = TimetableProblem(
+        tuple(sessions),
+        tuple(rooms),
+        tuple(p for p in problem.pins if any(p.module_id in {m.id for m in s.modules} for s in sessions)),
+        tuple(p for p in problem.previous if p.session_id in ids),
+        problem.weights,
+    )
+    return "timed_out", placements, unplaced, validate_timetable(part, placements).penalties

@@ -159,3 +159,14 @@ def test_only_the_smallest_fitting_classrooms_are_considered() -> None:
     )
     sol, pen = solve(replace(problem, time_limit=5))
     assert {p.classroom for p in sol.placements} == {"r1"} and pen["session_room"] == 0
+
+
+def test_greedy_fill_when_the_solver_finds_nothing_in_time() -> None:
+    from scheduler.timetable import _greedy_campus
+
+    s = session(days=2, modules=3)
+    problem = TimetableProblem((s,), rooms(30, 25), pins=(Pin("s1-m1", Period(D2, MORNING)),))
+    status, placements, unplaced, terms = _greedy_campus(problem, [s], list(problem.classrooms), {})
+    rep = validate_timetable(problem, placements)
+    assert status == "timed_out" and rep.ok and not unplaced
+    assert rep.penalties == terms
