@@ -89,10 +89,10 @@ def score(inst: Instance, lectures: list[Lecture]) -> Score:
             for b in cur.courses:
                 if a < b:
                     conflicting.add((a, b))
-    for a in inst.courses:
-        for b in inst.courses:
-            if a.name < b.name and a.teacher == b.teacher:
-                conflicting.add((a.name, b.name))
+    for first in inst.courses:
+        for second in inst.courses:
+            if first.name < second.name and first.teacher == second.teacher:
+                conflicting.add((first.name, second.name))
     courses_at: dict[tuple[int, int], set[str]] = defaultdict(set)
     for course, day, period in per_course_period:
         courses_at[(day, period)].add(course)

@@ -79,8 +79,8 @@ class _Data:
         ]
         self.groups_of: list[list[int]] = [[] for _ in range(self.C)]
         for k, g in enumerate(self.groups):
-            for c in g:
-                self.groups_of[c].append(k)
+            for member in g:
+                self.groups_of[member].append(k)
         # Capacity intervals: (weight, courses with more students, rooms that hold them).
         values = sorted(set(self.caps) | set(self.students))
         self.intervals: list[tuple[int, list[int], int]] = []
@@ -91,8 +91,8 @@ class _Data:
                 self.intervals.append((hi - lo, big, rooms))
         self.intervals_of: list[list[int]] = [[] for _ in range(self.C)]
         for i, (_, big, _) in enumerate(self.intervals):
-            for c in big:
-                self.intervals_of[c].append(i)
+            for member in big:
+                self.intervals_of[member].append(i)
 
     def day(self, p: int) -> int:
         return p // self.ppd
