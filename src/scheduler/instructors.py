@@ -1,8 +1,11 @@
 """Instructors: give every placed module a qualified, available instructor, year-wide.
 
-Instructors travel between campuses, so this is one model for the whole year, kept small by
-pruning each module to its ``candidates_per_module`` cheapest qualified, available instructors
-(pinned and previous instructors are always kept). One boolean per module × candidate.
+Instructors travel between campuses, so campuses are not solved apart. Each module is pruned to
+its ``candidates_per_module`` cheapest qualified, available instructors (pinned and previous
+instructors are always kept). The load rules count per month, so months are solved one after the
+other in date order: per month an LP relaxation picks the few candidates that matter and gives
+the month's bound, then CP-SAT (one boolean per module × kept candidate) starts from a greedy
+fill in the LP's order; time left re-solves the months whose model did not finish.
 
 Hard rules: the instructor teaches the module's subject and is available on its day; no
 instructor teaches two modules at once; between days at different campuses there is at least one
@@ -12,7 +15,7 @@ Soft rules (named, weighted, reported with their share of the objective): ``unas
 ``cost`` (fee + travel, in yen), ``non_local`` (instructor from another prefecture),
 ``load_above_target`` (half days above the target per month; a target, not the maximum, keeps the
 model LP-friendly) and ``change`` (minimal change against a previous assignment).
-If CP-SAT finds nothing in time, a greedy fill is returned as the answer of last resort.
+If CP-SAT has no time or finds nothing, the greedy fill is returned as the answer of last resort.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ from datetime import date, timedelta
 from typing import Any
 
 LOCAL_KEPT = 3  # local candidates always kept per module, beyond the K cheapest if need be
-SPLIT_DAYS = 10  # parts of at most ten days, solved in date order (see _parts)
+LP_SECONDS = 0.004  # first guess of the time a month's LP takes per module (reserved for later months)
+LP_SECONDS_PLAIN = 0.001  # the same without the travel day
+MIN_CP_SECONDS = 0.3  # below this a CP-SAT part cannot beat its hint; the greedy fill is kept
+LP_EXTRA = 4  # candidates kept per module beyond those the month's LP uses (see _narrow)
 
 
 @dataclass(frozen=True)
@@ -266,48 +272,232 @@ def _insert(
     return False
 
 
-def _parts(teachings: list[Teaching], cands: dict[str, list[Instructor]]) -> list[list[Teaching]]:
-    """Pieces of at most ``SPLIT_DAYS`` days of a month, in date order, each split into groups
-    of modules that share no candidate.
+def _months(teachings: list[Teaching]) -> list[list[Teaching]]:
+    """The modules of each month, months in date order.
 
-    Groups of a piece are independent. Pieces meet through the monthly load and the travel day,
-    both respected by solving in date order against the board of what is decided (a year-wide
-    model or whole months did not reach a good answer in the time; ten-day pieces solve in well
-    under a second each, and a last ejection-chain pass re-places anything a piece left out).
+    Months are nearly independent: the load rules count per month, and only the travel day
+    crosses a month's end, which solving in date order against the board respects.
     """
     by_month: dict[tuple[int, int], list[Teaching]] = defaultdict(list)
     for t in teachings:
-        by_month[(*_month(t.day), (t.day.day - 1) // SPLIT_DAYS)].append(t)  # type: ignore[index]
-    out: list[list[Teaching]] = []
-    for month in sorted(by_month):
-        ts = by_month[month]
-        parent = list(range(len(ts)))
+        by_month[_month(t.day)].append(t)
+    return [by_month[m] for m in sorted(by_month)]
 
-        def find(k: int, parent: list[int] = parent) -> int:
-            while parent[k] != k:
-                parent[k] = parent[parent[k]]
-                k = parent[k]
-            return k
 
-        first_of: dict[str, int] = {}
-        for k, t in enumerate(ts):
-            for i in cands[t.module_id]:
-                j = first_of.setdefault(i.id, k)
-                parent[find(k)] = find(j)
-        groups: dict[int, list[Teaching]] = defaultdict(list)
-        for k, t in enumerate(ts):
-            groups[find(k)].append(t)
-        out += sorted(groups.values(), key=lambda g: (g[0].day, g[0].module_id))
+def _groups(teachings: list[Teaching], offers: Mapping[str, list[Instructor]]) -> list[list[Teaching]]:
+    """Groups of modules that share no candidate in ``offers``: independent models."""
+    parent = list(range(len(teachings)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first_of: dict[str, int] = {}
+    for k, t in enumerate(teachings):
+        for i in offers[t.module_id]:
+            parent[find(k)] = find(first_of.setdefault(i.id, k))
+    groups: dict[int, list[Teaching]] = defaultdict(list)
+    for k, t in enumerate(teachings):
+        groups[find(k)].append(t)
+    return sorted(groups.values(), key=lambda g: (g[0].day, g[0].module_id))
+
+
+def _lp_guide(
+    problem: InstructorProblem,
+    part: list[Teaching],
+    allowed: Mapping[str, list[Instructor]],
+    board: _Board,
+    travel: bool = True,
+) -> tuple[dict[tuple[str, str], float], float] | None:
+    """LP relaxation of one month: its values per module × instructor and its objective, a lower
+    bound of the month given the board. None if the LP failed.
+
+    At this scale the LP is almost integral, so it tells which few candidates matter. With
+    ``travel`` it includes the travel day (twice the time; its support rounds better).
+    """
+    from ortools.linear_solver import pywraplp
+
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    if lp is None:
+        return None
+    w = problem.weights
+    by_id = {i.id: i for i in problem.instructors}
+    x: dict[tuple[str, str], Any] = {}
+    objective: list[Any] = []
+    constant = 0
+    at: dict[tuple[str, date, int], list[Any]] = defaultdict(list)
+    month: dict[tuple[str, tuple[int, int]], list[Any]] = defaultdict(list)
+    for t in part:
+        lits = []
+        constant += w.unassigned
+        for i in allowed[t.module_id]:
+            v = x[t.module_id, i.id] = lp.NumVar(0, 1, "")
+            lits.append(v)
+            objective.append((w.cost * price(problem, t, i) + _non_local(problem, t, i) - w.unassigned) * v)
+            for d, h in t.halves():
+                at[i.id, d, h].append(v)
+            month[i.id, _month(t.day)].append(t.half_days * v)
+        if lits:
+            lp.Add(lp.Sum(lits) <= 1)
+        pinned = problem.pins.get(t.module_id)
+        if pinned is not None and (t.module_id, pinned) in x:
+            lp.Add(x[t.module_id, pinned] == 1)
+        prev = problem.previous.get(t.module_id)
+        if prev is not None:
+            constant += w.change
+            if (t.module_id, prev) in x:
+                objective.append(-w.change * x[t.module_id, prev])
+    for lits in at.values():
+        if len(lits) > 1:
+            lp.Add(lp.Sum(lits) <= 1)
+    if travel:
+        _lp_travel_day(lp, part, allowed, x)
+    for (iid, m), loads in month.items():
+        base = board.load[iid, m]
+        lp.Add(lp.Sum(loads) <= by_id[iid].max_load_per_month - base)
+        if base + len(loads) * 2 > problem.target_load_per_month:
+            over = lp.NumVar(0, lp.infinity(), "")
+            lp.Add(over >= lp.Sum(loads) + base - problem.target_load_per_month)
+            objective.append(w.load_above_target * over)
+            # what the board already holds above the target is counted in earlier parts
+            constant -= w.load_above_target * max(0, base - problem.target_load_per_month)
+    lp.Minimize(lp.Sum(objective))
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    return {k: v.solution_value() for k, v in x.items()}, lp.Objective().Value() + constant
+
+
+def _lp_travel_day(
+    lp: Any, part: list[Teaching], allowed: Mapping[str, list[Instructor]], x: Mapping[tuple[str, str], Any]
+) -> None:
+    """The travel day in the LP, as in the CP-SAT model (``_travel_day``): a "teaches at campus c
+    on day d" variable per instructor, one campus a day, no other campus the next day."""
+    campus_day: dict[str, dict[tuple[str, date], list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for t in part:
+        for i in allowed[t.module_id]:
+            campus_day[i.id][t.campus, t.day].append(x[t.module_id, i.id])
+    for here in campus_day.values():
+        if len({c for c, _ in here}) < 2:
+            continue
+        at: dict[date, dict[str, Any]] = defaultdict(dict)
+        for (c, d), lits in here.items():
+            v = at[d][c] = lp.NumVar(0, 1, "")
+            for lit in lits:
+                lp.Add(lit <= v)
+        for d, by_campus in at.items():
+            if len(by_campus) > 1:
+                lp.Add(lp.Sum(list(by_campus.values())) <= 1)
+            nxt = at.get(d + timedelta(1), {})
+            for c, v in by_campus.items():
+                others = [o for c2, o in nxt.items() if c2 != c]
+                if others:
+                    lp.Add(v + lp.Sum(others) <= 1)
+
+
+def _narrow(
+    problem: InstructorProblem,
+    part: list[Teaching],
+    allowed: Mapping[str, list[Instructor]],
+    values: Mapping[tuple[str, str], float],
+    extra: int = LP_EXTRA,
+) -> dict[str, list[Instructor]]:
+    """Per module: the candidates the LP uses (largest value first), then the ``LP_EXTRA``
+    cheapest others (``extra``) and any pinned or previous instructor, so the rounding has room
+    to move."""
+    out = {}
+    for t in part:
+        mid = t.module_id
+        used = sorted(
+            (i for i in allowed[mid] if values.get((mid, i.id), 0.0) > 1e-6),
+            key=lambda i: -values[mid, i.id],
+        )
+        rest = [i for i in allowed[mid] if i not in used]
+        keep = used + rest[:extra]
+        for fixed in (problem.pins.get(mid), problem.previous.get(mid)):
+            keep += [i for i in rest[extra:] if i.id == fixed]
+        out[mid] = keep
     return out
+
+
+@dataclass
+class _Month:
+    """One month's modules, the candidates offered to its model, and its current answer."""
+
+    teachings: list[Teaching]
+    offers: Mapping[str, list[Instructor]] = field(default_factory=dict)
+    restricted: bool = False
+    bound: float = 0.0  # LP bound of the month given the board (0 if the LP did not run)
+    status: str = "feasible"
+    proved: bool = False  # every part's CP-SAT model proved optimal (over the offered candidates)
+    assignment: dict[str, str] = field(default_factory=dict)
+    terms: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def value(self) -> int:
+        return sum(self.terms.values())
+
+
+def _solve_month(
+    problem: InstructorProblem, month: _Month, board: _Board, seconds: float, resolve: bool = False
+) -> bool:
+    """Solve one month, a CP-SAT model per group of modules sharing no offered candidate, and
+    record it on ``board``. With ``resolve``, start from the month's answer and keep the better.
+
+    Returns True if a pin cannot be honoured.
+    """
+    start = time.monotonic()
+    teaching = {t.module_id: t for t in month.teachings}
+    old = (dict(month.assignment), dict(month.terms), month.status)
+    if resolve:
+        for mid in month.assignment:
+            board.drop(mid)
+    mark = len(board.log)
+    got_all: dict[str, str] = {}
+    terms: dict[str, int] = defaultdict(int)
+    statuses = []
+    offers = month.offers
+    groups = _groups(month.teachings, offers)
+    left = len(month.teachings)
+    for part in groups:
+        budget = max(0.0, seconds - (time.monotonic() - start)) * len(part) / left
+        left -= len(part)
+        hint = {t.module_id: old[0][t.module_id] for t in part if t.module_id in old[0]} if resolve else None
+        status, got, values = _solve_part(problem, part, offers, board, budget, hint)
+        if status == "infeasible":
+            return True
+        statuses.append(status)
+        for mid, iid in got.items():
+            board.take(teaching[mid], iid)
+        got_all.update(got)
+        for name, v in values.items():
+            terms[name] += v
+    if resolve and sum(terms.values()) >= sum(old[1].values()):
+        board.undo(mark)
+        for mid, iid in old[0].items():
+            board.take(teaching[mid], iid)
+        return False
+    month.assignment, month.terms = got_all, dict(terms)
+    month.proved = all(s == "optimal" for s in statuses)
+    if "greedy" in statuses:
+        month.status = "greedy"
+    elif month.bound and not month.restricted and month.value <= month.bound + 0.5:
+        month.status = "optimal"
+    else:
+        month.status = "feasible"
+    return False
 
 
 def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
     """Assign instructors within ``problem.time_limit`` seconds.
 
-    Solved month by month (and, inside a month, per group of modules sharing no candidate), each
-    part a CP-SAT model started from a greedy fill, so a complete answer exists from the start.
-    ``status`` is ``optimal`` only if every part was proved optimal and no month's end restricted
-    the next month; ``greedy`` if some part kept its greedy fill because CP-SAT found nothing.
+    Solved month by month in date order against a board of what earlier months decided. Per
+    month: the LP relaxation (GLOP) picks the candidates that matter (``_narrow``); then one
+    CP-SAT model per group of modules sharing no candidate, started from a greedy fill in the
+    LP's order, so a complete answer exists from the start. ``status`` is ``optimal`` only if
+    every month reached its LP bound and no month's end restricted the next month; ``greedy`` if
+    some part kept its greedy fill because CP-SAT found nothing.
     """
     start = time.monotonic()
     cands = candidates(problem)
@@ -325,26 +515,48 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
             terms["unassigned"] += w.unassigned
             if t.module_id in problem.previous:
                 terms["change"] += w.change
+    months = [_Month(ts) for ts in _months(todo)]
     left = len(todo)
-    statuses: list[str] = []
-    parts = _parts(todo, cands)
-    for part in parts:
+    lp_rate = LP_SECONDS  # seconds per module a month's LP took
+    for month in months:
+        ts = month.teachings
+        allowed = {t.module_id: [i for i in cands[t.module_id] if board.fits(t, i)] for t in ts}
+        # Offers withdrawn because of the previous month's end: the month is then not exact.
+        month.restricted = any(
+            i not in allowed[t.module_id] and t.half_days <= i.max_load_per_month
+            for t in ts
+            for i in cands[t.module_id]
+        )
         remaining = problem.time_limit - (time.monotonic() - start)
-        budget = max(0.05, remaining * len(part) / max(1, left))
-        left -= len(part)
-        status, got, values = _solve_part(problem, part, cands, board, budget)
-        if status == "infeasible":
+        guide = None
+        if remaining > LP_SECONDS_PLAIN * left:  # short of time: the LP without the travel day
+            lp_start = time.monotonic()
+            guide = _lp_guide(problem, ts, allowed, board, travel=remaining > lp_rate * left)
+            lp_rate = max(lp_rate, (time.monotonic() - lp_start) / len(ts))
+        if guide is not None:
+            month.bound = guide[1]
+            month.offers = _narrow(problem, ts, allowed, guide[0])
+        else:
+            month.offers = allowed
+        remaining = problem.time_limit - (time.monotonic() - start)
+        remaining -= min(lp_rate, remaining / left) * (left - len(ts))
+        left -= len(ts)
+        if _solve_month(problem, month, board, remaining * len(ts) / max(1, len(ts) + left)):
             return _pin_infeasible(problem, start)
-        statuses.append(status)
-        for mid, iid in got.items():
-            board.take(teaching[mid], iid)
-        assignment.update(got)
-        for name, v in values.items():
+    # Time left: months whose model timed out again, the largest shortfall first, from the answer.
+    again = sorted((m for m in months if not m.proved), key=lambda m: m.bound - m.value)
+    for k, month in enumerate(again):
+        remaining = problem.time_limit - (time.monotonic() - start)
+        if remaining < 2 * MIN_CP_SECONDS:
+            break
+        _solve_month(problem, month, board, remaining / (len(again) - k), resolve=True)
+    for month in months:
+        assignment.update(month.assignment)
+        for name, v in month.terms.items():
             terms[name] += v
+    statuses = [m.status for m in months]
     order = ["greedy", "timed_out", "feasible", "optimal"]
     status = min(statuses, key=order.index) if statuses else "optimal"
-    if status == "optimal" and len({_month(p[0].day) for p in parts}) < len(parts):
-        status = "feasible"  # a month solved in pieces: each piece optimal, the month not proved
     # Modules a part left without an instructor: one more ejection chain across the whole year.
     lost = [t for t in todo if t.module_id not in assignment and t.module_id not in problem.pins]
     if lost:
@@ -375,7 +587,7 @@ def _pin_infeasible(problem: InstructorProblem, start: float) -> InstructorSolut
 def _solve_part(
     problem: InstructorProblem,
     part: list[Teaching],
-    cands: dict[str, list[Instructor]],
+    cands: Mapping[str, list[Instructor]],
     board: _Board,
     seconds: float,
     hint: dict[str, str] | None = None,
@@ -389,12 +601,9 @@ def _solve_part(
     w = problem.weights
     target = problem.target_load_per_month
     allowed = {t.module_id: [i for i in cands[t.module_id] if board.fits(t, i)] for t in part}
-    # Offers withdrawn because of earlier parts (a month's end): the part is then not exact.
-    restricted = any(
-        i not in allowed[t.module_id] and t.half_days <= i.max_load_per_month
-        for t in part
-        for i in cands[t.module_id]
-    )
+    if seconds < MIN_CP_SECONDS:
+        fill = _greedy_fill(part, allowed, board.copy()) if hint is None else hint
+        return "greedy", fill, _part_terms(problem, part, fill, board)
     m = cp_model.CpModel()
     a: dict[tuple[str, str], Any] = {}
     # Each term: variables, coefficients and a constant, so its value is read back exactly.
@@ -483,11 +692,7 @@ def _solve_part(
         return "greedy", fill, _part_terms(problem, part, fill, board)
     got = {mid: iid for (mid, iid), lit in a.items() if solver.boolean_value(lit)}
     proved = solver.objective_value <= solver.best_objective_bound + 0.5
-    return (
-        ("optimal" if proved and not restricted else "feasible"),
-        got,
-        _part_terms(problem, part, got, board),
-    )
+    return ("optimal" if proved else "feasible"), got, _part_terms(problem, part, got, board)
 
 
 def _part_terms(

@@ -178,3 +178,41 @@ def test_ejection_chain_completes_what_the_greedy_fill_leaves() -> None:
     assert greedy.assignment == {"m1": "b", "m2": "a"}
     sol, pen = solve(p)
     assert sol.assignment == {"m1": "b", "m2": "a"} and pen["unassigned"] == 0
+
+
+def test_monthly_load_goes_where_it_saves_most_across_the_month() -> None:
+    # "a" may teach once this month. Early in the month a dearer local can stand in; late in the
+    # month only a non-local can: the month's model keeps "a" for the late module.
+    early, late = teach("early", day=date(2026, 5, 1)), teach("late", day=date(2026, 5, 28), subject="law")
+    people = [
+        person("a", max_load=1, subjects=frozenset({"finance", "law"})),
+        person("e", fee=15_000),
+        person("m", pref="大阪府", subjects=frozenset({"law"})),
+    ]
+    sol, pen = solve(problem([early, late], people))
+    assert sol.assignment == {"early": "e", "late": "a"} and pen["non_local"] == 0
+
+
+def test_travel_day_across_the_end_of_a_month() -> None:
+    # Months are solved one after the other; the travel day still holds between them.
+    ts = [teach("m1", day=date(2026, 5, 31)), teach("m2", day=date(2026, 6, 1), campus="osaka")]
+    sol, _ = solve(problem(ts, [person("a"), person("b", fee=20_000)]))
+    assert sol.assignment == {"m1": "a", "m2": "b"}
+
+
+def test_lp_candidates_leave_room_for_the_travel_day() -> None:
+    # The LP ignores the travel day and gives both modules to "a"; the model it narrows must
+    # still offer someone else for one of them.
+    ts = [teach("m1"), teach("m2", day=D + timedelta(1), campus="osaka")]
+    people = [person("a", fee=0), *(person(f"b{k}", fee=20_000 + k) for k in range(8))]
+    sol, pen = solve(problem(ts, people))
+    assert len(sol.assignment) == 2 and pen["unassigned"] == 0 and "a" in sol.assignment.values()
+
+
+def test_too_little_time_still_gives_a_complete_valid_answer() -> None:
+    ts = [teach(f"m{k}", day=D + timedelta(k // 2), half=k % 2) for k in range(12)]
+    people = [person(f"p{k}", fee=10_000 + k) for k in range(3)]
+    p = problem(ts, people)
+    sol = assign_instructors(InstructorProblem(p.teachings, p.instructors, PREF, time_limit=0.01))
+    rep = validate_instructors(p, sol.assignment)
+    assert rep.ok and len(sol.assignment) == 12 and sum(rep.penalties.values()) == sol.objective
