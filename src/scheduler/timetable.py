@@ -1,9 +1,11 @@
 """Campus timetable: place every module of every session in a half-day period and a classroom.
 
-One CP-SAT model per campus (sessions never cross campuses), one boolean per module × allowed
-start period × classroom big enough for the session. The model is elastic: a module that cannot
-be placed is left out at a large penalty and explained in Japanese, so that a plan is always
-returned. Instructors are assigned afterwards, year-wide, by :mod:`scheduler.instructors`.
+One CP-SAT model per campus and group of sessions sharing a day (sessions never cross campuses,
+and sessions on different days never compete), one boolean per module × allowed start period ×
+classroom big enough for the session, started from a constructive plan; the constructive plan
+over every fitting classroom is kept when the validator scores it better. The model is elastic:
+a module that cannot be placed is left out at a large penalty and explained in Japanese, so that
+a plan is always returned. Instructors are assigned afterwards, year-wide, by :mod:`scheduler.instructors`.
 
 Hard rules: a module lies inside one of its session's date blocks; its classroom is on the
 session's campus, holds the session's learners and is open; no classroom and no session is in two
@@ -17,9 +19,11 @@ session the curriculum intends), ``session_room`` (a session stays in one classr
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -171,18 +175,49 @@ def allowed_starts(session: Session, module: Module) -> list[Period]:
     return [Period(d, h) for d in days for h in (MORNING, AFTERNOON)]
 
 
+def overlap_groups(sessions: list[Session]) -> list[list[Session]]:
+    """Sessions of one campus in groups that share a day (transitively), largest first.
+
+    Nothing is lost: sessions on different days never compete for a classroom or a period, and
+    every rule of the timetable stays inside one session.
+    """
+    parent = list(range(len(sessions)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first: dict[date, int] = {}
+    for k, sess in enumerate(sessions):
+        for d in sess.days():
+            parent[find(k)] = find(first.setdefault(d, k))
+    groups: dict[int, list[Session]] = defaultdict(list)
+    for k, sess in enumerate(sessions):
+        groups[find(k)].append(sess)
+    return sorted(groups.values(), key=lambda g: (-sum(len(x.modules) for x in g), g[0].id))
+
+
 def solve_timetable(problem: TimetableProblem) -> TimetableSolution:
-    """Place all modules, campus by campus, within ``problem.time_limit`` seconds in total."""
+    """Place all modules within ``problem.time_limit`` seconds in total: each campus, and in it
+    each group of sessions sharing a day (``overlap_groups``), is its own model; the time is shared
+    in proportion to the modules."""
     start = time.monotonic()
     campuses = sorted({s.campus for s in problem.sessions})
     placements: list[Placement] = []
     unplaced: list[Unplaced] = []
     terms: dict[str, int] = defaultdict(int)
     statuses = []
-    for k, campus in enumerate(campuses):
+    parts = [g for c in campuses for g in overlap_groups([s for s in problem.sessions if s.campus == c])]
+    left_modules = sum(len(s.modules) for s in problem.sessions) or 1
+    for group in parts:
+        size = sum(len(s.modules) for s in group) or 1
         left = problem.time_limit - (time.monotonic() - start)
-        budget = max(0.1, left / (len(campuses) - k))
-        status, p, u, t = _solve_campus(problem, campus, budget)
+        budget = max(0.1, left * size / left_modules)
+        left_modules -= size
+        sub = dataclasses.replace(problem, sessions=tuple(group))
+        status, p, u, t = _solve_campus(sub, group[0].campus, budget)
         statuses.append(status)
         placements += p
         unplaced += u
@@ -235,6 +270,7 @@ def _solve_campus(
     room_at: dict[tuple[str, Period], list[Any]] = defaultdict(list)
     terms: dict[str, list[Any]] = defaultdict(list)
     reasons: dict[str, str] = {}
+    fits_of: dict[str, list[Classroom]] = {}
     for s in sessions:
         # The smallest classrooms that fit (a big one is wasted on a small session), plus any
         # classroom a pin or the previous plan names: keeps the model small at year scale.
@@ -242,6 +278,7 @@ def _solve_campus(
         named |= {p.classroom for p in problem.previous if p.session_id == s.id}
         fits = sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
         fits = [r for k, r in enumerate(fits) if k < problem.rooms_per_session or r.id in named]
+        fits_of[s.id] = fits
         for mod in s.modules:
             module_of[mod.id] = (s, mod)
             reason = _precheck(s, mod, rooms)
@@ -327,6 +364,14 @@ def _solve_campus(
             m.add(extra >= sum(used) - 1)
             terms["session_room"].append(w.session_room * extra)
     m.minimize(sum(v for vs in terms.values() for v in vs))
+    # A complete plan from the start: the constructive one, given as a hint.
+    built = _constructive(problem, sessions, fits_of)
+    at = {(p.module_id, p.start, p.classroom) for p in built}
+    for key, lit in y.items():
+        m.add_hint(lit, key in at)
+    done = {p.module_id for p in built}
+    for mid, lit in placed.items():
+        m.add_hint(lit, mid in done)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = problem.num_workers
@@ -342,7 +387,9 @@ def _solve_campus(
         ]
         return "infeasible", [], out, {}
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _greedy_campus(problem, sessions, rooms, reasons)
+        # The constructive plan over the model's classrooms or over every classroom that fits.
+        narrow, wide = (_greedy_campus(problem, sessions, rooms, reasons, x) for x in (built, None))
+        return min(narrow, wide, key=lambda r: sum(r[3].values()))
     placements = [
         Placement(mid, module_of[mid][0].id, st, rid, module_of[mid][1].half_days)
         for (mid, st, rid), lit in y.items()
@@ -361,50 +408,47 @@ def _solve_campus(
     ]
     values = {name: int(sum(solver.value(v) for v in vs)) for name, vs in terms.items()}
     status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+    # Keep the constructive plan over every classroom that fits if it is better: CP-SAT may have
+    # stopped early, and the model offers each session only its smallest classrooms.
+    _, built_wide, left_out, own = _greedy_campus(problem, sessions, rooms, reasons)
+    if sum(own.values()) < sum(_penalties(problem, sessions, rooms, placements).values()):
+        return "feasible", built_wide, left_out, own
     return status, placements, unplaced, values
 
 
 def _greedy_campus(
-    problem: TimetableProblem, sessions: list[Session], rooms: list[Classroom], reasons: dict[str, str]
+    problem: TimetableProblem,
+    sessions: list[Session],
+    rooms: list[Classroom],
+    reasons: dict[str, str],
+    placements: list[Placement] | None = None,
 ) -> tuple[str, list[Placement], list[Unplaced], dict[str, int]]:
-    """Last resort when CP-SAT found no plan in time: each module, in curriculum order, at its
-    earliest free start in the session's first free fitting classroom (pins first)."""
+    """Last resort when CP-SAT found no plan in time: the constructive plan (``_constructive``),
+    with every classroom that fits offered, unless ``placements`` is given."""
+    if placements is None:
+        fits = {
+            s.id: sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
+            for s in sessions
+        }
+        placements = _constructive(problem, sessions, fits)
+    done = {p.module_id for p in placements}
+    unplaced = [
+        Unplaced(
+            mod.id, reasons.get(mod.id, "制限時間内に最適化できず、簡易配置でも空きが見つかりませんでした")
+        )
+        for s in sessions
+        for mod in s.modules
+        if mod.id not in done
+    ]
+    return "timed_out", placements, unplaced, _penalties(problem, sessions, rooms, placements)
+
+
+def _penalties(
+    problem: TimetableProblem, sessions: list[Session], rooms: list[Classroom], placements: list[Placement]
+) -> dict[str, int]:
+    """The validator's penalties of a plan for these sessions only."""
     from scheduler.timetable_validate import validate_timetable
 
-    busy: set[tuple[str, Period]] = set()
-    placements: list[Placement] = []
-    unplaced: list[Unplaced] = []
-    pins = {p.module_id: p for p in problem.pins}
-    todo = [(s, mod) for s in sessions for mod in sorted(s.modules, key=lambda m: m.order)]
-    todo.sort(key=lambda sm: sm[1].id not in pins)
-    for s, mod in todo:
-        fits = sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
-        pin = pins.get(mod.id)
-        done = False
-        for st in allowed_starts(s, mod):
-            if pin and pin.start != st:
-                continue
-            covers = Placement(mod.id, s.id, st, "", mod.half_days).periods()
-            if any(("session:" + s.id, p) in busy for p in covers):
-                continue
-            for r in fits:
-                if pin and pin.classroom and pin.classroom != r.id:
-                    continue
-                if any(p in r.unavailable or (r.id, p) in busy for p in covers):
-                    continue
-                placements.append(Placement(mod.id, s.id, st, r.id, mod.half_days))
-                busy.update((key, p) for key in (r.id, "session:" + s.id) for p in covers)
-                done = True
-                break
-            if done:
-                break
-        if not done:
-            unplaced.append(
-                Unplaced(
-                    mod.id,
-                    reasons.get(mod.id, "制限時間内に最適化できず、簡易配置でも空きが見つかりませんでした"),
-                )
-            )
     ids = {s.id for s in sessions}
     part = TimetableProblem(
         tuple(sessions),
@@ -413,4 +457,70 @@ def _greedy_campus(
         tuple(p for p in problem.previous if p.session_id in ids),
         problem.weights,
     )
-    return "timed_out", placements, unplaced, validate_timetable(part, placements).penalties
+    return validate_timetable(part, placements).penalties
+
+
+def _constructive(
+    problem: TimetableProblem, sessions: list[Session], fits: Mapping[str, list[Classroom]]
+) -> list[Placement]:
+    """A constructive plan (milliseconds): pins first, then each session's modules in curriculum
+    order on its consecutive half days, kept in one classroom (of ``fits``) where one is free; a
+    module of the previous plan stays where it was when that is still possible."""
+    room_busy: set[tuple[str, Period]] = set()
+    session_busy: set[tuple[str, Period]] = set()
+    out: list[Placement] = []
+    pins = {p.module_id: p for p in problem.pins}
+    previous = {p.module_id: p for p in problem.previous}
+
+    def free(sess: Session, room: Classroom, cover: list[Period]) -> bool:
+        return all(
+            (room.id, p) not in room_busy and (sess.id, p) not in session_busy and p not in room.unavailable
+            for p in cover
+        )
+
+    def take(sess: Session, mod: Module, start: Period, room: str) -> None:
+        placement = Placement(mod.id, sess.id, start, room, mod.half_days)
+        for p in placement.periods():
+            room_busy.add((room, p))
+            session_busy.add((sess.id, p))
+        out.append(placement)
+
+    order = sorted(sessions, key=lambda s: (s.days()[0] if s.days() else date.min, -s.learners, s.id))
+    for sess in order:  # pins are hard: place them before anything else
+        for mod in sess.modules:
+            pin = pins.get(mod.id)
+            if pin is None or pin.start not in allowed_starts(sess, mod):
+                continue
+            cover = Placement(mod.id, sess.id, pin.start, "", mod.half_days).periods()
+            choices = [r for r in fits[sess.id] if pin.classroom in (None, r.id)]
+            room = next((r for r in choices if free(sess, r, cover)), None)
+            if room is not None:
+                take(sess, mod, pin.start, room.id)
+    done = {p.module_id for p in out}
+    for sess in order:
+        rooms = fits[sess.id]
+        by_id = {r.id: r for r in rooms}
+        periods = [Period(d, h) for d in sess.days() for h in (MORNING, AFTERNOON)]
+        todo = [m for m in sorted(sess.modules, key=lambda m: m.order) if m.id not in done]
+        for mod in list(todo):  # minimal change: keep what the previous plan had, where still possible
+            prev = previous.get(mod.id)
+            if prev and prev.classroom in by_id and prev.start in allowed_starts(sess, mod):
+                cover = Placement(mod.id, sess.id, prev.start, "", mod.half_days).periods()
+                if free(sess, by_id[prev.classroom], cover):
+                    take(sess, mod, prev.start, prev.classroom)
+                    todo.remove(mod)
+        home = next((r for r in rooms if all(free(sess, r, [p]) for p in periods)), None)
+        for p in periods:
+            if not todo or (sess.id, p) in session_busy:
+                continue
+            # The next module in curriculum order; in an afternoon, the next half-day module.
+            candidates = todo if p.half == MORNING else [m for m in todo if m.half_days == 1]
+            for mod in candidates[:2]:
+                cover = Placement(mod.id, sess.id, p, "", mod.half_days).periods()
+                choices = ([home] if home else []) + [r for r in rooms if r is not home]
+                room = next((r for r in choices if free(sess, r, cover)), None)
+                if room is not None:
+                    take(sess, mod, p, room.id)
+                    todo.remove(mod)
+                    break
+    return out

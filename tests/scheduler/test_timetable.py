@@ -170,3 +170,23 @@ def test_greedy_fill_when_the_solver_finds_nothing_in_time() -> None:
     rep = validate_timetable(problem, placements)
     assert status == "timed_out" and rep.ok and not unplaced
     assert rep.penalties == terms
+
+
+def test_sessions_on_different_days_are_solved_apart() -> None:
+    from scheduler.timetable import overlap_groups
+
+    a, b = session("a", days=2), session("b", days=1, modules=2)  # b shares 6 April with a
+    c = replace(session("c", modules=2), blocks=(DateBlock(D3, D3),))
+    groups = overlap_groups([a, b, c])
+    assert sorted(sorted(s.id for s in g) for g in groups) == [["a", "b"], ["c"]]
+    sol, _ = solve(TimetableProblem((a, b, c), rooms(30, 30), time_limit=5))
+    assert not sol.unplaced
+
+
+def test_a_larger_classroom_is_used_when_the_smallest_are_taken() -> None:
+    # The model offers each session only its smallest classroom (r0), which cannot hold both;
+    # the constructive plan over every classroom that fits places everything, and is kept.
+    a, b = session("a", days=2, modules=3), session("b", days=2, modules=3)
+    sol, pen = solve(TimetableProblem((a, b), rooms(25, 30), rooms_per_session=1, time_limit=5))
+    assert not sol.unplaced and pen["unplaced"] == 0 and sol.status == "feasible"
+    assert {p.classroom for p in sol.placements} == {"r0", "r1"}
