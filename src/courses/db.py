@@ -41,7 +41,8 @@ def _install_sqlite_transactions(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "NONE":  # read sessions run each SELECT on its own: no BEGIN/ROLLBACK round trips
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -74,11 +75,16 @@ class Database:
     def sqlite(self) -> bool:
         return is_sqlite(self.url)
 
+    def __post_init__(self) -> None:
+        def maker(sqlite_begin: str) -> async_sessionmaker[AsyncSession]:
+            bind = self.engine.execution_options(sqlite_begin=sqlite_begin) if self.sqlite else self.engine
+            return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
+
+        self._readers = maker("NONE")
+        self._writers = maker("IMMEDIATE")
+
     def _maker(self, *, write: bool) -> async_sessionmaker[AsyncSession]:
-        bind = self.engine
-        if write and self.sqlite:
-            bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
+        return self._writers if write else self._readers
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
