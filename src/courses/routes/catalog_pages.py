@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -50,8 +51,7 @@ class CatalogPages(Controller):
         }
         error = None
         async with db.read() as s:
-            campuses = await catalog.list_campuses(s)
-            categories = await catalog.list_categories(s)
+            campuses, categories = await _filter_choices(request, s)
             try:
                 flt = await catalog.parse_session_filter(s, params)
             except InvalidInput as exc:
@@ -93,6 +93,21 @@ class CatalogPages(Controller):
             template_name="session.html",
             context={"row": row, "category": categories.get(row.course.category), "open_now": open_now},
         )
+
+
+CHOICES_TTL_S = 60.0
+
+
+async def _filter_choices(request: Request[Any, Any, Any], s: Any) -> tuple[list[Any], list[Any]]:
+    """Campuses and categories for the filter form, kept for a minute: they change a few times a year
+    and every catalog page needs them."""
+    cached = request.app.state.get("catalog_choices")
+    if cached and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    campuses = await catalog.list_campuses(s)
+    categories = await catalog.list_categories(s)
+    request.app.state.catalog_choices = (time.monotonic() + CHOICES_TTL_S, campuses, categories)
+    return campuses, categories
 
 
 def _month_options(today: date) -> list[tuple[str, str]]:
