@@ -9,6 +9,7 @@ write transactions are also serialised with an asyncio lock, which keeps SQLite'
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -53,7 +54,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, pool_size=20, max_overflow=20)
+        # aiosqlite runs a thread per connection: a few connections shared by many requests beat
+        # dozens of threads fighting over the GIL (writers are serialised anyway).
+        size = int(os.environ.get("SQLITE_POOL_SIZE", "4"))
+        engine = create_async_engine(url, echo=echo, pool_size=size, max_overflow=0, pool_timeout=60)
         _install_sqlite_transactions(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True)
