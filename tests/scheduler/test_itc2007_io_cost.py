@@ -9,38 +9,9 @@ import pytest
 from scheduler.itc2007 import reader, writer
 from scheduler.itc2007.cost import score
 from scheduler.itc2007.writer import Lecture
+from tests.scheduler.itc2007_data import BENCH, TINY, needs_bench
 
 # CI copies shared/ beside the repository: <parent>/shared and <parent>/<repo>.
-BENCH = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "itc2007"
-needs_bench = pytest.mark.skipif(
-    not (BENCH / "comp01.ctt").exists(), reason=f"ITC-2007 instances not found at {BENCH}"
-)
-
-TINY = """Name: tiny
-Courses: 3
-Rooms: 2
-Days: 2
-Periods_per_day: 2
-Curricula: 1
-Constraints: 1
-
-COURSES:
-c1 t1 2 2 8
-c2 t2 1 1 6
-c3 t1 1 1 3
-
-ROOMS:
-A 10
-B 5
-
-CURRICULA:
-q1 2 c1 c2
-
-UNAVAILABILITY_CONSTRAINTS:
-c3 0 0
-
-END.
-"""
 
 
 def tiny() -> reader.Instance:
