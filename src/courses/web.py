@@ -58,6 +58,9 @@ def configure(env: Environment) -> None:
     )
     env.globals["site_name"] = "中小企業大学校 研修申込"
     env.globals["rule_labels"] = RULE_LABELS
+    from courses.services.console_sessions import available_actions
+
+    env.globals["session_actions"] = available_actions
 
 
 def context_processor(ctx: dict[str, Any]) -> dict[str, Any]:

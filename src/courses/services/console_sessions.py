@@ -317,6 +317,14 @@ TRANSITIONS = {
 STATUS_JA = {"publish": "公開", "close": "受付終了", "cancel": "中止"}
 
 
+def available_actions(status: str) -> list[str]:
+    """The status changes a session in ``status`` accepts, in the order the page offers them."""
+    actions = [name for name, (sources, _) in TRANSITIONS.items() if status in sources]
+    if status != SessionStatus.CANCELLED:
+        actions.append("cancel")
+    return [*actions, "copy"]
+
+
 async def change_status(
     s: AsyncSession, user: User, session_id: int, action: str, data: dict[str, Any], now: datetime
 ) -> tuple[CourseSession, int]:
