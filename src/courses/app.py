@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             DomainError: problems.domain_error_handler,
             HTTPException: problems.http_exception_handler,
             UnicodeDecodeError: problems.unicode_error_handler,
+            OverflowError: problems.overflow_handler,
             Exception: problems.internal_error_handler,
         },
         openapi_config=OpenAPIConfig(

@@ -126,6 +126,20 @@ def unicode_error_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeErr
     return _bad_body(request, request_language(request), encoding=True)
 
 
+def overflow_handler(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
+    """A number beyond what the database stores (an id of 25 digits in the URL, say)."""
+    lang = request_language(request)
+    return problem_response(
+        request,
+        status=400,
+        slug="invalid-input",
+        title="Invalid input" if lang == "en" else "入力内容に誤りがあります",
+        detail="A number in the request is too large."
+        if lang == "en"
+        else "リクエスト中の数値が大きすぎます。",
+    )
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     lang = request_language(request)
     if isinstance(exc, NotAuthorizedException) and wants_html(request) and request.method == "GET":

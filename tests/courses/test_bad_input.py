@@ -54,3 +54,19 @@ async def test_impossible_values_are_reported_per_field(
     assert r.status_code == 400
     fields = {e["field"] for e in r.json()["errors"]}
     assert fields == {"employees", "capital_yen", "prefecture"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/sessions/99999999999999999999",
+        "/sessions/99999999999999999999",
+        "/api/sessions?page=99999999999999999999",
+        "/?page=999999999999999999999",
+    ],
+)
+async def test_numbers_too_large_are_a_clear_400(
+    path: str, client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    r = await client.get(path)
+    assert r.status_code == 400, r.text[:200]

@@ -16,6 +16,7 @@ from courses.errors import FieldError, InvalidInput, not_found
 from courses.models import Audience, Campus, Category, Course, CourseSession, SessionBlock, SessionStatus
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
 DEFAULT_PER_PAGE = 20
 AUDIENCE_LABELS = {
     Audience.SME: ("中小企業の経営者・管理者向け", "For SME executives and managers"),
@@ -162,7 +163,7 @@ async def parse_session_filter(db: AsyncSession, params: dict[str, str | None]) 
             "q", "キーワードは100文字以内にしてください。", "The keyword must be at most 100 characters."
         )
     flt.q = q or None
-    flt.page = _parse_int("page", params.get("page"), 1, 1, None)
+    flt.page = _parse_int("page", params.get("page"), 1, 1, MAX_PAGE)
     flt.per_page = _parse_int("per_page", params.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     return flt
 
