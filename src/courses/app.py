@@ -17,6 +17,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import DBAPIError
 
 from courses import problems, web
 from courses.db import Database
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             HTTPException: problems.http_exception_handler,
             UnicodeDecodeError: problems.unicode_error_handler,
             OverflowError: problems.overflow_handler,
+            DBAPIError: problems.database_error_handler,
             Exception: problems.internal_error_handler,
         },
         openapi_config=OpenAPIConfig(

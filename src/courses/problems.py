@@ -126,7 +126,7 @@ def unicode_error_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeErr
     return _bad_body(request, request_language(request), encoding=True)
 
 
-def overflow_handler(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
+def overflow_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A number beyond what the database stores (an id of 25 digits in the URL, say)."""
     lang = request_language(request)
     return problem_response(
@@ -204,6 +204,19 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return problem_response(
         request, status=exc.status_code, slug="http-error", title=title, detail=str(exc.detail or title)
     )
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Bad input that only the database noticed (PostgreSQL ids are 32-bit) is the caller's error;
+    anything else the database says is ours."""
+    cause: BaseException | None = exc
+    for _ in range(10):  # the chain of causes is short; never follow it forever
+        if cause is None:
+            break
+        if isinstance(cause, OverflowError) or "out of int32 range" in str(cause):
+            return overflow_handler(request, exc)
+        cause = cause.__cause__ or cause.__context__
+    return internal_error_handler(request, exc)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
