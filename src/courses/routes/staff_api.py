@@ -24,6 +24,15 @@ async def _session_on_my_campus(s: Any, user: User, session_id: int) -> enrollme
     return ctx
 
 
+async def _enrollment_on_my_campus(s: Any, user: User, enrollment_id: int) -> Enrollment:
+    """An enrollment of a session on one of the caller's campuses (404 when there is none)."""
+    row = await s.get(Enrollment, enrollment_id)
+    if row is None:
+        raise not_found("申込", "Enrollment", enrollment_id)
+    await _session_on_my_campus(s, user, row.session_id)
+    return row  # type: ignore[no-any-return]
+
+
 class StaffApi(Controller):
     path = "/api/staff"
     tags = ("staff",)
@@ -107,10 +116,7 @@ class StaffApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> dict[str, Any]:
         async with db.write() as s:
-            row = await s.get(Enrollment, enrollment_id)
-            if row is None:
-                raise not_found("申込", "Enrollment", enrollment_id)
-            await _session_on_my_campus(s, me(request), row.session_id)
+            await _enrollment_on_my_campus(s, me(request), enrollment_id)
             promoted = await enrollment.promote_one(s, enrollment_id, request.app.state.clock())
         return {"id": promoted.id, "status": promoted.status}
 
@@ -123,10 +129,7 @@ class StaffApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> dict[str, Any]:
         async with db.write() as s:
-            row = await s.get(Enrollment, enrollment_id)
-            if row is None:
-                raise not_found("申込", "Enrollment", enrollment_id)
-            await _session_on_my_campus(s, me(request), row.session_id)
+            row = await _enrollment_on_my_campus(s, me(request), enrollment_id)
             promoted = await enrollment.cancel(s, row, request.app.state.clock(), by_staff=True)
         return {"id": enrollment_id, "status": "cancelled", "promoted": [p.id for p in promoted]}
 
