@@ -57,6 +57,9 @@ class Settings:
     debug: bool = False
     # The web process solves in a worker pool of this size (0 disables the in-process worker).
     solver_workers: int = 1
+    # A running solver run whose instance has not refreshed its heartbeat for this long is taken
+    # over by another instance (at least three heartbeat intervals, i.e. 15 s).
+    solver_stale_after_s: float = 60.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,4 +73,5 @@ class Settings:
             smtp_from=os.environ.get("SMTP_FROM", "no-reply@sme-univ.example"),
             debug=_bool("DEBUG", False),
             solver_workers=int(os.environ.get("SOLVER_WORKERS", "1")),
+            solver_stale_after_s=float(os.environ.get("SOLVER_STALE_AFTER_S", "60")),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -27,7 +27,8 @@ def _tz(nullable: bool = False) -> Column:  # type: ignore[type-arg]
 
 
 class SolverRun(SQLModel, table=True):
-    """A job: plan one campus and date range. Any service instance may claim a queued run."""
+    """A job: plan one campus and date range. Any service instance may claim a queued run;
+    ``attempts`` counts the claims, so a run whose instances keep dying ends failed."""
 
     __tablename__ = "solver_run"
 
@@ -44,6 +45,10 @@ class SolverRun(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_column=_tz(True))
     finished_at: datetime | None = Field(default=None, sa_column=_tz(True))
     claimed_by: str = Field(default="", max_length=80)
+    # The claiming instance refreshes the heartbeat while it works; a running run whose heartbeat
+    # is stale belonged to an instance that died and is reclaimed (courses.services.runner).
+    heartbeat_at: datetime | None = Field(default=None, sa_column=_tz(True))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     progress_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 

@@ -30,7 +30,13 @@ def start_background(app: Any) -> None:
     if app.state.settings.solver_workers > 0:
         from courses.services.runner import Runner
 
-        solver = Runner(app.state.db, app.state.clock, workers=app.state.settings.solver_workers)
+        settings = app.state.settings
+        solver = Runner(
+            app.state.db,
+            app.state.clock,
+            workers=settings.solver_workers,
+            stale_after_s=settings.solver_stale_after_s,
+        )
         tasks.append(asyncio.create_task(solver.loop_forever()))
     app.state.background = tasks
 
