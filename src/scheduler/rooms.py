@@ -4,12 +4,16 @@ The model follows the trial in SOLVER_NOTES: learners of one session block with 
 access need are interchangeable, and so are rooms of one floor, type, zone, accessibility and outage
 pattern. CP-SAT decides integer counts per learner group x room pool, one part per campus and set of
 sessions whose stays overlap; a first-fit pass then gives real room numbers. Each stay is a fixed
-interval, so counts that fit every night always admit an assignment; what they cannot see is whether a
-long-course learner can keep one room across blocks (with stays in between, that is 2-interval colouring).
-The room numbers come from a greedy pass with room reservations, and a small exact CP-SAT re-fit of a pool
-when the greedy pass adds changes. The counts' bound is a true lower bound, so the solve is reported
-optimal only when the concrete plan meets it. The model is elastic: a learner left without a room costs
-``weights.unhoused`` and is explained in Japanese.
+interval, so counts that fit every night always admit an assignment.
+
+Keeping one room across the blocks of a long course is not an interval (two stays with a gap, whose
+room may serve others in between), and counts that merely allow it can promise what no room numbering
+reaches. So keeping is modelled as intervals too: a learner who keeps a room holds it from the first
+night of one block to the last night of the next, and during the gap the held rooms may be lent to
+learners of one-block sessions whose whole stay falls in that gap. Every count solution is then realised
+by first fit at exactly the cost the model counts, and ``optimal`` is a statement about real plans (see
+``solve_rooms``). The model is elastic: a learner left without a room costs ``weights.unhoused`` and is
+explained in Japanese.
 """
 
 from __future__ import annotations
@@ -365,6 +369,7 @@ class _Group:
     previous_rooms: dict[int, int] = field(default_factory=dict)
     pinned_rooms: dict[int, int] = field(default_factory=dict)
     previous_moves_anyway: int = 0
+    previous_hold: str | None = None  # the hold whose room the members borrowed in the previous plan
 
     @property
     def share_class(self) -> tuple[int, int, str | None]:
@@ -460,6 +465,7 @@ def _groups(
     pool_of: dict[int, int],
 ) -> list[_Group]:
     groups: dict[str, _Group] = {}
+    borrowed = _previous_holds(members, sessions, lodgers_by_session, previous, pool_of)
     for sid in members:
         session = sessions[sid]
         for b, block in enumerate(session.blocks):
@@ -473,6 +479,9 @@ def _groups(
                 pinned_pool = pool_of[pin] if pin is not None else None
                 prev_pool = pool_of.get(prev) if prev is not None and pin is None else None
                 anchor = f"pin{pinned_pool}" if pinned_pool is not None else f"prev{prev_pool}"
+                hold = borrowed.get(at) if pin is None else None
+                if hold is not None:
+                    anchor += f"lent{hold[1]}"
                 key = f"s{sid}b{b}g{lodger.gender}a{int(lodger.needs_accessible)}{anchor}"
                 group = groups.get(key)
                 if group is None:
@@ -489,6 +498,7 @@ def _groups(
                         pinned_pool,
                         prev_pool,
                     )
+                    group.previous_hold = hold[0] if hold is not None else None
                     groups[key] = group
                 group.members.append(lodger.learner_id)
                 if pin is not None:
@@ -496,6 +506,44 @@ def _groups(
                 elif prev is not None:
                     group.previous_rooms[lodger.learner_id] = prev
     return list(groups.values())
+
+
+def _previous_holds(
+    members: list[int],
+    sessions: dict[int, LodgingSession],
+    lodgers_by_session: dict[int, list[Lodger]],
+    previous: dict[tuple[int, int, int], int],
+    pool_of: dict[int, int],
+) -> dict[tuple[int, int, int], tuple[str, str]]:
+    """On a re-solve: learners of one-block sessions who slept, in the previous plan, in a room that a
+    long-course learner kept across the blocks around their stay; by the name of that hold in the model
+    (``kept_room[...]``) and a short tag for group keys."""
+    windows: dict[int, list[tuple[int, int, str, str]]] = defaultdict(list)
+    single: list[int] = []
+    for sid in members:
+        spans = [_stay_span(b) for b in sessions[sid].blocks]
+        if len(spans) == 1:
+            single.append(sid)
+            continue
+        for lodger in lodgers_by_session[sid]:
+            for b in range(len(spans) - 1):
+                room = previous.get((sid, lodger.learner_id, b))
+                if room in pool_of and previous.get((sid, lodger.learner_id, b + 1)) == room:
+                    name = (
+                        f"kept_room[session={sid},gender={lodger.gender},"
+                        f"access={int(lodger.needs_accessible)},block={b},pool={pool_of[room]}]"
+                    )
+                    tag = f"{sid}.{lodger.gender}.{int(lodger.needs_accessible)}.{b}"
+                    windows[room].append((spans[b][1], spans[b + 1][0], name, tag))
+    found: dict[tuple[int, int, int], tuple[str, str]] = {}
+    for sid in single:
+        start, end = _stay_span(sessions[sid].blocks[0])
+        for lodger in lodgers_by_session[sid]:
+            key = (sid, lodger.learner_id, 0)
+            for first, stop, name, tag in windows.get(previous.get(key, -1), ()):
+                if first <= start and end <= stop:
+                    found[key] = (name, tag)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -518,6 +566,11 @@ class _PartModel:
         self.r: dict[tuple[tuple[int, int, str | None], int], cp_model.IntVar] = {}
         self.terms: list[Any] = []
         self.constant = 0
+        # (pool, (first night, end), count): rooms held between two blocks by learners who keep them
+        self.holds: list[tuple[int, tuple[int, int], cp_model.IntVar]] = []
+        # learners of group g in pool p who sleep, between two blocks, in rooms held by others
+        self.lent: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+        self.lent_names: list[tuple[int, int, str, str]] = []  # group, pool, hold, lent count
 
     def var(self, name: str, upper: int) -> cp_model.IntVar:
         variable = self.model.new_int_var(0, upper, name)
@@ -527,11 +580,12 @@ class _PartModel:
 
     def build(self) -> None:
         self.allowed_pools()
+        self.same_room_across_blocks()
+        self.held_rooms_lent_between_blocks()
         self.room_capacity_per_night()
         self.twin_sharing()
         self.unhoused_learners()
         self.sme_single_rooms_first()
-        self.same_room_across_blocks()
         self.minimal_change()
         self.model.minimize(sum(self.terms) + self.constant)
 
@@ -553,7 +607,8 @@ class _PartModel:
                 self.model.add(pinned == len(group.members))
 
     def room_capacity_per_night(self) -> None:
-        """No pool holds more stays on a night than it has rooms (single) or rooms in use (twin).
+        """No pool holds more stays on a night than it has rooms (single) or rooms in use (twin); a
+        single room kept across blocks counts on the nights between them too.
 
         Checking the first night of every stay suffices: stays are intervals, so the busiest night of
         any set of them is the first night of one of them.
@@ -561,17 +616,29 @@ class _PartModel:
         for pool in self.part.pools:
             size = len(pool.rooms)
             users = [(g, self.part.groups[g]) for (g, p) in self.x if p == pool.index]
+            spans: list[tuple[tuple[int, int], Any, int]]  # (stay, rooms it takes, at most)
             if pool.twin:
                 classes: dict[tuple[int, int, str | None], tuple[int, int]] = {}
                 for _, group in users:
                     classes[group.share_class] = (group.start, group.end)
-                spans = [(span, self.r_var(cls, pool)) for cls, span in classes.items()]
+                spans = [(span, self.r_var(cls, pool), size) for cls, span in classes.items()]
             else:
-                spans = [((group.start, group.end), self.x[(g, pool.index)]) for g, group in users]
-            for night in sorted({span[0] for span, _ in spans}):
-                active = [count for (start, end), count in spans if start <= night < end]
-                if sum(self.upper[var.name] for var in active) > size:
-                    self.model.add(sum(active) <= size)
+                # a learner lent a held room sleeps in a room the hold already counts
+                spans = [
+                    (
+                        (group.start, group.end),
+                        self.x[(g, pool.index)] - sum(self.lent[(g, pool.index)]),
+                        len(group.members),
+                    )
+                    for g, group in users
+                ]
+                spans += [
+                    (gap, held, self.upper[held.name]) for p, gap, held in self.holds if p == pool.index
+                ]
+            for night in sorted({span[0] for span, _, _ in spans}):
+                active = [(count, most) for (start, end), count, most in spans if start <= night < end]
+                if sum(most for _, most in active) > size:
+                    self.model.add(sum(count for count, _ in active) <= size)
 
     def r_var(self, cls: tuple[int, int, str | None], pool: _Pool) -> cp_model.IntVar:
         key = (cls, pool.index)
@@ -608,34 +675,76 @@ class _PartModel:
     def same_room_across_blocks(self) -> None:
         """A learner of a long course keeps one room across its blocks; each change is penalised.
 
-        Counts cannot see rooms, so the model keeps learners in the same pool and the first-fit pass
-        gives them the same room where it is free; the reported cost counts real room changes.
+        Counts cannot see rooms, so keeping is modelled as an interval: ``kept_room`` learners of a
+        session, gender and access need hold one single room of the pool from their block's first night
+        to the last night of their next block, the nights between included (the hold is counted in
+        ``room_capacity_per_night``). Intervals that fit every night always get room numbers by the
+        first-fit pass, so the count of changes here is the count the concrete plan pays. Between the
+        blocks a held room may be lent (``held_rooms_lent_between_blocks``). Twin rooms and pinned rooms
+        get no hold: a learner there pays a change (the first-fit pass may still keep them in one room,
+        which only lowers the cost). See ``solve_rooms`` for what optimal means.
         """
         totals: dict[tuple[int, str | None, bool, int], dict[int, list[Any]]] = defaultdict(
             lambda: defaultdict(list)
         )
         sizes: dict[tuple[int, str | None, bool, int], int] = defaultdict(int)
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
         for g, group in enumerate(self.part.groups):
             key = (group.session_id, group.gender, group.needs_accessible, group.block)
             sizes[key] += len(group.members)
+            spans[(group.session_id, group.block)] = (group.start, group.end)
             for (gg, p), count in self.x.items():
                 if gg == g:
                     totals[key][p].append(count)
+        pinned = {group.pinned_pool for group in self.part.groups if group.pinned_pool is not None}
         for (sid, gender, access, block), pools in totals.items():
             following = (sid, gender, access, block + 1)
             if following not in totals:
                 continue
+            gap = (spans[(sid, block)][1], spans[(sid, block + 1)][0])
             kept = []
             for p in sorted(set(pools) & set(totals[following])):
+                pool = self.part.pools[p]
+                if pool.twin or p in pinned:
+                    continue
                 upper = min(sizes[(sid, gender, access, block)], sizes[following])
-                keep = self.var(f"kept_pool[session={sid},gender={gender},block={block},pool={p}]", upper)
+                name = f"kept_room[session={sid},gender={gender},access={int(access)},block={block},pool={p}]"
+                keep = self.var(name, upper)
                 self.model.add(keep <= sum(pools[p]))
                 self.model.add(keep <= sum(totals[following][p]))
+                if gap[0] < gap[1]:
+                    self.holds.append((p, gap, keep))
                 kept.append(keep)
             pairs = min(sizes[(sid, gender, access, block)], sizes[following])
             changes = self.var(f"room_changes[session={sid},gender={gender},block={block}]", pairs)
             self.model.add(changes + sum(kept) == pairs)
             self.terms.append(self.weights.room_change * changes)
+
+    def held_rooms_lent_between_blocks(self) -> None:
+        """A room held between two blocks may be lent to learners of one-block sessions whose whole stay
+        falls between those blocks, at most one learner per held room on a night.
+
+        All rooms of one hold share the same nights between the blocks, so counts that fit every night
+        always admit room numbers there (interval colouring again). Learners of long courses are not lent
+        held rooms (they may keep rooms of their own)."""
+        long_courses = {group.session_id for group in self.part.groups if group.block > 0}
+        for p, (first, end), held in self.holds:
+            lent = []
+            for g, group in enumerate(self.part.groups):
+                count = self.x.get((g, p))
+                if count is None or group.session_id in long_courses:
+                    continue
+                if first <= group.start and group.end <= end:
+                    name = f"lent[group={group.key},hold={held.name}]"
+                    borrowed = self.var(name, min(len(group.members), self.upper[held.name]))
+                    self.lent[(g, p)].append(borrowed)
+                    self.lent_names.append((g, p, held.name, name))
+                    lent.append(((group.start, group.end), borrowed))
+            for night in sorted({span[0] for span, _ in lent}):
+                active = [count for (start, stop), count in lent if start <= night < stop]
+                self.model.add(sum(active) <= held)
+        for (g, p), counts in self.lent.items():
+            self.model.add(sum(counts) <= self.x[(g, p)])
 
     def minimal_change(self) -> None:
         """A re-solve keeps each learner in their previous room; each learner moved is penalised."""
@@ -643,6 +752,9 @@ class _PartModel:
             if not group.previous_rooms:
                 continue
             stays = self.x.get((g, group.previous_pool)) if group.previous_pool is not None else None
+            if group.previous_hold is not None:
+                # they had a room held by a long-course learner: they keep it only if lent it again
+                stays = self.named.get(f"lent[group={group.key},hold={group.previous_hold}]", stays)
             moved = len(group.previous_rooms)
             if stays is None:
                 self.constant += self.weights.moved * moved
@@ -684,6 +796,59 @@ def _learner_pools(part: _Part, values: dict[str, int]) -> dict[tuple[int, int, 
     return chosen
 
 
+def _keepers(
+    part: _Part, chosen: dict[tuple[int, int, int], int], values: dict[str, int]
+) -> dict[tuple[int, int, int], str]:
+    """The learners who keep their room from a block into the next, as many per session, gender, access
+    need and pool as the model's ``kept_room`` counts: (session, learner, block) keeps block -> block + 1,
+    by the name of the hold it belongs to."""
+    kept: dict[tuple[int, int, int], str] = {}
+    for group in sorted(part.groups, key=lambda g: (g.block, g.key)):
+        for learner in group.members:
+            here = (group.session_id, learner, group.block)
+            pool = chosen.get(here)
+            if pool is None or chosen.get((group.session_id, learner, group.block + 1)) != pool:
+                continue
+            name = (
+                f"kept_room[session={group.session_id},gender={group.gender},"
+                f"access={int(group.needs_accessible)},block={group.block},pool={pool}]"
+            )
+            if values.get(name, 0) > 0:
+                values[name] -= 1
+                kept[here] = name
+    return kept
+
+
+def _lent_learners(
+    part: _Part,
+    chosen: dict[tuple[int, int, int], int],
+    values: dict[str, int],
+    lent_names: list[tuple[int, int, str, str]],
+    kept: dict[tuple[int, int, int], str],
+    previous: dict[tuple[int, int, int], int],
+) -> dict[tuple[int, int, int], str]:
+    """The learners who sleep in rooms held by others between two blocks, as many as the model's ``lent``
+    counts: (session, learner, block) by the name of the hold whose rooms they borrow. On a re-solve,
+    learners who slept in a room its keepers had before come first (they may get it back)."""
+    held_before: dict[str, set[int]] = defaultdict(set)
+    for key, hold in kept.items():
+        if key in previous:
+            held_before[hold].add(previous[key])
+    lent: dict[tuple[int, int, int], str] = {}
+    for g, p, hold, name in lent_names:
+        group = part.groups[g]
+        wanted = values.get(name, 0)
+        keys = [(group.session_id, learner, group.block) for learner in group.members]
+        keys.sort(key=lambda k: previous.get(k) not in held_before[hold])
+        for key in keys:
+            if wanted <= 0:
+                break
+            if chosen.get(key) == p and key not in lent:
+                lent[key] = hold
+                wanted -= 1
+    return lent
+
+
 def _first_fit(
     part: _Part,
     chosen: dict[tuple[int, int, int], int],
@@ -691,15 +856,24 @@ def _first_fit(
     weights: RoomWeights = RoomWeights(),
     deadline: Deadline | None = None,
     num_workers: int = 2,
+    kept: dict[tuple[int, int, int], str] | None = None,
+    lent: dict[tuple[int, int, int], str] | None = None,
 ) -> dict[tuple[int, int, int], int]:
     """Give real rooms pool by pool, stays in order of their first night, preferring the room a learner is
-    pinned to, had before, or had in the previous block."""
+    pinned to, had before, or had in the previous block.
+
+    A learner in ``kept`` holds one room from that block to the end of the next: one interval, so the pass
+    gives it one room whenever the counts fit. A learner in ``lent`` then gets one of the rooms held by
+    that hold, which are all free on the nights between its blocks (interval colouring once more).
+    """
+    kept = kept or {}
+    lent = lent or {}
     groups = {(g.session_id, g.block, m): g for g in part.groups for m in g.members}
     rooms_of: dict[tuple[int, int, int], int] = {}
     for pool in part.pools:
         # A unit is what one room takes: one learner, or up to two of one class in a twin.
         units: list[tuple[int, int, list[tuple[int, int, int]]]] = []
-        stays = sorted(key for key, p in chosen.items() if p == pool.index)
+        stays = sorted(key for key, p in chosen.items() if p == pool.index and key not in lent)
         if pool.twin:
             by_class: dict[tuple[int, int, str | None], list[tuple[int, int, int]]] = defaultdict(list)
             for key in stays:
@@ -711,8 +885,14 @@ def _first_fit(
                     units.append((group.start, group.end, ordered[i : i + 2]))
         else:
             for key in stays:
-                group = groups[(key[0], key[2], key[1])]
-                units.append((group.start, group.end, [key]))
+                if (key[0], key[1], key[2] - 1) in kept:
+                    continue  # part of the unit of the learner's earlier block
+                chain, last = [key], key
+                while last in kept:
+                    last = (last[0], last[1], last[2] + 1)
+                    chain.append(last)
+                first_group, last_group = groups[(key[0], key[2], key[1])], groups[(key[0], last[2], key[1])]
+                units.append((first_group.start, last_group.end, chain))
         # Two greedy passes, the better kept; an exact re-fit only if both add cost the counts did not foresee.
         fitted = _fit_pool(pool, units, groups, problem_previous, rooms_of)
         by_priority = sorted(units, key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
@@ -729,6 +909,52 @@ def _first_fit(
         if _misses(units, fitted, problem_previous, weights) and deadline is not None:
             fitted = _refit_pool(pool, units, fitted, problem_previous, weights, deadline, num_workers)
         rooms_of.update(fitted)
+        rooms_of.update(_fit_lent(pool, chosen, kept, lent, fitted, groups, problem_previous))
+    return rooms_of
+
+
+def _fit_lent(
+    pool: _Pool,
+    chosen: dict[tuple[int, int, int], int],
+    kept: dict[tuple[int, int, int], str],
+    lent: dict[tuple[int, int, int], str],
+    fitted: dict[tuple[int, int, int], int],
+    groups: dict[tuple[int, int, int], _Group],
+    previous: dict[tuple[int, int, int], int],
+) -> dict[tuple[int, int, int], int]:
+    """Room numbers for the learners lent held rooms: per hold, in order of first night, a held room free
+    that night (all held rooms are free on every night between the blocks), the learner's previous room
+    if it is one of them and free, else the one whose next previous-room claim comes latest."""
+    rooms_of: dict[tuple[int, int, int], int] = {}
+    by_hold: dict[str, list[tuple[int, int, tuple[int, int, int]]]] = defaultdict(list)
+    for key, hold in lent.items():
+        if chosen.get(key) == pool.index:
+            group = groups[(key[0], key[2], key[1])]
+            by_hold[hold].append((group.start, group.end, key))
+    for hold, stays in by_hold.items():
+        held = sorted({fitted[k] for k, name in kept.items() if name == hold and k in fitted})
+        busy_until = dict.fromkeys(held, -(10**9))
+        claims: dict[int, list[int]] = defaultdict(list)  # room -> first nights of those who had it
+        for start, _, key in stays:
+            if previous.get(key) in busy_until:
+                claims[previous[key]].append(start)
+        for start, end, key in sorted(stays):
+            free = [r for r in held if busy_until[r] <= start]
+            wish = previous.get(key)
+            if wish in free:
+                room_id: int | None = wish
+            else:
+                room_id = max(
+                    free,
+                    key=lambda r: (min((c for c in claims[r] if c >= start), default=10**9), -r),
+                    default=None,
+                )
+            if wish is not None and wish in claims and start in claims[wish]:
+                claims[wish].remove(start)
+            if room_id is None:
+                continue  # cannot happen when the counts fit; the learner is then reported unhoused
+            busy_until[room_id] = end
+            rooms_of[key] = room_id
     return rooms_of
 
 
@@ -738,15 +964,12 @@ def _misses(
     previous: dict[tuple[int, int, int], int],
     weights: RoomWeights,
 ) -> int:
-    """Cost the pool's room numbers add to what the counts foresaw: a learner who stays in this pool for
-    their next block but changes room, or who loses their previous room although it is in this pool."""
+    """Cost the pool's room numbers add to what the counts foresaw: a learner who loses their previous
+    room although it is in this pool. (A learner the counts keep in one room is one unit, never split.)"""
     cost = 0
     in_pool = set(fitted.values())
     for _, _, keys in units:
         for key in keys:
-            after = fitted.get((key[0], key[1], key[2] + 1))
-            if after is not None and after != fitted.get(key):
-                cost += weights.room_change
             if key in previous and previous[key] in in_pool and fitted.get(key) != previous[key]:
                 cost += weights.moved
     return cost
@@ -1010,6 +1233,16 @@ def solve_rooms(
     Returns:
         The best plan found; ``status`` says whether it is proven optimal.
 
+    What ``optimal`` means: CP-SAT proved every part's count model optimal, and the room numbers cost
+    no more than that optimum (their cost is re-counted on the concrete plan by ``_score``). The count
+    model describes every valid plan except those in which (a) a learner of another long course sleeps,
+    between two blocks of a learner who keeps one room across them, in that room, or (b) a learner keeps
+    one twin room, or a room pinned to someone else, across blocks (such a plan is counted with a room
+    change, i.e. above its true cost). So ``optimal`` means: no valid plan outside (a) and (b) costs
+    less. On a re-solve the counts see a learner's previous pool, not their previous room; when the room
+    numbers cost more than the counts (a previous room taken after all), the status is ``feasible`` and
+    ``best_bound`` stays the counts' bound.
+
     Raises:
         ProblemError: if the problem is malformed (unknown ids, bad values, conflicting pins).
     """
@@ -1043,7 +1276,11 @@ def solve_rooms(
         if result.status in ("optimal", "feasible"):
             bound += result.bound
             chosen = _learner_pools(part, result.values)
-            rooms_of.update(_first_fit(part, chosen, previous, problem.weights, deadline, num_workers))
+            kept = _keepers(part, chosen, dict(result.values))
+            lent = _lent_learners(part, chosen, result.values, part_model.lent_names, kept, previous)
+            rooms_of.update(
+                _first_fit(part, chosen, previous, problem.weights, deadline, num_workers, kept, lent)
+            )
         else:
             timed_out_parts.update(part.session_ids)
     assignments = [
@@ -1054,8 +1291,8 @@ def solve_rooms(
     solution.best_bound = min(bound, solution.objective)
     solution.gap = relative_gap(solution.objective, solution.best_bound)
     if solution.status == "optimal" and solution.objective > solution.best_bound:
-        # The counts were proven optimal, but the room numbers could not keep every long-course learner in
-        # one room: the concrete plan is only known to be feasible.
+        # The counts were proven optimal, but the room numbers cost more (a re-solve's previous room, a
+        # room pinned to someone else): the concrete plan is only known to be feasible.
         solution.status = "feasible"
     solution.solve_seconds = deadline.solve_seconds
     solution.wall_seconds = deadline.elapsed()
