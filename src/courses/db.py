@@ -3,22 +3,37 @@
 SQLite needs care to be correct under concurrency (see shared/STACK_NOTES.md): the driver's own
 transaction handling is switched off and we emit BEGIN ourselves, BEGIN IMMEDIATE for write
 transactions, so that a capacity check can never be overtaken by another writer. Inside one process
-write transactions are also serialised with an asyncio lock, which keeps SQLite's busy-wait tail short.
+write transactions are also serialised, which keeps SQLite's busy-wait tail short.
+
+The busiest write (an enrollment) runs as a synchronous function through ``Database.transact``. On
+SQLite it runs on one writer thread with a plain sqlite3 connection, so the whole transaction is a
+single hand-off from the event loop instead of three or four per statement through aiosqlite's
+thread while holding the write lock; on PostgreSQL the same function runs with ``run_sync`` on the
+async session. Either way the code that takes seats is the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_in_write: contextvars.ContextVar[bool] = contextvars.ContextVar("in_write", default=False)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -27,8 +42,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _install_sqlite_transactions(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _install_sqlite_transactions(engine: AsyncEngine | Engine) -> None:
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Stop the driver from opening (or not opening) transactions behind our back.
         dbapi_connection.isolation_level = None
@@ -39,7 +56,7 @@ def _install_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode != "NONE":  # read sessions run each SELECT on its own: no BEGIN/ROLLBACK round trips
@@ -63,6 +80,21 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True)
 
 
+def _create_sqlite_sync(url: str, size: int) -> Engine | None:
+    """A synchronous engine on the same SQLite file for the writer or reader threads (None in memory)."""
+    parsed = make_url(url)
+    if not parsed.database or parsed.database == ":memory:":
+        return None
+    engine = create_sync_engine(
+        parsed.set(drivername="sqlite+pysqlite"),
+        pool_size=size,
+        max_overflow=0,
+        connect_args={"check_same_thread": False},  # used by the writer thread, disposed from the loop
+    )
+    _install_sqlite_transactions(engine)
+    return engine
+
+
 @dataclass
 class Database:
     """The engine plus the two kinds of transaction the service uses."""
@@ -70,6 +102,10 @@ class Database:
     url: str
     engine: AsyncEngine
     _write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _writer_engine: Engine | None = None
+    _writer: ThreadPoolExecutor | None = None
+    _reader_engine: Engine | None = None
+    _reader: ThreadPoolExecutor | None = None
 
     @classmethod
     def connect(cls, url: str) -> Database:
@@ -86,6 +122,16 @@ class Database:
 
         self._readers = maker("NONE")
         self._writers = maker("IMMEDIATE")
+        if self.sqlite:
+            self._writer_engine = _create_sqlite_sync(self.url, 1)
+            if self._writer_engine is not None:
+                self._writer_bind = self._writer_engine.execution_options(sqlite_begin="IMMEDIATE")
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            readers = int(os.environ.get("SQLITE_READ_THREADS", "2"))
+            self._reader_engine = _create_sqlite_sync(self.url, readers)
+            if self._reader_engine is not None:
+                self._reader_bind = self._reader_engine.execution_options(sqlite_begin="NONE")
+                self._reader = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-reader")
 
     def _maker(self, *, write: bool) -> async_sessionmaker[AsyncSession]:
         return self._writers if write else self._readers
@@ -99,12 +145,79 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed when the block ends, rolled back on error."""
-        if self.sqlite:
-            async with self._write_lock, self._maker(write=True)() as session, session.begin():
+        token = _in_write.set(True)
+        try:
+            if not self.sqlite:
+                async with self._maker(write=True)() as session, session.begin():
+                    yield session
+                return
+            async with (
+                self._write_lock,
+                self._holding_writer(),
+                self._maker(write=True)() as session,
+                session.begin(),
+            ):
                 yield session
-        else:
-            async with self._maker(write=True)() as session, session.begin():
-                yield session
+        finally:
+            _in_write.reset(token)
+
+    async def transact(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``fn(session, *args, **kwargs)``, synchronous ORM code, as one write transaction:
+        committed when it returns, rolled back when it raises (the exception reaches the caller)."""
+        if _in_write.get():
+            raise RuntimeError("Database.transact inside Database.write: use session.run_sync instead")
+        if self._writer is None:
+            async with self.write() as session:
+                return await session.run_sync(fn, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, lambda: self._run_in_writer(fn, args, kwargs))
+
+    async def query(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(session, *args, **kwargs)``, synchronous ORM code that only reads. On SQLite it
+        runs on a reader thread in one hand-off (used where every request reads, e.g. sign-in)."""
+        if self._reader is None:
+            async with self.read() as session:
+                return await session.run_sync(fn, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, lambda: self._run_in_reader(fn, args, kwargs))
+
+    def _run_in_reader(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with Session(self._reader_bind, expire_on_commit=False) as session:
+            return fn(session, *args, **kwargs)
+
+    def _run_in_writer(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with Session(self._writer_bind, expire_on_commit=False) as session, session.begin():
+            return fn(session, *args, **kwargs)
+
+    @asynccontextmanager
+    async def _holding_writer(self) -> AsyncIterator[None]:
+        """Keep the writer thread waiting while an async write transaction runs, so that SQLite
+        writers queue in this process instead of sleeping in SQLite's busy handler."""
+        if self._writer is None:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        entered: asyncio.Future[None] = loop.create_future()
+        done = threading.Event()
+
+        def hold() -> None:
+            loop.call_soon_threadsafe(lambda: entered.done() or entered.set_result(None))
+            done.wait()
+
+        self._writer.submit(hold)
+        try:
+            await entered
+            yield
+        finally:
+            done.set()
 
     async def dispose(self) -> None:
+        for pool in (self._writer, self._reader):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        for engine in (self._writer_engine, self._reader_engine):
+            if engine is not None:
+                engine.dispose()
         await self.engine.dispose()

@@ -48,8 +48,8 @@ async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User |
         cache: TokenCache = connection.app.state.token_cache
         hit, user = cache.get(secret)
         if not hit:
-            async with connection.app.state.db.read() as s:
-                user = await accounts.user_for_token(s, secret, kind, connection.app.state.clock())
+            db = connection.app.state.db
+            user = await db.query(accounts.user_for_token, secret, kind, connection.app.state.clock())
             cache.put(secret, user)
     connection.state.user = user
     return user

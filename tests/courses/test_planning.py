@@ -48,8 +48,8 @@ async def _campus(
         people = []
         for i in range(learners):
             learner = await b.user(s, gender="female" if i % 2 == 0 else "male")
-            result = await enrollment.enroll(
-                s,
+            result = await s.run_sync(
+                enrollment.enroll,
                 user=learner,
                 session_id=sess.id or 0,
                 lodging=True,

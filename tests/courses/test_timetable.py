@@ -42,8 +42,8 @@ async def _world(db: Database, *, capacity: int = 30, instructors: int = 2) -> d
         staff = await b.user(s, role="staff", campuses=[tokyo])
         outsider = await b.user(s, role="staff", campuses=[sendai])
         learner = await b.user(s)
-        await enrollment.enroll(
-            s,
+        await s.run_sync(
+            enrollment.enroll,
             user=learner,
             session_id=sess.id or 0,
             lodging=False,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from courses.deps import DB
 from courses.errors import Conflict, InvalidInput, Unauthorized
@@ -88,6 +89,24 @@ class AuthApi(Controller):
         return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
 
 
+def _enroll(
+    s: Session, user: User, session_id: int, lodging: bool, now: datetime, key: str | None
+) -> dict[str, Any]:
+    """Enroll, and remember the answer under the idempotency key in the same transaction."""
+    body = enrollment.enroll(s, user=user, session_id=session_id, lodging=lodging, now=now).as_dict()
+    if key:
+        s.add(
+            IdempotencyRecord(
+                user_id=user.id,
+                key=key,
+                status_code=201,
+                response_json=json.dumps(body),
+                created_at=now,
+            )  # type: ignore[arg-type]
+        )
+    return body
+
+
 class EnrollmentApi(Controller):
     path = "/api"
     tags = ("enrollment",)
@@ -117,23 +136,8 @@ class EnrollmentApi(Controller):
             replay = await _replay(db, user, key)
             if replay is not None:
                 return replay
-        now = _now(request)
         try:
-            async with db.write() as s:
-                result = await enrollment.enroll(
-                    s, user=user, session_id=session_id, lodging=lodging, now=now
-                )
-                body = result.as_dict()
-                if key:
-                    s.add(
-                        IdempotencyRecord(
-                            user_id=user.id,
-                            key=key,
-                            status_code=201,
-                            response_json=json.dumps(body),
-                            created_at=now,
-                        )  # type: ignore[arg-type]
-                    )
+            body = await db.transact(_enroll, user, session_id, lodging, _now(request), key)
         except (Conflict, IntegrityError):
             # a concurrent retry with the same key got there first: answer what it answered
             replay = await _replay(db, user, key) if key else None
@@ -149,7 +153,7 @@ class EnrollmentApi(Controller):
         user = me(request)
         async with db.write() as s:
             row = await enrollment.get_own(s, enrollment_id, user)
-            await enrollment.cancel(s, row, _now(request))
+            await s.run_sync(enrollment.cancel, row, _now(request))
         return {"id": enrollment_id, "status": "cancelled"}
 
     @get("/me/enrollments", opt=LEARNER, summary="My enrollments")

@@ -159,10 +159,13 @@ class AccountPages(Controller):
         user = me(request)
         lodging = data.get("lodging") in {"1", "on", "true", "yes"}
         try:
-            async with db.write() as s:
-                result = await enrollment.enroll(
-                    s, user=user, session_id=session_id, lodging=lodging, now=request.app.state.clock()
-                )
+            result = await db.transact(
+                enrollment.enroll,
+                user=user,
+                session_id=session_id,
+                lodging=lodging,
+                now=request.app.state.clock(),
+            )
         except DomainError as exc:
             async with db.read() as s:
                 row = await catalog.get_session(s, session_id)
@@ -202,7 +205,7 @@ class AccountPages(Controller):
         user = me(request)
         async with db.write() as s:
             row = await enrollment.get_own(s, enrollment_id, user)
-            await enrollment.cancel(s, row, request.app.state.clock())
+            await s.run_sync(enrollment.cancel, row, request.app.state.clock())
         return Redirect("/me?msg=cancelled")
 
     @get("/calendar/{token:str}.ics", opt={"access": "public"}, media_type="text/calendar")

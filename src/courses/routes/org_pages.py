@@ -210,7 +210,7 @@ class PasswordSetPage(Controller):
         user = None
         if token:
             async with db.read() as s:
-                user = await accounts.user_for_token(s, token, "reset", request.app.state.clock())
+                user = await s.run_sync(accounts.user_for_token, token, "reset", request.app.state.clock())
         error = None if user else bulk_org.invalid_link().detail_ja
         return Template(
             "org/password_set.html",
@@ -227,7 +227,7 @@ class PasswordSetPage(Controller):
         user: User | None = None
         try:
             async with db.read() as s:
-                user = await accounts.user_for_token(s, token, "reset", now) if token else None
+                user = await s.run_sync(accounts.user_for_token, token, "reset", now) if token else None
             if user is None:
                 raise bulk_org.invalid_link()
             bulk_org.check_new_password(data.get("password", ""), data.get("password_confirm", ""))

@@ -19,7 +19,7 @@ STAFF = {"access": "staff"}
 
 
 async def _session_on_my_campus(s: Any, user: User, session_id: int) -> enrollment.SessionContext:
-    ctx = await enrollment.load_session(s, session_id)
+    ctx = await s.run_sync(enrollment.load_session, session_id)
     await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
     return ctx
 
@@ -96,8 +96,8 @@ class StaffApi(Controller):
             learner = (await s.exec(select(User).where(User.email == email))).first()
             if learner is None:
                 raise NotFound(f"{email} の受講者は登録されていません。", f"No learner with email {email}.")
-            result = await enrollment.enroll(
-                s,
+            result = await s.run_sync(
+                enrollment.enroll,
                 user=learner,
                 session_id=session_id,
                 lodging=lodging,
@@ -117,7 +117,7 @@ class StaffApi(Controller):
     ) -> dict[str, Any]:
         async with db.write() as s:
             await _enrollment_on_my_campus(s, me(request), enrollment_id)
-            promoted = await enrollment.promote_one(s, enrollment_id, request.app.state.clock())
+            promoted = await s.run_sync(enrollment.promote_one, enrollment_id, request.app.state.clock())
         return {"id": promoted.id, "status": promoted.status}
 
     @post(
@@ -130,7 +130,7 @@ class StaffApi(Controller):
     ) -> dict[str, Any]:
         async with db.write() as s:
             row = await _enrollment_on_my_campus(s, me(request), enrollment_id)
-            promoted = await enrollment.cancel(s, row, request.app.state.clock(), by_staff=True)
+            promoted = await s.run_sync(enrollment.cancel, row, request.app.state.clock(), by_staff=True)
         return {"id": enrollment_id, "status": "cancelled", "promoted": [p.id for p in promoted]}
 
     @post(
@@ -143,5 +143,5 @@ class StaffApi(Controller):
     ) -> dict[str, Any]:
         async with db.write() as s:
             await _session_on_my_campus(s, me(request), session_id)
-            count = await enrollment.cancel_session(s, session_id, request.app.state.clock())
+            count = await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
         return {"id": session_id, "status": "cancelled", "enrollments_cancelled": count}

@@ -75,7 +75,7 @@ class StaffPages(Controller):
     ) -> Template:
         user = me(request)
         async with db.read() as s:
-            ctx = await enrollment.load_session(s, session_id)
+            ctx = await s.run_sync(enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
             rows = rosters.roster_rows(await enrollment.roster(s, session_id))
         flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
@@ -88,7 +88,7 @@ class StaffPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
     ) -> Response[bytes]:
         async with db.read() as s:
-            ctx = await enrollment.load_session(s, session_id)
+            ctx = await s.run_sync(enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, me(request), ctx.campus.id or 0)
             rows = rosters.roster_rows(await enrollment.roster(s, session_id))
         return Response(
@@ -129,8 +129,8 @@ async def _manual_enroll(
     learner = (await s.exec(select(User).where(User.email == email))).first()
     if learner is None:
         raise NotFound(f"{email or '（空欄）'} の受講者は登録されていません。", "No such learner.")
-    await enrollment.enroll(
-        s,
+    await s.run_sync(
+        enrollment.enroll,
         user=learner,
         session_id=session_id,
         lodging=data.get("lodging") == "on",
@@ -143,7 +143,7 @@ async def _manual_enroll(
 async def _cancel_session(
     s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
 ) -> None:
-    await enrollment.cancel_session(s, session_id, request.app.state.clock())
+    await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
 
 
 async def _act(
@@ -152,7 +152,7 @@ async def _act(
     user = me(request)
     try:
         async with db.write() as s:
-            ctx = await enrollment.load_session(s, session_id)
+            ctx = await s.run_sync(enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
             await action(s, request, session_id, data)
     except DomainError as exc:
@@ -175,9 +175,9 @@ async def _on_enrollment(
     async def action(s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]) -> None:
         fresh = await s.get(Enrollment, enrollment_id)
         if ok == "promoted":
-            await enrollment.promote_one(s, enrollment_id, request.app.state.clock())
+            await s.run_sync(enrollment.promote_one, enrollment_id, request.app.state.clock())
         else:
-            await enrollment.cancel(s, fresh, request.app.state.clock(), by_staff=True)
+            await s.run_sync(enrollment.cancel, fresh, request.app.state.clock(), by_staff=True)
 
     return await _act(request, db, row.session_id, ok, action, {})
 

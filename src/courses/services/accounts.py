@@ -14,8 +14,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.errors import Conflict, FieldError, InvalidInput, TooManyAttempts, Unauthorized
@@ -249,18 +250,21 @@ async def issue_token(db: AsyncSession, user: User, kind: str, now: datetime) ->
     return secret
 
 
-async def user_for_token(db: AsyncSession, secret: str, kind: str, now: datetime) -> User | None:
-    row = (
-        await db.exec(
-            select(User, AuthToken)
-            .join(AuthToken, col(AuthToken.user_id) == User.id)
-            .where(AuthToken.token_hash == token_hash(secret), AuthToken.kind == kind)
-        )
-    ).first()
+# built once: every API request of a new token runs it, and composing it cost more than running it
+_USER_FOR_TOKEN = (
+    select(User, AuthToken.expires_at)
+    .join(AuthToken, col(AuthToken.user_id) == User.id)
+    .where(col(AuthToken.token_hash) == bindparam("hash"), col(AuthToken.kind) == bindparam("kind"))
+)
+
+
+def user_for_token(db: Session, secret: str, kind: str, now: datetime) -> User | None:
+    """Whose token this is, if it has not expired (synchronous: ``Database.query`` or ``run_sync``)."""
+    row = db.exec(_USER_FOR_TOKEN, params={"hash": token_hash(secret), "kind": kind}).first()
     if row is None:
         return None
-    user, token = row
-    expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=now.tzinfo)
+    user, expires = row
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=now.tzinfo)
     return user if expires > now else None
 
 

@@ -680,8 +680,8 @@ async def _register(
 ) -> None:
     """One row through the single-enrollment path: a seat, or the end of the waiting list."""
     try:
-        result = await enrollment.enroll(
-            s,
+        result = await s.run_sync(
+            enrollment.enroll,
             user=user,
             session_id=plan.session_id or 0,
             lodging=plan.lodging,
@@ -692,9 +692,9 @@ async def _register(
             batch_id=batch_id,
             notify=False,  # one message per person for the whole batch, sent by _tell_registered
         )
+    except enrollment.LostToTwin:  # a concurrent twin won the insert: the transaction is lost
+        raise _RaceLost from None
     except Conflict:
-        if not s.is_active:  # the insert itself failed: a concurrent twin won and the transaction is lost
-            raise _RaceLost from None
         plan.outcome, plan.waitlist_position = ALREADY, None  # registered meanwhile: not a duplicate
         return
     except NotEligible as exc:  # refused before anything was written (the session changed meanwhile)

@@ -147,7 +147,7 @@ async def cancel_registrant(s: AsyncSession, organization_id: int, enrollment_id
     row = await s.get(Enrollment, enrollment_id)
     if row is None or row.organization_id != organization_id:
         raise not_found("申込", "Enrollment", enrollment_id)
-    await enrollment.cancel(s, row, now, by_staff=False)
+    await s.run_sync(enrollment.cancel, row, now, by_staff=False)
 
 
 # --- billing ----------------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def invalid_link() -> InvalidInput:
 
 async def set_password(s: AsyncSession, secret: str, password_hash: str, now: datetime) -> User:
     """Set the password of the person a reset link was sent to; the link then stops working."""
-    user = await accounts.user_for_token(s, secret, "reset", now)
+    user = await s.run_sync(accounts.user_for_token, secret, "reset", now)
     if user is None:
         raise invalid_link()
     user.password_hash = password_hash

@@ -275,7 +275,7 @@ async def update(
     if moved:
         await _replace_blocks(s, session_id, blocks)
     promoted = (
-        await enrollment.promote_waiting(s, session_id, now)
+        await s.run_sync(enrollment.promote_waiting, session_id, now)
         if merged["capacity"] > before["capacity"]
         else []
     )
@@ -343,7 +343,7 @@ async def change_status(
                 s, CourseSession, row, version, {"status": SessionStatus.CANCELLED}, "開催回"
             )
         else:
-            told = await enrollment.cancel_session(s, session_id, now)
+            told = await s.run_sync(enrollment.cancel_session, session_id, now)
     else:
         allowed, target = TRANSITIONS[action]
         if row.status not in allowed:

@@ -155,8 +155,8 @@ async def _demo_enrollments(
         pool = support_sessions if support else sme_sessions
         for session in rng.sample(pool, k=min(len(pool), rng.randint(1, 2))):
             try:
-                await enrollment.enroll(
-                    db,
+                await db.run_sync(
+                    enrollment.enroll,
                     user=user,
                     session_id=session.id or 0,
                     lodging=session.lodging and rng.random() < 0.85,

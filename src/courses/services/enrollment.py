@@ -4,6 +4,10 @@ A seat is taken only by ``take_seat``: one conditional UPDATE that checks and in
 session's counter in a single statement, so capacity holds on SQLite and PostgreSQL under any load.
 Every path that gives someone a seat — self-enrollment, promotion from the waiting list, manual
 enrollment by staff and bulk registration — goes through it.
+
+The functions that change enrollments are synchronous ORM code on a ``Session``: the busiest one runs
+through ``Database.transact`` (one hand-off to SQLite's writer thread), and code already inside an
+async transaction calls them with ``await session.run_sync(...)``. Pages that only read stay async.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from courses.errors import Conflict, Forbidden, NotEligible, not_found
 from courses.models import (
@@ -52,54 +57,83 @@ class EnrollResult:
         }
 
 
-async def take_seat(db: AsyncSession, session_id: int) -> bool:
+# The statements of the enrollment path are built once: composing a statement costs more CPU than
+# SQLite takes to run it. They run as Core on the session's connection (no identity map involved).
+_SESSIONS = CourseSession.__table__
+_ENROLLMENTS = Enrollment.__table__
+_TAKE_SEAT = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("sid"), _SESSIONS.c.confirmed_count < _SESSIONS.c.capacity)
+    .values(confirmed_count=_SESSIONS.c.confirmed_count + 1)
+    .returning(_SESSIONS.c.confirmed_count)
+)
+_RELEASE_SEAT = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("sid"), _SESSIONS.c.confirmed_count > 0)
+    .values(confirmed_count=_SESSIONS.c.confirmed_count - 1)
+    .returning(_SESSIONS.c.confirmed_count)
+)
+_NEXT_WAITLIST_SEQ = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("sid"))
+    .values(waitlist_seq=_SESSIONS.c.waitlist_seq + 1)
+    .returning(_SESSIONS.c.waitlist_seq)
+)
+_ACTIVE_ENROLLMENT = select(_ENROLLMENTS.c.id).where(
+    _ENROLLMENTS.c.session_id == bindparam("sid"),
+    _ENROLLMENTS.c.user_id == bindparam("uid"),
+    _ENROLLMENTS.c.status.in_(ACTIVE),
+)
+_INSERT_ENROLLMENT = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.id)
+_SET_WAITLISTED = (
+    update(_ENROLLMENTS)
+    .where(_ENROLLMENTS.c.id == bindparam("eid"))
+    .values(status=EnrollmentStatus.WAITLISTED, waitlist_seq=bindparam("seq"))
+)
+_SESSION_FOR = (
+    select(CourseSession, Course, Campus, LearnerProfile)
+    .join(Course, col(Course.id) == CourseSession.course_id)
+    .join(Campus, col(Campus.id) == CourseSession.campus_id)
+    .join(LearnerProfile, col(LearnerProfile.user_id) == bindparam("uid"), isouter=True)
+    .where(col(CourseSession.id) == bindparam("sid"))
+)
+_SESSION = (
+    select(CourseSession, Course, Campus)
+    .join(Course, col(Course.id) == CourseSession.course_id)
+    .join(Campus, col(Campus.id) == CourseSession.campus_id)
+    .where(col(CourseSession.id) == bindparam("sid"))
+)
+
+
+def take_seat(db: Session, session_id: int) -> bool:
     """Take one seat if one is free: check and increment in one statement (the only way seats are taken).
 
-    The counters are changed in the database only (``synchronize_session=False``): matching the update
-    against every object of a long transaction (a bulk upload) made each seat cost more than the last.
+    The counter changes in the database only; a ``CourseSession`` object already loaded in the same
+    session keeps its old count (matching every object of a long bulk transaction made each seat
+    cost more than the last).
     """
-    stmt = (
-        update(CourseSession)
-        .where(
-            col(CourseSession.id) == session_id,
-            col(CourseSession.confirmed_count) < col(CourseSession.capacity),
-        )
-        .values(confirmed_count=CourseSession.confirmed_count + 1)
-        .returning(CourseSession.confirmed_count)
-        .execution_options(synchronize_session=False)
-    )
-    return (await db.exec(stmt)).first() is not None  # type: ignore[call-overload]
+    return db.connection().execute(_TAKE_SEAT, {"sid": session_id}).first() is not None
 
 
-async def release_seat(db: AsyncSession, session_id: int) -> None:
-    stmt = (
-        update(CourseSession)
-        .where(col(CourseSession.id) == session_id, col(CourseSession.confirmed_count) > 0)
-        .values(confirmed_count=CourseSession.confirmed_count - 1)
-        .returning(CourseSession.confirmed_count)
-        .execution_options(synchronize_session=False)
-    )
-    await db.exec(stmt)  # type: ignore[call-overload]
+def release_seat(db: Session, session_id: int) -> None:
+    db.connection().execute(_RELEASE_SEAT, {"sid": session_id})
 
 
-async def next_waitlist_seq(db: AsyncSession, session_id: int) -> int:
-    stmt = (
-        update(CourseSession)
-        .where(col(CourseSession.id) == session_id)
-        .values(waitlist_seq=CourseSession.waitlist_seq + 1)
-        .returning(CourseSession.waitlist_seq)
-        .execution_options(synchronize_session=False)
-    )
-    return int((await db.exec(stmt)).one()[0])  # type: ignore[call-overload]
+def next_waitlist_seq(db: Session, session_id: int) -> int:
+    return int(db.connection().execute(_NEXT_WAITLIST_SEQ, {"sid": session_id}).scalar_one())
 
 
-async def waitlist_position(db: AsyncSession, session_id: int, seq: int) -> int:
-    stmt = select(func.count()).where(
+def _position_stmt(session_id: int, seq: int) -> SelectOfScalar[int]:
+    return select(func.count()).where(
         Enrollment.session_id == session_id,
         Enrollment.status == EnrollmentStatus.WAITLISTED,
         col(Enrollment.waitlist_seq) <= seq,
     )
-    return int((await db.exec(stmt)).one())
+
+
+def waitlist_position(db: Session, session_id: int, seq: int) -> int:
+    """Place on the waiting list: how many still wait up to and including ``seq``."""
+    return int(db.exec(_position_stmt(session_id, seq)).one())
 
 
 @dataclass
@@ -109,33 +143,18 @@ class SessionContext:
     campus: Campus
 
 
-async def load_session_for(
-    db: AsyncSession, session_id: int, user_id: int
+def load_session_for(
+    db: Session, session_id: int, user_id: int
 ) -> tuple[SessionContext, LearnerProfile | None]:
     """The session with its course and campus, and the learner's profile, in one query."""
-    row = (
-        await db.exec(
-            select(CourseSession, Course, Campus, LearnerProfile)
-            .join(Course, col(Course.id) == CourseSession.course_id)
-            .join(Campus, col(Campus.id) == CourseSession.campus_id)
-            .join(LearnerProfile, col(LearnerProfile.user_id) == user_id, isouter=True)
-            .where(CourseSession.id == session_id)
-        )
-    ).first()
+    row = db.exec(_SESSION_FOR, params={"sid": session_id, "uid": user_id}).first()
     if row is None or row[0].status == SessionStatus.DRAFT:
         raise not_found("開催回", "Session", session_id)
     return SessionContext(row[0], row[1], row[2]), row[3]
 
 
-async def load_session(db: AsyncSession, session_id: int) -> SessionContext:
-    row = (
-        await db.exec(
-            select(CourseSession, Course, Campus)
-            .join(Course, col(Course.id) == CourseSession.course_id)
-            .join(Campus, col(Campus.id) == CourseSession.campus_id)
-            .where(CourseSession.id == session_id)
-        )
-    ).first()
+def load_session(db: Session, session_id: int) -> SessionContext:
+    row = db.exec(_SESSION, params={"sid": session_id}).first()
     if row is None or row[0].status == SessionStatus.DRAFT:
         raise not_found("開催回", "Session", session_id)
     return SessionContext(*row)
@@ -197,13 +216,13 @@ def check_eligibility(
             )
 
 
-async def active_enrollment(db: AsyncSession, session_id: int, user_id: int) -> Enrollment | None:
-    stmt = select(Enrollment).where(
-        Enrollment.session_id == session_id,
-        Enrollment.user_id == user_id,
-        col(Enrollment.status).in_(ACTIVE),
-    )
-    return (await db.exec(stmt)).first()
+def has_active_enrollment(db: Session, session_id: int, user_id: int) -> bool:
+    params = {"sid": session_id, "uid": user_id}
+    return db.connection().execute(_ACTIVE_ENROLLMENT, params).first() is not None
+
+
+class LostToTwin(Conflict):
+    """A concurrent request enrolled the same person first; on PostgreSQL this transaction is lost."""
 
 
 def _already(ctx: SessionContext) -> Conflict:
@@ -213,8 +232,8 @@ def _already(ctx: SessionContext) -> Conflict:
     )
 
 
-async def enroll(
-    db: AsyncSession,
+def enroll(
+    db: Session,
     *,
     user: User,
     session_id: int,
@@ -228,43 +247,42 @@ async def enroll(
 ) -> EnrollResult:
     """Enroll ``user``: a seat if one is free, else the end of the waiting list. Runs inside the
     caller's write transaction."""
-    ctx, profile = await load_session_for(db, session_id, user.id or 0)
+    ctx, profile = load_session_for(db, session_id, user.id or 0)
     check_eligibility(ctx, profile, lodging, now.date(), check_window=check_window)
     already = _already(ctx)
-    if await active_enrollment(db, session_id, user.id or 0) is not None:
+    if has_active_enrollment(db, session_id, user.id or 0):
         raise already  # refused without touching anything, so a batch can go on with its next row
     # The enrollment row goes in before the seat is taken, so that the session row is locked
     # (PostgreSQL) only from the seat update to the commit; a concurrent twin fails on the unique
-    # index and rolls the whole transaction back.
-    enrollment = Enrollment(
-        session_id=session_id,
-        user_id=user.id,  # type: ignore[arg-type]
-        status=EnrollmentStatus.CONFIRMED,
-        lodging=lodging,
-        source=source,
-        organization_id=organization_id,
-        batch_id=batch_id,
-        created_at=now,
-        updated_at=now,
-    )
-    db.add(enrollment)
+    # index, and its transaction is lost (PostgreSQL aborts it).
+    conn = db.connection()
     try:
-        await db.flush()
+        enrollment_id = conn.execute(
+            _INSERT_ENROLLMENT,
+            {
+                "session_id": session_id,
+                "user_id": user.id,
+                "status": EnrollmentStatus.CONFIRMED,
+                "lodging": lodging,
+                "waitlist_seq": None,
+                "source": source,
+                "organization_id": organization_id,
+                "batch_id": batch_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+        ).scalar_one()
     except IntegrityError:  # a concurrent request of the same person won
-        raise already from None
-    seq: int | None = None
-    status = EnrollmentStatus.CONFIRMED
-    if not await take_seat(db, session_id):
+        raise LostToTwin(already.detail_ja, already.detail_en) from None
+    status, position = EnrollmentStatus.CONFIRMED, None
+    if not take_seat(db, session_id):
         status = EnrollmentStatus.WAITLISTED
-        seq = await next_waitlist_seq(db, session_id)
-        enrollment.status = status
-        enrollment.waitlist_seq = seq
-        db.add(enrollment)
-        await db.flush()
-    position = await waitlist_position(db, session_id, seq) if seq is not None else None
+        seq = next_waitlist_seq(db, session_id)
+        conn.execute(_SET_WAITLISTED, {"eid": enrollment_id, "seq": seq})
+        position = waitlist_position(db, session_id, seq)
     if notify:
         _tell_enrolled(db, user, ctx, status, position, now)
-    return EnrollResult(enrollment.id or 0, status, position, session_id)
+    return EnrollResult(int(enrollment_id), status, position, session_id)
 
 
 def _dates(ctx: SessionContext) -> str:
@@ -273,7 +291,7 @@ def _dates(ctx: SessionContext) -> str:
 
 
 def _tell_enrolled(
-    db: AsyncSession, user: User, ctx: SessionContext, status: str, position: int | None, now: datetime
+    db: Session, user: User, ctx: SessionContext, status: str, position: int | None, now: datetime
 ) -> None:
     title = ctx.course.title_ja
     if status == EnrollmentStatus.CONFIRMED:
@@ -291,33 +309,33 @@ def _tell_enrolled(
     notifications.queue(db, user, subject, body, now)
 
 
-async def promote_waiting(db: AsyncSession, session_id: int, now: datetime) -> list[Enrollment]:
+def promote_waiting(db: Session, session_id: int, now: datetime) -> list[Enrollment]:
     """Give free seats to the waiting list in order; each promoted learner is told."""
     promoted: list[Enrollment] = []
     while True:
         first = (
-            await db.exec(
+            db.exec(
                 select(Enrollment)
                 .where(Enrollment.session_id == session_id, Enrollment.status == EnrollmentStatus.WAITLISTED)
                 .order_by(col(Enrollment.waitlist_seq))
                 .limit(1)
             )
         ).first()
-        if first is None or not await take_seat(db, session_id):
+        if first is None or not take_seat(db, session_id):
             return promoted
-        await _promote(db, first, now)
+        _promote(db, first, now)
         promoted.append(first)
 
 
-async def _promote(db: AsyncSession, enrollment: Enrollment, now: datetime) -> None:
+def _promote(db: Session, enrollment: Enrollment, now: datetime) -> None:
     """Mark a waitlisted enrollment confirmed; the caller has already taken its seat."""
     enrollment.status = EnrollmentStatus.CONFIRMED
     enrollment.waitlist_seq = None
     enrollment.updated_at = now
     db.add(enrollment)
-    await db.flush()
-    ctx = await load_session(db, enrollment.session_id)
-    user = await db.get(User, enrollment.user_id)
+    db.flush()
+    ctx = load_session(db, enrollment.session_id)
+    user = db.get(User, enrollment.user_id)
     if user is not None:
         notifications.queue(
             db,
@@ -329,31 +347,29 @@ async def _promote(db: AsyncSession, enrollment: Enrollment, now: datetime) -> N
         )
 
 
-async def promote_one(db: AsyncSession, enrollment_id: int, now: datetime) -> Enrollment:
+def promote_one(db: Session, enrollment_id: int, now: datetime) -> Enrollment:
     """Staff promote a chosen waitlisted learner — only into a free seat, never above capacity."""
-    enrollment = await db.get(Enrollment, enrollment_id)
+    enrollment = db.get(Enrollment, enrollment_id)
     if enrollment is None:
         raise not_found("申込", "Enrollment", enrollment_id)
     if enrollment.status != EnrollmentStatus.WAITLISTED:
         raise Conflict(
             "この申込はキャンセル待ちではありません。", "This enrollment is not on the waiting list."
         )
-    if not await take_seat(db, enrollment.session_id):
+    if not take_seat(db, enrollment.session_id):
         raise Conflict(
             "満席のため繰り上げできません。定員を増やすか、キャンセルが出てから繰り上げてください。",
             "The session is full; raise its capacity or wait for a cancellation before promoting.",
         )
-    await _promote(db, enrollment, now)
+    _promote(db, enrollment, now)
     return enrollment
 
 
-async def cancel(
-    db: AsyncSession, enrollment: Enrollment, now: datetime, *, by_staff: bool = False
-) -> list[Enrollment]:
+def cancel(db: Session, enrollment: Enrollment, now: datetime, *, by_staff: bool = False) -> list[Enrollment]:
     """Cancel one enrollment; a freed seat goes to the first on the waiting list in the same transaction."""
     if enrollment.status == EnrollmentStatus.CANCELLED:
         raise Conflict("この申込は既にキャンセルされています。", "This enrollment is already cancelled.")
-    ctx = await load_session(db, enrollment.session_id)
+    ctx = load_session(db, enrollment.session_id)
     if not by_staff and ctx.session.start_date <= now.date():
         raise Conflict(
             "開講日以降はマイページからキャンセルできません。大学校へご連絡ください。",
@@ -361,17 +377,17 @@ async def cancel(
         )
     # Lock the session row first (PostgreSQL) so that a concurrent enrollment cannot slip into the
     # freed seat ahead of the waiting list.
-    await db.exec(  # type: ignore[call-overload]
+    db.exec(  # type: ignore[call-overload]
         update(CourseSession)
         .where(col(CourseSession.id) == enrollment.session_id)
         .values(version=CourseSession.version)
         .returning(CourseSession.id)
         .execution_options(synchronize_session=False)
     )
-    await db.refresh(enrollment)  # its status as of now, with the session locked
+    db.refresh(enrollment)  # its status as of now, with the session locked
     was_confirmed = enrollment.status == EnrollmentStatus.CONFIRMED
     changed = (
-        await db.exec(  # type: ignore[call-overload]
+        db.exec(  # type: ignore[call-overload]
             update(Enrollment)
             .where(col(Enrollment.id) == enrollment.id, col(Enrollment.status).in_(ACTIVE))
             .values(status=EnrollmentStatus.CANCELLED, updated_at=now)
@@ -382,7 +398,7 @@ async def cancel(
     if changed is None:
         raise Conflict("この申込は既にキャンセルされています。", "This enrollment is already cancelled.")
     enrollment.status = EnrollmentStatus.CANCELLED
-    user = await db.get(User, enrollment.user_id)
+    user = db.get(User, enrollment.user_id)
     if user is not None:
         notifications.queue(
             db,
@@ -394,17 +410,17 @@ async def cancel(
         )
     if not was_confirmed:
         return []
-    await release_seat(db, enrollment.session_id)
-    return await promote_waiting(db, enrollment.session_id, now)
+    release_seat(db, enrollment.session_id)
+    return promote_waiting(db, enrollment.session_id, now)
 
 
-async def cancel_session(db: AsyncSession, session_id: int, now: datetime) -> int:
+def cancel_session(db: Session, session_id: int, now: datetime) -> int:
     """Staff cancel a whole session: every active enrollment is cancelled and every learner told."""
-    ctx = await load_session(db, session_id)
+    ctx = load_session(db, session_id)
     if ctx.session.status == SessionStatus.CANCELLED:
         raise Conflict("この開催回は既に中止されています。", "This session is already cancelled.")
     rows = list(
-        await db.exec(
+        db.exec(
             select(Enrollment, User)
             .join(User, col(User.id) == Enrollment.user_id)
             .where(Enrollment.session_id == session_id, col(Enrollment.status).in_(ACTIVE))
@@ -472,7 +488,7 @@ async def my_enrollments(db: AsyncSession, user_id: int) -> list[MyEnrollment]:
     for e, s, c, k in rows:
         position = None
         if e.status == EnrollmentStatus.WAITLISTED and e.waitlist_seq is not None:
-            position = await waitlist_position(db, s.id or 0, e.waitlist_seq)
+            position = int((await db.exec(_position_stmt(s.id or 0, e.waitlist_seq))).one())
         out.append(MyEnrollment(e, s, c, k, position))
     return out
 

@@ -12,7 +12,8 @@ import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlmodel import col, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.db import Database
@@ -23,12 +24,25 @@ log = logging.getLogger(__name__)
 SIGNATURE = "\n\n――\n中小企業大学校 研修申込窓口\n※このメールは送信専用です。"
 
 
-def queue(db: AsyncSession, user: User, subject: str, body: str, now: datetime) -> None:
-    db.add(
-        OutboxMessage(
-            user_id=user.id, to_email=user.email, subject=subject, body=body + SIGNATURE, created_at=now
-        )
-    )
+def queue(db: Session | AsyncSession, user: User, subject: str, body: str, now: datetime) -> None:
+    """Put a message in the outbox, in the caller's transaction."""
+    row = {
+        "user_id": user.id,
+        "to_email": user.email,
+        "subject": subject,
+        "body": body + SIGNATURE,
+        "created_at": now,
+        "sent_at": None,
+        "attempts": 0,
+        "last_error": "",
+    }
+    if isinstance(db, AsyncSession):
+        db.add(OutboxMessage(**row))
+    else:  # synchronous code (the enrollment path) writes at once, without a flush of the session
+        db.connection().execute(_INSERT, row)
+
+
+_INSERT = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
 async def recent(db: AsyncSession, limit: int = 100) -> list[OutboxMessage]:

@@ -1,0 +1,64 @@
+"""The two ways to write: ``Database.write`` (async ORM) and ``Database.transact`` (a synchronous
+function, on SQLite run by the writer thread). Both commit on success, roll back on error, and queue
+behind each other instead of failing on a locked database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from courses.db import Database
+from courses.models import Campus
+
+NOW = datetime(2026, 5, 15, 9, tzinfo=UTC)
+
+
+def _add_campus(s: Session, code: str, fail: bool = False) -> int:
+    campus = Campus(
+        code=code, name_ja=f"テスト{code}", name_en=f"Test {code}", prefecture="13", address="東京都"
+    )
+    s.add(campus)
+    s.flush()
+    if fail:
+        raise ValueError("refused after the insert")
+    return campus.id or 0
+
+
+def _count(s: Session, prefix: str) -> int:
+    return int(s.exec(select(func.count()).where(Campus.code.startswith(prefix))).one())  # type: ignore[attr-defined]
+
+
+async def test_transact_commits_and_returns(db: Database) -> None:
+    campus_id = await db.transact(_add_campus, "tx1")
+    assert campus_id > 0
+    assert await db.query(_count, "tx1") == 1
+    async with db.read() as s:
+        assert (await s.get(Campus, campus_id)) is not None
+
+
+async def test_transact_rolls_back_when_the_function_raises(db: Database) -> None:
+    with pytest.raises(ValueError, match="refused"):
+        await db.transact(_add_campus, "tx2", fail=True)
+    assert await db.query(_count, "tx2") == 0
+
+
+async def test_async_and_sync_writers_queue_behind_each_other(db: Database) -> None:
+    async def async_writer(i: int) -> None:
+        async with db.write() as s:
+            await s.run_sync(_add_campus, f"mix-a{i}")
+            await asyncio.sleep(0.005)  # hold the transaction across an await
+
+    jobs = [async_writer(i) for i in range(10)] + [db.transact(_add_campus, f"mix-s{i}") for i in range(30)]
+    await asyncio.wait_for(asyncio.gather(*jobs), timeout=60)
+    assert await db.query(_count, "mix-") == 40
+
+
+async def test_transact_inside_write_is_refused_not_deadlocked(db: Database) -> None:
+    async with db.write():
+        with pytest.raises(RuntimeError, match="run_sync"):
+            await db.transact(_add_campus, "nested")
+    assert await db.query(_count, "nested") == 0
