@@ -1,4 +1,5 @@
-"""CB-CTT solver: periods first (CP-SAT), then rooms (greedy + per-period Hungarian), then LNS.
+"""CB-CTT solver: periods first (CP-SAT), then rooms (greedy + per-period Hungarian), then
+simulated annealing, then LNS.
 
 1. Periods. One boolean per course × available period. Room capacity is aggregated exactly:
    for every capacity threshold t the capacity cost of a period is max(0, lectures with more than
@@ -6,12 +7,16 @@
 2. Rooms. With periods fixed, every period is an assignment problem; the cost of a lecture in a
    room is its capacity excess plus 1 if its course uses that room in no other period. Re-matching
    one period at a time by the Hungarian method converges in a few sweeps.
-3. Large-neighbourhood search. Free one or two days, a few periods, a few curricula, a few random
+3. Simulated annealing (``local_search``): single-lecture moves and swaps, and Kempe-chain swaps
+   of two periods, each evaluated incrementally; tens of thousands a second in pure Python. It
+   sees every soft cost, room stability included, and takes most of the time.
+4. Large-neighbourhood search. Free one or two days, a few periods, a few curricula, a few random
    courses, or only the rooms of many courses; fix the rest; build a small sub-model of only the
    free part, in which the free lectures also choose among the rooms the fixed ones leave (so the
    sub-model sees room capacity and room stability exactly); re-solve it from a hint for at most
    half a second; re-match rooms; keep the result if its full cost is not worse. Sizes adapt per
    kind (grow while solved to optimality quickly), and kinds that improve are picked more often.
+   Short, cool annealings alternate with it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from scheduler.itc2007.local_search import Timetable, anneal
 from scheduler.itc2007.reader import Instance
 from scheduler.itc2007.writer import Lecture
 
@@ -480,13 +486,52 @@ def _neighbourhood(d: _Data, rng: random.Random, kind: str, size: float) -> tupl
     return set(rng.sample(range(d.C), k)), list(range(d.P))
 
 
+def _anneal(
+    inst: Instance,
+    rng: random.Random,
+    result: SolveResult,
+    start: float,
+    cur: list[set[int]],
+    room: dict[tuple[int, int], int],
+    best: int,
+    seconds: float,
+    temperature: tuple[float, float],
+    kempe_share: float,
+    verbose: bool,
+) -> tuple[int, list[set[int]], dict[tuple[int, int], int]]:
+    """Simulated annealing from the best solution; return the best cost, periods and rooms after it."""
+    if seconds <= 0:
+        return best, cur, room
+    tt = Timetable(inst, cur, room)
+    found, lp, lr = anneal(tt, rng, seconds, *temperature, kempe_share=kempe_share)
+    stats = result.kinds.setdefault("anneal", [0, 0, 0.0])
+    stats[0] += 1
+    stats[1] += found < best
+    stats[2] += best - found
+    if found < best:
+        result.improvements += 1
+        result.history.append((time.monotonic() - start, found))
+        if verbose:
+            print(f"{time.monotonic() - start:6.1f}s anneal    {seconds:.1f}s cost {best} -> {found}")
+    if found > best:
+        return best, cur, room
+    new, new_room = tt.solution(lp, lr)
+    return found, new, new_room
+
+
 def solve(
     inst: Instance,
     time_limit: float = 60.0,
     seed: int = 0,
     num_workers: int = 2,
     step_seconds: float = 0.5,
-    first_share: float = 0.3,
+    first_share: float = 0.1,
+    anneal_share: float = 0.6,
+    anneal_temperature: tuple[float, float] = (10.0, 0.1),
+    kempe_share: float = 0.3,
+    polish_every: float = 6.0,
+    polish_seconds: float = 2.0,
+    polish_temperature: tuple[float, float] = (1.0, 0.05),
     verbose: bool = False,
 ) -> SolveResult:
     """Solve a CB-CTT instance within ``time_limit`` seconds.
@@ -497,6 +542,12 @@ def solve(
         num_workers: CP-SAT workers for every model.
         step_seconds: time limit of one LNS sub-model.
         first_share: share of the time given to the first, full period model.
+        anneal_share: share of the time given to simulated annealing after it (0: none).
+        anneal_temperature: start and end temperature of that annealing.
+        kempe_share: share of Kempe-chain moves in every annealing.
+        polish_every: seconds of CP-SAT neighbourhoods between two short annealings (0: none).
+        polish_seconds: length of one short annealing.
+        polish_temperature: its start and end temperature.
     """
     start = time.monotonic()
     deadline = start + time_limit
@@ -523,8 +574,21 @@ def solve(
     result.history.append((time.monotonic() - start, best))
     if verbose:
         print(f"first solution {best} at {time.monotonic() - start:.1f}s")
+    if anneal_share > 0:
+        seconds = min(anneal_share * time_limit, deadline - time.monotonic() - 0.2)
+        best, cur, room = _anneal(
+            inst, rng, result, start, cur, room, best, seconds, anneal_temperature, kempe_share, verbose
+        )
     sizes = dict.fromkeys(KINDS, 1.0)
+    next_polish = time.monotonic() + polish_every
     while (left := deadline - time.monotonic()) > 0.1:
+        if polish_every > 0 and time.monotonic() >= next_polish and left > 0.5:
+            seconds = min(polish_seconds, left - 0.2)
+            best, cur, room = _anneal(
+                inst, rng, result, start, cur, room, best, seconds, polish_temperature, kempe_share, verbose
+            )
+            next_polish = time.monotonic() + polish_every
+            continue
         result.iterations += 1
         step_start = time.monotonic()
         kind = _pick_kind(rng, result.kinds)
