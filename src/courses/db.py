@@ -170,7 +170,7 @@ class Database:
             raise RuntimeError("Database.transact inside Database.write: use session.run_sync instead")
         if self._writer is None:
             async with self.write() as session:
-                return await session.run_sync(fn, *args, **kwargs)
+                return await session.run_sync(fn, *args, **kwargs)  # type: ignore[arg-type]  # a sqlmodel Session
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: self._run_in_writer(fn, args, kwargs))
 
@@ -179,7 +179,7 @@ class Database:
         runs on a reader thread in one hand-off (used where every request reads, e.g. sign-in)."""
         if self._reader is None:
             async with self.read() as session:
-                return await session.run_sync(fn, *args, **kwargs)
+                return await session.run_sync(fn, *args, **kwargs)  # type: ignore[arg-type]  # a sqlmodel Session
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._reader, lambda: self._run_in_reader(fn, args, kwargs))
 
@@ -202,8 +202,12 @@ class Database:
         entered: asyncio.Future[None] = loop.create_future()
         done = threading.Event()
 
+        def enter() -> None:
+            if not entered.done():  # the waiting request may have been cancelled meanwhile
+                entered.set_result(None)
+
         def hold() -> None:
-            loop.call_soon_threadsafe(lambda: entered.done() or entered.set_result(None))
+            loop.call_soon_threadsafe(enter)
             done.wait()
 
         self._writer.submit(hold)

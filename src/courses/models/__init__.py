@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -36,6 +36,11 @@ class Zone(enum.StrEnum):
     WOMEN = "women"
     MEN = "men"
     ANY = "any"
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for statements built once and run on a connection."""
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
 def _tz() -> Column:  # type: ignore[type-arg]

@@ -380,12 +380,14 @@ def check_eligible(
     """The same eligibility rules as a single enrollment (status, application window, audience, SME
     thresholds, lodging), reported on the column that causes the refusal."""
     try:
-        enrollment.check_eligibility(ctx, profile, lodging, today, check_window=True)
+        enrollment.check_eligibility(enrollment.Offer.of(ctx), profile, lodging, today, check_window=True)
         return
     except NotEligible as refusal:
         error = refusal
     try:
-        enrollment.check_eligibility(ctx, _ideal_profile(ctx), False, today, check_window=True)
+        enrollment.check_eligibility(
+            enrollment.Offer.of(ctx), _ideal_profile(ctx), False, today, check_window=True
+        )
         if lodging and not ctx.session.lodging:
             key = "lodging"
         elif known:

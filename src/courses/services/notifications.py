@@ -11,13 +11,14 @@ import logging
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.db import Database
-from courses.models import OutboxMessage, User
+from courses.models import OutboxMessage, User, table_of
 from courses.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ SIGNATURE = "\n\n――\n中小企業大学校 研修申込窓口\n※このメ�
 
 def queue(db: Session | AsyncSession, user: User, subject: str, body: str, now: datetime) -> None:
     """Put a message in the outbox, in the caller's transaction."""
-    row = {
+    row: dict[str, Any] = {
         "user_id": user.id,
         "to_email": user.email,
         "subject": subject,
@@ -42,7 +43,7 @@ def queue(db: Session | AsyncSession, user: User, subject: str, body: str, now: 
         db.connection().execute(_INSERT, row)
 
 
-_INSERT = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
+_INSERT = insert(table_of(OutboxMessage))
 
 
 async def recent(db: AsyncSession, limit: int = 100) -> list[OutboxMessage]:
