@@ -116,12 +116,17 @@ class Database:
         return is_sqlite(self.url)
 
     def __post_init__(self) -> None:
-        def maker(sqlite_begin: str) -> async_sessionmaker[AsyncSession]:
-            bind = self.engine.execution_options(sqlite_begin=sqlite_begin) if self.sqlite else self.engine
+        def maker(write: bool) -> async_sessionmaker[AsyncSession]:
+            # Reads run each statement on its own, without BEGIN and ROLLBACK round trips: SQLite
+            # (no BEGIN is emitted) and PostgreSQL (autocommit) alike.
+            if self.sqlite:
+                bind = self.engine.execution_options(sqlite_begin="IMMEDIATE" if write else "NONE")
+            else:
+                bind = self.engine if write else self.engine.execution_options(isolation_level="AUTOCOMMIT")
             return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
 
-        self._readers = maker("NONE")
-        self._writers = maker("IMMEDIATE")
+        self._readers = maker(write=False)
+        self._writers = maker(write=True)
         if self.sqlite:
             self._writer_engine = _create_sqlite_sync(self.url, 1)
             if self._writer_engine is not None:
