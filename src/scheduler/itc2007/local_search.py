@@ -67,25 +67,22 @@ class Timetable:
 
     # ------------------------------------------------------------ primitives
 
-    def _isolated(self, qc: list[int], p: int) -> int:
-        n = qc[p]
-        if n == 0:
-            return 0
-        s = p % self.ppd
-        if s > 0 and qc[p - 1]:
-            return 0
-        if s < self.ppd - 1 and qc[p + 1]:
-            return 0
-        return n
+    def _lonely(self, qc: list[int], p: int) -> int:
+        """Change of the isolated lectures of a curriculum when it gains a lecture at an empty ``p``.
 
-    def _window(self, qc: list[int], p: int) -> int:
+        ``qc`` holds the curriculum's lectures per period; the change on losing that lecture is the
+        negative, counted after it left.
+        """
         s = p % self.ppd
-        total = self._isolated(qc, p)
-        if s > 0:
-            total += self._isolated(qc, p - 1)
-        if s < self.ppd - 1:
-            total += self._isolated(qc, p + 1)
-        return total
+        last = self.ppd - 1
+        left = s > 0 and qc[p - 1]
+        right = s < last and qc[p + 1]
+        change = 0 if left or right else 1
+        if left and not (s > 1 and qc[p - 2]):
+            change -= 1  # the left neighbour was isolated and is no more
+        if right and not (s < last - 1 and qc[p + 2]):
+            change -= 1
+        return change
 
     def _remove(self, lecture: int) -> int:
         """Take a lecture out of the timetable; return the change of the soft cost."""
@@ -106,11 +103,11 @@ class Timetable:
             if self.cwd[c] <= self.mwd[c]:
                 delta += MWD_WEIGHT
             self.cwd[c] -= 1
+        qcnt = self.qcnt
         for q in self.curricula_of[c]:
-            qc = self.qcnt[q]
-            before = self._window(qc, p)
+            qc = qcnt[q]
             qc[p] -= 1
-            delta += COMPACTNESS_WEIGHT * (self._window(qc, p) - before)
+            delta -= COMPACTNESS_WEIGHT * self._lonely(qc, p)
         self.lp[lecture] = -1
         return delta
 
@@ -133,11 +130,11 @@ class Timetable:
             if self.cwd[c] <= self.mwd[c]:
                 delta -= MWD_WEIGHT
         cd[day] += 1
+        qcnt = self.qcnt
         for q in self.curricula_of[c]:
-            qc = self.qcnt[q]
-            before = self._window(qc, p)
+            qc = qcnt[q]
+            delta += COMPACTNESS_WEIGHT * self._lonely(qc, p)
             qc[p] += 1
-            delta += COMPACTNESS_WEIGHT * (self._window(qc, p) - before)
         self.lp[lecture] = p
         self.lr[lecture] = r
         return delta

@@ -526,7 +526,7 @@ def solve(
     num_workers: int = 2,
     step_seconds: float = 0.5,
     first_share: float = 0.1,
-    anneal_share: float = 0.6,
+    anneal_share: float = 0.85,
     anneal_temperature: tuple[float, float] = (10.0, 0.1),
     kempe_share: float = 0.3,
     polish_every: float = 6.0,
