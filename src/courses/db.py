@@ -97,7 +97,8 @@ def _create_sqlite_sync(url: str, size: int) -> Engine | None:
 
 @dataclass
 class Database:
-    """The engine plus the two kinds of transaction the service uses."""
+    """The engine and the transactions the service uses: ``read`` and ``write`` (async sessions), and
+    ``query`` and ``transact`` (a synchronous function in one hand-off; see the module docstring)."""
 
     url: str
     engine: AsyncEngine
@@ -143,7 +144,7 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reading; closing it ends (rolls back) its transaction, loaded rows stay usable."""
+        """A session for reading: each statement runs on its own (no BEGIN); loaded rows stay usable."""
         async with self._maker(write=False)() as session:
             yield session
 
