@@ -87,6 +87,25 @@ def test_kempe_chain_respects_availability() -> None:
     assert tt.try_kempe(3, 0, accept=100) is None
 
 
+def test_course_room_move_swaps_rooms_within_each_period() -> None:
+    inst = reader.parse(TINY)
+    # c2 (6 students) in B (5 seats) and c3 in A, both at day 0 slot 1.
+    tt = Timetable(inst, [{0, 2}, {1}, {1}], {(0, 0): 0, (0, 2): 0, (1, 1): 1, (2, 1): 0})
+    delta = tt.try_course_room(1, 0, accept=0)  # all of c2 into A: c3 takes B
+    assert delta == -1
+    _, room = tt.solution()
+    assert room[1, 1] == 0 and room[2, 1] == 1
+    s = score(inst, lectures(inst, tt))
+    assert s.hard == 0 and tt.cost == s.soft
+
+
+def test_course_room_move_refused_is_undone() -> None:
+    inst, tt = tiny_timetable()
+    before = sorted(lectures(inst, tt))
+    assert tt.try_course_room(0, 1, accept=0) is None  # c1 (8 students) into B (5 seats): worse
+    assert sorted(lectures(inst, tt)) == before and tt.cost == 3
+
+
 def test_anneal_reaches_the_tiny_optimum() -> None:
     inst, tt = tiny_timetable()
     best, lp, lr = anneal(tt, random.Random(0), 0.2, 2.0, 0.05)
@@ -113,6 +132,7 @@ def test_random_moves_on_comp01_keep_the_cost_exact() -> None:
     for _ in range(3000):
         tt.try_move(rng.randrange(len(tt.lc)), rng.randrange(tt.P), rng.randrange(tt.R), accept=3)
         kempe += tt.try_kempe(rng.randrange(len(tt.lc)), rng.randrange(tt.P), accept=3) is not None
+        tt.try_course_room(rng.randrange(len(inst.courses)), rng.randrange(tt.R), accept=3)
     assert kempe > 0
     s = score(inst, lectures(inst, tt))
     assert s.hard == 0, s.details

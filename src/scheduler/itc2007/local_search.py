@@ -57,9 +57,11 @@ class Timetable:
         self.lp: list[int] = []
         self.lr: list[int] = []
         self.cost = sum(MWD_WEIGHT * m for m in self.mwd) - sum(1 for c in range(C) if periods[c])
+        self.lectures_of: list[list[int]] = [[] for _ in range(C)]
         for c in range(C):
             for p in sorted(periods[c]):
                 lecture = len(self.lc)
+                self.lectures_of[c].append(lecture)
                 self.lc.append(c)
                 self.lp.append(-1)
                 self.lr.append(-1)
@@ -232,6 +234,38 @@ class Timetable:
             self._insert(x, p, r)
         return None
 
+    def try_course_room(self, c: int, r: int, accept: float) -> int | None:
+        """Put every lecture of course ``c`` in room ``r``, swapping rooms with whatever is there.
+
+        Lectures of other courses only change room within their period, so no hard constraint can
+        break. Keeps the move if its delta is at most ``accept``.
+        """
+        at, lp, lr = self.at, self.lp, self.lr
+        old: list[tuple[int, int, int]] = []
+        delta = 0
+        for lecture in self.lectures_of[c]:
+            p, r1 = lp[lecture], lr[lecture]
+            if r1 == r:
+                continue
+            other = at[p][r]
+            old.append((lecture, p, r1))
+            delta += self._remove(lecture)
+            if other >= 0:
+                old.append((other, p, r))
+                delta += self._remove(other)
+                delta += self._insert(other, p, r1)
+            delta += self._insert(lecture, p, r)
+        if not old:
+            return None
+        if delta <= accept:
+            self.cost += delta
+            return delta
+        for x, _p, _r in old:
+            self._remove(x)
+        for x, p, r1 in old:
+            self._insert(x, p, r1)
+        return None
+
     def _room_for(self, lecture: int, p: int, previous: int) -> int:
         """The room a lecture takes at period ``p``: ``previous`` if free, else the cheapest free one."""
         row = self.at[p]
@@ -270,16 +304,18 @@ def anneal(
     t_start: float,
     t_end: float,
     kempe_share: float = 0.0,
+    room_share: float = 0.0,
 ) -> tuple[int, list[int], list[int]]:
     """Simulated annealing for ``seconds``, cooling geometrically from ``t_start`` to ``t_end``.
 
     Returns the best cost seen and the periods and rooms of every lecture at that point; ``tt``
-    is left at the last accepted state. A share ``kempe_share`` of the moves are Kempe chains.
+    is left at the last accepted state. A share ``kempe_share`` of the moves are Kempe chains and
+    a share ``room_share`` put all lectures of a course in one room.
     """
     start = time.monotonic()
     best = tt.cost
     best_p, best_r = list(tt.lp), list(tt.lr)
-    n, P, R = len(tt.lc), tt.P, tt.R
+    n, P, R, courses = len(tt.lc), tt.P, tt.R, len(tt.lectures_of)
     randrange, random_ = rng.randrange, rng.random
     t = t_start
     ratio = t_end / t_start
@@ -294,8 +330,11 @@ def anneal(
         # Accept a worsening delta with probability exp(-delta / t): draw the threshold first.
         u = random_()
         accept = -t * math.log(u) if u > 0 else 0.0
-        if kempe_share and random_() < kempe_share:
+        kind = random_()
+        if kind < kempe_share:
             delta = tt.try_kempe(randrange(n), randrange(P), accept)
+        elif kind < kempe_share + room_share:
+            delta = tt.try_course_room(randrange(courses), randrange(R), accept)
         else:
             delta = tt.try_move(randrange(n), randrange(P), randrange(R), accept)
         if delta is not None and tt.cost < best:

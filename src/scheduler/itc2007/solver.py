@@ -496,14 +496,14 @@ def _anneal(
     best: int,
     seconds: float,
     temperature: tuple[float, float],
-    kempe_share: float,
+    shares: tuple[float, float],
     verbose: bool,
 ) -> tuple[int, list[set[int]], dict[tuple[int, int], int]]:
     """Simulated annealing from the best solution; return the best cost, periods and rooms after it."""
     if seconds <= 0:
         return best, cur, room
     tt = Timetable(inst, cur, room)
-    found, lp, lr = anneal(tt, rng, seconds, *temperature, kempe_share=kempe_share)
+    found, lp, lr = anneal(tt, rng, seconds, *temperature, kempe_share=shares[0], room_share=shares[1])
     stats = result.kinds.setdefault("anneal", [0, 0, 0.0])
     stats[0] += 1
     stats[1] += found < best
@@ -529,6 +529,7 @@ def solve(
     anneal_share: float = 0.85,
     anneal_temperature: tuple[float, float] = (10.0, 0.1),
     kempe_share: float = 0.3,
+    room_share: float = 0.05,
     polish_every: float = 6.0,
     polish_seconds: float = 2.0,
     polish_temperature: tuple[float, float] = (1.0, 0.05),
@@ -541,10 +542,11 @@ def solve(
         seed: random seed of CP-SAT and of the neighbourhood choice.
         num_workers: CP-SAT workers for every model.
         step_seconds: time limit of one LNS sub-model.
-        first_share: share of the time given to the first, full period model.
+        first_share: share of the time given to the first, full period model (at least 10 s).
         anneal_share: share of the time given to simulated annealing after it (0: none).
         anneal_temperature: start and end temperature of that annealing.
         kempe_share: share of Kempe-chain moves in every annealing.
+        room_share: share of moves putting all lectures of a course in one room.
         polish_every: seconds of CP-SAT neighbourhoods between two short annealings (0: none).
         polish_seconds: length of one short annealing.
         polish_temperature: its start and end temperature.
@@ -557,7 +559,8 @@ def solve(
     everyone, all_periods = set(range(d.C)), list(range(d.P))
 
     cur: list[set[int]] | None = None
-    first_budget = max(1.0, first_share * time_limit)
+    # At least 10 s (or all the time): the full model of the larger instances needs a few seconds.
+    first_budget = max(min(10.0, time_limit), first_share * time_limit)
     while cur is None:
         left = deadline - time.monotonic()
         if left <= 0.05:
@@ -574,10 +577,11 @@ def solve(
     result.history.append((time.monotonic() - start, best))
     if verbose:
         print(f"first solution {best} at {time.monotonic() - start:.1f}s")
+    shares = (kempe_share, room_share)
     if anneal_share > 0:
         seconds = min(anneal_share * time_limit, deadline - time.monotonic() - 0.2)
         best, cur, room = _anneal(
-            inst, rng, result, start, cur, room, best, seconds, anneal_temperature, kempe_share, verbose
+            inst, rng, result, start, cur, room, best, seconds, anneal_temperature, shares, verbose
         )
     sizes = dict.fromkeys(KINDS, 1.0)
     next_polish = time.monotonic() + polish_every
@@ -585,7 +589,7 @@ def solve(
         if polish_every > 0 and time.monotonic() >= next_polish and left > 0.5:
             seconds = min(polish_seconds, left - 0.2)
             best, cur, room = _anneal(
-                inst, rng, result, start, cur, room, best, seconds, polish_temperature, kempe_share, verbose
+                inst, rng, result, start, cur, room, best, seconds, polish_temperature, shares, verbose
             )
             next_polish = time.monotonic() + polish_every
             continue
