@@ -835,7 +835,9 @@ def _lent_learners(
         if key in previous:
             held_before[hold].add(previous[key])
     lent: dict[tuple[int, int, int], str] = {}
-    for g, p, hold, name in lent_names:
+    # A group lent rooms by the hold it borrowed from in the previous plan takes those first.
+    ordered = sorted(lent_names, key=lambda item: part.groups[item[0]].previous_hold != item[2])
+    for g, p, hold, name in ordered:
         group = part.groups[g]
         wanted = values.get(name, 0)
         keys = [(group.session_id, learner, group.block) for learner in group.members]
@@ -880,9 +882,8 @@ def _first_fit(
                 by_class[groups[(key[0], key[2], key[1])].share_class].append(key)
             for keys in by_class.values():
                 group = groups[(keys[0][0], keys[0][2], keys[0][1])]
-                ordered = sorted(keys, key=lambda k: not _pinned(groups, k))
-                for i in range(0, len(ordered), 2):
-                    units.append((group.start, group.end, ordered[i : i + 2]))
+                for pair in _twin_pairs(pool, keys, groups, problem_previous):
+                    units.append((group.start, group.end, pair))
         else:
             for key in stays:
                 if (key[0], key[1], key[2] - 1) in kept:
@@ -893,8 +894,14 @@ def _first_fit(
                     chain.append(last)
                 first_group, last_group = groups[(key[0], key[2], key[1])], groups[(key[0], last[2], key[1])]
                 units.append((first_group.start, last_group.end, chain))
-        # Two greedy passes, the better kept; an exact re-fit only if both add cost the counts did not foresee.
+        # Greedy passes, the best kept; an exact re-fit only if all add cost the counts did not foresee.
         fitted = _fit_pool(pool, units, groups, problem_previous, rooms_of)
+        if _misses(units, fitted, problem_previous, weights):
+            again = _fit_pool_previous_first(pool, units, groups, problem_previous, rooms_of)
+            if again is not None and _misses(units, again, problem_previous, weights) < _misses(
+                units, fitted, problem_previous, weights
+            ):
+                fitted = again
         by_priority = sorted(units, key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
         for chains_first in (True, False):
             if not _misses(units, fitted, problem_previous, weights):
@@ -911,6 +918,38 @@ def _first_fit(
         rooms_of.update(fitted)
         rooms_of.update(_fit_lent(pool, chosen, kept, lent, fitted, groups, problem_previous))
     return rooms_of
+
+
+def _twin_pairs(
+    pool: _Pool,
+    keys: list[tuple[int, int, int]],
+    groups: dict[tuple[int, int, int], _Group],
+    previous: dict[tuple[int, int, int], int],
+) -> list[list[tuple[int, int, int]]]:
+    """Split one class's learners in a twin pool into room-mates: those pinned to, or previously in, one
+    room of the pool stay together, newcomers fill half-empty rooms, and no more rooms are used than
+    half the learners rounded up (what the counts allow)."""
+    in_pool = {room.room_id for room in pool.rooms}
+    anchored: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    loose: list[tuple[int, int, int]] = []
+    for key in sorted(keys):
+        group = groups[(key[0], key[2], key[1])]
+        anchor = group.pinned_rooms.get(key[1], previous.get(key))
+        if anchor in in_pool and len(anchored[anchor]) < 2:
+            anchored[anchor].append(key)
+        else:
+            loose.append(key)
+    pairs = [anchored[room_id] for room_id in sorted(anchored)]
+    for pair in pairs:
+        if len(pair) == 1 and loose:
+            pair.append(loose.pop(0))
+    pairs += [loose[i : i + 2] for i in range(0, len(loose), 2)]
+    singles = [pair for pair in pairs if len(pair) == 1]
+    while len(pairs) > (len(keys) + 1) // 2 and len(singles) >= 2:
+        first, second = singles.pop(), singles.pop()
+        first.extend(second)
+        pairs.remove(second)
+    return pairs
 
 
 def _fit_lent(
@@ -1135,6 +1174,54 @@ def _fit_pool(
     return rooms_of
 
 
+def _fit_pool_previous_first(
+    pool: _Pool,
+    units: list[tuple[int, int, list[tuple[int, int, int]]]],
+    groups: dict[tuple[int, int, int], _Group],
+    previous: dict[tuple[int, int, int], int],
+    earlier: dict[tuple[int, int, int], int],
+) -> dict[tuple[int, int, int], int] | None:
+    """Room numbers for a re-solve: pinned rooms, then each learner's previous room wherever it is free for
+    the whole unit, then the others in order of first night; None if one of those finds no room.
+
+    The counts keep a learner in their previous pool, not their room; the previous plan fitted those
+    learners into those rooms, so giving them back first realises "same pool, same room" whenever the
+    learners new to the pool still fit around them (not guaranteed: fixed rooms are no longer intervals).
+    """
+    busy: dict[int, set[int]] = {room.room_id: set() for room in pool.rooms}
+    rooms_of: dict[tuple[int, int, int], int] = {}
+
+    def claim(room_id: int | None, start: int, end: int, keys: list[tuple[int, int, int]]) -> bool:
+        if room_id not in busy or not busy[room_id].isdisjoint(range(start, end)):
+            return False
+        busy[room_id].update(range(start, end))
+        rooms_of.update(dict.fromkeys(keys, room_id))
+        return True
+
+    rest = []
+    for start, end, keys in units:
+        pinned = [groups[(k[0], k[2], k[1])].pinned_rooms[k[1]] for k in keys if _pinned(groups, k)]
+        if pinned:
+            claim(pinned[0], start, end, keys)
+            continue
+        rest.append((start, end, keys))
+    later = []
+    for start, end, keys in rest:
+        wishes = [previous[k] for k in keys if previous.get(k) in busy]
+        if not any(claim(w, start, end, keys) for w in wishes[:1]):
+            later.append((start, end, keys))
+    for start, end, keys in sorted(later, key=lambda u: (u[0], u[1], u[2])):
+        wishes = [
+            w
+            for k in keys
+            for w in (rooms_of.get((k[0], k[1], k[2] - 1)), earlier.get((k[0], k[1], k[2] - 1)))
+            if w is not None
+        ]
+        if not any(claim(w, start, end, keys) for w in wishes + [r.room_id for r in pool.rooms]):
+            return None
+    return rooms_of
+
+
 def _fit_pool_chains_first(
     pool: _Pool,
     units: list[tuple[int, int, list[tuple[int, int, int]]]],
@@ -1239,9 +1326,15 @@ def solve_rooms(
     between two blocks of a learner who keeps one room across them, in that room, or (b) a learner keeps
     one twin room, or a room pinned to someone else, across blocks (such a plan is counted with a room
     change, i.e. above its true cost). So ``optimal`` means: no valid plan outside (a) and (b) costs
-    less. On a re-solve the counts see a learner's previous pool, not their previous room; when the room
-    numbers cost more than the counts (a previous room taken after all), the status is ``feasible`` and
-    ``best_bound`` stays the counts' bound.
+    less.
+
+    A re-solve (``problem.previous``) weighs two plans per part and keeps the cheaper, counted on the
+    rooms: the previous plan kept wherever it is still allowed, with only the learners a change displaced
+    or added placed anew (a part no change touched stays verbatim), and the counts' optimum in room
+    numbers, each learner given their previous room first and back wherever it is free. The counts see a
+    learner's previous pool, not their room, so their optimum is a lower bound on the moves; a part is
+    ``optimal`` only when the plan kept costs what the counts proved, else ``feasible`` with the counts'
+    bound as ``best_bound``.
 
     Raises:
         ProblemError: if the problem is malformed (unknown ids, bad values, conflicting pins).
@@ -1254,6 +1347,11 @@ def solve_rooms(
     rooms_of: dict[tuple[int, int, int], int] = {}
     timed_out_parts: set[int] = set()
     parts = _build_parts(problem)
+    counter = _PlanCounter(problem)
+    keeper = _PreviousPlan(problem, counter) if problem.previous else None
+    lodgers_by_session: dict[int, list[Lodger]] = defaultdict(list)
+    for lodger in problem.lodgers:
+        lodgers_by_session[lodger.session_id].append(lodger)
     sizes = [len(part.groups) * len(part.pools) + 1 for part in parts]
     left = sum(sizes)
     for part, size in zip(parts, sizes, strict=True):
@@ -1272,17 +1370,35 @@ def solve_rooms(
             parameters={"cp_model_presolve": False},
         )
         left -= size
-        statuses.append(result.status)
-        if result.status in ("optimal", "feasible"):
-            bound += result.bound
+        lodgers = [x for sid in part.session_ids for x in lodgers_by_session[sid]]
+        solved = result.status in ("optimal", "feasible")
+        # On a re-solve, two plans per part: the previous one repaired, and the counts' optimum in room
+        # numbers (given back their previous rooms where free); the cheaper, counted on the rooms, is kept.
+        plans: list[tuple[int, dict[tuple[int, int, int], int]]] = []
+        if keeper is not None:
+            repaired = keeper.keep(part, lodgers)
+            plans.append((counter.count(lodgers, repaired).objective, repaired))
+        if solved and not (plans and plans[0][0] <= result.bound + 1e-6):
             chosen = _learner_pools(part, result.values)
             kept = _keepers(part, chosen, dict(result.values))
             lent = _lent_learners(part, chosen, result.values, part_model.lent_names, kept, previous)
-            rooms_of.update(
-                _first_fit(part, chosen, previous, problem.weights, deadline, num_workers, kept, lent)
-            )
-        else:
+            fitted = _first_fit(part, chosen, previous, problem.weights, deadline, num_workers, kept, lent)
+            if keeper is not None:
+                fitted = keeper.give_back(part, lodgers, fitted)
+            plans.append((counter.count(lodgers, fitted).objective, fitted))
+        if not solved:
             timed_out_parts.update(part.session_ids)
+        if not plans:
+            statuses.append(result.status)
+            continue
+        cost, plan = min(plans, key=lambda candidate: candidate[0])
+        rooms_of.update(plan)
+        status = result.status
+        if status == "optimal" and cost > result.bound + 1e-6:
+            status = "feasible"  # the counts' optimum was not reached in room numbers
+        statuses.append(status)
+        if solved:
+            bound += min(result.bound, cost)
     assignments = [
         RoomAssignment(sid, learner, block, room) for (sid, learner, block), room in rooms_of.items()
     ]
@@ -1298,6 +1414,146 @@ def solve_rooms(
     solution.wall_seconds = deadline.elapsed()
     solution.parts = len(parts)
     return solution
+
+
+class _PreviousPlan:
+    """The previous plan of a re-solve, kept or given back wherever it is still allowed, one part at a time."""
+
+    def __init__(self, problem: RoomsProblem, counter: _PlanCounter) -> None:
+        self.sessions = {s.session_id: s for s in problem.sessions}
+        self.rooms_by_campus: dict[int, list[DormRoom]] = defaultdict(list)
+        for room in sorted(problem.rooms, key=lambda r: r.room_id):
+            self.rooms_by_campus[room.campus_id].append(room)
+        self.rooms = {r.room_id: r for r in problem.rooms}
+        self.out = _out_nights(problem)
+        self.pins = {(p.session_id, p.learner_id, p.block): p.room_id for p in problem.pins}
+        self.previous = {(p.session_id, p.learner_id, p.block): p.room_id for p in problem.previous}
+        self.counter = counter
+
+    def keep(self, part: _Part, lodgers: list[Lodger]) -> dict[tuple[int, int, int], int]:
+        """Room numbers for a part: pins, then every previous room that is still free, in service and
+        suitable, then a free room for each learner left (a new enrollment, one whose room went out of
+        service), preferring the room of the learner's other blocks.
+
+        Only the learners a change displaces move; greedy, so it may leave someone without a room whom the
+        counts would house by moving others (``solve_rooms`` keeps the cheaper of the two plans).
+        """
+        beds = _Beds(self, part.campus_id, lodgers)
+        keys = beds.keys()
+        for key in keys:
+            if key in self.pins:
+                beds.take(key, self.pins[key], check=False)  # pins are valid (checked with the input)
+        for key in keys:
+            if key not in self.pins:
+                beds.take(key, self.previous.get(key))
+        campus = [room.room_id for room in self.rooms_by_campus[part.campus_id]]
+        singles_first = sorted(campus, key=lambda r: (self.rooms[r].kind == "twin", r))
+        for key in sorted(keys, key=lambda k: (beds.nights(k).start, k)):
+            if key in beds.rooms_of or not beds.nights(key):
+                continue
+            wishes = [beds.rooms_of.get((key[0], key[1], key[2] + d)) for d in (-1, 1)]
+            wishes.append(self.previous.get(key))
+            # executives and managers get single rooms before twins
+            ranked = singles_first if self.sessions[key[0]].audience == SME_AUDIENCE else campus
+            for room_id in [w for w in wishes if w is not None] + ranked:
+                if beds.take(key, room_id):
+                    break
+        return beds.rooms_of
+
+    def give_back(
+        self, part: _Part, lodgers: list[Lodger], plan: dict[tuple[int, int, int], int]
+    ) -> dict[tuple[int, int, int], int]:
+        """A plan with every learner moved back into their previous room where it is free and the move
+        lowers the plan's cost (the counts see pools, not rooms, so room numbers may miss a free one)."""
+        away = {
+            (x.session_id, x.learner_id)
+            for x in lodgers
+            for key in _Beds.keys_of_lodger(self, x)
+            if key in self.previous and key not in self.pins and plan.get(key) != self.previous[key]
+        }
+        if not away:
+            return plan
+        beds = _Beds(self, part.campus_id, lodgers)
+        for key, room_id in sorted(plan.items()):
+            beds.take(key, room_id, check=False)
+        for lodger in lodgers:
+            if (lodger.session_id, lodger.learner_id) not in away:
+                continue
+            mine = [k for k in beds.keys_of(lodger) if k in self.previous and k not in self.pins]
+            for key in mine:
+                wish = self.previous[key]
+                if beds.rooms_of.get(key) == wish:
+                    continue
+                before = self.counter.count([lodger], beds.rooms_of).objective
+                now = beds.rooms_of.get(key)
+                beds.release(key)
+                if beds.take(key, wish) and self.counter.count([lodger], beds.rooms_of).objective < before:
+                    continue
+                beds.release(key)
+                if now is not None:
+                    beds.take(key, now, check=False)
+        return beds.rooms_of
+
+
+class _Beds:
+    """Who sleeps in which room on which night, for placing learners one at a time by the hard rules."""
+
+    def __init__(self, plan: _PreviousPlan, campus_id: int, lodgers: list[Lodger]) -> None:
+        self.plan = plan
+        self.campus_id = campus_id
+        self.who = {(x.session_id, x.learner_id): x for x in lodgers}
+        self.used: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
+        self.rooms_of: dict[tuple[int, int, int], int] = {}
+
+    def keys_of(self, lodger: Lodger) -> list[tuple[int, int, int]]:
+        return self.keys_of_lodger(self.plan, lodger)
+
+    @staticmethod
+    def keys_of_lodger(plan: _PreviousPlan, lodger: Lodger) -> list[tuple[int, int, int]]:
+        """(session, learner, block) of each block of the learner's session."""
+        blocks = plan.sessions[lodger.session_id].blocks
+        return [(lodger.session_id, lodger.learner_id, b) for b in range(len(blocks))]
+
+    def keys(self) -> list[tuple[int, int, int]]:
+        return sorted(key for lodger in self.who.values() for key in self.keys_of(lodger))
+
+    def nights(self, key: tuple[int, int, int]) -> range:
+        blocks = self.plan.sessions[key[0]].blocks
+        if not 0 <= key[2] < len(blocks):
+            return range(0)
+        return range(*_stay_span(blocks[key[2]]))
+
+    def take(self, key: tuple[int, int, int], room_id: int | None, *, check: bool = True) -> bool:
+        """Put a learner's block in a room if every hard rule allows it (``check``), and say whether it did."""
+        lodger = self.who[(key[0], key[1])]
+        room = self.plan.rooms.get(room_id) if room_id is not None else None
+        nights = self.nights(key)
+        if room is None or not nights or key in self.rooms_of:
+            return False
+        mate = (key[0], lodger.gender)
+        if check and (
+            room.campus_id != self.campus_id
+            or not room_fits(lodger.gender, lodger.needs_accessible, room)
+            or any(n in self.plan.out.get(room.room_id, ()) for n in nights)
+            or any(
+                len(self.used[(room.room_id, n)]) >= room.beds
+                or (self.used[(room.room_id, n)] and self.used[(room.room_id, n)][0] != mate)
+                for n in nights
+            )
+        ):
+            return False
+        for n in nights:
+            self.used[(room.room_id, n)].append(mate)
+        self.rooms_of[key] = room.room_id
+        return True
+
+    def release(self, key: tuple[int, int, int]) -> None:
+        room_id = self.rooms_of.pop(key, None)
+        if room_id is None:
+            return
+        lodger = self.who[(key[0], key[1])]
+        for n in self.nights(key):
+            self.used[(room_id, n)].remove((key[0], lodger.gender))
 
 
 def _hints(part: _Part, previous: dict[tuple[int, int, int], int]) -> dict[str, int]:
@@ -1316,59 +1572,83 @@ def _score(
     timed_out_sessions: set[int],
 ) -> RoomsSolution:
     """Count each rule on the concrete plan, so the reported costs are those of the rooms people get."""
-    sessions = {s.session_id: s for s in problem.sessions}
-    rooms = {r.room_id: r for r in problem.rooms}
     given = {(a.session_id, a.learner_id, a.block): a.room_id for a in assignments}
-    weights = problem.weights
-    unhoused_keys: list[tuple[Lodger, int]] = []
-    sme_in_twin = 0
-    changes = 0
-    for lodger in problem.lodgers:
-        session = sessions[lodger.session_id]
-        last_room: int | None = None
-        for b, block in enumerate(session.blocks):
-            if not block.nights():
-                continue
-            room_id = given.get((lodger.session_id, lodger.learner_id, b))
-            if room_id is None:
-                unhoused_keys.append((lodger, b))
-                continue
-            if session.audience == SME_AUDIENCE and rooms[room_id].kind == "twin":
-                sme_in_twin += 1
-            if last_room is not None and last_room != room_id:
-                changes += 1
-            last_room = room_id
-    lodging = {(lodger.session_id, lodger.learner_id) for lodger in problem.lodgers}
-    moved = 0
-    for p in problem.previous:
-        before = sessions.get(p.session_id)
-        if (p.session_id, p.learner_id) not in lodging or before is None or p.block >= len(before.blocks):
-            continue
-        if given.get((p.session_id, p.learner_id, p.block)) != p.room_id:
-            moved += 1
-    breakdown = {
-        "unhoused": RuleCost(len(unhoused_keys), weights.unhoused),
-        "moved": RuleCost(moved, weights.moved),
-        "room_change": RuleCost(changes, weights.room_change),
-        "sme_in_twin": RuleCost(sme_in_twin, weights.sme_in_twin),
-    }
-    unhoused, shortages = explain_unhoused(problem, assignments, unhoused_keys, timed_out_sessions)
-    objective = sum(cost.cost for cost in breakdown.values())
+    counts = _PlanCounter(problem).count(problem.lodgers, given)
+    unhoused, shortages = explain_unhoused(problem, assignments, counts.unhoused, timed_out_sessions)
     return RoomsSolution(
         status=status,
         assignments=assignments,
         unhoused=unhoused,
         shortages=shortages,
-        objective=objective,
+        objective=counts.objective,
         best_bound=0.0,
         gap=0.0,
-        breakdown=breakdown,
-        moved=moved,
-        room_changes=changes,
+        breakdown=counts.breakdown,
+        moved=counts.breakdown["moved"].value,
+        room_changes=counts.breakdown["room_change"].value,
         solve_seconds=0.0,
         wall_seconds=0.0,
         parts=0,
     )
+
+
+@dataclass
+class _Counts:
+    """Each soft rule counted on a concrete plan (or a part of one)."""
+
+    unhoused: list[tuple[Lodger, int]]
+    breakdown: dict[str, RuleCost]
+
+    @property
+    def objective(self) -> int:
+        return sum(cost.cost for cost in self.breakdown.values())
+
+
+class _PlanCounter:
+    """Counts the soft rules on concrete room numbers, for a whole plan or for the lodgers of one part."""
+
+    def __init__(self, problem: RoomsProblem) -> None:
+        self.sessions = {s.session_id: s for s in problem.sessions}
+        self.rooms = {r.room_id: r for r in problem.rooms}
+        self.weights = problem.weights
+        self.previous: dict[tuple[int, int], list[RoomAssignment]] = defaultdict(list)
+        for p in problem.previous:
+            self.previous[(p.session_id, p.learner_id)].append(p)
+
+    def count(self, lodgers: list[Lodger], given: dict[tuple[int, int, int], int]) -> _Counts:
+        """The rules' counts for ``lodgers`` (a learner moved: their previous room for a block is not the
+        one they get now, or they get none)."""
+        unhoused: list[tuple[Lodger, int]] = []
+        sme_in_twin = changes = moved = 0
+        for lodger in lodgers:
+            session = self.sessions[lodger.session_id]
+            last_room: int | None = None
+            for b, block in enumerate(session.blocks):
+                if not block.nights():
+                    continue
+                room_id = given.get((lodger.session_id, lodger.learner_id, b))
+                if room_id is None:
+                    unhoused.append((lodger, b))
+                    continue
+                if session.audience == SME_AUDIENCE and self.rooms[room_id].kind == "twin":
+                    sme_in_twin += 1
+                if last_room is not None and last_room != room_id:
+                    changes += 1
+                last_room = room_id
+            for p in self.previous.get((lodger.session_id, lodger.learner_id), ()):
+                if (
+                    p.block < len(session.blocks)
+                    and given.get((p.session_id, p.learner_id, p.block)) != p.room_id
+                ):
+                    moved += 1
+        weights = self.weights
+        breakdown = {
+            "unhoused": RuleCost(len(unhoused), weights.unhoused),
+            "moved": RuleCost(moved, weights.moved),
+            "room_change": RuleCost(changes, weights.room_change),
+            "sme_in_twin": RuleCost(sme_in_twin, weights.sme_in_twin),
+        }
+        return _Counts(unhoused, breakdown)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -385,3 +385,58 @@ def test_zero_time_limit_reports_timed_out_and_explains() -> None:
     assert solution.status == "timed_out"
     assert solution.unhoused and "制限時間" in solution.unhoused[0].reason
     assert validate_rooms(problem, solution) == []
+
+
+def a_busy_dormitory() -> RoomsProblem:
+    """Eight singles, six twins and four overlapping sessions, one of them a long course in two blocks."""
+    rooms = [room(i, floor=1 + i // 10) for i in range(1, 9)] + [room(i, "twin") for i in range(9, 15)]
+    sessions = [
+        session(10, block(9, 14)),
+        session(11, block(11, 16)),
+        session(12, block(13, 18)),
+        session(13, block(2, 5), block(23, 26)),
+    ]
+    lodgers = [Lodger(i, 10 + i % 4, "male" if i % 3 else "female") for i in range(1, 25)]
+    return RoomsProblem(rooms, sessions, lodgers)
+
+
+def moved_learners(
+    before: dict[tuple[int, int, int], int], after: dict[tuple[int, int, int], int], problem: RoomsProblem
+) -> set[int]:
+    """Learners still lodging whose room for some block is not the one they had, counted on the plans."""
+    lodging = {(x.session_id, x.learner_id) for x in problem.lodgers}
+    return {k[1] for k, room_id in before.items() if (k[0], k[1]) in lodging and after.get(k) != room_id}
+
+
+def test_re_solve_after_a_cancellation_moves_nobody() -> None:
+    first = solve(a_busy_dormitory())
+    problem = replace(
+        a_busy_dormitory(),
+        lodgers=[x for x in a_busy_dormitory().lodgers if x.learner_id != 2],  # shared a twin
+        previous=first.assignments,
+    )
+    again = solve(problem)
+    assert moved_learners(rooms_of(first), rooms_of(again), problem) == set()
+    assert again.moved == 0 and again.status == "optimal"
+
+
+def test_re_solve_after_a_room_goes_out_moves_only_its_learners() -> None:
+    first = solve(a_busy_dormitory())
+    before = rooms_of(first)
+    broken = before[(10, 4, 0)]
+    problem = replace(
+        a_busy_dormitory(),
+        outages=[RoomOutage(broken, date(2025, 6, 10), date(2025, 6, 12))],
+        previous=first.assignments,
+    )
+    again = solve(problem)
+    nights = {date(2025, 6, 10), date(2025, 6, 11), date(2025, 6, 12)}
+    sessions = {s.session_id: s for s in problem.sessions}
+    displaced = {
+        k[1]
+        for k, room_id in before.items()
+        if room_id == broken and nights & set(sessions[k[0]].blocks[k[2]].nights())
+    }
+    assert displaced and again.unhoused == []
+    assert moved_learners(before, rooms_of(again), problem) == displaced
+    assert again.moved == len(displaced) and again.status == "optimal"
