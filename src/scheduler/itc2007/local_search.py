@@ -225,14 +225,7 @@ class Timetable:
         for moved, target in ((one, p2), (two, p1)):
             for x in sorted(moved, key=lambda x: -self.students[lc[x]]):
                 delta += self._insert(x, target, self._room_for(x, target, self.lr[x]))
-        if delta <= accept:
-            self.cost += delta
-            return delta
-        for x, _p, _r in old:
-            self._remove(x)
-        for x, p, r in old:
-            self._insert(x, p, r)
-        return None
+        return self._settle(delta, accept, old)
 
     def try_course_room(self, c: int, r: int, accept: float) -> int | None:
         """Put every lecture of course ``c`` in room ``r``, swapping rooms with whatever is there.
@@ -257,13 +250,18 @@ class Timetable:
             delta += self._insert(lecture, p, r)
         if not old:
             return None
+        return self._settle(delta, accept, old)
+
+    def _settle(self, delta: int, accept: float, old: list[tuple[int, int, int]]) -> int | None:
+        """Keep a move whose delta is at most ``accept``; else put the ``old`` (lecture, period,
+        room) places back. Returns the delta when kept."""
         if delta <= accept:
             self.cost += delta
             return delta
         for x, _p, _r in old:
             self._remove(x)
-        for x, p, r1 in old:
-            self._insert(x, p, r1)
+        for x, p, r in old:
+            self._insert(x, p, r)
         return None
 
     def _room_for(self, lecture: int, p: int, previous: int) -> int:
