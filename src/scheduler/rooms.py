@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -895,25 +896,22 @@ def _first_fit(
                 first_group, last_group = groups[(key[0], key[2], key[1])], groups[(key[0], last[2], key[1])]
                 units.append((first_group.start, last_group.end, chain))
         # Greedy passes, the best kept; an exact re-fit only if all add cost the counts did not foresee.
+        misses = partial(_misses, pool, units, previous=problem_previous, weights=weights)
         fitted = _fit_pool(pool, units, groups, problem_previous, rooms_of)
-        if _misses(units, fitted, problem_previous, weights):
+        if misses(fitted):
             again = _fit_pool_previous_first(pool, units, groups, problem_previous, rooms_of)
-            if again is not None and _misses(units, again, problem_previous, weights) < _misses(
-                units, fitted, problem_previous, weights
-            ):
+            if again is not None and misses(again) < misses(fitted):
                 fitted = again
         by_priority = sorted(units, key=lambda u: (not any(_pinned(groups, k) for k in u[2]), u[0], u[2]))
         for chains_first in (True, False):
-            if not _misses(units, fitted, problem_previous, weights):
+            if not misses(fitted):
                 break
             other = _fit_pool_chains_first(
                 pool, by_priority, groups, problem_previous, rooms_of, chains_first=chains_first
             )
-            if other is not None and _misses(units, other, problem_previous, weights) < _misses(
-                units, fitted, problem_previous, weights
-            ):
+            if other is not None and misses(other) < misses(fitted):
                 fitted = other
-        if _misses(units, fitted, problem_previous, weights) and deadline is not None:
+        if misses(fitted) and deadline is not None:
             fitted = _refit_pool(pool, units, fitted, problem_previous, weights, deadline, num_workers)
         rooms_of.update(fitted)
         rooms_of.update(_fit_lent(pool, chosen, kept, lent, fitted, groups, problem_previous))
@@ -998,6 +996,7 @@ def _fit_lent(
 
 
 def _misses(
+    pool: _Pool,
     units: list[tuple[int, int, list[tuple[int, int, int]]]],
     fitted: dict[tuple[int, int, int], int],
     previous: dict[tuple[int, int, int], int],
@@ -1006,7 +1005,7 @@ def _misses(
     """Cost the pool's room numbers add to what the counts foresaw: a learner who loses their previous
     room although it is in this pool. (A learner the counts keep in one room is one unit, never split.)"""
     cost = 0
-    in_pool = set(fitted.values())
+    in_pool = {room.room_id for room in pool.rooms}
     for _, _, keys in units:
         for key in keys:
             if key in previous and previous[key] in in_pool and fitted.get(key) != previous[key]:
@@ -1455,9 +1454,9 @@ class _PreviousPlan:
             wishes.append(self.previous.get(key))
             # executives and managers get single rooms before twins
             ranked = singles_first if self.sessions[key[0]].audience == SME_AUDIENCE else campus
-            for room_id in [w for w in wishes if w is not None] + ranked:
-                if beds.take(key, room_id):
-                    break
+            if not any(beds.take(key, room_id) for room_id in [w for w in wishes if w is not None] + ranked):
+                # No room is free: make one, moving the learners in a room to free rooms, if that costs less.
+                any(beds.make_room(key, room_id, campus) for room_id in ranked)
         return beds.rooms_of
 
     def give_back(
@@ -1481,17 +1480,13 @@ class _PreviousPlan:
                 continue
             mine = [k for k in beds.keys_of(lodger) if k in self.previous and k not in self.pins]
             for key in mine:
-                wish = self.previous[key]
-                if beds.rooms_of.get(key) == wish:
+                wish, now = self.previous[key], beds.rooms_of.get(key)
+                if now == wish or beds.try_moves([(key, wish)]):
                     continue
-                before = self.counter.count([lodger], beds.rooms_of).objective
-                now = beds.rooms_of.get(key)
-                beds.release(key)
-                if beds.take(key, wish) and self.counter.count([lodger], beds.rooms_of).objective < before:
-                    continue
-                beds.release(key)
-                if now is not None:
-                    beds.take(key, now, check=False)
+                # Two learners each in the other's previous room (the counts saw one pool): swap them.
+                there = beds.sharing(wish, key)
+                if now is not None and len(there) == 1 and self.previous.get(there[0]) == now:
+                    beds.try_moves([(key, wish), (there[0], now)])
         return beds.rooms_of
 
 
@@ -1504,6 +1499,7 @@ class _Beds:
         self.who = {(x.session_id, x.learner_id): x for x in lodgers}
         self.used: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
         self.rooms_of: dict[tuple[int, int, int], int] = {}
+        self.in_room: dict[int, set[tuple[int, int, int]]] = defaultdict(set)
 
     def keys_of(self, lodger: Lodger) -> list[tuple[int, int, int]]:
         return self.keys_of_lodger(self.plan, lodger)
@@ -1545,6 +1541,7 @@ class _Beds:
         for n in nights:
             self.used[(room.room_id, n)].append(mate)
         self.rooms_of[key] = room.room_id
+        self.in_room[room.room_id].add(key)
         return True
 
     def release(self, key: tuple[int, int, int]) -> None:
@@ -1552,8 +1549,62 @@ class _Beds:
         if room_id is None:
             return
         lodger = self.who[(key[0], key[1])]
+        self.in_room[room_id].discard(key)
         for n in self.nights(key):
             self.used[(room_id, n)].remove((key[0], lodger.gender))
+
+    def sharing(self, room_id: int, key: tuple[int, int, int]) -> list[tuple[int, int, int]]:
+        """The others in a room on any of the learner's nights."""
+        nights = self.nights(key)
+        return sorted(
+            other
+            for other in self.in_room[room_id]
+            if other != key
+            and nights.start < self.nights(other).stop
+            and self.nights(other).start < nights.stop
+        )
+
+    def try_moves(self, moves: list[tuple[tuple[int, int, int], int]]) -> bool:
+        """Move learners' blocks to rooms if every hard rule allows it and the plan costs less after; else
+        leave the plan as it was. Says whether it moved them."""
+        lodgers = list({(k[0], k[1]): self.who[(k[0], k[1])] for k, _ in moves}.values())
+        before = self.plan.counter.count(lodgers, self.rooms_of).objective
+        was = {key: self.rooms_of.get(key) for key, _ in moves}
+        for key, _ in moves:
+            self.release(key)
+        placed = all(self.take(key, room_id) for key, room_id in moves)
+        if placed and self.plan.counter.count(lodgers, self.rooms_of).objective < before:
+            return True
+        self.restore(was)
+        return False
+
+    def make_room(self, key: tuple[int, int, int], room_id: int, rooms: list[int]) -> bool:
+        """House a learner in a room by moving the one or two others in it on those nights to free rooms,
+        if every hard rule allows it and the plan costs less after; else leave the plan as it was."""
+        others = self.sharing(room_id, key)
+        if not others or len(others) > 2 or any(k in self.plan.pins for k in others):
+            return False
+        involved = [key, *others]
+        lodgers = list({(k[0], k[1]): self.who[(k[0], k[1])] for k in involved}.values())
+        before = self.plan.counter.count(lodgers, self.rooms_of).objective
+        was = {k: self.rooms_of.get(k) for k in involved}
+        for other in others:
+            self.release(other)
+        placed = self.take(key, room_id) and all(
+            any(self.take(other, r) for r in rooms if r != room_id) for other in others
+        )
+        if placed and self.plan.counter.count(lodgers, self.rooms_of).objective < before:
+            return True
+        self.restore(was)
+        return False
+
+    def restore(self, was: dict[tuple[int, int, int], int | None]) -> None:
+        """Put learners' blocks back in the rooms they had (a move that did not pay)."""
+        for key in was:
+            self.release(key)
+        for key, room_id in was.items():
+            if room_id is not None:
+                self.take(key, room_id, check=False)
 
 
 def _hints(part: _Part, previous: dict[tuple[int, int, int], int]) -> dict[str, int]:

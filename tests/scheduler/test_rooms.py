@@ -440,3 +440,15 @@ def test_re_solve_after_a_room_goes_out_moves_only_its_learners() -> None:
     assert displaced and again.unhoused == []
     assert moved_learners(before, rooms_of(again), problem) == displaced
     assert again.moved == len(displaced) and again.status == "optimal"
+
+
+def test_re_solve_moves_one_learner_to_house_a_late_add() -> None:
+    """Only the shared room suits the late add; the learner in it moves to the women's room (100 < 1000)."""
+    rooms = [room(1, zone="women"), room(2, zone="any")]
+    previous = [RoomAssignment(10, 1, 0, 2)]
+    problem = RoomsProblem(
+        rooms, [session(10)], [Lodger(1, 10, "female"), Lodger(2, 10, "male")], previous=previous
+    )
+    again = solve(problem)
+    assert rooms_of(again) == {(10, 1, 0): 1, (10, 2, 0): 2}
+    assert again.moved == 1 and again.objective == 100 and again.status == "optimal"
