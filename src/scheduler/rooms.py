@@ -14,6 +14,10 @@ learners of one-block sessions whose whole stay falls in that gap. Every count s
 by first fit at exactly the cost the model counts, and ``optimal`` is a statement about real plans (see
 ``solve_rooms``). The model is elastic: a learner left without a room costs ``weights.unhoused`` and is
 explained in Japanese.
+
+A re-solve after late changes keeps the previous plan wherever it is still allowed and weighs it, part by
+part, against the counts' optimum given room numbers that favour each learner's previous room; the
+cheaper plan, counted on the rooms, is kept (``solve_rooms``).
 """
 
 from __future__ import annotations
@@ -1331,9 +1335,13 @@ def solve_rooms(
     rooms: the previous plan kept wherever it is still allowed, with only the learners a change displaced
     or added placed anew (a part no change touched stays verbatim), and the counts' optimum in room
     numbers, each learner given their previous room first and back wherever it is free. The counts see a
-    learner's previous pool, not their room, so their optimum is a lower bound on the moves; a part is
-    ``optimal`` only when the plan kept costs what the counts proved, else ``feasible`` with the counts'
-    bound as ``best_bound``.
+    learner's previous pool, not their room, so they count no more moves than a plan makes, with one
+    exception, (c): a learner who was lent a room held by another learner between two blocks counts as
+    staying only if that hold lends them a room again (so a plan that leaves them in that room without
+    the hold, e.g. after its keeper cancelled and the hold's other rooms are all lent, is counted with a
+    move). A part is ``optimal`` only when the plan kept costs what the counts proved (``optimal`` then
+    means no valid plan outside (a), (b) and (c) costs less), else ``feasible`` with the counts' bound as
+    ``best_bound``.
 
     Raises:
         ProblemError: if the problem is malformed (unknown ids, bad values, conflicting pins).
