@@ -1535,21 +1535,26 @@ class _Beds:
         if room is None or not nights or key in self.rooms_of:
             return False
         mate = (key[0], lodger.gender)
-        if check and (
-            room.campus_id != self.campus_id
-            or not room_fits(lodger.gender, lodger.needs_accessible, room)
-            or any(n in self.plan.out.get(room.room_id, ()) for n in nights)
-            or any(
-                len(self.used[(room.room_id, n)]) >= room.beds
-                or (self.used[(room.room_id, n)] and self.used[(room.room_id, n)][0] != mate)
-                for n in nights
-            )
-        ):
+        if check and not self.allows(room, lodger, nights, mate):
             return False
         for n in nights:
             self.used[(room.room_id, n)].append(mate)
         self.rooms_of[key] = room.room_id
         self.in_room[room.room_id].add(key)
+        return True
+
+    def allows(self, room: DormRoom, lodger: Lodger, nights: range, mate: tuple[int, str | None]) -> bool:
+        """The hard rules: campus, zone, type and access, in service, a free bed, a twin shared only by a
+        classmate of the same gender."""
+        if room.campus_id != self.campus_id or not room_fits(lodger.gender, lodger.needs_accessible, room):
+            return False
+        out = self.plan.out.get(room.room_id)
+        if out and not out.isdisjoint(nights):
+            return False
+        for n in nights:
+            users = self.used.get((room.room_id, n))
+            if users and (len(users) >= room.beds or users[0] != mate):
+                return False
         return True
 
     def release(self, key: tuple[int, int, int]) -> None:
