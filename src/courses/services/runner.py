@@ -23,6 +23,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -332,6 +333,7 @@ class Runner:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(self.progress_dir, ignore_errors=True)  # a worker still writing just fails its next write
 
     async def run_once(self) -> bool:
         """Reclaim the runs of dead instances, then work one queued run if there is one; True when
