@@ -118,6 +118,7 @@ class Database:
 
     def __post_init__(self) -> None:
         self._sqlite = is_sqlite(self.url)  # parsing the URL on every transaction showed in profiles
+
         def maker(write: bool) -> async_sessionmaker[AsyncSession]:
             # Reads run each statement on its own, without BEGIN and ROLLBACK round trips: SQLite
             # (no BEGIN is emitted) and PostgreSQL (autocommit) alike.

@@ -111,7 +111,8 @@ _OFFER_FOR = (
         .where(
             _ENROLLMENTS.c.session_id == bindparam("sid"),
             _ENROLLMENTS.c.user_id == bindparam("uid"),
-            _ENROLLMENTS.c.status.in_(ACTIVE),
+            # the unique index's own predicate (no expanding IN to compile per call)
+            _ENROLLMENTS.c.status != EnrollmentStatus.CANCELLED,
         )
         .label("already_enrolled"),
     )

@@ -333,7 +333,8 @@ class Runner:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(self.progress_dir, ignore_errors=True)  # a worker still writing just fails its next write
+        # a worker process still writing progress just fails its next write
+        shutil.rmtree(self.progress_dir, ignore_errors=True)
 
     async def run_once(self) -> bool:
         """Reclaim the runs of dead instances, then work one queued run if there is one; True when
