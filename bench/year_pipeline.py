@@ -17,7 +17,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -47,6 +47,7 @@ from courses.models import (  # noqa: E402
 from courses.models.plans import PlanKind, RunStatus, SolverRun  # noqa: E402
 from courses.models.resources import PracticumSite, PracticumSiteAvailability  # noqa: E402
 from courses.services import plans  # noqa: E402
+from courses.services.runner import outcome_of  # noqa: E402
 from scheduler import validate  # noqa: E402
 from scheduler.practicum import solve_practicum  # noqa: E402
 from scheduler.rooms import solve_rooms  # noqa: E402
@@ -279,37 +280,6 @@ class Row:
     violations: int
 
 
-def _outcome(kind: str, sol: Any, violations: list[Any], seconds: float) -> plans.SolveOutcome:
-    """The same plain data ``courses.services.runner.solve_in_worker`` hands back."""
-    if kind == PlanKind.ROOMS:
-        unassigned = [asdict(u) for u in sol.unhoused]
-        messages = [x.message for x in sol.shortages]
-        rooms = [(a.session_id, a.learner_id, a.block, a.room_id) for a in sol.assignments]
-        sites: list[tuple[int, int, int]] = []
-    else:
-        unassigned = [asdict(u) for u in sol.unplaced]
-        messages = list(getattr(sol, "messages", []))
-        rooms = []
-        sites = [(p.session_id, p.learner_id, p.site_id) for p in sol.placements]
-    return plans.SolveOutcome(
-        kind=kind,
-        status=sol.status,
-        objective=float(sol.objective),
-        best_bound=float(sol.best_bound),
-        gap=float(sol.gap),
-        moved=int(sol.moved),
-        solve_seconds=round(seconds, 3),
-        breakdown={
-            k: {"value": v.value, "weight": v.weight, "cost": v.cost} for k, v in sol.breakdown.items()
-        },
-        unassigned=unassigned,
-        messages=messages,
-        violations=[asdict(v) for v in violations],
-        rooms=rooms,
-        sites=sites,
-    )
-
-
 async def round_trip(db: Database, campus_id: int, kind: str, time_limit: float, workers: int) -> Row:
     """Build from the database, solve, validate, save: one solver run of one campus and kind."""
     started = time.perf_counter()
@@ -334,7 +304,7 @@ async def round_trip(db: Database, campus_id: int, kind: str, time_limit: float,
     solved = time.perf_counter()
     solve_wall = solved - loaded
     validate_seconds = solve_wall - sol.wall_seconds
-    outcome = _outcome(kind, sol, violations, sol.wall_seconds)
+    outcome = outcome_of(kind, sol, violations, sol.wall_seconds)
     async with db.write() as s:
         run = SolverRun(
             campus_id=campus_id,

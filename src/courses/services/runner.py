@@ -280,17 +280,24 @@ def solve_in_worker(kind: str, problem: Any, time_limit: float, progress_path: s
     if kind == PlanKind.ROOMS:
         sol = solve_rooms(problem, time_limit=time_limit, num_workers=2, progress=progress)
         violations = validate.validate_rooms(problem, sol)
+    else:
+        sol = solve_practicum(problem, time_limit=time_limit, num_workers=2, progress=progress)  # type: ignore[assignment]
+        violations = validate.validate_practicum(problem, sol)  # type: ignore[arg-type]
+    return outcome_of(kind, sol, violations, time.monotonic() - started)
+
+
+def outcome_of(kind: str, sol: Any, violations: list[Any], seconds: float) -> plans.SolveOutcome:
+    """A rooms or practicum solution and its validator's verdict as the plain data a plan is saved from."""
+    if kind == PlanKind.ROOMS:
         unassigned = [asdict(u) for u in sol.unhoused]
         messages = [x.message for x in sol.shortages] or list(getattr(sol, "messages", []))
         rooms = [(a.session_id, a.learner_id, a.block, a.room_id) for a in sol.assignments]
         sites: list[tuple[int, int, int]] = []
     else:
-        sol = solve_practicum(problem, time_limit=time_limit, num_workers=2, progress=progress)  # type: ignore[assignment]
-        violations = validate.validate_practicum(problem, sol)  # type: ignore[arg-type]
-        unassigned = [asdict(u) for u in sol.unplaced]  # type: ignore[attr-defined]
+        unassigned = [asdict(u) for u in sol.unplaced]
         messages = list(getattr(sol, "messages", []))
         rooms = []
-        sites = [(p.session_id, p.learner_id, p.site_id) for p in sol.placements]  # type: ignore[attr-defined]
+        sites = [(p.session_id, p.learner_id, p.site_id) for p in sol.placements]
     return plans.SolveOutcome(
         kind=kind,
         status=sol.status,
@@ -298,7 +305,7 @@ def solve_in_worker(kind: str, problem: Any, time_limit: float, progress_path: s
         best_bound=float(sol.best_bound),
         gap=float(sol.gap),
         moved=int(sol.moved),
-        solve_seconds=round(time.monotonic() - started, 3),
+        solve_seconds=round(seconds, 3),
         breakdown={
             k: {"value": v.value, "weight": v.weight, "cost": v.cost} for k, v in sol.breakdown.items()
         },
