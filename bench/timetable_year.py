@@ -79,7 +79,8 @@ def main() -> int:
     n_modules = sum(len(x.modules) for j in jobs for x in j.timetable.sessions)
     print(f"{len(jobs)} campuses, {n_sessions} sessions, {n_modules} modules")
     started = time.perf_counter()
-    placements, t_violations, unplaced, t_penalty = [], 0, 0, 0
+    placed: list[ins.Teaching] = []
+    t_violations, unplaced, t_penalty = 0, 0, 0
     for job in jobs:
         problem = dataclasses.replace(job.timetable, time_limit=args.timetable_limit)
         sol = svc.solve_in_groups(problem)
@@ -87,24 +88,13 @@ def main() -> int:
         t_violations += len(report.violations)
         t_penalty += sum(report.penalties.values())
         unplaced += len(sol.unplaced)
-        placements += [(job, p) for p in sol.placements]
+        placed += svc.teachings_of(job, sol.placements)
     t_seconds = time.perf_counter() - started
     print(
-        f"timetables: {len(placements)}/{n_modules} placed, {unplaced} unplaced, penalty {t_penalty:,}, "
+        f"timetables: {len(placed)}/{n_modules} placed, {unplaced} unplaced, penalty {t_penalty:,}, "
         f"{t_violations} violations, {t_seconds:.1f} s"
     )
-    teachings = tuple(
-        ins.Teaching(
-            p.module_id,
-            p.session_id,
-            job.campus,
-            job.subjects[p.module_id],
-            p.start.day,
-            p.start.half,
-            p.half_days,
-        )
-        for job, p in sorted(placements, key=lambda jp: (jp[1].start, jp[1].module_id))
-    )
+    teachings = tuple(sorted(placed, key=lambda t: (t.day, t.half, t.module_id)))
     prefectures = {k: v for job in jobs for k, v in job.campus_prefecture.items()}
     base = ins.InstructorProblem(
         teachings=teachings, instructors=year_instructors(jobs), campus_prefecture=prefectures
