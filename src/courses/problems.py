@@ -199,7 +199,10 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
                 detail=detail,
             )
     if exc.status_code == 400 and "json" in request.headers.get("content-type", "").lower():
-        return _bad_body(request, lang)  # the body could not be decoded (truncated, not JSON)
+        # the body could not be decoded: truncated, not JSON, or (msgspec 0.23 and later say so
+        # here instead of raising UnicodeDecodeError) not UTF-8
+        encoding = "utf-8" in str(exc.detail or "").lower()
+        return _bad_body(request, lang, encoding=encoding)
     title = "Request failed" if lang == "en" else "リクエストを処理できませんでした"
     return problem_response(
         request, status=exc.status_code, slug="http-error", title=title, detail=str(exc.detail or title)
