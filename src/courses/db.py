@@ -5,11 +5,13 @@ transaction handling is switched off and we emit BEGIN ourselves, BEGIN IMMEDIAT
 transactions, so that a capacity check can never be overtaken by another writer. Inside one process
 write transactions are also serialised, which keeps SQLite's busy-wait tail short.
 
-The busiest write (an enrollment) runs as a synchronous function through ``Database.transact``. On
-SQLite it runs on one writer thread with a plain sqlite3 connection, so the whole transaction is a
-single hand-off from the event loop instead of three or four per statement through aiosqlite's
-thread while holding the write lock; on PostgreSQL the same function runs with ``run_sync`` on the
-async session. Either way the code that takes seats is the same.
+The busiest write (an enrollment) and the busiest read (who holds a token) run as synchronous
+functions over a ``courses.tx.Tx`` through ``Database.transact`` and ``Database.query``. On SQLite
+they run on one writer thread (or a few reader threads) with a plain sqlite3 connection, so the whole
+transaction is a single hand-off from the event loop instead of three or four per statement through
+aiosqlite's thread while holding the write lock. On PostgreSQL they run on a connection of a small
+asyncpg pool of their own, inside a greenlet, without the async engine's per-statement machinery.
+Either way the statements, and the code that takes seats, are the same.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import asyncpg
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.tx import AsyncpgTx, SessionTx, Tx
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -107,6 +113,8 @@ class Database:
     _writer: ThreadPoolExecutor | None = None
     _reader_engine: Engine | None = None
     _reader: ThreadPoolExecutor | None = None
+    _direct: asyncpg.Pool | None = None
+    _direct_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def connect(cls, url: str) -> Database:
@@ -169,35 +177,56 @@ class Database:
         finally:
             _in_write.reset(token)
 
-    async def transact(
-        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Run ``fn(session, *args, **kwargs)``, synchronous ORM code, as one write transaction:
+    async def transact(self, fn: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(tx, *args, **kwargs)``, synchronous code over a ``Tx``, as one write transaction:
         committed when it returns, rolled back when it raises (the exception reaches the caller)."""
         if _in_write.get():
             raise RuntimeError("Database.transact inside Database.write: use session.run_sync instead")
-        if self._writer is None:
+        if not self.sqlite:
+            pool = await self._direct_pool()
+            async with pool.acquire() as conn, conn.transaction():
+                return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
+        if self._writer is None:  # SQLite in memory: the async engine's one connection
             async with self.write() as session:
-                return await session.run_sync(fn, *args, **kwargs)  # type: ignore[arg-type]  # a sqlmodel Session
+                return await session.run_sync(_on_session, fn, args, kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: self._run_in_writer(fn, args, kwargs))
 
-    async def query(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``fn(session, *args, **kwargs)``, synchronous ORM code that only reads. On SQLite it
-        runs on a reader thread in one hand-off (used where every request reads, e.g. sign-in)."""
+    async def query(self, fn: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(tx, *args, **kwargs)``, synchronous code over a ``Tx`` that only reads, each
+        statement on its own (used where every request reads, e.g. signing in by token)."""
+        if not self.sqlite:
+            pool = await self._direct_pool()
+            async with pool.acquire() as conn:
+                return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
         if self._reader is None:
             async with self.read() as session:
-                return await session.run_sync(fn, *args, **kwargs)  # type: ignore[arg-type]  # a sqlmodel Session
+                return await session.run_sync(_on_session, fn, args, kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._reader, lambda: self._run_in_reader(fn, args, kwargs))
 
     def _run_in_reader(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         with Session(self._reader_bind, expire_on_commit=False) as session:
-            return fn(session, *args, **kwargs)
+            return fn(SessionTx(session), *args, **kwargs)
 
     def _run_in_writer(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         with Session(self._writer_bind, expire_on_commit=False) as session, session.begin():
-            return fn(session, *args, **kwargs)
+            return fn(SessionTx(session), *args, **kwargs)
+
+    async def _direct_pool(self) -> asyncpg.Pool:
+        """The asyncpg pool of ``transact`` and ``query`` on PostgreSQL, opened on first use (a pool
+        belongs to the event loop that opened it)."""
+        if self._direct is None:
+            async with self._direct_lock:
+                if self._direct is None:
+                    dsn = (
+                        make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+                    )
+                    size = int(os.environ.get("PG_DIRECT_POOL_SIZE", "10"))
+                    self._direct = await asyncpg.create_pool(
+                        dsn, min_size=1, max_size=size, reset=_rollback_if_open
+                    )
+        return self._direct
 
     @asynccontextmanager
     async def _holding_writer(self) -> AsyncIterator[None]:
@@ -226,6 +255,9 @@ class Database:
             done.set()
 
     async def dispose(self) -> None:
+        if self._direct is not None:
+            await self._direct.close()
+            self._direct = None
         for pool in (self._writer, self._reader):
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -233,3 +265,15 @@ class Database:
             if engine is not None:
                 engine.dispose()
         await self.engine.dispose()
+
+
+def _on_session(session: Session, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    return fn(SessionTx(session), *args, **kwargs)
+
+
+async def _rollback_if_open(conn: asyncpg.Connection) -> None:
+    """Reset a connection given back to the direct pool. ``transact`` and ``query`` change no session
+    settings, so asyncpg's default reset (four statements, one round trip per release) has nothing to
+    undo; only a transaction left open by a cancelled request is rolled back."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")

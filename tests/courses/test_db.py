@@ -8,28 +8,33 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func, insert, select
+from sqlmodel import Session
 
 from courses.db import Database
-from courses.models import Campus
+from courses.models import Campus, table_of
+from courses.tx import Tx, as_tx
 
 NOW = datetime(2026, 5, 15, 9, tzinfo=UTC)
 
 
-def _add_campus(s: Session, code: str, fail: bool = False) -> int:
-    campus = Campus(
-        code=code, name_ja=f"テスト{code}", name_en=f"Test {code}", prefecture="13", address="東京都"
+_CAMPUSES = table_of(Campus)
+_ADD = insert(_CAMPUSES).returning(_CAMPUSES.c.id)
+_COUNT = select(func.count().label("n")).where(_CAMPUSES.c.code.startswith(bindparam("prefix")))
+
+
+def _add_campus(db: Session | Tx, code: str, fail: bool = False) -> int:
+    row = {"code": code, "name_ja": f"テスト{code}", "name_en": f"Test {code}", "prefecture": "13"}
+    campus_id = int(
+        as_tx(db).scalar(_ADD, {**row, "address": "東京都", "has_lodging": True, "sort_order": 0})
     )
-    s.add(campus)
-    s.flush()
     if fail:
         raise ValueError("refused after the insert")
-    return campus.id or 0
+    return campus_id
 
 
-def _count(s: Session, prefix: str) -> int:
-    return int(s.exec(select(func.count()).where(Campus.code.startswith(prefix))).one())  # type: ignore[attr-defined]
+def _count(tx: Tx, prefix: str) -> int:
+    return int(tx.scalar(_COUNT, {"prefix": prefix}))
 
 
 async def test_transact_commits_and_returns(db: Database) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from courses.deps import DB
 from courses.errors import Conflict, InvalidInput, Unauthorized
@@ -89,24 +88,6 @@ class AuthApi(Controller):
         return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
 
 
-def _enroll(
-    s: Session, user: User, session_id: int, lodging: bool, now: datetime, key: str | None
-) -> dict[str, Any]:
-    """Enroll, and remember the answer under the idempotency key in the same transaction."""
-    body = enrollment.enroll(s, user=user, session_id=session_id, lodging=lodging, now=now).as_dict()
-    if key:
-        s.add(
-            IdempotencyRecord(
-                user_id=user.id,
-                key=key,
-                status_code=201,
-                response_json=json.dumps(body),
-                created_at=now,
-            )  # type: ignore[arg-type]
-        )
-    return body
-
-
 class EnrollmentApi(Controller):
     path = "/api"
     tags = ("enrollment",)
@@ -137,7 +118,9 @@ class EnrollmentApi(Controller):
             if replay is not None:
                 return replay
         try:
-            body = await db.transact(_enroll, user, session_id, lodging, _now(request), key)
+            body = await db.transact(
+                enrollment.enroll_with_key, user, session_id, lodging, _now(request), key
+            )
         except (Conflict, IntegrityError):
             # a concurrent retry with the same key got there first: answer what it answered
             replay = await _replay(db, user, key) if key else None

@@ -15,13 +15,24 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.errors import Conflict, FieldError, InvalidInput, TooManyAttempts, Unauthorized
-from courses.models import AuthToken, Campus, LearnerProfile, OrganizationKind, Role, StaffCampus, User
+from courses.models import (
+    AuthToken,
+    Campus,
+    LearnerProfile,
+    OrganizationKind,
+    Role,
+    StaffCampus,
+    User,
+    table_of,
+)
 from courses.reference import INDUSTRIES, prefecture_code
+from courses.tx import Tx, as_tx, detached
 
 _hasher = PasswordHasher()
 API_TOKEN_TTL = timedelta(days=30)
@@ -251,21 +262,28 @@ async def issue_token(db: AsyncSession, user: User, kind: str, now: datetime) ->
 
 
 # built once: every API request of a new token runs it, and composing it cost more than running it
+_USERS, _TOKENS = table_of(User), table_of(AuthToken)
 _USER_FOR_TOKEN = (
-    select(User, AuthToken.expires_at)
-    .join(AuthToken, col(AuthToken.user_id) == User.id)
-    .where(col(AuthToken.token_hash) == bindparam("hash"), col(AuthToken.kind) == bindparam("kind"))
+    core_select(_USERS, _TOKENS.c.expires_at.label("token_expires_at"))
+    .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
+    .where(_TOKENS.c.token_hash == bindparam("hash"), _TOKENS.c.kind == bindparam("kind"))
 )
 
 
-def user_for_token(db: Session, secret: str, kind: str, now: datetime) -> User | None:
-    """Whose token this is, if it has not expired (synchronous: ``Database.query`` or ``run_sync``)."""
-    row = db.exec(_USER_FOR_TOKEN, params={"hash": token_hash(secret), "kind": kind}).first()
+def user_for_token(db: Session | Tx, secret: str, kind: str, now: datetime) -> User | None:
+    """Whose token this is, if it has not expired (synchronous: ``Database.query`` or ``run_sync``).
+
+    The user comes back detached, as if loaded by a session since closed: adding it to a session
+    updates that person, never inserts them.
+    """
+    row = as_tx(db).first(_USER_FOR_TOKEN, {"hash": token_hash(secret), "kind": kind})
     if row is None:
         return None
-    user, expires = row
+    expires = row["token_expires_at"]
     expires = expires if expires.tzinfo else expires.replace(tzinfo=now.tzinfo)
-    return user if expires > now else None
+    if expires <= now:
+        return None
+    return detached(User, row)
 
 
 async def revoke_token(db: AsyncSession, secret: str) -> None:

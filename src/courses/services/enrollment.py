@@ -5,13 +5,17 @@ session's counter in a single statement, so capacity holds on SQLite and Postgre
 Every path that gives someone a seat — self-enrollment, promotion from the waiting list, manual
 enrollment by staff and bulk registration — goes through it.
 
-The functions that change enrollments are synchronous ORM code on a ``Session``: the busiest one runs
-through ``Database.transact`` (one hand-off to SQLite's writer thread), and code already inside an
-async transaction calls them with ``await session.run_sync(...)``. Pages that only read stay async.
+The functions that change enrollments are synchronous code. ``enroll`` and the seat functions run
+Core statements over a ``courses.tx.Tx``: the API and the pages call ``enroll`` through
+``Database.transact`` (one hand-off to SQLite's writer thread; asyncpg directly on PostgreSQL), and
+code already inside an async transaction passes its ORM ``Session`` with ``await
+session.run_sync(...)``, which they wrap. Promotion and cancellation are ORM code on a ``Session``.
+Pages that only read stay async.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -21,7 +25,6 @@ from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 from courses.errors import Conflict, Forbidden, NotEligible, not_found
 from courses.models import (
@@ -31,6 +34,7 @@ from courses.models import (
     CourseSession,
     Enrollment,
     EnrollmentStatus,
+    IdempotencyRecord,
     LearnerProfile,
     OrganizationKind,
     SessionStatus,
@@ -39,6 +43,7 @@ from courses.models import (
 )
 from courses.reference import is_sme
 from courses.services import notifications
+from courses.tx import Tx, as_tx
 from courses.web import ja_date
 
 ACTIVE = (EnrollmentStatus.CONFIRMED, EnrollmentStatus.WAITLISTED)
@@ -129,35 +134,34 @@ _SESSION = (
 )
 
 
-def take_seat(db: Session, session_id: int) -> bool:
+def take_seat(db: Session | Tx, session_id: int) -> bool:
     """Take one seat if one is free: check and increment in one statement (the only way seats are taken).
 
     The counter changes in the database only; a ``CourseSession`` object already loaded in the same
     session keeps its old count (matching every object of a long bulk transaction made each seat
     cost more than the last).
     """
-    return db.connection().execute(_TAKE_SEAT, {"sid": session_id}).first() is not None
+    return as_tx(db).first(_TAKE_SEAT, {"sid": session_id}) is not None
 
 
-def release_seat(db: Session, session_id: int) -> None:
-    db.connection().execute(_RELEASE_SEAT, {"sid": session_id})
+def release_seat(db: Session | Tx, session_id: int) -> None:
+    as_tx(db).execute(_RELEASE_SEAT, {"sid": session_id})
 
 
-def next_waitlist_seq(db: Session, session_id: int) -> int:
-    return int(db.connection().execute(_NEXT_WAITLIST_SEQ, {"sid": session_id}).scalar_one())
+def next_waitlist_seq(db: Session | Tx, session_id: int) -> int:
+    return int(as_tx(db).scalar(_NEXT_WAITLIST_SEQ, {"sid": session_id}))
 
 
-def _position_stmt(session_id: int, seq: int) -> SelectOfScalar[int]:
-    return select(func.count()).where(
-        Enrollment.session_id == session_id,
-        Enrollment.status == EnrollmentStatus.WAITLISTED,
-        col(Enrollment.waitlist_seq) <= seq,
-    )
+_POSITION = core_select(func.count().label("position")).where(
+    _ENROLLMENTS.c.session_id == bindparam("sid"),
+    _ENROLLMENTS.c.status == EnrollmentStatus.WAITLISTED,
+    _ENROLLMENTS.c.waitlist_seq <= bindparam("seq"),
+)
 
 
-def waitlist_position(db: Session, session_id: int, seq: int) -> int:
+def waitlist_position(db: Session | Tx, session_id: int, seq: int) -> int:
     """Place on the waiting list: how many still wait up to and including ``seq``."""
-    return int(db.exec(_position_stmt(session_id, seq)).one())
+    return int(as_tx(db).scalar(_POSITION, {"sid": session_id, "seq": seq}))
 
 
 @dataclass
@@ -212,14 +216,38 @@ class Applicant(Protocol):
     def employees(self) -> int: ...
 
 
-def load_offer_for(db: Session, session_id: int, user_id: int) -> tuple[Offer, Applicant | None, bool]:
+_OFFER_FIELDS = (
+    "code",
+    "status",
+    "application_opens",
+    "application_closes",
+    "lodging",
+    "start_date",
+    "end_date",
+    "audience",
+    "title_ja",
+    "campus_name_ja",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    organization_kind: str
+    industry: str
+    capital_yen: int
+    employees: int
+
+
+def load_offer_for(db: Session | Tx, session_id: int, user_id: int) -> tuple[Offer, Applicant | None, bool]:
     """The session as the learner is offered it, the learner's profile, and whether they already hold
     a place in it, in one Core query (loading four ORM objects cost four times as much)."""
-    row = db.connection().execute(_OFFER_FOR, {"sid": session_id, "uid": user_id}).first()
-    if row is None or row.status == SessionStatus.DRAFT:
+    row = as_tx(db).first(_OFFER_FOR, {"sid": session_id, "uid": user_id})
+    if row is None or row["status"] == SessionStatus.DRAFT:
         raise not_found("開催回", "Session", session_id)
-    profile = row if row.organization_kind is not None else None
-    return Offer(*row[:10]), profile, bool(row.already_enrolled)  # type: ignore[return-value]
+    profile = None
+    if row["organization_kind"] is not None:
+        profile = _Profile(row["organization_kind"], row["industry"], row["capital_yen"], row["employees"])
+    return Offer(*(row[f] for f in _OFFER_FIELDS)), profile, bool(row["already_enrolled"])
 
 
 def load_session(db: Session, session_id: int) -> SessionContext:
@@ -297,7 +325,7 @@ def _already(offer: Offer) -> Conflict:
 
 
 def enroll(
-    db: Session,
+    db: Session | Tx,
     *,
     user: User,
     session_id: int,
@@ -311,7 +339,8 @@ def enroll(
 ) -> EnrollResult:
     """Enroll ``user``: a seat if one is free, else the end of the waiting list. Runs inside the
     caller's write transaction."""
-    offer, profile, enrolled = load_offer_for(db, session_id, user.id or 0)
+    tx = as_tx(db)
+    offer, profile, enrolled = load_offer_for(tx, session_id, user.id or 0)
     check_eligibility(offer, profile, lodging, now.date(), check_window=check_window)
     already = _already(offer)
     if enrolled:
@@ -319,9 +348,8 @@ def enroll(
     # The enrollment row goes in before the seat is taken, so that the session row is locked
     # (PostgreSQL) only from the seat update to the commit; a concurrent twin fails on the unique
     # index, and its transaction is lost (PostgreSQL aborts it).
-    conn = db.connection()
     try:
-        enrollment_id = conn.execute(
+        enrollment_id = tx.scalar(
             _INSERT_ENROLLMENT,
             {
                 "session_id": session_id,
@@ -335,18 +363,33 @@ def enroll(
                 "created_at": now,
                 "updated_at": now,
             },
-        ).scalar_one()
+        )
     except IntegrityError:  # a concurrent request of the same person won
         raise LostToTwin(already.detail_ja, already.detail_en) from None
     status, position = EnrollmentStatus.CONFIRMED, None
-    if not take_seat(db, session_id):
+    if not take_seat(tx, session_id):
         status = EnrollmentStatus.WAITLISTED
-        seq = next_waitlist_seq(db, session_id)
-        conn.execute(_SET_WAITLISTED, {"eid": enrollment_id, "seq": seq})
-        position = waitlist_position(db, session_id, seq)
+        seq = next_waitlist_seq(tx, session_id)
+        tx.execute(_SET_WAITLISTED, {"eid": enrollment_id, "seq": seq})
+        position = waitlist_position(tx, session_id, seq)
     if notify:
-        _tell_enrolled(db, user, offer, status, position, now)
+        _tell_enrolled(tx, user, offer, status, position, now)
     return EnrollResult(int(enrollment_id), status, position, session_id)
+
+
+_INSERT_IDEMPOTENCY = insert(table_of(IdempotencyRecord))
+
+
+def enroll_with_key(
+    tx: Tx, user: User, session_id: int, lodging: bool, now: datetime, key: str | None
+) -> dict[str, object]:
+    """Enroll, and remember the answer under the request's idempotency key in the same transaction,
+    so that a retry is answered with it instead of a second enrollment."""
+    body = enroll(tx, user=user, session_id=session_id, lodging=lodging, now=now).as_dict()
+    if key:
+        row = {"user_id": user.id, "key": key, "status_code": 201, "response_json": json.dumps(body)}
+        tx.execute(_INSERT_IDEMPOTENCY, {**row, "created_at": now})
+    return body
 
 
 def _dates(s: CourseSession | Offer) -> str:
@@ -354,7 +397,7 @@ def _dates(s: CourseSession | Offer) -> str:
 
 
 def _tell_enrolled(
-    db: Session, user: User, offer: Offer, status: str, position: int | None, now: datetime
+    tx: Tx, user: User, offer: Offer, status: str, position: int | None, now: datetime
 ) -> None:
     title = offer.title_ja
     if status == EnrollmentStatus.CONFIRMED:
@@ -369,7 +412,7 @@ def _tell_enrolled(
             f"{user.name} 様\n\n「{title}」（{offer.campus_name_ja}、{_dates(offer)}）は満席のため、"
             f"キャンセル待ち（{position}番目）で受け付けました。\n空きが出た場合は順番に受講決定となり、メールでお知らせします。"
         )
-    notifications.queue(db, user, subject, body, now)
+    notifications.queue(tx, user, subject, body, now)
 
 
 def promote_waiting(db: Session, session_id: int, now: datetime) -> list[Enrollment]:
@@ -551,7 +594,8 @@ async def my_enrollments(db: AsyncSession, user_id: int) -> list[MyEnrollment]:
     for e, s, c, k in rows:
         position = None
         if e.status == EnrollmentStatus.WAITLISTED and e.waitlist_seq is not None:
-            position = int((await db.exec(_position_stmt(s.id or 0, e.waitlist_seq))).one())
+            params = {"sid": s.id or 0, "seq": e.waitlist_seq}
+            position = int((await db.exec(_POSITION, params=params)).scalar_one())  # type: ignore[call-overload]
         out.append(MyEnrollment(e, s, c, k, position))
     return out
 

@@ -20,12 +20,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.db import Database
 from courses.models import OutboxMessage, User, table_of
 from courses.settings import Settings
+from courses.tx import Tx, as_tx
 
 log = logging.getLogger(__name__)
 SIGNATURE = "\n\n――\n中小企業大学校 研修申込窓口\n※このメールは送信専用です。"
 
 
-def queue(db: Session | AsyncSession, user: User, subject: str, body: str, now: datetime) -> None:
+def queue(db: Session | AsyncSession | Tx, user: User, subject: str, body: str, now: datetime) -> None:
     """Put a message in the outbox, in the caller's transaction."""
     row: dict[str, Any] = {
         "user_id": user.id,
@@ -40,7 +41,7 @@ def queue(db: Session | AsyncSession, user: User, subject: str, body: str, now: 
     if isinstance(db, AsyncSession):
         db.add(OutboxMessage(**row))
     else:  # synchronous code (the enrollment path) writes at once, without a flush of the session
-        db.connection().execute(_INSERT, row)
+        as_tx(db).execute(_INSERT, row)
 
 
 _INSERT = insert(table_of(OutboxMessage))
