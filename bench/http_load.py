@@ -4,7 +4,10 @@ Starts the real service (uvicorn, one worker) on a fresh database with the seed 
 thousand learners with API tokens, then drives it with wrk (64 connections, 2 threads) and prints
 requests per second and p50/p99 latency of:
   GET /health, GET / (catalog page), POST enrollments spread over every open session, and POST
-  enrollments all into one hot session — each with its ratio to /health.
+  enrollments all into one hot session — each with its ratio to /health of the same round.
+The four run in turn, BENCH_ROUNDS times (3), each from an idle server (what a previous run left in
+flight is waited for), and the table gives the median with the range: single runs on a two-core
+machine shared with wrk and the database differ by 10-30 %.
 Needs `wrk` (Debian package). PostgreSQL: BENCH_PG_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/test
 (the bench drops and recreates the schema there, so never point it at a database you care about).
 """
@@ -16,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,11 +34,14 @@ sys.path.insert(0, str(ROOT / "src"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 LEARNERS = int(os.environ.get("BENCH_LEARNERS", "12000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+HEALTH = "GET /health"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
-async def prepare(url: str, token_file: Path) -> tuple[list[int], int]:
-    """Migrate, seed, and create learners with tokens; returns open SME session ids and a hot one."""
+async def prepare(url: str, token_file: Path) -> tuple[list[int], list[int]]:
+    """Migrate, seed, and create learners with tokens; returns the open SME sessions to spread
+    enrollments over, and one hot session (of the seeds' capacity) for each round."""
     from datetime import UTC, datetime
 
     from argon2 import PasswordHasher
@@ -63,10 +70,10 @@ async def prepare(url: str, token_file: Path) -> tuple[list[int], int]:
             )
         )
     sessions = [int(r[0]) for r in rows]
-    hot = sessions[0]
+    hot, sessions = sessions[:ROUNDS], sessions[ROUNDS:]
     async with db.write() as s:
         # every session big enough that the spread run measures seat-taking, not the waiting list
-        for sid in sessions[1:]:
+        for sid in sessions:
             row = await s.get(CourseSession, sid)
             assert row is not None
             row.capacity = 100_000
@@ -105,7 +112,7 @@ async def prepare(url: str, token_file: Path) -> tuple[list[int], int]:
                 tokens.append(await accounts.issue_token(s, u, "api", now))
     await db.dispose()
     token_file.write_text("\n".join(tokens) + "\n")
-    return sessions[1:], hot
+    return sessions, hot
 
 
 LUA = r"""
@@ -122,11 +129,12 @@ function init(args)
   counter = 0
 end
 function request()
-  -- thread t uses tokens t, t+T, t+2T, ...: every request is a distinct learner
-  local i = tid + counter * %(threads)d
+  -- thread t sends requests t, t+T, t+2T, ... (from this round's offset on); request i is learner
+  -- i mod L in session (i div L + i mod L) mod S: every (learner, session) pair at most once
+  local i = %(offset)d + tid + counter * %(threads)d
   counter = counter + 1
   local token = tokens[(i %% #tokens) + 1]
-  local session = sessions[(math.floor(i / #tokens) + i) %% #sessions + 1]
+  local session = sessions[(math.floor(i / #tokens) + i %% #tokens) %% #sessions + 1]
   return wrk.format("POST", "/api/sessions/" .. session .. "/enrollments",
     {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, '{"lodging": false}')
 end
@@ -158,13 +166,28 @@ def wrk(url: str, script: Path | None = None) -> dict[str, float]:
     }
 
 
+def settle(base: str, quiet_ms: float = 20.0, timeout: float = 30.0) -> float:
+    """Wait until the server has finished what the last run left in flight (wrk stops sending at
+    the end of its run, but the server still works through the requests it had accepted), so that
+    each endpoint is measured from an idle server. Returns the seconds waited."""
+    started = time.perf_counter()
+    quiet = 0
+    with httpx.Client(timeout=10) as client:
+        while quiet < 3 and time.perf_counter() - started < timeout:
+            t = time.perf_counter()
+            client.get(base + "/health")
+            quiet = quiet + 1 if (time.perf_counter() - t) * 1000 < quiet_ms else 0
+            time.sleep(0.05)
+    return time.perf_counter() - started
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def run_backend(name: str, url: str, workdir: Path) -> list[tuple[str, dict[str, float]]]:
+def run_backend(name: str, url: str, workdir: Path) -> dict[str, list[dict[str, float]]]:
     from courses.migrate import upgrade
 
     if url.startswith("postgresql"):
@@ -173,6 +196,10 @@ def run_backend(name: str, url: str, workdir: Path) -> list[tuple[str, dict[str,
     token_file = workdir / f"tokens-{name}.txt"
     started = time.perf_counter()
     sessions, hot = asyncio.run(prepare(url, token_file))
+    if len(hot) < ROUNDS or LEARNERS > 100_000:
+        raise SystemExit(
+            "http_load: too few open sessions for the rounds, or more learners than a round's offset"
+        )
     print(
         f"[{name}] prepared {LEARNERS} learners, {len(sessions)} open sessions in {time.perf_counter() - started:.1f} s",
         flush=True,
@@ -201,16 +228,29 @@ def run_backend(name: str, url: str, workdir: Path) -> list[tuple[str, dict[str,
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        results = [("GET /health", wrk(base + "/health")), ("GET / (catalog page)", wrk(base + "/"))]
-        spread = workdir / f"spread-{name}.lua"
-        spread.write_text(
-            LUA % {"tokens": token_file, "sessions": ",".join(map(str, sessions)), "threads": 2}
-        )
-        results.append(("POST enroll, spread over sessions", wrk(base + "/", spread)))
-        hot_script = workdir / f"hot-{name}.lua"
-        # fresh learners for the hot session: the spread run used the first tokens already
-        hot_script.write_text(LUA % {"tokens": token_file, "sessions": str(hot), "threads": 2})
-        results.append(("POST enroll, one hot session", wrk(base + "/", hot_script)))
+        ids = ",".join(map(str, sessions))
+        results: dict[str, list[dict[str, float]]] = {}
+        for r in range(ROUNDS):
+            spread = workdir / f"spread-{name}-{r}.lua"
+            # each round's spread run starts where no earlier round's requests reached
+            spread.write_text(
+                LUA % {"tokens": token_file, "sessions": ids, "threads": 2, "offset": r * 100_000}
+            )
+            hot_script = workdir / f"hot-{name}-{r}.lua"
+            hot_script.write_text(
+                LUA % {"tokens": token_file, "sessions": str(hot[r]), "threads": 2, "offset": 0}
+            )
+            runs = [
+                (HEALTH, base + "/health", None),
+                ("GET / (catalog page)", base + "/", None),
+                ("POST enroll, spread over sessions", base + "/", spread),
+                ("POST enroll, one hot session", base + "/", hot_script),
+            ]
+            for label, target, script in runs:
+                waited = settle(base)
+                if waited > 1:
+                    print(f"[{name}] waited {waited:.1f} s for the previous run's requests", flush=True)
+                results.setdefault(label, []).append(wrk(target, script))
         return results
     finally:
         server.terminate()
@@ -243,6 +283,14 @@ def pg_reachable(url: str) -> bool:
         return False
 
 
+def _spread(values: list[float], fmt: str) -> str:
+    """The median of a round's figures, and their range when there are several."""
+    mid = statistics.median(values)
+    if len(values) == 1:
+        return format(mid, fmt)
+    return f"{mid:{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print("http_load: wrk is not installed (apt-get install wrk); skipped")
@@ -252,19 +300,25 @@ def main() -> int:
         backends.append(("postgresql", PG_URL))
     else:
         print(f"http_load: PostgreSQL not reachable at {PG_URL}; SQLite only")
-    print(f"wrk: {CONNECTIONS} connections, 2 threads, {DURATION} s per endpoint; server: uvicorn, 1 worker")
+    print(
+        f"wrk: {CONNECTIONS} connections, 2 threads, {DURATION} s per endpoint and round, {ROUNDS} rounds; "
+        "server: uvicorn, 1 worker"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for name, url in backends:
             url = url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
             results = run_backend(name, url, workdir)
-            health = results[0][1]["rps"]
-            print(f"\n{name}:")
-            print("| endpoint | req/s | p50 ms | p99 ms | ratio to /health | non-2xx |")
+            health = [r["rps"] for r in results[HEALTH]]
+            print(f"\n{name} (median of {ROUNDS} rounds, each endpoint in turn, range in brackets):")
+            print("| endpoint | req/s | p50 ms | p99 ms | ratio to /health (same round) | non-2xx |")
             print("|---|---|---|---|---|---|")
-            for label, r in results:
+            for label, runs in results.items():
+                ratios = [r["rps"] / h for r, h in zip(runs, health, strict=True)]
+                non2xx = sum(r["non2xx"] for r in runs)
                 print(
-                    f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps'] / health:.2f} | {r['non2xx']:.0f} |"
+                    f"| {label} | {_spread([r['rps'] for r in runs], '.0f')} | {_spread([r['p50'] for r in runs], '.1f')} "
+                    f"| {_spread([r['p99'] for r in runs], '.1f')} | {_spread(ratios, '.2f')} | {non2xx:.0f} |"
                 )
     return 0
 

@@ -115,6 +115,8 @@ class Database:
     _reader: ThreadPoolExecutor | None = None
     _direct: asyncpg.Pool | None = None
     _direct_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _direct_size: int = field(default_factory=lambda: int(os.environ.get("PG_DIRECT_POOL_SIZE", "10")))
+    _direct_turn: asyncio.Semaphore = field(init=False)
 
     @classmethod
     def connect(cls, url: str) -> Database:
@@ -125,6 +127,7 @@ class Database:
         return self._sqlite
 
     def __post_init__(self) -> None:
+        self._direct_turn = asyncio.Semaphore(self._direct_size)
         self._sqlite = is_sqlite(self.url)  # parsing the URL on every transaction showed in profiles
 
         def maker(write: bool) -> async_sessionmaker[AsyncSession]:
@@ -183,8 +186,7 @@ class Database:
         if _in_write.get():
             raise RuntimeError("Database.transact inside Database.write: use session.run_sync instead")
         if not self.sqlite:
-            pool = await self._direct_pool()
-            async with pool.acquire() as conn, conn.transaction():
+            async with self._direct_connection() as conn, conn.transaction():
                 return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
         if self._writer is None:  # SQLite in memory: the async engine's one connection
             async with self.write() as session:
@@ -196,8 +198,7 @@ class Database:
         """Run ``fn(tx, *args, **kwargs)``, synchronous code over a ``Tx`` that only reads, each
         statement on its own (used where every request reads, e.g. signing in by token)."""
         if not self.sqlite:
-            pool = await self._direct_pool()
-            async with pool.acquire() as conn:
+            async with self._direct_connection() as conn:
                 return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
         if self._reader is None:
             async with self.read() as session:
@@ -213,20 +214,28 @@ class Database:
         with Session(self._writer_bind, expire_on_commit=False) as session, session.begin():
             return fn(SessionTx(session), *args, **kwargs)
 
-    async def _direct_pool(self) -> asyncpg.Pool:
-        """The asyncpg pool of ``transact`` and ``query`` on PostgreSQL, opened on first use (a pool
-        belongs to the event loop that opened it)."""
+    @asynccontextmanager
+    async def _direct_connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the asyncpg pool of ``transact`` and ``query`` on PostgreSQL, handed out
+        first come, first served.
+
+        The pool is opened on first use (a pool belongs to the event loop that opened it). Waiting
+        happens at a semaphore of the pool's size, which asyncio hands on in arrival order; asyncpg's
+        own queue lets a request that just arrived take a connection from one woken to receive it,
+        which sent the unlucky to the back again (with 64 clients on 10 connections, p99 was three
+        to four times p50).
+        """
         if self._direct is None:
             async with self._direct_lock:
                 if self._direct is None:
                     dsn = (
                         make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
                     )
-                    size = int(os.environ.get("PG_DIRECT_POOL_SIZE", "10"))
                     self._direct = await asyncpg.create_pool(
-                        dsn, min_size=1, max_size=size, reset=_rollback_if_open
+                        dsn, min_size=1, max_size=self._direct_size, reset=_rollback_if_open
                     )
-        return self._direct
+        async with self._direct_turn, self._direct.acquire() as conn:
+            yield conn
 
     @asynccontextmanager
     async def _holding_writer(self) -> AsyncIterator[None]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, exists, func, insert, update
+from sqlalchemy import bindparam, exists, func, insert, literal_column, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -116,8 +116,10 @@ _OFFER_FOR = (
         .where(
             _ENROLLMENTS.c.session_id == bindparam("sid"),
             _ENROLLMENTS.c.user_id == bindparam("uid"),
-            # the unique index's own predicate (no expanding IN to compile per call)
-            _ENROLLMENTS.c.status != EnrollmentStatus.CANCELLED,
+            # the unique index's own predicate, as a literal: a bound value would keep a prepared
+            # statement's generic plan from using that partial index (PostgreSQL then scanned the
+            # whole table once its plan had been made on an empty one)
+            _ENROLLMENTS.c.status != literal_column(f"'{EnrollmentStatus.CANCELLED.value}'"),
         )
         .label("already_enrolled"),
     )
