@@ -150,3 +150,28 @@ def test_session_tx_is_what_orm_callers_pass() -> None:
     wrapped = as_tx(session)
     assert isinstance(wrapped, SessionTx) and wrapped.session is session
     assert as_tx(wrapped) is wrapped
+
+
+def test_token_cache_gives_each_request_its_own_user_and_forgets_after_its_ttl() -> None:
+    from courses.security import TokenCache
+
+    cache = TokenCache(ttl=60)
+    row = {c.key: None for c in table_of(User).columns} | {
+        "id": 9,
+        "email": "b@example.jp",
+        "role": "learner",
+    }
+    cache.put("secret", detached(User, row))
+    cache.put("nobody", None)
+    hit, first = cache.get("secret")
+    _, second = cache.get("secret")
+    assert hit and first is not None and second is not None and first is not second
+    first.name = "書き換え"
+    assert second.name is None and cache.get("secret")[1].name is None  # type: ignore[union-attr]
+    assert cache.get("nobody") == (True, None)
+    assert cache.get("unknown") == (False, None)
+    cache.evict("secret")
+    assert cache.get("secret") == (False, None)
+    stale = TokenCache(ttl=-1)
+    stale.put("secret", first)
+    assert stale.get("secret") == (False, None)
