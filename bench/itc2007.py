@@ -1,6 +1,6 @@
 """Run the solver on the ITC-2007 track 3 instances and print a markdown table.
 
-    .venv/bin/python bench/itc2007.py [--time-limit 60] [--seed 0] [--workers 2] [comp01 comp07 ...]
+    .venv/bin/python bench/itc2007.py [--time-limit 60] [--seed 0] [--workers 2] [--chains 2] [comp01 comp07 ...]
 
 Every solution is re-scored by the independent scorer (``scheduler.itc2007.cost``). The last
 column is the machine's 1-minute load average when the instance finished: the solver itself
@@ -33,7 +33,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("instances", nargs="*", help="e.g. comp01 comp07 (default: all 21)")
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers")
+    parser.add_argument("--chains", type=int, default=2, help="annealing chains at once, a process each")
     parser.add_argument("--dir", type=Path, default=BENCH, help="folder with compNN.ctt and best_known.csv")
     parser.add_argument("--solutions", type=Path, help="folder to write the .sol files into")
     args = parser.parse_args(argv)
@@ -43,7 +44,7 @@ def main(argv: list[str]) -> int:
             row["instance"]: row for row in csv.DictReader(line for line in f if not line.startswith("#"))
         }
     names = args.instances or sorted(known)
-    print(f"seed {args.seed}, {args.workers} CP-SAT workers\n")
+    print(f"seed {args.seed}, {args.workers} CP-SAT workers, {args.chains} annealing chains\n")
     print(
         "| instance | hard violations | our soft cost | best known | winner's average | time limit (s) "
         "| load average (1 min) |"
@@ -52,7 +53,9 @@ def main(argv: list[str]) -> int:
     for name in names:
         inst = reader.read(args.dir / f"{name}.ctt")
         start = time.monotonic()
-        result = solve(inst, time_limit=args.time_limit, seed=args.seed, num_workers=args.workers)
+        result = solve(
+            inst, time_limit=args.time_limit, seed=args.seed, num_workers=args.workers, chains=args.chains
+        )
         elapsed = time.monotonic() - start
         s = score(inst, result.lectures)
         if args.solutions:

@@ -108,7 +108,8 @@ def test_course_room_move_refused_is_undone() -> None:
 
 def test_anneal_reaches_the_tiny_optimum() -> None:
     inst, tt = tiny_timetable()
-    best, lp, lr = anneal(tt, random.Random(0), 0.2, 2.0, 0.05)
+    best, lp, lr, tries = anneal(tt, random.Random(0), 0.2, 2.0, 0.05)
+    assert tries > 0
     s = score(inst, lectures(inst, tt, lp, lr))
     assert s.hard == 0 and best == s.soft == 2
 
@@ -137,3 +138,15 @@ def test_random_moves_on_comp01_keep_the_cost_exact() -> None:
     s = score(inst, lectures(inst, tt))
     assert s.hard == 0, s.details
     assert tt.cost == s.soft
+
+
+def test_a_chain_in_another_process_numbers_lectures_as_the_caller_does() -> None:
+    import time
+
+    from scheduler.itc2007.local_search import anneal_from
+
+    inst, tt = tiny_timetable()
+    periods, room = tt.solution()
+    found = anneal_from(inst, periods, room, 5, time.monotonic() + 0.2, 2.0, 0.05, 0.3, 0.05)
+    s = score(inst, lectures(inst, tt, found.periods, found.rooms))  # read through the caller's numbering
+    assert s.hard == 0 and s.soft == found.best == 2

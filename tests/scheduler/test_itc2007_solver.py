@@ -50,3 +50,15 @@ def test_comp01_short_solve_has_no_hard_violations(
     assert s.soft < 60
     printed = capsys.readouterr().out
     assert "hard violations: 0" in printed and f"soft cost: {s.soft}" in printed
+
+
+@needs_bench
+def test_two_annealing_chains_run_at_once_and_the_best_is_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    inst = reader.read(BENCH / "comp01.ctt")
+    result = solve(inst, time_limit=14.0, seed=2, chains=2, polish_every=0, verbose=True)
+    s = score(inst, result.lectures)
+    assert s.hard == 0, s.details
+    assert s.soft == result.cost
+    line = next(x for x in capsys.readouterr().out.splitlines() if "chains:" in x)
+    each = [int(v) for v in line.split("chains:")[1].strip(" )").split()]
+    assert len(each) == 2 and min(each) <= result.cost  # the LNS after it may still improve

@@ -1,4 +1,4 @@
-"""``python -m scheduler itc2007 INSTANCE.ctt --time-limit S -o OUT.sol [--seed N] [--workers N]``."""
+"""``python -m scheduler itc2007 INSTANCE.ctt --time-limit S -o OUT.sol [--seed N] [--workers N] [--chains N]``."""
 
 from __future__ import annotations
 
@@ -18,13 +18,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-o", "--output", help="solution file to write (competition format)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    parser.add_argument(
+        "--chains", type=int, default=2, help="annealing chains at once, one process each (default 2)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every improvement")
     args = parser.parse_args(argv)
 
     inst = reader.read(args.instance)
     start = time.monotonic()
     result = solve(
-        inst, time_limit=args.time_limit, seed=args.seed, num_workers=args.workers, verbose=args.verbose
+        inst,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        num_workers=args.workers,
+        chains=args.chains,
+        verbose=args.verbose,
     )
     elapsed = time.monotonic() - start
     if args.output and result.lectures:
