@@ -120,6 +120,14 @@ def _compile(stmt: ClauseElement, keys: frozenset[str]) -> _Compiled:
     by_name = {name: bind for bind, name in compiled.bind_names.items()}
     if any(bind.expanding for bind in by_name.values()):
         raise ValueError("AsyncpgTx does not run expanding IN parameters; pass an array instead")
+    # Columns the statement leaves out but SQLAlchemy would fill in from their Python-side
+    # defaults (insert) or onupdate values (update): scalar ones are filled in here the same way.
+    defaults: dict[str, Any] = {}
+    for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
+        default = column.default if column in compiled.insert_prefetch else column.onupdate
+        if default is None or not default.is_scalar:
+            raise ValueError(f"AsyncpgTx needs a value for {column.key}: its default is not a constant")
+        defaults[column.key] = default.arg  # type: ignore[attr-defined]
     order = tuple(compiled.positiontup)
     bind = tuple(by_name[n].type.dialect_impl(_PG).bind_processor(_PG) for n in order)
     columns = list(getattr(stmt, "exported_columns", ()))
@@ -127,7 +135,13 @@ def _compile(stmt: ClauseElement, keys: frozenset[str]) -> _Compiled:
     if len(set(names)) != len(names):
         raise ValueError(f"label the result columns of this statement apart: {names}")
     result = tuple(c.type.dialect_impl(_PG).result_processor(_PG, None) for c in columns)
-    entry = _Compiled(compiled.string, compiled.construct_params, order, bind, names, result)
+    construct = compiled.construct_params
+    if defaults:
+
+        def construct(params: Params, _defaults: dict[str, Any] = defaults) -> dict[str, Any]:
+            return compiled.construct_params({**_defaults, **params})
+
+    entry = _Compiled(compiled.string, construct, order, bind, names, result)
     _compiled[stmt, keys] = entry
     return entry
 

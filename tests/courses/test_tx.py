@@ -175,3 +175,25 @@ def test_token_cache_gives_each_request_its_own_user_and_forgets_after_its_ttl()
     stale = TokenCache(ttl=-1)
     stale.put("secret", first)
     assert stale.get("secret") == (False, None)
+
+
+async def test_columns_left_out_take_their_defaults_as_sqlalchemy_would(db: Database) -> None:
+    row = _campus_row("defaults")
+    del row["has_lodging"], row["sort_order"]  # defaults True and 0 in the model
+    campus_id = await db.transact(lambda tx: tx.scalar(_ADD_CAMPUS, row))
+    async with db.read() as s:
+        campus = await s.get(Campus, campus_id)
+    assert campus is not None and campus.has_lodging is True and campus.sort_order == 0
+
+
+def test_a_left_out_column_whose_default_is_computed_is_refused() -> None:
+    from sqlalchemy import Column, DateTime, Integer, MetaData, Table
+
+    table = Table(
+        "stamped",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime, default=lambda: NOW),
+    )
+    with pytest.raises(ValueError, match="at"):
+        _compile(insert(table), frozenset({"id"}))
