@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -315,7 +315,9 @@ def _lp_guide(
     bound of the month given the board. None if the LP failed.
 
     At this scale the LP is almost integral, so it tells which few candidates matter. With
-    ``travel`` it includes the travel day (twice the time; its support rounds better).
+    ``travel`` it includes the travel day (twice the time; its support rounds better). Rows are
+    set coefficient by coefficient (``_row``): pywraplp's expression objects took twice as long to
+    build a month's LP as GLOP took to solve it.
     """
     from ortools.linear_solver import pywraplp
 
@@ -325,48 +327,59 @@ def _lp_guide(
     w = problem.weights
     by_id = {i.id: i for i in problem.instructors}
     x: dict[tuple[str, str], Any] = {}
-    objective: list[Any] = []
+    objective: dict[Any, float] = defaultdict(float)
     constant = 0
     at: dict[tuple[str, date, int], list[Any]] = defaultdict(list)
-    month: dict[tuple[str, tuple[int, int]], list[Any]] = defaultdict(list)
+    month: dict[tuple[str, tuple[int, int]], list[tuple[Any, float]]] = defaultdict(list)
     for t in part:
         lits = []
         constant += w.unassigned
         for i in allowed[t.module_id]:
             v = x[t.module_id, i.id] = lp.NumVar(0, 1, "")
             lits.append(v)
-            objective.append((w.cost * price(problem, t, i) + _non_local(problem, t, i) - w.unassigned) * v)
+            objective[v] += w.cost * price(problem, t, i) + _non_local(problem, t, i) - w.unassigned
             for d, h in t.halves():
                 at[i.id, d, h].append(v)
-            month[i.id, _month(t.day)].append(t.half_days * v)
+            month[i.id, _month(t.day)].append((v, t.half_days))
         if lits:
-            lp.Add(lp.Sum(lits) <= 1)
+            _row(lp, -lp.infinity(), 1, ((v, 1) for v in lits))
         pinned = problem.pins.get(t.module_id)
         if pinned is not None and (t.module_id, pinned) in x:
-            lp.Add(x[t.module_id, pinned] == 1)
+            x[t.module_id, pinned].SetLb(1)
         prev = problem.previous.get(t.module_id)
         if prev is not None:
             constant += w.change
             if (t.module_id, prev) in x:
-                objective.append(-w.change * x[t.module_id, prev])
+                objective[x[t.module_id, prev]] -= w.change
     for lits in at.values():
         if len(lits) > 1:
-            lp.Add(lp.Sum(lits) <= 1)
+            _row(lp, -lp.infinity(), 1, ((v, 1) for v in lits))
     if travel:
         _lp_travel_day(lp, part, allowed, x)
     for (iid, m), loads in month.items():
         base = board.load[iid, m]
-        lp.Add(lp.Sum(loads) <= by_id[iid].max_load_per_month - base)
+        _row(lp, -lp.infinity(), by_id[iid].max_load_per_month - base, loads)
         if base + len(loads) * 2 > problem.target_load_per_month:
             over = lp.NumVar(0, lp.infinity(), "")
-            lp.Add(over >= lp.Sum(loads) + base - problem.target_load_per_month)
-            objective.append(w.load_above_target * over)
+            # over >= sum(loads) + base - target
+            _row(lp, -lp.infinity(), problem.target_load_per_month - base, [*loads, (over, -1)])
+            objective[over] += w.load_above_target
             # what the board already holds above the target is counted in earlier parts
             constant -= w.load_above_target * max(0, base - problem.target_load_per_month)
-    lp.Minimize(lp.Sum(objective))
+    goal = lp.Objective()
+    for v, c in objective.items():
+        goal.SetCoefficient(v, c)
+    goal.SetMinimization()
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    return {k: v.solution_value() for k, v in x.items()}, lp.Objective().Value() + constant
+    return {k: v.solution_value() for k, v in x.items()}, goal.Value() + constant
+
+
+def _row(lp: Any, lo: float, hi: float, terms: Iterable[tuple[Any, float]]) -> None:
+    """The LP row ``lo <= sum(coefficient * variable) <= hi``; each variable at most once."""
+    ct = lp.Constraint(lo, hi)
+    for v, c in terms:
+        ct.SetCoefficient(v, c)
 
 
 def _lp_travel_day(
@@ -378,6 +391,7 @@ def _lp_travel_day(
     for t in part:
         for i in allowed[t.module_id]:
             campus_day[i.id][t.campus, t.day].append(x[t.module_id, i.id])
+    inf = lp.infinity()
     for here in campus_day.values():
         if len({c for c, _ in here}) < 2:
             continue
@@ -385,15 +399,15 @@ def _lp_travel_day(
         for (c, d), lits in here.items():
             v = at[d][c] = lp.NumVar(0, 1, "")
             for lit in lits:
-                lp.Add(lit <= v)
+                _row(lp, -inf, 0, ((lit, 1), (v, -1)))
         for d, by_campus in at.items():
             if len(by_campus) > 1:
-                lp.Add(lp.Sum(list(by_campus.values())) <= 1)
+                _row(lp, -inf, 1, ((v, 1) for v in by_campus.values()))
             nxt = at.get(d + timedelta(1), {})
             for c, v in by_campus.items():
                 others = [o for c2, o in nxt.items() if c2 != c]
                 if others:
-                    lp.Add(v + lp.Sum(others) <= 1)
+                    _row(lp, -inf, 1, [(v, 1), *((o, 1) for o in others)])
 
 
 def _narrow(
