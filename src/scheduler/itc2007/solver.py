@@ -520,12 +520,13 @@ def _anneal(
         for _ in range(1, chains):
             seed = rng.randrange(1 << 30)
             futures.append(pool.submit(anneal_from, inst, cur, room, seed, until, *temperature, *shares))
-    tt = Timetable(inst, cur, room)
-    mine = anneal(tt, rng, seconds, *temperature, kempe_share=shares[0], room_share=shares[1])
-    outcomes = [mine]
-    if pool is not None:
+    try:
+        tt = Timetable(inst, cur, room)
+        outcomes = [anneal(tt, rng, seconds, *temperature, kempe_share=shares[0], room_share=shares[1])]
         outcomes += [f.result() for f in futures]
-        pool.shutdown()
+    finally:
+        if pool is not None:  # also when this chain failed: no process outlives the solve
+            pool.shutdown(cancel_futures=True)
     found, lp, lr, _ = min(outcomes, key=lambda a: a.best)
     tries = sum(a.tries for a in outcomes)
     stats = result.kinds.setdefault("anneal", [0, 0, 0.0])
