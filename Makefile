@@ -40,6 +40,10 @@ format: $(STAMP) ## format the code with ruff
 	$(BIN)/ruff check --fix src tests bench seeds
 
 bench: $(STAMP) ## service throughput, bulk upload and solver benchmarks (prints figures)
+	@# The HTTP benchmark drives the service with wrk (Debian's package), installed here when root can.
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || echo "bench: could not install wrk; the HTTP benchmark will say so and be skipped"
 	$(BIN)/python bench/run_all.py
 
 bench-itc: $(STAMP) ## the ITC-2007 track 3 benchmark, 21 instances (ITC_TIME_LIMIT seconds each, default 60)
