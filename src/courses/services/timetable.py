@@ -343,37 +343,48 @@ def instructor_bound(problem: ins.InstructorProblem, seconds: float = 5.0) -> fl
     if lp is None or not problem.teachings:
         return simple
     lp.SetTimeLimit(int(seconds * 1000))
+    inf = lp.infinity()
     x: dict[tuple[str, str], Any] = {}
-    objective = []
+    objective: dict[Any, float] = defaultdict(float)
+    constant = 0.0
     at: dict[tuple[str, date, int], list[Any]] = defaultdict(list)
-    month: dict[tuple[str, int, int], list[Any]] = defaultdict(list)
+    month: dict[tuple[str, int, int], list[tuple[Any, float]]] = defaultdict(list)
+    # Rows set coefficient by coefficient (``ins._row``), as in the month LPs: pywraplp's
+    # expression objects take longer to build this LP than GLOP takes to solve it.
     for t in problem.teachings:
         lits = []
+        constant += w.unassigned
         for i in cands[t.module_id]:
             v = x[t.module_id, i.id] = lp.NumVar(0, 1, "")
             lits.append(v)
-            objective.append((w.cost * ins.price(problem, t, i) + ins._non_local(problem, t, i)) * v)
+            objective[v] += w.cost * ins.price(problem, t, i) + ins._non_local(problem, t, i) - w.unassigned
             for d, h in t.halves():
                 at[i.id, d, h].append(v)
-            month[i.id, t.day.year, t.day.month].append(t.half_days * v)
-        lp.Add(sum(lits) <= 1)
-        objective.append(w.unassigned * (1 - sum(lits)))
+            month[i.id, t.day.year, t.day.month].append((v, t.half_days))
+        ins._row(lp, -inf, 1, ((v, 1) for v in lits))
         pinned = problem.pins.get(t.module_id)
         if pinned is not None and (t.module_id, pinned) in x:
-            lp.Add(x[t.module_id, pinned] == 1)
+            x[t.module_id, pinned].SetLb(1)
         prev = problem.previous.get(t.module_id)
         if prev is not None:
+            constant += w.change
             keep = x.get((t.module_id, prev))
-            objective.append(w.change * (1 - keep) if keep is not None else w.change)
+            if keep is not None:
+                objective[keep] -= w.change
     for lits in at.values():
         if len(lits) > 1:
-            lp.Add(sum(lits) <= 1)
+            ins._row(lp, -inf, 1, ((v, 1) for v in lits))
     for (iid, _y, _m), loads in month.items():
-        lp.Add(sum(loads) <= by_id[iid].max_load_per_month)
-        over = lp.NumVar(0, lp.infinity(), "")
-        lp.Add(over >= sum(loads) - problem.target_load_per_month)
-        objective.append(w.load_above_target * over)
-    lp.Minimize(sum(objective))
+        ins._row(lp, -inf, by_id[iid].max_load_per_month, loads)
+        over = lp.NumVar(0, inf, "")
+        # over >= sum(loads) - target
+        ins._row(lp, -inf, problem.target_load_per_month, [*loads, (over, -1)])
+        objective[over] += w.load_above_target
+    goal = lp.Objective()
+    for v, c in objective.items():
+        goal.SetCoefficient(v, c)
+    goal.SetOffset(constant)
+    goal.SetMinimization()
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return simple
     return max(simple, float(lp.Objective().Value()) - 1e-6 * abs(lp.Objective().Value()))
