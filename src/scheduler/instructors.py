@@ -2,10 +2,13 @@
 
 Instructors travel between campuses, so campuses are not solved apart. Each module is pruned to
 its ``candidates_per_module`` cheapest qualified, available instructors (pinned and previous
-instructors are always kept). The load rules count per month, so months are solved one after the
-other in date order: per month an LP relaxation picks the few candidates that matter and gives
-the month's bound, then CP-SAT (one boolean per module × kept candidate) starts from a greedy
-fill in the LP's order; time left re-solves the months whose model did not finish.
+instructors are always kept). The load rules count per month and only the travel day crosses a
+month's end, so each month is solved on its own: an LP relaxation picks the few candidates that
+matter (and, by its reduced costs, which others may), then CP-SAT (one boolean per module × kept
+candidate) starts from a greedy fill in the LP's order; time left re-solves the months furthest
+from their bound, widening their candidates. The months' answers are then merged, reconciling the
+few that break the travel day across a month's end. The months' proven bounds add up to the
+solution's ``bound``, a lower bound of the year over the pruned candidates.
 
 Hard rules: the instructor teaches the module's subject and is available on its day; no
 instructor teaches two modules at once; between days at different campuses there is at least one
@@ -21,6 +24,7 @@ If CP-SAT has no time or finds nothing, the greedy fill is returned as the answe
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -29,10 +33,10 @@ from datetime import date, timedelta
 from typing import Any
 
 LOCAL_KEPT = 3  # local candidates always kept per module, beyond the K cheapest if need be
-LP_SECONDS = 0.004  # first guess of the time a month's LP takes per module (reserved for later months)
-LP_SECONDS_PLAIN = 0.001  # the same without the travel day
+LP_SECONDS = 0.0005  # first guess of the time a month's LP takes per module (about 0.3 ms measured)
 MIN_CP_SECONDS = 0.3  # below this a CP-SAT part cannot beat its hint; the greedy fill is kept
 LP_EXTRA = 4  # candidates kept per module beyond those the month's LP uses (see _narrow)
+RC_STEP = 10_000  # reduced cost (yen) up to which candidates are offered, and by which it widens
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class InstructorSolution:
     terms: dict[str, int]
     shares: dict[str, float]
     seconds: float
+    bound: float = 0.0  # no answer over the pruned candidates costs less (0: not known)
 
 
 def price(problem: InstructorProblem, t: Teaching, i: Instructor) -> int:
@@ -309,13 +314,14 @@ def _lp_guide(
     part: list[Teaching],
     allowed: Mapping[str, list[Instructor]],
     board: _Board,
-    travel: bool = True,
-) -> tuple[dict[tuple[str, str], float], float] | None:
-    """LP relaxation of one month: its values per module × instructor and its objective, a lower
-    bound of the month given the board. None if the LP failed.
+) -> tuple[dict[tuple[str, str], float], float, dict[tuple[str, str], float]] | None:
+    """LP relaxation of one month without the travel day: its values per module × instructor,
+    its objective (a lower bound of the month given the board) and the reduced cost of each
+    module × instructor. None if the LP failed.
 
-    At this scale the LP is almost integral, so it tells which few candidates matter. With
-    ``travel`` it includes the travel day (twice the time; its support rounds better). Rows are
+    At this scale the LP is almost integral, so it tells which few candidates matter, and its
+    reduced costs which others may (``_floor``). The travel day's rows made GLOP fifteen times
+    slower and neither the bound nor the answers better once CP-SAT proves the month. Rows are
     set coefficient by coefficient (``_row``): pywraplp's expression objects took twice as long to
     build a month's LP as GLOP took to solve it.
     """
@@ -354,8 +360,6 @@ def _lp_guide(
     for lits in at.values():
         if len(lits) > 1:
             _row(lp, -lp.infinity(), 1, ((v, 1) for v in lits))
-    if travel:
-        _lp_travel_day(lp, part, allowed, x)
     for (iid, m), loads in month.items():
         base = board.load[iid, m]
         _row(lp, -lp.infinity(), by_id[iid].max_load_per_month - base, loads)
@@ -372,7 +376,8 @@ def _lp_guide(
     goal.SetMinimization()
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    return {k: v.solution_value() for k, v in x.items()}, goal.Value() + constant
+    values = {k: v.solution_value() for k, v in x.items()}
+    return values, goal.Value() + constant, {k: v.reduced_cost() for k, v in x.items()}
 
 
 def _row(lp: Any, lo: float, hi: float, terms: Iterable[tuple[Any, float]]) -> None:
@@ -382,44 +387,19 @@ def _row(lp: Any, lo: float, hi: float, terms: Iterable[tuple[Any, float]]) -> N
         ct.SetCoefficient(v, c)
 
 
-def _lp_travel_day(
-    lp: Any, part: list[Teaching], allowed: Mapping[str, list[Instructor]], x: Mapping[tuple[str, str], Any]
-) -> None:
-    """The travel day in the LP, as in the CP-SAT model (``_travel_day``): a "teaches at campus c
-    on day d" variable per instructor, one campus a day, no other campus the next day."""
-    campus_day: dict[str, dict[tuple[str, date], list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for t in part:
-        for i in allowed[t.module_id]:
-            campus_day[i.id][t.campus, t.day].append(x[t.module_id, i.id])
-    inf = lp.infinity()
-    for here in campus_day.values():
-        if len({c for c, _ in here}) < 2:
-            continue
-        at: dict[date, dict[str, Any]] = defaultdict(dict)
-        for (c, d), lits in here.items():
-            v = at[d][c] = lp.NumVar(0, 1, "")
-            for lit in lits:
-                _row(lp, -inf, 0, ((lit, 1), (v, -1)))
-        for d, by_campus in at.items():
-            if len(by_campus) > 1:
-                _row(lp, -inf, 1, ((v, 1) for v in by_campus.values()))
-            nxt = at.get(d + timedelta(1), {})
-            for c, v in by_campus.items():
-                others = [o for c2, o in nxt.items() if c2 != c]
-                if others:
-                    _row(lp, -inf, 1, [(v, 1), *((o, 1) for o in others)])
-
-
 def _narrow(
     problem: InstructorProblem,
     part: list[Teaching],
     allowed: Mapping[str, list[Instructor]],
     values: Mapping[tuple[str, str], float],
+    reduced: Mapping[tuple[str, str], float],
+    below: float,
     extra: int = LP_EXTRA,
 ) -> dict[str, list[Instructor]]:
     """Per module: the candidates the LP uses (largest value first), then the ``LP_EXTRA``
-    cheapest others (``extra``) and any pinned or previous instructor, so the rounding has room
-    to move."""
+    cheapest others (``extra``), any whose reduced cost is below ``below`` (so the month's bound
+    can rise that far above the LP's, see ``_floor``) and any pinned or previous instructor, so
+    the rounding has room to move."""
     out = {}
     for t in part:
         mid = t.module_id
@@ -429,6 +409,7 @@ def _narrow(
         )
         rest = [i for i in allowed[mid] if i not in used]
         keep = used + rest[:extra]
+        keep += [i for i in rest[extra:] if reduced.get((mid, i.id), 0.0) < below]
         for fixed in (problem.pins.get(mid), problem.previous.get(mid)):
             keep += [i for i in rest[extra:] if i.id == fixed]
         out[mid] = keep
@@ -437,14 +418,26 @@ def _narrow(
 
 @dataclass
 class _Month:
-    """One month's modules, the candidates offered to its model, and its current answer."""
+    """One month's modules, the candidates offered to its model, and its current answer.
+
+    A month is solved on a board of its own, as if no other month existed: that is a relaxation
+    of the year (only the travel day crosses a month's end), so the months' lower bounds add up
+    to a lower bound of the year. The merge then restores the travel day across months' ends.
+    """
 
     teachings: list[Teaching]
+    allowed: Mapping[str, list[Instructor]] = field(default_factory=dict)  # every candidate
     offers: Mapping[str, list[Instructor]] = field(default_factory=dict)
-    restricted: bool = False
-    bound: float = 0.0  # LP bound of the month given the board (0 if the LP did not run)
+    board: _Board = field(default_factory=lambda: _Board())
+    lp: float | None = None  # LP bound of the month (None if the LP did not run)
+    values: Mapping[tuple[str, str], float] = field(default_factory=dict)  # LP solution
+    reduced: Mapping[tuple[str, str], float] = field(default_factory=dict)  # LP reduced costs
+    below: float = 0.0  # candidates with a reduced cost below this are offered
+    floor: float = math.inf  # no answer using a candidate the offers leave out is below this
+    lower: float = 0.0  # best proven lower bound of the month alone (see ``_bound_of``)
     status: str = "feasible"
-    proved: bool = False  # every part's CP-SAT model proved optimal (over the offered candidates)
+    proved: bool = False  # the month's answer reached its lower bound
+    exhausted: bool = False  # CP-SAT proved every part optimal over the offers: more time won't help
     assignment: dict[str, str] = field(default_factory=dict)
     terms: dict[str, int] = field(default_factory=dict)
 
@@ -453,17 +446,60 @@ class _Month:
         return sum(self.terms.values())
 
 
-def _solve_month(
-    problem: InstructorProblem, month: _Month, board: _Board, seconds: float, resolve: bool = False
-) -> bool:
-    """Solve one month, a CP-SAT model per group of modules sharing no offered candidate, and
-    record it on ``board``. With ``resolve``, start from the month's answer and keep the better.
+def _floor(
+    problem: InstructorProblem,
+    allowed: Mapping[str, list[Instructor]],
+    offers: Mapping[str, list[Instructor]],
+    lp: float,
+    reduced: Mapping[tuple[str, str], float],
+) -> float:
+    """Reduced-cost argument: every answer of the month that uses a candidate the offers leave
+    out costs at least the LP bound plus that candidate's reduced cost. (A pinned module's other
+    candidates are never used, so they do not count.)"""
+    least = math.inf
+    for mid, cands in allowed.items():
+        if mid in problem.pins:
+            continue
+        kept = {i.id for i in offers[mid]}
+        for i in cands:
+            if i.id not in kept:
+                least = min(least, reduced.get((mid, i.id), 0.0))
+    return lp + least
+
+
+def _offer(problem: InstructorProblem, month: _Month, below: float) -> None:
+    """Offer the month's model the candidates that matter by its LP, up to reduced cost ``below``."""
+    if month.lp is None:
+        month.offers = month.allowed
+        return
+    month.below = below
+    month.offers = _narrow(problem, month.teachings, month.allowed, month.values, month.reduced, below)
+    month.floor = _floor(problem, month.allowed, month.offers, month.lp, month.reduced)
+
+
+def _bound_of(month: _Month, parts: list[float | None]) -> float:
+    """The month's lower bound from one solve: its LP bound, or better, CP-SAT's bounds of the
+    parts (each proven over the offered candidates), as far as the reduced-cost floor covers the
+    candidates left out. Without an LP the offers are every candidate: CP-SAT's bounds hold as they are."""
+    best = month.lp - 1e-6 * abs(month.lp) - 1.0 if month.lp is not None else 0.0
+    if parts and all(b is not None for b in parts):
+        proven = sum(b for b in parts if b is not None)
+        if month.floor < math.inf:  # GLOP's tolerances: a yen and a millionth below
+            proven = min(proven, month.floor - 1e-6 * abs(month.floor) - 1.0)
+        best = max(best, proven)
+    return max(month.lower, best)
+
+
+def _solve_month(problem: InstructorProblem, month: _Month, seconds: float, resolve: bool = False) -> bool:
+    """Solve one month on its own board, a CP-SAT model per group of modules sharing no offered
+    candidate. With ``resolve``, start from the month's answer and keep the better.
 
     Returns True if a pin cannot be honoured.
     """
     start = time.monotonic()
+    board = month.board
     teaching = {t.module_id: t for t in month.teachings}
-    old = (dict(month.assignment), dict(month.terms), month.status)
+    old = dict(month.assignment)
     if resolve:
         for mid in month.assignment:
             board.drop(mid)
@@ -471,47 +507,54 @@ def _solve_month(
     got_all: dict[str, str] = {}
     terms: dict[str, int] = defaultdict(int)
     statuses = []
+    bounds: list[float | None] = []
     offers = month.offers
     groups = _groups(month.teachings, offers)
     left = len(month.teachings)
     for part in groups:
         budget = max(0.0, seconds - (time.monotonic() - start)) * len(part) / left
         left -= len(part)
-        hint = {t.module_id: old[0][t.module_id] for t in part if t.module_id in old[0]} if resolve else None
-        status, got, values = _solve_part(problem, part, offers, board, budget, hint)
+        hint = {t.module_id: old[t.module_id] for t in part if t.module_id in old} if resolve else None
+        status, got, values, bound = _solve_part(problem, part, offers, board, budget, hint)
         if status == "infeasible":
             return True
         statuses.append(status)
+        bounds.append(bound)
         for mid, iid in got.items():
             board.take(teaching[mid], iid)
         got_all.update(got)
         for name, v in values.items():
             terms[name] += v
-    if resolve and sum(terms.values()) >= sum(old[1].values()):
+    month.lower = _bound_of(month, bounds)
+    kept = resolve and sum(terms.values()) >= month.value
+    if kept:  # the earlier answer stays, with its status
         board.undo(mark)
-        for mid, iid in old[0].items():
+        for mid, iid in old.items():
             board.take(teaching[mid], iid)
-        return False
-    month.assignment, month.terms = got_all, dict(terms)
-    month.proved = all(s == "optimal" for s in statuses)
-    if "greedy" in statuses:
-        month.status = "greedy"
-    elif month.bound and not month.restricted and month.value <= month.bound + 0.5:
-        month.status = "optimal"
     else:
-        month.status = "feasible"
+        month.assignment, month.terms = got_all, dict(terms)
+    month.proved = month.value <= month.lower + 0.5
+    month.exhausted = month.proved or all(s == "optimal" for s in statuses)
+    if month.proved:
+        month.status = "optimal"
+    elif not kept:
+        month.status = "greedy" if "greedy" in statuses else "feasible"
     return False
 
 
 def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
     """Assign instructors within ``problem.time_limit`` seconds.
 
-    Solved month by month in date order against a board of what earlier months decided. Per
-    month: the LP relaxation (GLOP) picks the candidates that matter (``_narrow``); then one
-    CP-SAT model per group of modules sharing no candidate, started from a greedy fill in the
-    LP's order, so a complete answer exists from the start. ``status`` is ``optimal`` only if
-    every month reached its LP bound and no month's end restricted the next month; ``greedy`` if
-    some part kept its greedy fill because CP-SAT found nothing.
+    Solved month by month, each month on its own (see ``_Month``). Per month: the LP relaxation
+    (GLOP) picks the candidates that matter (``_narrow``) and gives the month's first bound; then
+    one CP-SAT model per group of modules sharing no candidate, started from a greedy fill in the
+    LP's order, so a complete answer exists from the start. Time left re-solves the months whose
+    answer is furthest from their bound. The merge (``_merge``) then gives another instructor to
+    the few modules that break the travel day across a month's end.
+
+    ``bound`` is the sum of the months' lower bounds: no answer over the pruned candidates is
+    cheaper. ``status`` is ``optimal`` if the answer reaches it; ``greedy`` if some part kept its
+    greedy fill because CP-SAT found nothing.
     """
     start = time.monotonic()
     cands = candidates(problem)
@@ -521,69 +564,200 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
             return _pin_infeasible(problem, start)
     w = problem.weights
     todo = [t for t in problem.teachings if cands[t.module_id]]
-    board = _Board()
-    assignment: dict[str, str] = {}
-    terms: dict[str, int] = defaultdict(int)
+    fixed: dict[str, int] = defaultdict(int)  # modules nobody can teach: the same in every answer
     for t in problem.teachings:
         if not cands[t.module_id]:
-            terms["unassigned"] += w.unassigned
+            fixed["unassigned"] += w.unassigned
             if t.module_id in problem.previous:
-                terms["change"] += w.change
+                fixed["change"] += w.change
     months = [_Month(ts) for ts in _months(todo)]
+    # The months' LPs first (at most half the time): they choose the candidates each month's model
+    # is offered and give its first bound. Short of time, none: the month is offered everyone.
     left = len(todo)
     lp_rate = LP_SECONDS  # seconds per module a month's LP took
     for month in months:
         ts = month.teachings
-        allowed = {t.module_id: [i for i in cands[t.module_id] if board.fits(t, i)] for t in ts}
-        # Offers withdrawn because of the previous month's end: the month is then not exact.
-        month.restricted = any(
-            i not in allowed[t.module_id] and t.half_days <= i.max_load_per_month
-            for t in ts
-            for i in cands[t.module_id]
-        )
-        remaining = problem.time_limit - (time.monotonic() - start)
-        guide = None
-        if remaining > LP_SECONDS_PLAIN * left:  # short of time: the LP without the travel day
+        month.allowed = {t.module_id: [i for i in cands[t.module_id] if month.board.fits(t, i)] for t in ts}
+        if (problem.time_limit - (time.monotonic() - start)) / 2 > lp_rate * left:
             lp_start = time.monotonic()
-            guide = _lp_guide(problem, ts, allowed, board, travel=remaining > lp_rate * left)
+            guide = _lp_guide(problem, ts, month.allowed, month.board)
             lp_rate = max(lp_rate, (time.monotonic() - lp_start) / len(ts))
-        if guide is not None:
-            month.bound = guide[1]
-            month.offers = _narrow(problem, ts, allowed, guide[0])
-        else:
-            month.offers = allowed
-        remaining = problem.time_limit - (time.monotonic() - start)
-        remaining -= min(lp_rate, remaining / left) * (left - len(ts))
+            if guide is not None:
+                month.values, month.lp, month.reduced = guide
         left -= len(ts)
-        if _solve_month(problem, month, board, remaining * len(ts) / max(1, len(ts) + left)):
-            return _pin_infeasible(problem, start)
-    # Time left: months whose model timed out again, the largest shortfall first, from the answer.
-    again = sorted((m for m in months if not m.proved), key=lambda m: m.bound - m.value)
-    for k, month in enumerate(again):
-        remaining = problem.time_limit - (time.monotonic() - start)
-        if remaining < 2 * MIN_CP_SECONDS:
-            break
-        _solve_month(problem, month, board, remaining / (len(again) - k), resolve=True)
+        _offer(problem, month, RC_STEP)
+    # CP-SAT, month by month, the time shared by size (what a month leaves goes to the next).
+    left = len(todo)
     for month in months:
-        assignment.update(month.assignment)
-        for name, v in month.terms.items():
-            terms[name] += v
-    statuses = [m.status for m in months]
-    order = ["greedy", "timed_out", "feasible", "optimal"]
-    status = min(statuses, key=order.index) if statuses else "optimal"
-    # Modules a part left without an instructor: one more ejection chain across the whole year.
-    lost = [t for t in todo if t.module_id not in assignment and t.module_id not in problem.pins]
-    if lost:
-        for t in lost:
-            _insert(t, cands, board, 3, set(problem.pins))
-        assignment = {mid: iid for mid, (_t, iid) in board.assigned.items()}
-        from scheduler.timetable_validate import instructor_penalties
+        remaining = problem.time_limit - (time.monotonic() - start)
+        share = remaining * len(month.teachings) / left
+        left -= len(month.teachings)
+        if _solve_month(problem, month, share):
+            return _pin_infeasible(problem, start)
+    # Time left: rounds over the months not proved, the furthest from their bound first, each
+    # from its answer. A month whose model was solved to the end is first offered the candidates
+    # of the next reduced-cost step (only they can lower its answer or raise its bound). Some time
+    # stays for the merge if months' answers break the travel day across a month's end.
+    deadline = start + problem.time_limit
+    crossing = len(_crossing(months))
+    reserve = min(
+        crossing * max(4 * MIN_CP_SECONDS, 0.05 * problem.time_limit), (deadline - time.monotonic()) / 3
+    )
+    progress = True
+    while progress:
+        again = sorted((m for m in months if not m.proved), key=lambda m: m.lower - m.value)
+        again = [m for m in again if not m.exhausted or (m.lp is not None and m.floor < m.value)]
+        if not again or deadline - reserve - time.monotonic() < 2 * MIN_CP_SECONDS:
+            break
+        before = [(m.value, m.lower, m.below) for m in months]
+        for k, month in enumerate(again):
+            remaining = deadline - reserve - time.monotonic()
+            if remaining < 2 * MIN_CP_SECONDS:
+                break
+            if month.exhausted:
+                _offer(problem, month, month.below + RC_STEP)
+            share = max(remaining / (len(again) - k), min(remaining, 4 * MIN_CP_SECONDS))
+            if _solve_month(problem, month, share, resolve=True):
+                return _pin_infeasible(problem, start)
+        progress = before != [(m.value, m.lower, m.below) for m in months]
+    board = _merge(problem, months, cands, deadline)
+    if board is None:
+        return _pin_infeasible(problem, start)
+    assignment = {mid: iid for mid, (_t, iid) in board.assigned.items()}
+    from scheduler.timetable_validate import instructor_penalties
 
-        terms = defaultdict(int, instructor_penalties(problem, assignment))
-        status = "feasible" if status == "optimal" else status
+    terms = defaultdict(int, instructor_penalties(problem, assignment))
     for name in ("unassigned", "cost", "non_local", "load_above_target", "change"):
         terms.setdefault(name, 0)
-    return _solution(problem, status, assignment, dict(terms), start)
+    bound = sum(fixed.values()) + sum(m.lower for m in months)
+    objective = sum(terms.values())
+    statuses = [m.status for m in months]
+    if objective <= bound + 0.5:
+        status = "optimal"
+    elif "greedy" in statuses:
+        status = "greedy"
+    else:
+        status = "feasible"
+    return _solution(problem, status, assignment, dict(terms), start, bound)
+
+
+def _crossing(months: list[_Month]) -> set[int]:
+    """Months whose answer breaks the travel day with the previous month's answer: an instructor
+    at one campus on a month's last day and at another on the next month's first."""
+    out = set()
+    for k in range(1, len(months)):
+        where: dict[tuple[str, date], set[str]] = defaultdict(set)
+        prev = {t.module_id: t for t in months[k - 1].teachings}
+        for mid, iid in months[k - 1].assignment.items():
+            where[iid, prev[mid].day].add(prev[mid].campus)
+        here = {t.module_id: t for t in months[k].teachings}
+        for mid, iid in months[k].assignment.items():
+            t = here[mid]
+            if where.get((iid, t.day - timedelta(1)), {t.campus}) != {t.campus}:
+                out.add(k)
+                break
+    return out
+
+
+def _merge(
+    problem: InstructorProblem,
+    months: list[_Month],
+    cands: Mapping[str, list[Instructor]],
+    deadline: float,
+) -> _Board | None:
+    """The months' answers on one board, in date order. Where a month's answer breaks the travel
+    day with the previous month's (the only rule that crosses months), the two are reconciled in
+    the time left (``_reconcile``). A module a month left without an instructor gets one by a
+    short ejection chain if it can. None if two pins break the travel day."""
+    board = _Board()
+    by_id = {i.id: i for i in problem.instructors}
+    for month in months:  # pins first: they never move
+        teaching = {t.module_id: t for t in month.teachings}
+        for mid, iid in month.assignment.items():
+            if problem.pins.get(mid) == iid:
+                if not board.fits(teaching[mid], by_id[iid]):
+                    return None
+                board.take(teaching[mid], iid)
+    crossing = _crossing(months)
+    for k, month in enumerate(months):
+        mark = len(board.log)
+        broken = _place(problem, month.teachings, month.assignment, cands, board)
+        crossing.discard(k)
+        remaining = deadline - time.monotonic()
+        if broken and k and remaining >= 4 * MIN_CP_SECONDS:
+            board.undo(mark)
+            if _reconcile(problem, months[k - 1], month, cands, board, remaining / (1 + len(crossing))):
+                return None
+    return board
+
+
+def _place(
+    problem: InstructorProblem,
+    teachings: list[Teaching],
+    assignment: Mapping[str, str],
+    cands: Mapping[str, list[Instructor]],
+    board: _Board,
+) -> bool:
+    """Put an answer on the board in date order; a module whose instructor does not fit, or that
+    has none, gets one by a short ejection chain if it can. True if some instructor did not fit."""
+    by_id = {i.id: i for i in problem.instructors}
+    broken = False
+    for t in sorted(teachings, key=lambda t: (t.day, t.half, t.module_id)):
+        iid = assignment.get(t.module_id)
+        if t.module_id in board.assigned:
+            continue
+        if iid is not None and board.fits(t, by_id[iid]):
+            board.take(t, iid)
+            continue
+        broken |= iid is not None
+        if t.module_id not in problem.pins:
+            _insert(t, cands, board, 3, set(problem.pins))
+    return broken
+
+
+def _reconcile(
+    problem: InstructorProblem,
+    before: _Month,
+    month: _Month,
+    cands: Mapping[str, list[Instructor]],
+    board: _Board,
+    seconds: float,
+) -> bool:
+    """Two consecutive months whose answers break the travel day between them (``board`` holds
+    ``before`` as merged so far, not ``month``): either ``month`` is solved again against
+    ``before``, or ``before`` against ``month``'s own answer; the cheaper pair stays. True if a
+    pin cannot be honoured."""
+    pair = before.teachings + month.teachings
+    teaching = {t.module_id: t for t in pair}
+    held = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in teaching}
+
+    def clear() -> None:
+        for mid in teaching:
+            if mid in board.assigned and problem.pins.get(mid) != board.assigned[mid][1]:
+                board.drop(mid)
+
+    options = []
+    for fixed, moving, answers in (
+        (before, month, (held, month.assignment)),
+        (month, before, (month.assignment, held)),
+    ):
+        clear()
+        _place(problem, fixed.teachings, answers[0], cands, board)
+        _place(problem, moving.teachings, answers[1], cands, board)
+        mids = {t.module_id for t in moving.teachings}
+        again = _Month(moving.teachings, moving.allowed, moving.offers, board=board)
+        again.assignment = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in mids}
+        again.terms = _part_terms(problem, moving.teachings, again.assignment, _Board())
+        if _solve_month(problem, again, seconds / 2, resolve=True):
+            return True
+        got = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in teaching}
+        value = sum(sum(_part_terms(problem, m.teachings, got, _Board()).values()) for m in (before, month))
+        options.append((value, got))
+    clear()
+    for mid, iid in min(options, key=lambda o: o[0])[1].items():
+        if mid not in board.assigned:
+            board.take(teaching[mid], iid)
+    return False
 
 
 def _pin_infeasible(problem: InstructorProblem, start: float) -> InstructorSolution:
@@ -605,10 +779,11 @@ def _solve_part(
     board: _Board,
     seconds: float,
     hint: dict[str, str] | None = None,
-) -> tuple[str, dict[str, str], dict[str, int]]:
+) -> tuple[str, dict[str, str], dict[str, int], float | None]:
     """One month (or one group of it): one boolean per module × candidate the board still allows.
 
-    Returns the status, the assignment and the weighted terms of the part.
+    Returns the status, the assignment, the weighted terms of the part and CP-SAT's lower bound
+    of the part over these candidates (None if CP-SAT did not run or found nothing).
     """
     from ortools.sat.python import cp_model
 
@@ -617,7 +792,7 @@ def _solve_part(
     allowed = {t.module_id: [i for i in cands[t.module_id] if board.fits(t, i)] for t in part}
     if seconds < MIN_CP_SECONDS:
         fill = _greedy_fill(part, allowed, board.copy()) if hint is None else hint
-        return "greedy", fill, _part_terms(problem, part, fill, board)
+        return "greedy", fill, _part_terms(problem, part, fill, board), None
     m = cp_model.CpModel()
     a: dict[tuple[str, str], Any] = {}
     # Each term: variables, coefficients and a constant, so its value is read back exactly.
@@ -639,7 +814,7 @@ def _solve_part(
         pinned = problem.pins.get(t.module_id)
         if pinned is not None:
             if (t.module_id, pinned) not in a:
-                return "infeasible", {}, {}
+                return "infeasible", {}, {}, None
             m.add(a[t.module_id, pinned] == 1)
         if lits:
             m.add_at_most_one(lits)
@@ -701,12 +876,13 @@ def _solve_part(
     solver.parameters.relative_gap_limit = 1e-4
     code = solver.solve(m)
     if code == cp_model.INFEASIBLE:
-        return "infeasible", {}, {}
+        return "infeasible", {}, {}, None
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return "greedy", fill, _part_terms(problem, part, fill, board)
+        return "greedy", fill, _part_terms(problem, part, fill, board), None
     got = {mid: iid for (mid, iid), lit in a.items() if solver.boolean_value(lit)}
     proved = solver.objective_value <= solver.best_objective_bound + 0.5
-    return ("optimal" if proved else "feasible"), got, _part_terms(problem, part, got, board)
+    status = "optimal" if proved else "feasible"
+    return status, got, _part_terms(problem, part, got, board), solver.best_objective_bound
 
 
 def _part_terms(
@@ -784,7 +960,12 @@ def _greedy_fill(
 
 
 def _solution(
-    problem: InstructorProblem, status: str, assignment: dict[str, str], terms: dict[str, int], start: float
+    problem: InstructorProblem,
+    status: str,
+    assignment: dict[str, str],
+    terms: dict[str, int],
+    start: float,
+    bound: float = 0.0,
 ) -> InstructorSolution:
     unassigned = [
         Unassigned(t.module_id, _reason(problem, t))
@@ -794,7 +975,7 @@ def _solution(
     objective = sum(terms.values())
     shares = {k: (v / objective if objective else 0.0) for k, v in terms.items()}
     return InstructorSolution(
-        status, assignment, unassigned, objective, terms, shares, time.monotonic() - start
+        status, assignment, unassigned, objective, terms, shares, time.monotonic() - start, bound
     )
 
 

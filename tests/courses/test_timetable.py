@@ -101,6 +101,8 @@ async def test_timetable_lifecycle(client: AsyncTestClient[Litestar], app: Lites
         plan["breakdown"]
     )
     assert all("share" in v for v in plan["breakdown"].values())
+    # the bound is a lower bound of the validator's objective (instructor fees make it positive)
+    assert 0 < plan["best_bound"] <= plan["objective"] and 0 <= plan["gap"] < 1
     preview = (
         await client.get(
             "/api/staff/timetable",
