@@ -394,12 +394,13 @@ def _narrow(
     values: Mapping[tuple[str, str], float],
     reduced: Mapping[tuple[str, str], float],
     below: float,
-    extra: int = LP_EXTRA,
+    extra: int | None = None,
 ) -> dict[str, list[Instructor]]:
     """Per module: the candidates the LP uses (largest value first), then the ``LP_EXTRA``
     cheapest others (``extra``), any whose reduced cost is below ``below`` (so the month's bound
     can rise that far above the LP's, see ``_floor``) and any pinned or previous instructor, so
     the rounding has room to move."""
+    extra = LP_EXTRA if extra is None else extra
     out = {}
     for t in part:
         mid = t.module_id
@@ -586,11 +587,13 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
                 month.values, month.lp, month.reduced = guide
         left -= len(ts)
         _offer(problem, month, RC_STEP)
-    # CP-SAT, month by month, the time shared by size (what a month leaves goes to the next).
+    # CP-SAT, month by month, the time shared by size, a tenth held back for the rounds below and
+    # the merge. Smallest first: what a month proved early leaves goes to the larger, harder ones.
+    deadline = start + problem.time_limit
     left = len(todo)
-    for month in months:
-        remaining = problem.time_limit - (time.monotonic() - start)
-        share = remaining * len(month.teachings) / left
+    for month in sorted(months, key=lambda m: len(m.teachings)):
+        remaining = deadline - 0.1 * problem.time_limit - time.monotonic()
+        share = max(0.0, remaining) * len(month.teachings) / left
         left -= len(month.teachings)
         if _solve_month(problem, month, share):
             return _pin_infeasible(problem, start)
@@ -598,7 +601,6 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
     # from its answer. A month whose model was solved to the end is first offered the candidates
     # of the next reduced-cost step (only they can lower its answer or raise its bound). Some time
     # stays for the merge if months' answers break the travel day across a month's end.
-    deadline = start + problem.time_limit
     crossing = len(_crossing(months))
     reserve = min(
         crossing * max(4 * MIN_CP_SECONDS, 0.05 * problem.time_limit), (deadline - time.monotonic()) / 3
@@ -609,17 +611,17 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
         again = [m for m in again if not m.exhausted or (m.lp is not None and m.floor < m.value)]
         if not again or deadline - reserve - time.monotonic() < 2 * MIN_CP_SECONDS:
             break
-        before = [(m.value, m.lower, m.below) for m in months]
+        before = [(m.value, m.lower, sum(map(len, m.offers.values()))) for m in months]
         for k, month in enumerate(again):
             remaining = deadline - reserve - time.monotonic()
             if remaining < 2 * MIN_CP_SECONDS:
                 break
-            if month.exhausted:
-                _offer(problem, month, month.below + RC_STEP)
+            if month.exhausted and month.lp is not None:  # at least the next candidate left out
+                _offer(problem, month, max(month.below + RC_STEP, month.floor - month.lp + 1))
             share = max(remaining / (len(again) - k), min(remaining, 4 * MIN_CP_SECONDS))
             if _solve_month(problem, month, share, resolve=True):
                 return _pin_infeasible(problem, start)
-        progress = before != [(m.value, m.lower, m.below) for m in months]
+        progress = before != [(m.value, m.lower, sum(map(len, m.offers.values()))) for m in months]
     board = _merge(problem, months, cands, deadline)
     if board is None:
         return _pin_infeasible(problem, start)
@@ -725,38 +727,46 @@ def _reconcile(
 ) -> bool:
     """Two consecutive months whose answers break the travel day between them (``board`` holds
     ``before`` as merged so far, not ``month``): either ``month`` is solved again against
-    ``before``, or ``before`` against ``month``'s own answer; the cheaper pair stays. True if a
-    pin cannot be honoured."""
-    pair = before.teachings + month.teachings
-    teaching = {t.module_id: t for t in pair}
+    ``before``, or ``before`` against ``month``'s own answer; the cheaper board stays (the
+    ejection chains may move modules of other months too, so each option starts from the board as
+    it came and is kept as its log of moves). True if a pin cannot be honoured."""
+    from scheduler.timetable_validate import instructor_penalties
+
+    teaching = {t.module_id: t for t in before.teachings + month.teachings}
     held = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in teaching}
-
-    def clear() -> None:
-        for mid in teaching:
-            if mid in board.assigned and problem.pins.get(mid) != board.assigned[mid][1]:
-                board.drop(mid)
-
+    mark = len(board.log)
     options = []
     for fixed, moving, answers in (
         (before, month, (held, month.assignment)),
         (month, before, (month.assignment, held)),
     ):
-        clear()
+        for mid in teaching:
+            if mid in board.assigned and problem.pins.get(mid) != board.assigned[mid][1]:
+                board.drop(mid)
         _place(problem, fixed.teachings, answers[0], cands, board)
         _place(problem, moving.teachings, answers[1], cands, board)
         mids = {t.module_id for t in moving.teachings}
-        again = _Month(moving.teachings, moving.allowed, moving.offers, board=board)
-        again.assignment = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in mids}
-        again.terms = _part_terms(problem, moving.teachings, again.assignment, _Board())
+        hint = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in mids}
+        # The chains may have given a module an instructor its model is not offered: offer it,
+        # so that the parts stay apart and the hint is one of the model's answers.
+        offers = {
+            mid: [*kept, *(i for i in moving.allowed[mid] if i.id == hint.get(mid) and i not in kept)]
+            for mid, kept in moving.offers.items()
+        }
+        again = _Month(moving.teachings, moving.allowed, offers, board=board)
+        again.assignment = hint
+        again.terms = _part_terms(problem, moving.teachings, hint, _Board())
         if _solve_month(problem, again, seconds / 2, resolve=True):
             return True
-        got = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in teaching}
-        value = sum(sum(_part_terms(problem, m.teachings, got, _Board()).values()) for m in (before, month))
-        options.append((value, got))
-    clear()
-    for mid, iid in min(options, key=lambda o: o[0])[1].items():
-        if mid not in board.assigned:
-            board.take(teaching[mid], iid)
+        got = {mid: iid for mid, (_t, iid) in board.assigned.items()}
+        # the months not merged yet count as unassigned in both options alike
+        options.append((sum(instructor_penalties(problem, got).values()), list(board.log[mark:])))
+        board.undo(mark)
+    for took, t, iid in min(options, key=lambda o: o[0])[1]:
+        if took:
+            board.take(t, iid)
+        else:
+            board.drop(t.module_id)
     return False
 
 
@@ -791,7 +801,11 @@ def _solve_part(
     target = problem.target_load_per_month
     allowed = {t.module_id: [i for i in cands[t.module_id] if board.fits(t, i)] for t in part}
     if seconds < MIN_CP_SECONDS:
-        fill = _greedy_fill(part, allowed, board.copy()) if hint is None else hint
+        fill = _greedy_fill(part, allowed, board.copy(), problem.pins) if hint is None else hint
+        if any(
+            fill.get(t.module_id) != problem.pins[t.module_id] for t in part if t.module_id in problem.pins
+        ):
+            return "infeasible", {}, {}, None  # pins that clash with each other
         return "greedy", fill, _part_terms(problem, part, fill, board), None
     m = cp_model.CpModel()
     a: dict[tuple[str, str], Any] = {}
@@ -858,7 +872,7 @@ def _solve_part(
         + sum(const.values())
     )
     # A complete answer from the start: the greedy fill of this part, given as a full hint.
-    fill = _greedy_fill(part, allowed, board.copy()) if hint is None else hint
+    fill = _greedy_fill(part, allowed, board.copy(), problem.pins) if hint is None else hint
     for (mid, iid), lit in a.items():
         m.add_hint(lit, fill.get(mid) == iid)
     where = {(iid, teaching[mid].day, teaching[mid].campus) for mid, iid in fill.items()}
@@ -945,16 +959,27 @@ def _travel_day(m: Any, iid: str, taught: list[tuple[Teaching, Any]]) -> dict[tu
 
 
 def _greedy_fill(
-    teachings: list[Teaching], cands: Mapping[str, list[Instructor]], board: _Board
+    teachings: list[Teaching],
+    cands: Mapping[str, list[Instructor]],
+    board: _Board,
+    pins: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Cheapest candidate the board still allows, module by module in date order, then short
-    ejection chains for the modules left over (updates ``board``)."""
+    """Pinned instructors first, then the cheapest candidate the board still allows, module by
+    module in date order, then short ejection chains for the modules left over, which never move
+    a pinned module (updates ``board``)."""
+    pins = pins or {}
     left = []
+    for t in teachings:
+        for i in cands[t.module_id]:
+            if i.id == pins.get(t.module_id) and board.fits(t, i):
+                board.take(t, i.id)
     for t in sorted(teachings, key=lambda t: (t.day, t.half, t.module_id)):
-        if not _insert(t, cands, board, 0, set()):
+        if t.module_id in board.assigned or t.module_id in pins:  # a pin that did not fit stays out
+            continue
+        if not _insert(t, cands, board, 0, set(pins)):
             left.append(t)
     for t in left:
-        _insert(t, cands, board, 3, set())
+        _insert(t, cands, board, 3, set(pins))
     mine = {t.module_id for t in teachings}
     return {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in mine}
 
@@ -983,7 +1008,7 @@ def _greedy(
     problem: InstructorProblem, cands: dict[str, list[Instructor]], start: float
 ) -> InstructorSolution:
     """Last resort: cheapest feasible candidate, module by module in date order."""
-    assignment = _greedy_fill(list(problem.teachings), cands, _Board())
+    assignment = _greedy_fill(list(problem.teachings), cands, _Board(), problem.pins)
     from scheduler.timetable_validate import instructor_penalties
 
     terms = instructor_penalties(problem, assignment)

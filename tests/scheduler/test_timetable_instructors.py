@@ -200,6 +200,25 @@ def test_travel_day_across_the_end_of_a_month() -> None:
     assert sol.assignment == {"m1": "a", "m2": "b"}
 
 
+def test_months_are_reconciled_where_the_earlier_month_should_give_way() -> None:
+    # Solved on their own, both months take "a". Keeping May as it is would hand June's module
+    # to the dear "c"; giving May's module to "b" (a little dearer, free only in May) is optimal.
+    ts = [teach("may", day=date(2026, 5, 31)), teach("june", day=date(2026, 6, 1), campus="osaka")]
+    people = [
+        person("a", fee=10_000),
+        person("b", fee=11_000, available=frozenset({date(2026, 5, 31)})),
+        person("c", fee=60_000),
+    ]
+    sol, pen = solve(problem(ts, people))
+    assert sol.assignment == {"may": "b", "june": "a"} and pen["cost"] == 21_000
+
+
+def test_pins_that_break_the_travel_day_across_months_are_infeasible() -> None:
+    ts = [teach("may", day=date(2026, 5, 31)), teach("june", day=date(2026, 6, 1), campus="osaka")]
+    sol = assign_instructors(problem(ts, [person("a"), person("b")], pins={"may": "a", "june": "a"}))
+    assert sol.status == "infeasible" and sol.assignment == {} and len(sol.unassigned) == 2
+
+
 def test_lp_candidates_leave_room_for_the_travel_day() -> None:
     # The LP ignores the travel day and gives both modules to "a"; the model it narrows must
     # still offer someone else for one of them.
