@@ -397,15 +397,19 @@ def _sound(rows: tuple[list[Row], list[Row]]) -> bool:
     return not any(r.violations for r in rows[0] + rows[1])
 
 
-def rooms_and_practicum(seed: int = 2025) -> tuple[float, float, bool]:
-    """The rooms and the practicum of the synthetic year through SQLite, as ``main`` runs them:
-    seconds of each (build + solve + check + save, all campuses) and whether all is valid."""
-    args = argparse.Namespace(workers=2, rooms_limit=10.0, practicum_limit=5.0)
-    year = generate_year(seed)
+def _on_sqlite(year: SyntheticYear, args: argparse.Namespace) -> tuple[list[Row], list[Row]]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/year.db"
         upgrade(url)
-        rows = asyncio.run(run(url, year, args))
+        return asyncio.run(run(url, year, args))
+
+
+def rooms_and_practicum(seed: int = 2025) -> tuple[float, float, bool]:
+    """The rooms and the practicum of the synthetic year through SQLite, as ``main`` runs them:
+    seconds of each (build + solve + check + save, all campuses) and whether all is valid."""
+    rows = _on_sqlite(
+        generate_year(seed), argparse.Namespace(workers=2, rooms_limit=10.0, practicum_limit=5.0)
+    )
     rooms, practicum = (sum(r.load + r.solve + r.validate + r.save for r in part) for part in rows)
     return rooms, practicum, _sound(rows)
 
@@ -424,11 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(year.rooms.lodgers)} lodging, {len(year.rooms.rooms)} rooms, "
         f"{len(year.practicum.learners)} practicum learners, {len(year.practicum.sites)} sites"
     )
-    sound = True
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/year.db"
-        upgrade(url)
-        sound &= _sound(asyncio.run(run(url, year, args)))
+    sound = _sound(_on_sqlite(year, args))
     pg = os.environ.get("BENCH_PG_URL")
     if pg:
         asyncio.run(_reset_postgres(pg))

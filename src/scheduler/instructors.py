@@ -429,7 +429,7 @@ class _Month:
     teachings: list[Teaching]
     allowed: Mapping[str, list[Instructor]] = field(default_factory=dict)  # every candidate
     offers: Mapping[str, list[Instructor]] = field(default_factory=dict)
-    board: _Board = field(default_factory=lambda: _Board())
+    board: _Board = field(default_factory=_Board)
     lp: float | None = None  # LP bound of the month (None if the LP did not run)
     values: Mapping[tuple[str, str], float] = field(default_factory=dict)  # LP solution
     reduced: Mapping[tuple[str, str], float] = field(default_factory=dict)  # LP reduced costs
@@ -575,14 +575,17 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
     # The months' LPs first (at most half the time): they choose the candidates each month's model
     # is offered and give its first bound. Short of time, none: the month is offered everyone.
     left = len(todo)
-    lp_rate = LP_SECONDS  # seconds per module a month's LP took
+    lp_rate = LP_SECONDS  # seconds per module the months' LPs took so far
+    lp_seconds, lp_modules = 0.0, 0
     for month in months:
         ts = month.teachings
         month.allowed = {t.module_id: [i for i in cands[t.module_id] if month.board.fits(t, i)] for t in ts}
         if (problem.time_limit - (time.monotonic() - start)) / 2 > lp_rate * left:
             lp_start = time.monotonic()
             guide = _lp_guide(problem, ts, month.allowed, month.board)
-            lp_rate = max(lp_rate, (time.monotonic() - lp_start) / len(ts))
+            lp_seconds += time.monotonic() - lp_start
+            lp_modules += len(ts)
+            lp_rate = lp_seconds / lp_modules
             if guide is not None:
                 month.values, month.lp, month.reduced = guide
         left -= len(ts)
