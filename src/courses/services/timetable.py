@@ -327,67 +327,25 @@ def instructor_problem(
 def instructor_bound(problem: ins.InstructorProblem, seconds: float = 5.0) -> float:
     """A lower bound of the instructor objective: the LP relaxation of the pruned model without
     the travel-day rule (assignment, one place at a time, monthly maximum, load above target,
-    pins, change). Falls back to the cheapest candidate per module if the LP does not finish."""
-    from ortools.linear_solver import pywraplp
-
+    pins, change). No row of it spans two months, so it is the sum of the month LPs the solver
+    itself builds (``scheduler.instructors._lp_guide``). Falls back to the cheapest candidate per
+    module if an LP fails or the months take longer than ``seconds``."""
     w = problem.weights
     cands = ins.candidates(problem)
-    by_id = {i.id: i for i in problem.instructors}
     simple = 0.0
     for t in problem.teachings:
         costs = [
             w.cost * ins.price(problem, t, i) + ins._non_local(problem, t, i) for i in cands[t.module_id]
         ]
         simple += min([*costs, w.unassigned])
-    lp = pywraplp.Solver.CreateSolver("GLOP")
-    if lp is None or not problem.teachings:
-        return simple
-    lp.SetTimeLimit(int(seconds * 1000))
-    inf = lp.infinity()
-    x: dict[tuple[str, str], Any] = {}
-    objective: dict[Any, float] = defaultdict(float)
-    constant = 0.0
-    at: dict[tuple[str, date, int], list[Any]] = defaultdict(list)
-    month: dict[tuple[str, int, int], list[tuple[Any, float]]] = defaultdict(list)
-    # Rows set coefficient by coefficient (``ins._row``), as in the month LPs: pywraplp's
-    # expression objects take longer to build this LP than GLOP takes to solve it.
-    for t in problem.teachings:
-        lits = []
-        constant += w.unassigned
-        for i in cands[t.module_id]:
-            v = x[t.module_id, i.id] = lp.NumVar(0, 1, "")
-            lits.append(v)
-            objective[v] += w.cost * ins.price(problem, t, i) + ins._non_local(problem, t, i) - w.unassigned
-            for d, h in t.halves():
-                at[i.id, d, h].append(v)
-            month[i.id, t.day.year, t.day.month].append((v, t.half_days))
-        ins._row(lp, -inf, 1, ((v, 1) for v in lits))
-        pinned = problem.pins.get(t.module_id)
-        if pinned is not None and (t.module_id, pinned) in x:
-            x[t.module_id, pinned].SetLb(1)
-        prev = problem.previous.get(t.module_id)
-        if prev is not None:
-            constant += w.change
-            keep = x.get((t.module_id, prev))
-            if keep is not None:
-                objective[keep] -= w.change
-    for lits in at.values():
-        if len(lits) > 1:
-            ins._row(lp, -inf, 1, ((v, 1) for v in lits))
-    for (iid, _y, _m), loads in month.items():
-        ins._row(lp, -inf, by_id[iid].max_load_per_month, loads)
-        over = lp.NumVar(0, inf, "")
-        # over >= sum(loads) - target
-        ins._row(lp, -inf, problem.target_load_per_month, [*loads, (over, -1)])
-        objective[over] += w.load_above_target
-    goal = lp.Objective()
-    for v, c in objective.items():
-        goal.SetCoefficient(v, c)
-    goal.SetOffset(constant)
-    goal.SetMinimization()
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
-        return simple
-    return max(simple, float(lp.Objective().Value()) - 1e-6 * abs(lp.Objective().Value()))
+    started = time.monotonic()
+    total = 0.0
+    for month in ins._months(list(problem.teachings)):
+        guide = ins._lp_guide(problem, month, cands, ins._Board())
+        if guide is None or time.monotonic() - started > seconds:
+            return simple
+        total += guide[1]
+    return max(simple, total - 1e-6 * abs(total))
 
 
 def overlap_groups(problem: tt.TimetableProblem) -> list[tt.TimetableProblem]:
