@@ -23,7 +23,7 @@ from scheduler.itc2007 import reader, writer  # noqa: E402
 from scheduler.itc2007.cost import score  # noqa: E402
 from scheduler.itc2007.solver import solve  # noqa: E402
 
-BENCH = ROOT.parent / "shared" / "benchmarks" / "itc2007"
+BENCH = Path(os.environ.get("ITC2007_DIR") or ROOT.parent / "shared" / "benchmarks" / "itc2007")
 
 
 def main(argv: list[str]) -> int:
