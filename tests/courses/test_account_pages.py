@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 from litestar import Litestar
@@ -64,6 +66,16 @@ async def test_register_apply_and_see_my_page(client: AsyncTestClient[Litestar],
     async with db.read() as s:
         row = (await s.exec(select(Enrollment))).one()
     assert row.lodging is True and row.status == "confirmed"
+
+    # The subscription link my page offers is the learner's calendar, not a 404.
+    feed = re.search(r'href="(/calendar/[^"]+\.ics)"', r.text)
+    assert feed, "my page offers no calendar link"
+    client.cookies.clear()
+    r = await client.get(html.unescape(feed.group(1)))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in r.text and "DTSTART;VALUE=DATE:20260610" in r.text
+    r = await client.get(html.unescape(feed.group(1)).replace(".ics", "x.ics"))
+    assert r.status_code == 404
 
 
 async def test_form_without_csrf_token_is_refused(client: AsyncTestClient[Litestar], db: Database) -> None:

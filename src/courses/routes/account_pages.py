@@ -208,11 +208,18 @@ class AccountPages(Controller):
             await s.run_sync(enrollment.cancel, row, request.app.state.clock())
         return Redirect("/me?msg=cancelled")
 
-    @get("/calendar/{token:str}.ics", opt={"access": "public"}, media_type="text/calendar")
-    async def feed(self, db: DB, token: FromPath[str]) -> Response[Any]:
-        """The calendar feed is addressed by a secret per learner, so calendar apps can subscribe."""
+    @get("/calendar/{feed_name:str}", opt={"access": "public"}, media_type="text/calendar")
+    async def feed(self, db: DB, feed_name: FromPath[str]) -> Response[Any]:
+        """The calendar feed is addressed by a secret per learner, so calendar apps can subscribe.
+
+        The address is `/calendar/<secret>.ics`: a path parameter cannot carry a suffix in the
+        route, so the name is matched whole and the suffix taken off here.
+        """
+        token = feed_name.removesuffix(".ics")
         async with db.read() as s:
-            user = (await s.exec(select(User).where(User.feed_token == token))).first()
+            user = None
+            if token != feed_name and token:
+                user = (await s.exec(select(User).where(User.feed_token == token))).first()
             if user is None:
                 raise NotFound("カレンダーが見つかりません。", "Calendar not found.")
             rows = await enrollment.my_enrollments(s, user.id or 0)
