@@ -368,3 +368,18 @@ async def test_admin_manages_staff_accounts(client: Client, db: Database) -> Non
     if token:
         assert (await client.get("/api/console/sessions", headers=b.bearer(token))).status_code == 401
     assert (await client.post("/api/admin/staff", json=body, headers=w.staff)).status_code == 403
+
+
+async def test_dorm_room_list_api_and_page(client: Client, db: Database) -> None:
+    w = await world(db)
+    async with db.write() as s:
+        tokyo = await s.get(b.Campus, w.tokyo_id)
+        assert tokyo is not None
+        await b.dorm_room(s, tokyo, "105")
+    r = await client.get("/api/console/dorm-rooms", params={"campus": "tokyo"}, headers=w.staff)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    items = body["items"] if isinstance(body, dict) else body
+    assert [i["room_number"] for i in items] == ["105", "201"]
+    r = await client.get("/console/dorm-rooms", params={"campus": "tokyo"}, headers=w.staff)
+    assert r.status_code == 200 and "105" in r.text and "201" in r.text
