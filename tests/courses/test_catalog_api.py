@@ -6,7 +6,6 @@ from datetime import date
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-
 from sqlmodel import select
 
 from courses.db import Database
