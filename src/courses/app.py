@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             HTTPException: problems.http_exception_handler,
             UnicodeDecodeError: problems.unicode_error_handler,
             OverflowError: problems.overflow_handler,
+            RecursionError: problems.recursion_error_handler,
             DBAPIError: problems.database_error_handler,
             Exception: problems.internal_error_handler,
         },

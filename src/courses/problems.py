@@ -209,6 +209,23 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     )
 
 
+def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A JSON body nested deeper than the decoder follows (``[[[[...``) is the caller's error;
+    any other runaway recursion is ours."""
+    if "deserializing" not in str(exc):
+        return internal_error_handler(request, exc)
+    lang = request_language(request)
+    return problem_response(
+        request,
+        status=400,
+        slug="invalid-body",
+        title="Invalid input" if lang == "en" else "入力内容に誤りがあります",
+        detail="The JSON body is nested too deeply."
+        if lang == "en"
+        else "リクエスト本文のJSONの入れ子が深すぎます。",
+    )
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Bad input that only the database noticed (PostgreSQL ids are 32-bit) is the caller's error;
     anything else the database says is ours."""
