@@ -126,17 +126,25 @@ def unicode_error_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeErr
     return _bad_body(request, request_language(request), encoding=True)
 
 
-def overflow_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """A number beyond what the database stores (an id of 25 digits in the URL, say)."""
+def _invalid(request: Request[Any, Any, Any], slug: str, detail_ja: str, detail_en: str) -> Response[Any]:
+    """A 400 problem response in the caller's language."""
     lang = request_language(request)
     return problem_response(
         request,
         status=400,
-        slug="invalid-input",
+        slug=slug,
         title="Invalid input" if lang == "en" else "入力内容に誤りがあります",
-        detail="A number in the request is too large."
-        if lang == "en"
-        else "リクエスト中の数値が大きすぎます。",
+        detail=detail_en if lang == "en" else detail_ja,
+    )
+
+
+def overflow_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number beyond what the database stores (an id of 25 digits in the URL, say)."""
+    return _invalid(
+        request,
+        "invalid-input",
+        "リクエスト中の数値が大きすぎます。",
+        "A number in the request is too large.",
     )
 
 
@@ -214,15 +222,11 @@ def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError
     any other runaway recursion is ours."""
     if "deserializing" not in str(exc):
         return internal_error_handler(request, exc)
-    lang = request_language(request)
-    return problem_response(
+    return _invalid(
         request,
-        status=400,
-        slug="invalid-body",
-        title="Invalid input" if lang == "en" else "入力内容に誤りがあります",
-        detail="The JSON body is nested too deeply."
-        if lang == "en"
-        else "リクエスト本文のJSONの入れ子が深すぎます。",
+        "invalid-body",
+        "リクエスト本文のJSONの入れ子が深すぎます。",
+        "The JSON body is nested too deeply.",
     )
 
 
