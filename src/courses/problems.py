@@ -16,10 +16,12 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 
+from courses.db_outage import database_unavailable, exception_chain, outage_log
 from courses.errors import DomainError, FieldError
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://sme-univ.example/problems/"
+RETRY_AFTER_S = {429: 30, 503: 5}  # when to try again: after a throttled sign-in, after an outage
 
 
 def request_language(request: Request[Any, Any, Any]) -> str:
@@ -68,13 +70,15 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
+    retry_after = RETRY_AFTER_S.get(status)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_html(request):
         return Template(
             template_name="error.html",
             context={"status": status, "title": title, "detail": detail, "errors": errors or []},
             status_code=status,
+            headers=headers,
         )  # type: ignore[return-value]
-    headers = {"Retry-After": "30"} if status == 429 else None
     return Response(content=body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
@@ -230,20 +234,34 @@ def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError
     )
 
 
+def unavailable_response(request: Request[Any, Any, Any], exc: BaseException) -> Response[Any]:
+    outage_log.note(exc, "answering 503")
+    lang = request_language(request)
+    return problem_response(
+        request,
+        status=503,
+        slug="unavailable",
+        title="Service unavailable" if lang == "en" else "ただいま利用できません",
+        detail=(
+            "The database cannot be reached. Nothing was changed; please try again shortly."
+            if lang == "en"
+            else "データベースに接続できません。処理は行われていません。しばらくしてから再度お試しください。"
+        ),
+    )
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Bad input that only the database noticed (PostgreSQL ids are 32-bit) is the caller's error;
-    anything else the database says is ours."""
-    cause: BaseException | None = exc
-    for _ in range(10):  # the chain of causes is short; never follow it forever
-        if cause is None:
-            break
+    an unreachable database is a 503; anything else the database says is ours."""
+    for cause in exception_chain(exc):
         if isinstance(cause, OverflowError) or "out of int32 range" in str(cause):
             return overflow_handler(request, exc)
-        cause = cause.__cause__ or cause.__context__
     return internal_error_handler(request, exc)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        return unavailable_response(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     lang = request_language(request)
     return problem_response(

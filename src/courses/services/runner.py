@@ -38,6 +38,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.db import Database
+from courses.db_outage import database_unavailable, outage_log
 from courses.errors import FieldError, InvalidInput, not_found
 from courses.models import Campus
 from courses.models.plans import PlanKind, RunStatus, SolverRun
@@ -459,8 +460,11 @@ class Runner:
         while True:
             try:
                 worked = await self.run_once()
-            except Exception:
-                log.exception("solver queue")
+            except Exception as exc:
+                if database_unavailable(exc):
+                    outage_log.note(exc, "solver queue waiting")
+                else:
+                    log.exception("solver queue")
                 worked = False
             if not worked:
                 await asyncio.sleep(interval)
