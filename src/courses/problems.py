@@ -203,13 +203,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     for cls, (slug, title_ja, title_en, detail_ja) in table.items():
         if isinstance(exc, cls):
             detail = (exc.detail or title_en) if lang == "en" else detail_ja
-            return problem_response(
+            response = problem_response(
                 request,
                 status=exc.status_code,
                 slug=slug,
                 title=title_en if lang == "en" else title_ja,
                 detail=detail,
             )
+            response.headers.update(exc.headers or {})  # the methods a 405 allows
+            return response
     if exc.status_code == 400 and "json" in request.headers.get("content-type", "").lower():
         # the body could not be decoded: truncated, not JSON, or (msgspec 0.23 and later say so
         # here instead of raising UnicodeDecodeError) not UTF-8
