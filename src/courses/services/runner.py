@@ -21,13 +21,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import socket
 import tempfile
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -43,6 +42,7 @@ from courses.errors import FieldError, InvalidInput, not_found
 from courses.models import Campus
 from courses.models.plans import PlanKind, RunStatus, SolverRun
 from courses.services import plans, timetable
+from courses.services.worker_pool import solver_pool
 
 log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -332,9 +332,7 @@ class Runner:
         heartbeat_s: float = HEARTBEAT_INTERVAL_S,
     ) -> None:
         self.db, self.clock = db, clock
-        self.executor = executor or ProcessPoolExecutor(
-            max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn")
-        )
+        self.executor = executor or solver_pool(workers)
         self.progress_dir = Path(tempfile.mkdtemp(prefix="solver-progress-"))
         self.heartbeat_s = heartbeat_s
         self.stale_after_s = stale_threshold(stale_after_s, heartbeat_s)
