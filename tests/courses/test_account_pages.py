@@ -150,3 +150,22 @@ async def test_api_register_and_token(client: AsyncTestClient[Litestar], db: Dat
         "capital_yen",
         "prefecture",
     } <= fields
+
+
+async def test_calendar_subscription_address_answers(client: AsyncTestClient[Litestar], db: Database) -> None:
+    """The private address my page offers (``/calendar/<secret>.ics``) serves the learner's calendar."""
+    async with db.write() as s:
+        await b.category(s, "finance")
+        campus = await b.campus(s, "tokyo")
+        sess = await b.session(s, await b.course(s, "ZAI01"), campus, start=date(2026, 6, 10))
+        learner = await b.user(s)
+        token = await b.token(s, learner)
+    r = await client.post(
+        f"/api/sessions/{sess.id}/enrollments", json={"lodging": False}, headers=b.bearer(token)
+    )
+    assert r.status_code == 201, r.text
+    r = await client.get(f"/calendar/{learner.feed_token}.ics")
+    assert r.status_code == 200, r.text[:200]
+    assert r.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VCALENDAR" in r.text and "20260610" in r.text
+    assert (await client.get("/calendar/not-a-secret.ics")).status_code == 404

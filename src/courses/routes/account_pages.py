@@ -208,11 +208,13 @@ class AccountPages(Controller):
             await s.run_sync(enrollment.cancel, row, request.app.state.clock())
         return Redirect("/me?msg=cancelled")
 
-    @get("/calendar/{token:str}.ics", opt={"access": "public"}, media_type="text/calendar")
+    @get("/calendar/{token:str}", opt={"access": "public"}, media_type="text/calendar")
     async def feed(self, db: DB, token: FromPath[str]) -> Response[Any]:
-        """The calendar feed is addressed by a secret per learner, so calendar apps can subscribe."""
+        """The calendar feed is addressed by a secret per learner, so calendar apps can subscribe.
+        Its address ends in ``.ics`` (Litestar takes no text after a path parameter, so the
+        parameter holds it)."""
         async with db.read() as s:
-            user = (await s.exec(select(User).where(User.feed_token == token))).first()
+            user = (await s.exec(select(User).where(User.feed_token == token.removesuffix(".ics")))).first()
             if user is None:
                 raise NotFound("カレンダーが見つかりません。", "Calendar not found.")
             rows = await enrollment.my_enrollments(s, user.id or 0)
