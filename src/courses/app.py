@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             path="/static", directories=[STATIC_DIR], opt={"access": "public"}, include_in_schema=False
         ),
     ]
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         guards=[access_guard],
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             HTTPException: problems.http_exception_handler,
             UnicodeDecodeError: problems.unicode_error_handler,
             OverflowError: problems.overflow_handler,
+            RecursionError: problems.recursion_error_handler,
             DBAPIError: problems.database_error_handler,
             Exception: problems.internal_error_handler,
         },
@@ -125,3 +126,28 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         on_shutdown=[on_shutdown],
         debug=settings.debug,
     )
+    answer_head_as_get(app)
+    return app
+
+
+def answer_head_as_get(app: Litestar) -> None:
+    """HEAD of every GET page and API route (monitors and link checkers send it): answered as the GET
+    is, the same status and headers, without the body. Litestar routes by method before any
+    middleware runs, so this wraps its handler."""
+    inner = app.asgi_handler
+
+    async def handler(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await inner(scope, receive, send)
+            return
+
+        async def headers_only(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await inner({**scope, "method": "GET"}, receive, headers_only)
+
+    app.asgi_handler = handler

@@ -16,10 +16,12 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 
+from courses.db_outage import database_unavailable, exception_chain, outage_log
 from courses.errors import DomainError, FieldError
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://sme-univ.example/problems/"
+RETRY_AFTER_S = {429: 30, 503: 5}  # when to try again: after a throttled sign-in, after an outage
 
 
 def request_language(request: Request[Any, Any, Any]) -> str:
@@ -68,13 +70,15 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
+    retry_after = RETRY_AFTER_S.get(status)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_html(request):
         return Template(
             template_name="error.html",
             context={"status": status, "title": title, "detail": detail, "errors": errors or []},
             status_code=status,
+            headers=headers,
         )  # type: ignore[return-value]
-    headers = {"Retry-After": "30"} if status == 429 else None
     return Response(content=body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
@@ -126,17 +130,25 @@ def unicode_error_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeErr
     return _bad_body(request, request_language(request), encoding=True)
 
 
-def overflow_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """A number beyond what the database stores (an id of 25 digits in the URL, say)."""
+def _invalid(request: Request[Any, Any, Any], slug: str, detail_ja: str, detail_en: str) -> Response[Any]:
+    """A 400 problem response in the caller's language."""
     lang = request_language(request)
     return problem_response(
         request,
         status=400,
-        slug="invalid-input",
+        slug=slug,
         title="Invalid input" if lang == "en" else "入力内容に誤りがあります",
-        detail="A number in the request is too large."
-        if lang == "en"
-        else "リクエスト中の数値が大きすぎます。",
+        detail=detail_en if lang == "en" else detail_ja,
+    )
+
+
+def overflow_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number beyond what the database stores (an id of 25 digits in the URL, say)."""
+    return _invalid(
+        request,
+        "invalid-input",
+        "リクエスト中の数値が大きすぎます。",
+        "A number in the request is too large.",
     )
 
 
@@ -191,13 +203,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     for cls, (slug, title_ja, title_en, detail_ja) in table.items():
         if isinstance(exc, cls):
             detail = (exc.detail or title_en) if lang == "en" else detail_ja
-            return problem_response(
+            response = problem_response(
                 request,
                 status=exc.status_code,
                 slug=slug,
                 title=title_en if lang == "en" else title_ja,
                 detail=detail,
             )
+            response.headers.update(exc.headers or {})  # the methods a 405 allows
+            return response
     if exc.status_code == 400 and "json" in request.headers.get("content-type", "").lower():
         # the body could not be decoded: truncated, not JSON, or (msgspec 0.23 and later say so
         # here instead of raising UnicodeDecodeError) not UTF-8
@@ -209,20 +223,47 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     )
 
 
+def recursion_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A JSON body nested deeper than the decoder follows (``[[[[...``) is the caller's error;
+    any other runaway recursion is ours."""
+    if "deserializing" not in str(exc):
+        return internal_error_handler(request, exc)
+    return _invalid(
+        request,
+        "invalid-body",
+        "リクエスト本文のJSONの入れ子が深すぎます。",
+        "The JSON body is nested too deeply.",
+    )
+
+
+def unavailable_response(request: Request[Any, Any, Any], exc: BaseException) -> Response[Any]:
+    outage_log.note(exc, "answering 503")
+    lang = request_language(request)
+    return problem_response(
+        request,
+        status=503,
+        slug="unavailable",
+        title="Service unavailable" if lang == "en" else "ただいま利用できません",
+        detail=(
+            "The database cannot be reached. Nothing was changed; please try again shortly."
+            if lang == "en"
+            else "データベースに接続できません。処理は行われていません。しばらくしてから再度お試しください。"
+        ),
+    )
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Bad input that only the database noticed (PostgreSQL ids are 32-bit) is the caller's error;
-    anything else the database says is ours."""
-    cause: BaseException | None = exc
-    for _ in range(10):  # the chain of causes is short; never follow it forever
-        if cause is None:
-            break
+    an unreachable database is a 503; anything else the database says is ours."""
+    for cause in exception_chain(exc):
         if isinstance(cause, OverflowError) or "out of int32 range" in str(cause):
             return overflow_handler(request, exc)
-        cause = cause.__cause__ or cause.__context__
     return internal_error_handler(request, exc)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        return unavailable_response(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     lang = request_language(request)
     return problem_response(

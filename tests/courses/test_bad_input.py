@@ -9,6 +9,8 @@ from sqlmodel import select
 
 from courses.db import Database
 from courses.models import User
+from courses.models.plans import SolverRun
+from tests.courses import builders as b
 
 JSON = {"Content-Type": "application/json"}
 
@@ -70,3 +72,37 @@ async def test_numbers_too_large_are_a_clear_400(
 ) -> None:
     r = await client.get(path)
     assert r.status_code == 400, r.text[:200]
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"a":' * 5_000 + b"1" + b"}" * 5_000], ids=["brackets", "objects"]
+)
+@pytest.mark.parametrize("path", ["/api/auth/register", "/api/staff/solver-runs"])
+async def test_deeply_nested_json_is_a_clear_400(
+    body: bytes, path: str, client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    async with db.write() as s:
+        campus = await b.campus(s, "tokyo")
+        token = await b.token(s, await b.user(s, role="staff", campuses=[campus]))
+    for lang, text in [("ja", "入れ子が深すぎます"), ("en", "nested too deeply")]:
+        r = await client.post(
+            path, content=body, headers={**JSON, **b.bearer(token), "Accept-Language": lang}
+        )
+        assert r.status_code == 400
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert text in r.json()["detail"]
+
+
+@pytest.mark.parametrize("kinds", [-1, True, [{"a": 1}], [1], 3.5, [None]])
+async def test_solver_run_kinds_of_the_wrong_type_are_a_400(
+    kinds: object, client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    async with db.write() as s:
+        campus = await b.campus(s, "tokyo")
+        token = await b.token(s, await b.user(s, role="staff", campuses=[campus]))
+    body = {"campus": "tokyo", "from": "2026-06-01", "to": "2026-06-30", "kinds": kinds}
+    r = await client.post("/api/staff/solver-runs", json=body, headers=b.bearer(token))
+    assert r.status_code == 400, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["kinds"]
+    async with db.read() as s:
+        assert (await s.exec(select(SolverRun))).first() is None

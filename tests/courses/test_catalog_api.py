@@ -6,8 +6,10 @@ from datetime import date
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlmodel import select
 
 from courses.db import Database
+from courses.models import Campus
 from tests.courses import builders as b
 
 
@@ -90,8 +92,56 @@ async def test_filters(client: AsyncTestClient[Litestar], db: Database) -> None:
     assert await ids_for(q="戦略") == {ids["strat_july_kyushu"]}
     assert await ids_for(q="business strategy") == {ids["strat_july_kyushu"]}
     assert await ids_for(status="cancelled") == {ids["cancelled"]}
-    assert await ids_for(status="draft") == {ids["draft"]}
+    assert await ids_for(status="draft") == set()  # drafts are for the campus's staff only
     assert await ids_for(campus="tokyo", audience="sme") == {ids["fin_june_tokyo"]}
+
+
+async def test_drafts_only_for_staff_of_their_campus(client: AsyncTestClient[Litestar], db: Database) -> None:
+    ids = await _small_catalog(db)
+    async with db.write() as s:
+        tokyo = (await s.exec(select(Campus).where(Campus.code == "tokyo"))).one()
+        kyushu = (await s.exec(select(Campus).where(Campus.code == "kyushu"))).one()
+        tokens = {
+            "learner": await b.token(s, await b.user(s)),
+            "coordinator": await b.token(s, await b.user(s, role="coordinator")),
+            "tokyo staff": await b.token(s, await b.user(s, role="staff", campuses=[tokyo])),
+            "kyushu staff": await b.token(s, await b.user(s, role="staff", campuses=[kyushu])),
+            "admin": await b.token(s, await b.user(s, role="admin")),
+        }
+
+    async def sees_draft(token: str | None, **params: str) -> bool:
+        r = await client.get("/api/sessions", params=params, headers=b.bearer(token) if token else {})
+        assert r.status_code == 200, r.text
+        return ids["draft"] in {i["id"] for i in r.json()["items"]}
+
+    for params in ({"status": "draft"}, {"status": "draft,published"}, {}):
+        seen = {who: await sees_draft(t, **params) for who, t in [("anonymous", None), *tokens.items()]}
+        assert seen == {
+            "anonymous": False,
+            "learner": False,
+            "coordinator": False,
+            "tokyo staff": True,
+            "kyushu staff": False,
+            "admin": True,
+        }, params
+
+
+async def test_keyword_wildcards_match_literally(client: AsyncTestClient[Litestar], db: Database) -> None:
+    await _small_catalog(db)
+    async with db.write() as s:
+        tokyo = (await s.exec(select(Campus).where(Campus.code == "tokyo"))).one()
+        odd = await b.course(s, "ODD01", title_ja="利益率100%_達成講座", title_en="Margin 100%_ \\ plan")
+        odd_id = (await b.session(s, odd, tokyo, start=date(2026, 10, 5))).id
+
+    async def ids_for(q: str) -> set[int]:
+        r = await client.get("/api/sessions", params={"q": q})
+        assert r.status_code == 200, r.text
+        return {i["id"] for i in r.json()["items"]}
+
+    for q in ("%", "_", "100%", "%_", "\\", "0%_"):
+        assert await ids_for(q) == {odd_id}, q
+    for q in ("%%", "__", "1_0", "率%率", "\\%", "\\_"):
+        assert await ids_for(q) == set(), q
 
 
 async def test_paging(client: AsyncTestClient[Litestar], db: Database) -> None:

@@ -50,3 +50,20 @@ async def test_unknown_page_is_a_japanese_404(seeded: Database, client: AsyncTes
 async def test_static_stylesheet(client: AsyncTestClient[Litestar]) -> None:
     r = await client.get("/static/site.css")
     assert r.status_code == 200 and "@media" in r.text
+
+
+async def test_head_answers_like_get_without_a_body(client: AsyncTestClient[Litestar], db: Database) -> None:
+    for path, media in [
+        ("/", "text/html"),
+        ("/api/sessions", "application/json"),
+        ("/health", "application/json"),
+    ]:
+        get = await client.get(path)
+        head = await client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.headers["content-type"].startswith(media), path
+        assert head.content == b"", path
+    r = await client.head("/api/sessions/999999")
+    assert r.status_code == 404 and r.content == b""
+    r = await client.head("/api/auth/token")  # a POST-only route
+    assert r.status_code == 405 and "POST" in r.headers["allow"]

@@ -368,3 +368,50 @@ async def test_admin_manages_staff_accounts(client: Client, db: Database) -> Non
     if token:
         assert (await client.get("/api/console/sessions", headers=b.bearer(token))).status_code == 401
     assert (await client.post("/api/admin/staff", json=body, headers=w.staff)).status_code == 403
+
+
+async def test_dorm_room_list_api_and_page(client: Client, db: Database) -> None:
+    w = await world(db)
+    async with db.write() as s:
+        tokyo = await s.get(b.Campus, w.tokyo_id)
+        assert tokyo is not None
+        await b.dorm_room(s, tokyo, "105")
+    r = await client.get("/api/console/dorm-rooms", params={"campus": "tokyo"}, headers=w.staff)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    items = body["items"] if isinstance(body, dict) else body
+    assert [i["room_number"] for i in items] == ["105", "201"]
+    r = await client.get("/console/dorm-rooms", params={"campus": "tokyo"}, headers=w.staff)
+    assert r.status_code == 200 and "105" in r.text and "201" in r.text
+
+
+async def test_outage_dates_are_bounded_and_nothing_is_saved(client: Client, db: Database) -> None:
+    w = await world(db)
+    url = f"/api/console/dorm-rooms/{w.dorm_id}/outages"
+    for start, end, bad in [
+        ("2026-07-01", "9999-12-31", "end_date"),
+        ("1900-01-01", "2026-07-01", "start_date"),
+        ("2026-07-10", "2026-07-01", "end_date"),
+    ]:
+        r = await client.post(url, json={"start_date": start, "end_date": end}, headers=w.staff)
+        assert r.status_code == 400, (start, end, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert bad in field_messages(r), (start, end)
+    assert (
+        "2025-04-01から2032-03-31まで"
+        in field_messages(
+            await client.post(
+                url, json={"start_date": "2026-07-01", "end_date": "9999-12-31"}, headers=w.staff
+            )
+        )["end_date"]
+    )
+    # availability ranges of instructors are bounded the same way
+    r = await client.get(f"/api/console/instructors/{w.instructor_id}", headers=w.staff)
+    r = await client.patch(
+        f"/api/console/instructors/{w.instructor_id}",
+        json={"version": r.json()["version"], "availability": "2026-06-01..9999-12-31"},
+        headers=w.staff,
+    )
+    assert r.status_code == 400 and "availability" in field_messages(r)
+    async with db.read() as s:
+        assert list(await s.exec(select(RoomOutage))) == []

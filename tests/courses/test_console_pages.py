@@ -52,3 +52,18 @@ async def test_form_errors_next_to_field_and_stale_save(
     assert r.status_code == 409 and "他の職員が先に" in r.text
     r = await client.get("/admin/audit", params={"entity": "classrooms"}, headers=w.admin)
     assert "seats" in r.text and "44" in r.text
+
+
+async def test_outage_form_refuses_a_far_off_end_date(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    w = await world(db)
+    headers = {**w.staff, **await _csrf(client)}
+    r = await client.post(
+        f"/console/room-outages/dorm-rooms/{w.dorm_id}",
+        data={"start_date": "2026-07-01", "end_date": "9999-12-31"},
+        headers=headers,
+    )
+    assert r.status_code == 400 and "終了日は2025-04-01から2032-03-31までの日付にしてください" in r.text
+    assert 'id="oe-end_date"' in r.text
+    assert "使用停止" in r.text

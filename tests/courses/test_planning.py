@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from courses.db import Database
 from courses.models import DormRoom, Enrollment
-from courses.models.resources import PracticumSite, PracticumSiteAvailability
+from courses.models.resources import PracticumSite, PracticumSiteAvailability, RoomOutage
 from courses.services import enrollment
 from courses.services.runner import Runner
 from tests.courses import builders as b
@@ -330,3 +330,25 @@ async def test_only_one_instance_claims_a_run(
             await d.dispose()
     ids = [run.id for run in claimed if run is not None]
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 3
+
+
+async def test_an_outage_stored_to_the_end_of_the_calendar_does_not_break_room_runs(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    """A row written before the console bounded its dates: the run clips it to the stay and works."""
+    w = await _campus(db, rooms=7)
+    async with db.write() as s:
+        room = (await s.exec(select(DormRoom).where(DormRoom.room_number == "301"))).one()
+        s.add(
+            RoomOutage(
+                campus_id=room.campus_id,
+                dorm_room_id=room.id,
+                start_date=date(2026, 6, 1),
+                end_date=date(9999, 12, 31),
+            )
+        )
+    run = await _run(client, app, db, w["staff"], kinds=["rooms"])
+    plan_id = run["progress"]["plans"][0]
+    plan = (await client.get(f"/api/staff/plans/{plan_id}", headers=b.bearer(w["staff"]))).json()
+    assert plan["validator"]["ok"] is True and plan["unassigned"] == []
+    assert "301" not in {a["room"] for a in plan["assignments"]}

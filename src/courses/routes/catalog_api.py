@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import text
 
 from courses.deps import DB
+from courses.security import current_user
 from courses.services import catalog
 
 PUBLIC = {"access": "public"}
@@ -99,7 +100,7 @@ class CatalogApi(Controller):
             "per_page": per_page,
         }
         async with db.read() as s:
-            flt = await catalog.parse_session_filter(s, params)
+            flt = await catalog.parse_session_filter(s, params, current_user(request))
             result = await catalog.list_sessions(s, flt)
         return {
             "items": [catalog.session_to_dict(r) for r in result.items],

@@ -52,6 +52,40 @@ def _form_errors(exc: InvalidInput | Conflict) -> dict[str, str]:
     return {e.field: e.message_ja for e in exc.errors}
 
 
+async def _edit_page(
+    request: Request[Any, Any, Any],
+    db: Any,
+    ent: Entity,
+    row_id: int,
+    *,
+    flash: dict[str, str] | None,
+    outage_error: InvalidInput | None = None,
+) -> Template:
+    """A record's edit page; for rooms also their outages, with a refused outage's messages."""
+    async with db.read() as s:
+        row = await console_entities.load(s, me(request), ent, row_id)
+        data = await console_entities.as_dict(s, ent, row)
+        outages = (
+            await console_resources.outages_of(s, row) if ent.name in ("classrooms", "dorm-rooms") else None
+        )
+    page = _form(
+        f"{ent.label}の編集",
+        ent.fields,
+        console_entities.form_values(ent, data),
+        f"/console/{ent.name}/{row_id}",
+        back=f"/console/{ent.name}",
+        flash={"kind": "error", "text": outage_error.detail_ja} if outage_error else flash,
+        row=data,
+        outages=outages,
+        outage_fields=OUTAGE_FIELDS,
+        outage_errors=_form_errors(outage_error) if outage_error else {},
+        base=f"/console/{ent.name}",
+    )
+    if outage_error:
+        page.status_code = outage_error.status
+    return page
+
+
 def _form(
     title: str,
     fields: list[Any],
@@ -74,6 +108,7 @@ def _form(
             "back": back,
             **{k: None for k in ("row", "base", "outages", "session", "affected", "staff")},
             "outage_fields": [],
+            "outage_errors": {},
             "creating": False,
             **extra,
         },
@@ -155,26 +190,7 @@ def entity_pages(ent: Entity) -> type[Controller]:
             row_id: FromPath[int],
             msg: FromQuery[str | None] = None,
         ) -> Template:
-            async with db.read() as s:
-                row = await console_entities.load(s, me(request), ent, row_id)
-                data = await console_entities.as_dict(s, ent, row)
-                outages = (
-                    await console_resources.outages_of(s, row)
-                    if ent.name in ("classrooms", "dorm-rooms")
-                    else None
-                )
-            return _form(
-                f"{ent.label}の編集",
-                ent.fields,
-                console_entities.form_values(ent, data),
-                f"{base}/{row_id}",
-                back=base,
-                flash=_flash(msg),
-                row=data,
-                outages=outages,
-                outage_fields=OUTAGE_FIELDS,
-                base=base,
-            )
+            return await _edit_page(request, db, ent, row_id, flash=_flash(msg))
 
         @post("/{row_id:int}")
         async def update(
@@ -323,7 +339,7 @@ class ConsolePages(Controller):
             async with db.write() as s:
                 await console_resources.add_outage(s, me(request), kind, room_id, dict(data), _now(request))
         except InvalidInput as exc:
-            return Redirect(f"/console/{kind}/{room_id}?error={quote(exc.detail_ja)}")
+            return await _edit_page(request, db, ENTITIES[kind], room_id, flash=None, outage_error=exc)
         return Redirect(f"/console/{kind}/{room_id}?msg=outage")
 
     @post("/outages/{outage_id:int}/delete")

@@ -46,6 +46,8 @@ async def start_run(request: Request[Any, Any, Any], db: Any, data: dict[str, An
     kinds = data.get("kinds") or ["rooms", "practicum"]
     if isinstance(kinds, str):
         kinds = [k.strip() for k in kinds.split(",") if k.strip()]
+    # anything but a list of names (-1, true, an object) is refused by create_run as an unknown kind
+    kinds = [k if isinstance(k, str) else None for k in (kinds if isinstance(kinds, list) else [kinds])]
     try:
         time_limit = float(data.get("time_limit_s", 10))
     except (TypeError, ValueError):

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
+from courses.db_outage import database_unavailable, outage_log
 from courses.services.notifications import deliver_pending
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,11 @@ async def _mail_loop(app: Any) -> None:
     while True:
         try:
             await deliver_pending(app.state.db, app.state.settings, app.state.clock())
-        except Exception:  # keep delivering later; never take the service down
-            log.exception("outbox delivery failed")
+        except Exception as exc:  # keep delivering later; never take the service down
+            if database_unavailable(exc):
+                outage_log.note(exc, "outbox delivery waiting")
+            else:
+                log.exception("outbox delivery failed")
         await asyncio.sleep(MAIL_INTERVAL_S)
 
 

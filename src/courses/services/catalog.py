@@ -13,7 +13,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.errors import FieldError, InvalidInput, not_found
-from courses.models import Audience, Campus, Category, Course, CourseSession, SessionBlock, SessionStatus
+from courses.models import (
+    Audience,
+    Campus,
+    Category,
+    Course,
+    CourseSession,
+    SessionBlock,
+    SessionStatus,
+    User,
+)
+from courses.services.accounts import staff_campus_ids
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
@@ -44,7 +54,8 @@ class SessionFilter:
     statuses: tuple[str, ...] = ()
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
-    include_drafts: bool = False
+    # Drafts are listed only for these campuses (the caller's own, as staff); everyone else sees none.
+    draft_campus_ids: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -112,9 +123,16 @@ def _parse_int(name: str, raw: str | None, default: int, low: int, high: int | N
     return value
 
 
-async def parse_session_filter(db: AsyncSession, params: dict[str, str | None]) -> SessionFilter:
-    """Check raw query parameters and turn them into a filter, or refuse with a clear reason."""
+async def parse_session_filter(
+    db: AsyncSession, params: dict[str, str | None], viewer: User | None = None
+) -> SessionFilter:
+    """Check raw query parameters and turn them into a filter, or refuse with a clear reason.
+
+    Drafts are listed to ``viewer`` only for the campuses they staff (administrators: every campus).
+    """
     flt = SessionFilter()
+    if viewer is not None:
+        flt.draft_campus_ids = frozenset(await staff_campus_ids(db, viewer))
     campus = (params.get("campus") or "").strip()
     if campus:
         found = (await db.exec(select(Campus.id).where(Campus.code == campus))).first()
@@ -183,20 +201,39 @@ def _apply(stmt: Any, flt: SessionFilter) -> Any:
         stmt = stmt.where(CourseSession.start_date >= flt.starts_from)
     if flt.statuses:
         stmt = stmt.where(col(CourseSession.status).in_(flt.statuses))
-    elif not flt.include_drafts:
-        stmt = stmt.where(CourseSession.status != SessionStatus.DRAFT)
+    stmt = stmt.where(
+        or_(
+            CourseSession.status != SessionStatus.DRAFT,
+            col(CourseSession.campus_id).in_(sorted(flt.draft_campus_ids)),
+        )
+    )
     if flt.q:
-        like = f"%{flt.q.replace('%', '').replace('_', '')}%"
+        like = contains_pattern(flt.q)
         stmt = stmt.where(
             or_(
-                col(Course.title_ja).ilike(like),
-                col(Course.title_en).ilike(like),
-                col(Course.code).ilike(like),
-                col(Course.description).ilike(like),
-                col(CourseSession.code).ilike(like),
+                *(
+                    col(c).ilike(like, escape=LIKE_ESCAPE)
+                    for c in (
+                        Course.title_ja,
+                        Course.title_en,
+                        Course.code,
+                        Course.description,
+                        CourseSession.code,
+                    )
+                )
             )
         )
     return stmt
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(keyword: str) -> str:
+    """A LIKE pattern that finds ``keyword`` literally: its ``%``, ``_`` and escape characters match
+    themselves, so ``q=%`` finds a percent sign instead of everything."""
+    escaped = keyword.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+    return f"%{escaped.replace('_', LIKE_ESCAPE + '_')}%"
 
 
 async def blocks_for(db: AsyncSession, session_ids: list[int]) -> dict[int, list[SessionBlock]]:

@@ -67,6 +67,22 @@ def fiscal_year_start(today: date) -> date:
     return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
 
 
+def date_bounds(today: date) -> tuple[date, date]:
+    """The dates the console accepts: from the start of last fiscal year to the end of the fifth
+    fiscal year ahead. Planning never looks further, and a date such as 9999-12-31 would make every
+    later solve walk (or overflow) day by day to the end of the calendar."""
+    fy = fiscal_year_start(today)
+    return fy.replace(year=fy.year - 1), date(fy.year + 6, 3, 31)
+
+
+def out_of_bounds(day: date, today: date) -> str | None:
+    """A Japanese message when ``day`` lies outside ``date_bounds``, else None."""
+    first, last = date_bounds(today)
+    if first <= day <= last:
+        return None
+    return f"{first.isoformat()}から{last.isoformat()}までの日付にしてください（{day.isoformat()}）。"
+
+
 def parse_ranges(raw: str, today: date) -> list[tuple[date, date]]:
     """Date ranges, one per line or ';'-separated: 'YYYY-MM-DD..YYYY-MM-DD', 'all' (this fiscal
     year) or fiscal months 'M-M' (e.g. '6-11', or '10-3' running into the next calendar year).
@@ -102,6 +118,8 @@ def parse_ranges(raw: str, today: date) -> list[tuple[date, date]]:
             raise ValueError(f"期間「{part}」に実在しない日付があります。") from None
         if b_day < a_day:
             raise ValueError(f"期間「{part}」の終了日が開始日より前です。")
+        if message := out_of_bounds(a_day, today) or out_of_bounds(b_day, today):
+            raise ValueError(f"期間「{part}」: {message}")
         out.append((a_day, b_day))
     out.sort()
     for (_, a_end), (b_start, _) in itertools.pairwise(out):
@@ -181,9 +199,7 @@ def parse_value(
         )
     if spec.kind == "date":
         try:
-            return date.fromisoformat(
-                _iso(text) if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text) else text
-            ), None
+            day = date.fromisoformat(_iso(text) if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text) else text)
         except ValueError:
             return None, _err(
                 spec,
@@ -191,6 +207,10 @@ def parse_value(
                 f"{spec.name}: use YYYY-MM-DD.",
                 row,
             )
+        if message := out_of_bounds(day, today):
+            first, last = date_bounds(today)
+            return None, _err(spec, f"{label}は{message}", f"{spec.name}: between {first} and {last}.", row)
+        return day, None
     if spec.kind == "choice":
         allowed = [c for c, _ in spec.choices]
         if text not in allowed:

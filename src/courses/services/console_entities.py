@@ -333,9 +333,9 @@ async def list_rows(
         )
     if not include_archived:
         stmt = stmt.where(ent.model.archived == False)  # noqa: E712
-    order = [col(c) for c in (ent.model.name if hasattr(ent.model, "name") else ent.model.code,)]
-    if ent.model is DormRoom:
-        order = [col(DormRoom.room_number)]
+    # dormitory rooms have neither a name nor a code: they sort by their number
+    key = next(getattr(ent.model, c) for c in ("name", "code", "room_number") if hasattr(ent.model, c))
+    order = [col(key)]
     return list(await s.exec(stmt.order_by(*order, col(ent.model.id))))
 
 

@@ -62,9 +62,8 @@ async def add_outage(
     values = check(OUTAGE_FIELDS, data, now.date())
     if values["end_date"] < values["start_date"]:
         ja = "終了日は開始日以降の日付にしてください。"
-        raise InvalidInput(
-            ja, "The end date is before the start date.", errors=[FieldError("end_date", ja, ja)]
-        )
+        en = "The end date is before the start date."
+        raise InvalidInput(ja, en, errors=[FieldError("end_date", ja, en)])
     outage = RoomOutage(
         campus_id=room.campus_id,
         classroom_id=room.id if isinstance(room, Classroom) else None,

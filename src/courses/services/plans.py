@@ -100,6 +100,20 @@ async def published_plan(s: AsyncSession, campus_id: int, kind: str) -> PlanVers
     ).first()
 
 
+def _clipped_outages(outages: list[RoomOutage], blocks: list[SessionBlock]) -> list[rm.RoomOutage]:
+    """Outages cut to the nights the sessions stay, so that a far-off end date (one stored before
+    the console bounded dates) costs the solver nothing; outages outside those nights are left out."""
+    if not blocks:
+        return []
+    first = min(b.start_date for b in blocks)
+    last = max(b.end_date for b in blocks)
+    return [
+        rm.RoomOutage(o.dorm_room_id or 0, max(o.start_date, first), min(o.end_date, last))
+        for o in outages
+        if o.start_date <= last and o.end_date >= first
+    ]
+
+
 async def build_rooms_problem(
     s: AsyncSession, campus_id: int, date_from: date, date_to: date, *, pin_published: bool
 ) -> rm.RoomsProblem:
@@ -169,7 +183,7 @@ async def build_rooms_problem(
             rm.Lodger(e.id or 0, e.session_id, p.gender if p else None, bool(p and p.needs_accessible_room))
             for e, p in lodgers
         ],
-        outages=[rm.RoomOutage(o.dorm_room_id or 0, o.start_date, o.end_date) for o in outages],
+        outages=_clipped_outages(outages, [b for bs in blocks.values() for b in bs]),
         pins=pins,
         previous=previous,
     )

@@ -21,13 +21,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import socket
 import tempfile
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -38,10 +37,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.db import Database
+from courses.db_outage import database_unavailable, outage_log
 from courses.errors import FieldError, InvalidInput, not_found
 from courses.models import Campus
 from courses.models.plans import PlanKind, RunStatus, SolverRun
 from courses.services import plans, timetable
+from courses.services.worker_pool import solver_pool
 
 log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -331,9 +332,7 @@ class Runner:
         heartbeat_s: float = HEARTBEAT_INTERVAL_S,
     ) -> None:
         self.db, self.clock = db, clock
-        self.executor = executor or ProcessPoolExecutor(
-            max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn")
-        )
+        self.executor = executor or solver_pool(workers)
         self.progress_dir = Path(tempfile.mkdtemp(prefix="solver-progress-"))
         self.heartbeat_s = heartbeat_s
         self.stale_after_s = stale_threshold(stale_after_s, heartbeat_s)
@@ -459,8 +458,11 @@ class Runner:
         while True:
             try:
                 worked = await self.run_once()
-            except Exception:
-                log.exception("solver queue")
+            except Exception as exc:
+                if database_unavailable(exc):
+                    outage_log.note(exc, "solver queue waiting")
+                else:
+                    log.exception("solver queue")
                 worked = False
             if not worked:
                 await asyncio.sleep(interval)
