@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test test-pg lint format bench bench-itc clean
+.PHONY: help install run migrate seed test test-pg fuzz lint format bench bench-itc clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ seed: $(STAMP) ## load the seed files into an empty database
 
 test: $(STAMP) ## run the whole test suite (TEST_DATABASE_URL selects the database; SQLite by default)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+fuzz: $(STAMP) ## Schemathesis against the OpenAPI document as four roles (FUZZ_MAX_TIME s each, default 30)
+	$(BIN)/python tests/fuzz_api.py
 
 lint: $(STAMP) ## ruff, and mypy on the solver package
 	$(BIN)/ruff check src tests bench seeds

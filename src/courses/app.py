@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         debug=settings.debug,
     )
     answer_head_as_get(app)
+    problems.document_problems(app)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -14,6 +15,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 
 from courses.db_outage import database_unavailable, exception_chain, outage_log
@@ -22,6 +24,77 @@ from courses.errors import DomainError, FieldError
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://sme-univ.example/problems/"
 RETRY_AFTER_S = {429: 30, 503: 5}  # when to try again: after a throttled sign-in, after an outage
+
+
+@dataclass
+class ProblemField:
+    """One bad field (or one row and column of an uploaded file)."""
+
+    field: str
+    message: str
+    row: int | None = None
+
+
+@dataclass
+class Problem:
+    """How the API answers every error: RFC 9457 problem details, in the caller's language."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemField] | None = None
+
+
+# The problems an API operation can answer, by who may call it and whether it changes anything.
+PROBLEMS_OF_EVERY_OPERATION = {
+    400: "入力内容に誤りがあります / Invalid input",
+    404: "見つかりません / Not found",
+    503: "データベースに接続できません（Retry-After） / Database unreachable (Retry-After)",
+}
+PROBLEMS_OF_SIGNED_IN = {
+    401: "ログインが必要です / Authentication required",
+    403: "許可されていません / Not allowed",
+}
+PROBLEMS_OF_CHANGES = {
+    409: "現在の状態では実行できません / Conflict with the current state",
+    422: "お申し込みいただけません・取り込めません / Not eligible or not importable",
+}
+PROBLEMS_OF_SIGN_IN = {429: "試行回数が多すぎます（Retry-After） / Too many attempts (Retry-After)"}
+
+
+def report_response(description: str) -> ResponseSpec:
+    """A JSON report answered with a status besides the operation's usual one (a preview, a refused
+    import), for the decorator's ``responses``."""
+    return ResponseSpec(data_container=dict[str, Any], description=description, generate_examples=False)
+
+
+def document_problems(app: Any) -> None:
+    """Declare in the OpenAPI document the problem responses each API operation can give, so that
+    clients (and the schema fuzzing of ``make fuzz``) know every status and content type."""
+    for route in app.routes:
+        if not route.path.startswith("/api/") and route.path != "/health":
+            continue  # the HTML pages are not in the document
+        for handler in route.route_handlers:
+            methods = set(getattr(handler, "http_methods", ()))
+            statuses = dict(PROBLEMS_OF_EVERY_OPERATION)
+            if handler.opt.get("access") != "public":
+                statuses |= PROBLEMS_OF_SIGNED_IN
+            if methods - {"GET", "HEAD", "OPTIONS"}:
+                statuses |= PROBLEMS_OF_CHANGES
+            if route.path.startswith("/api/auth/"):
+                statuses |= PROBLEMS_OF_SIGN_IN
+            specs = {
+                code: ResponseSpec(
+                    data_container=Problem,
+                    media_type="application/problem+json",
+                    description=text,
+                    generate_examples=False,
+                )
+                for code, text in statuses.items()
+            }
+            handler.responses = {**specs, **(handler.responses or {})}
 
 
 def request_language(request: Request[Any, Any, Any]) -> str:

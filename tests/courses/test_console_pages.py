@@ -67,3 +67,13 @@ async def test_outage_form_refuses_a_far_off_end_date(
     assert r.status_code == 400 and "終了日は2025-04-01から2032-03-31までの日付にしてください" in r.text
     assert 'id="oe-end_date"' in r.text
     assert "使用停止" in r.text
+
+
+async def test_a_refused_archive_says_why_on_the_record_page(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    w = await world(db)
+    headers = {**w.staff, **await _csrf(client)}
+    url = f"/console/classrooms/{w.classroom_id}"
+    r = await client.post(f"{url}/archive", data={"version": "99", "archived": "true"}, headers=headers)
+    assert r.status_code == 200 and "他の職員が先に" in r.text  # followed to the page, which says why

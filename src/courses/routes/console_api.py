@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryP
 
 from courses.deps import DB
 from courses.errors import InvalidInput
-from courses.problems import request_language
+from courses.problems import report_response, request_language
 from courses.routes.account_api import me
 from courses.services import audit, console_entities, console_resources, console_sessions, console_staff
 from courses.services.console import choose_campus
@@ -145,6 +145,9 @@ def csv_api(ent: Entity) -> type[Controller]:
             "/import",
             summary="Import CSV: multipart 'file', dry_run=true (default) previews",
             status_code=200,
+            responses={
+                422: report_response("The file has errors: nothing was imported (the report lists them)")
+            },
         )
         async def import_file(
             self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[dict[str, Any]]

@@ -189,8 +189,9 @@ def entity_pages(ent: Entity) -> type[Controller]:
             db: DB,
             row_id: FromPath[int],
             msg: FromQuery[str | None] = None,
+            error: FromQuery[str | None] = None,
         ) -> Template:
-            return await _edit_page(request, db, ent, row_id, flash=_flash(msg))
+            return await _edit_page(request, db, ent, row_id, flash=_flash(msg, error))
 
         @post("/{row_id:int}")
         async def update(

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, MultipartBody
 
 from courses.deps import DB
-from courses.problems import request_language
+from courses.problems import report_response, request_language
 from courses.routes.account_api import me
 from courses.services import bulk, bulk_file, bulk_org
 
@@ -42,7 +42,8 @@ class OrganizationApi(Controller):
 
     @post(
         "/{organization_id:int}/bulk-registrations",
-        summary="Register people from a CSV or .xlsx file (preview with dry_run=true, the default)",
+        summary="Register people from a CSV or .xlsx file (preview with dry_run=true, the default: 200)",
+        responses={201: report_response("Registered: the report of what was written (dry_run=false)")},
         description=(
             "Multipart fields: file (CSV in UTF-8 or Shift_JIS, or .xlsx), mode (all_or_nothing | "
             "accept_valid), dry_run (true: validate and predict, write nothing), consent (true: the "

@@ -74,7 +74,11 @@ class PlansApi(Controller):
     tags = ("planning",)
     opt = STAFF
 
-    @post("/solver-runs", summary="Queue a solver run (rooms and/or practicum) for a campus and date range")
+    @post(
+        "/solver-runs",
+        summary="Queue a solver run (rooms and/or practicum) for a campus and date range",
+        status_code=202,
+    )
     async def create(
         self, request: Request[Any, Any, Any], db: DB, data: JSONBody[dict[str, Any]]
     ) -> Response[Any]:

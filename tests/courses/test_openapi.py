@@ -1,0 +1,55 @@
+"""The OpenAPI document states every status and content type an API operation answers with
+(``make fuzz`` checks the answers against it; this checks the document itself)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+PROBLEM = "application/problem+json"
+
+
+async def _document(client: AsyncTestClient[Litestar]) -> dict[str, Any]:
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def test_every_operation_documents_its_problem_responses(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    doc = await _document(client)
+    access = {
+        (route.path, method): handler.opt.get("access")
+        for route in app.routes
+        for handler in route.route_handlers
+        for method in getattr(handler, "http_methods", ())
+    }
+    missing = []
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            wanted = {400, 404, 503}
+            route_path = next(p for p, m in access if re.sub(r"\{(\w+):\w+\}", r"{\1}", p) == path)
+            if access[(route_path, method.upper())] != "public":
+                wanted |= {401, 403}
+            if method != "get":
+                wanted |= {409, 422}
+            for status in sorted(wanted):
+                content = op["responses"].get(str(status), {}).get("content", {})
+                if (status != 422 or "/import" not in path) and PROBLEM not in content:
+                    missing.append(f"{method.upper()} {path} {status}")
+    assert missing == []
+    assert "Problem" in doc["components"]["schemas"]
+
+
+async def test_statuses_besides_the_usual_one_are_documented(client: AsyncTestClient[Litestar]) -> None:
+    doc = await _document(client)
+    assert "202" in doc["paths"]["/api/staff/solver-runs"]["post"]["responses"]
+    imports = doc["paths"]["/api/console/sites/import"]["post"]["responses"]
+    assert "application/json" in imports["422"]["content"]  # the report of a refused import
+    bulk = doc["paths"]["/api/organizations/{organization_id}/bulk-registrations"]["post"]["responses"]
+    assert {"200", "201"} <= set(bulk)  # the preview, and the registration
+    assert "429" in doc["paths"]["/api/auth/token"]["post"]["responses"]
