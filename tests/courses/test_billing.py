@@ -1,0 +1,338 @@
+"""Billing: fees, tax per invoice and per rate, idempotent issuing and payments, PDFs, access."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlmodel import func, select
+
+from courses.billing import pdf, service
+from courses.billing.schemas import Line
+from courses.db import Database
+from courses.models import Enrollment, EnrollmentStatus, SessionBlock
+from courses.models.billing import CampusFee, Invoice, Payment
+from courses.settings import Settings
+from tests.conftest import JST, TODAY
+from tests.courses import builders as b
+
+NOW = datetime.combine(TODAY, time(10, 0), tzinfo=JST)
+
+
+def pdf_text(content: bytes) -> str:
+    """The text drawn by the PDF's (uncompressed) Tj operators, decoded from the CID fonts' UTF-16."""
+    out = []
+    for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", content, flags=re.S):
+        raw = re.sub(
+            rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m[1], 8)]) if m[1][:1].isdigit() else m[1], literal
+        )
+        out.append(raw.decode("utf-16-be", errors="replace") if len(raw) % 2 == 0 else raw.decode("latin-1"))
+    return "\n".join(out)
+
+
+# --- rules without a database ------------------------------------------------------------------------
+
+
+def test_tax_is_rounded_down_once_per_invoice_not_per_line() -> None:
+    lines = [Line("a", 1, 105), Line("b", 1, 105)]
+    # per line: 10 + 10 = 20; once per invoice on 210: 21
+    assert service.totals(lines) == (210, 21, 231)
+
+
+def test_tax_is_computed_per_rate() -> None:
+    lines = [Line("fee", 1, 1999), Line("meal", 3, 333), Line("cancellation", 1, 1234, tax_rate_percent=0)]
+    rows = service.taxes(lines)
+    assert [(r.rate_percent, r.base_yen, r.tax_yen) for r in rows] == [(10, 2998, 299), (0, 1234, 0)]
+    assert service.totals(lines) == (4232, 299, 4531)
+
+
+def test_credit_note_tax_mirrors_its_invoice() -> None:
+    lines = [Line("fee", 1, 105), Line("fee", 1, 105)]
+    credit = [Line(x.description, -x.quantity, x.unit_yen) for x in lines]
+    assert service.totals(credit) == tuple(-v for v in service.totals(lines))
+
+
+def test_enrollment_owes_fee_lodging_per_night_and_meals_per_day() -> None:
+    e = Enrollment(
+        id=7, session_id=1, user_id=1, status="confirmed", lodging=True, created_at=NOW, updated_at=NOW
+    )
+    course = type("C", (), {"title_ja": "財務", "fee_yen": 30000})()
+    blocks = [
+        SessionBlock(session_id=1, seq=1, start_date=date(2026, 6, 1), end_date=date(2026, 6, 3)),
+        SessionBlock(session_id=1, seq=2, start_date=date(2026, 6, 10), end_date=date(2026, 6, 11)),
+    ]
+    fee = CampusFee(campus_id=1, lodging_per_night_yen=3000, meals_per_day_yen=1500, updated_at=NOW)
+    lines = service.enrollment_lines(e, course, blocks, fee)  # type: ignore[arg-type]
+    assert [(x.quantity, x.unit_yen) for x in lines] == [(1, 30000), (3, 3000), (5, 1500)]
+    e.lodging = False
+    assert [(x.quantity, x.unit_yen) for x in service.enrollment_lines(e, course, blocks, fee)] == [
+        (1, 30000),
+        (5, 1500),
+    ]  # type: ignore[arg-type]
+    assert len(service.enrollment_lines(e, course, blocks, None)) == 1  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "bad", ["1234567890123", "T123456789012", "T12345678901234", "t1234567890123", "TABCDEFGHIJKLM"]
+)
+def test_registration_number_setting_is_validated(bad: str) -> None:
+    with pytest.raises(ValueError, match="T followed by 13 digits"):
+        Settings(database_url="sqlite://", secret_key="k" * 40, invoice_registration_number=bad)
+
+
+# --- against the database ---------------------------------------------------------------------------
+
+
+async def _world(db: Database) -> dict[str, Any]:
+    async with db.write() as s:
+        campus = await b.campus(s)
+        other_campus = await b.campus(s, "osaka")
+        await b.category(s)
+        course = await b.course(s, days=3, fee_yen=33333)
+        sess = await b.session(s, course, campus, start=TODAY + timedelta(days=30))
+        learner = await b.user(s)
+        stranger = await b.user(s)
+        staff = await b.user(s, role="staff", campuses=[campus])
+        other_staff = await b.user(s, role="staff", campuses=[other_campus])
+        org = await b.organization(s)
+        coord = await b.user(s, role="coordinator", organization_id=org.id)
+        s.add(
+            CampusFee(campus_id=campus.id, lodging_per_night_yen=2500, meals_per_day_yen=1200, updated_at=NOW)
+        )  # type: ignore[arg-type]
+        e = Enrollment(
+            session_id=sess.id,
+            user_id=learner.id,
+            status=EnrollmentStatus.CONFIRMED,
+            lodging=True,  # type: ignore[arg-type]
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        s.add(e)
+        org_rows = []
+        for _ in range(3):
+            member = await b.user(s, organization_id=org.id)
+            row = Enrollment(
+                session_id=sess.id,
+                user_id=member.id,
+                status=EnrollmentStatus.CONFIRMED,
+                lodging=False,  # type: ignore[arg-type]
+                source="bulk",
+                organization_id=org.id,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            s.add(row)
+            org_rows.append(row)
+        await s.flush()
+        tokens = {
+            name: await b.token(s, u)
+            for name, u in {
+                "learner": learner,
+                "stranger": stranger,
+                "staff": staff,
+                "other_staff": other_staff,
+                "coord": coord,
+            }.items()
+        }
+    return {
+        "campus": campus,
+        "session": sess,
+        "enrollment": e,
+        "org": org,
+        "tokens": tokens,
+        "staff": staff,
+        "other_staff": other_staff,
+        "learner": learner,
+    }
+
+
+async def test_invoice_of_an_enrollment_carries_every_qualified_invoice_field(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    t = w["tokens"]
+    r = await client.post(
+        f"/api/billing/enrollments/{w['enrollment'].id}/invoice", headers=b.bearer(t["staff"])
+    )
+    assert r.status_code == 201, r.text
+    data = r.json()
+    assert data["registration_number"] == "T1234567890123"
+    assert data["recipient_name"].endswith("様")
+    # 33,333 + 2 nights × 2,500 + 3 days × 1,200 = 41,933; tax floor(4,193.3) = 4,193
+    assert [(x["quantity"], x["unit_yen"]) for x in data["lines"]] == [(1, 33333), (2, 2500), (3, 1200)]
+    assert (data["subtotal_yen"], data["tax_yen"], data["total_yen"]) == (41933, 4193, 46126)
+    assert data["taxes"] == [{"rate_percent": 10, "base_yen": 41933, "tax_yen": 4193}]
+    assert data["due_date"] == (TODAY + timedelta(days=30)).isoformat() and data["bank_account"]
+
+    pdf_r = await client.get(f"/api/billing/invoices/{data['id']}/pdf", headers=b.bearer(t["learner"]))
+    assert pdf_r.status_code == 200 and pdf_r.content.startswith(b"%PDF")
+
+
+async def test_pdf_contains_registration_number_and_japanese_text(db: Database) -> None:
+    w = await _world(db)
+    settings = Settings(database_url=db.url, secret_key="k" * 40)
+    invoice = await service.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    async with db.read() as s:
+        data = await service.invoice_data(s, invoice, settings)
+    original = pdf.render.__globals__["canvas"].Canvas
+
+    class Plain(original):  # type: ignore[misc,valid-type]
+        def __init__(self, *a: Any, **k: Any) -> None:
+            k["pageCompression"] = 0  # readable streams, for the text check only
+            super().__init__(*a, **k)
+
+    pdf.render.__globals__["canvas"].Canvas = Plain
+    try:
+        text = pdf_text(pdf.render(data))
+    finally:
+        pdf.render.__globals__["canvas"].Canvas = original
+    assert "登録番号 T1234567890123" in text
+    assert "請求書（適格請求書）" in text and "受講料 財務諸表の読み方" in text
+    assert "10%対象 41,933円  消費税 4,193円" in text
+
+
+async def test_two_concurrent_issues_give_one_invoice(db: Database) -> None:
+    w = await _world(db)
+    settings = Settings(database_url=db.url, secret_key="k" * 40)
+    first, second = await asyncio.gather(
+        service.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW),
+        service.issue_for_enrollment(db, w["learner"], w["enrollment"].id, settings, NOW),
+    )
+    assert first.id == second.id
+    async with db.read() as s:
+        assert (await s.exec(select(func.count()).select_from(Invoice))).one() == 1
+
+
+async def test_organisation_gets_one_consolidated_invoice_per_month(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    t = w["tokens"]
+    month = f"{w['session'].start_date:%Y-%m}"
+    url = f"/api/billing/organizations/{w['org'].id}/campuses/{w['campus'].id}/months/{month}/invoice"
+    first, again = [await client.post(url, headers=b.bearer(t["staff"])) for _ in range(2)]
+    assert first.status_code == 201 and first.json()["id"] == again.json()["id"]
+    data = first.json()
+    assert data["recipient_name"].endswith("御中")
+    assert len(data["lines"]) == 6  # three people: fee and meals each, nobody lodges
+    assert (
+        data["subtotal_yen"]
+        == sum(x["quantity"] * x["unit_yen"] for x in data["lines"])
+        == 3 * (33333 + 3600)
+    )
+    # the learner who pays themself is not on the organisation's invoice; the org-paid can't self-issue
+    async with db.read() as s:
+        org_enrollment = (
+            await s.exec(select(Enrollment).where(Enrollment.organization_id == w["org"].id))
+        ).first()
+    assert org_enrollment is not None
+    r = await client.post(
+        f"/api/billing/enrollments/{org_enrollment.id}/invoice", headers=b.bearer(t["staff"])
+    )
+    assert r.status_code == 400
+    # access: the coordinator sees it, staff of another campus and a learner do not
+    assert (
+        await client.get(f"/api/billing/invoices/{data['id']}", headers=b.bearer(t["coord"]))
+    ).status_code == 200
+    listed = await client.get("/api/billing/invoices", headers=b.bearer(t["coord"]))
+    assert [x["id"] for x in listed.json()] == [data["id"]]
+    for who in ("other_staff", "learner"):
+        assert (
+            await client.get(f"/api/billing/invoices/{data['id']}/pdf", headers=b.bearer(t[who]))
+        ).status_code == 404
+    assert (await client.post(url, headers=b.bearer(t["other_staff"]))).status_code == 403
+
+
+async def test_only_the_learner_and_campus_staff_see_a_learners_invoice(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    t = w["tokens"]
+    eid = w["enrollment"].id
+    assert (
+        await client.post(f"/api/billing/enrollments/{eid}/invoice", headers=b.bearer(t["stranger"]))
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/billing/enrollments/{eid}/invoice", headers=b.bearer(t["other_staff"]))
+    ).status_code == 403
+    r = await client.post(f"/api/billing/enrollments/{eid}/invoice", headers=b.bearer(t["learner"]))
+    assert r.status_code == 201
+    iid = r.json()["id"]
+    assert (await client.get(f"/api/billing/invoices/{iid}", headers=b.bearer(t["staff"]))).status_code == 200
+    for who in ("stranger", "other_staff", "coord"):
+        assert (await client.get(f"/api/billing/invoices/{iid}", headers=b.bearer(t[who]))).status_code == 404
+    page = f"/billing/invoices/{iid}/pdf"
+    assert (await client.get(page, follow_redirects=False)).status_code in (401, 302, 303)
+    await client.get("/login")
+    signed_in = await client.post(
+        "/login",
+        data={
+            "email": w["learner"].email,
+            "password": b.PASSWORD,
+            "_csrf_token": client.cookies.get("csrftoken", ""),
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code in (302, 303)
+    got = await client.get(page)
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+
+
+async def test_concurrent_recording_of_one_transfer_gives_one_payment_and_unpaid_list(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    t = w["tokens"]
+    settings = Settings(database_url=db.url, secret_key="k" * 40)
+    invoice = await service.issue_for_enrollment(
+        db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=40)
+    )
+    unpaid = await client.get(f"/api/billing/campuses/{w['campus'].id}/unpaid", headers=b.bearer(t["staff"]))
+    assert [x["invoice_id"] for x in unpaid.json()] == [invoice.id]
+    assert (
+        await client.get(f"/api/billing/campuses/{w['campus'].id}/unpaid", headers=b.bearer(t["other_staff"]))
+    ).status_code == 403
+
+    body = {"amount_yen": invoice.total_yen, "paid_on": TODAY.isoformat(), "reference": "20260515-0001"}
+    url = f"/api/billing/invoices/{invoice.id}/payments"
+    first, second = await asyncio.gather(
+        client.post(url, json=body, headers=b.bearer(t["staff"])),
+        client.post(url, json=body, headers=b.bearer(t["staff"])),
+    )
+    assert first.status_code == second.status_code == 201 and first.json()["id"] == second.json()["id"]
+    async with db.read() as s:
+        assert (await s.exec(select(func.count()).select_from(Payment))).one() == 1
+    unpaid = await client.get(f"/api/billing/campuses/{w['campus'].id}/unpaid", headers=b.bearer(t["staff"]))
+    assert unpaid.json() == []
+    bad = await client.post(
+        url, json={**body, "amount_yen": 0, "reference": "x"}, headers=b.bearer(t["staff"])
+    )
+    assert bad.status_code == 400
+
+
+async def test_fee_table_is_set_per_campus_in_integer_yen(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    t = w["tokens"]
+    url = f"/api/billing/campuses/{w['campus'].id}/fees"
+    ok = await client.put(
+        url, json={"lodging_per_night_yen": 3100, "meals_per_day_yen": 1000}, headers=b.bearer(t["staff"])
+    )
+    assert ok.status_code == 200 and ok.json()["lodging_per_night_yen"] == 3100
+    for bad in (
+        {"lodging_per_night_yen": 3100.5, "meals_per_day_yen": 1},
+        {"lodging_per_night_yen": -1, "meals_per_day_yen": 1},
+    ):
+        assert (await client.put(url, json=bad, headers=b.bearer(t["staff"]))).status_code == 400
+    assert (await client.get(url, headers=b.bearer(t["staff"]))).json()["lodging_per_night_yen"] == 3100
+    assert (
+        await client.put(
+            url, json={"lodging_per_night_yen": 1, "meals_per_day_yen": 1}, headers=b.bearer(t["other_staff"])
+        )
+    ).status_code == 403
