@@ -40,15 +40,16 @@ def pdf_text(content: bytes) -> str:
 
 def test_tax_is_rounded_down_once_per_invoice_not_per_line() -> None:
     lines = [Line("a", 1, 105), Line("b", 1, 105)]
-    # per line: 10 + 10 = 20; once per invoice on 210: 21
-    assert service.totals(lines) == (210, 21, 231)
+    # tax-inclusive prices; per line: floor(105 × 10/110) = 9, twice 18; once on 210: floor(19.09) = 19
+    assert service.totals(lines) == (191, 19, 210)
 
 
 def test_tax_is_computed_per_rate() -> None:
     lines = [Line("fee", 1, 1999), Line("meal", 3, 333), Line("cancellation", 1, 1234, tax_rate_percent=0)]
     rows = service.taxes(lines)
-    assert [(r.rate_percent, r.base_yen, r.tax_yen) for r in rows] == [(10, 2998, 299), (0, 1234, 0)]
-    assert service.totals(lines) == (4232, 299, 4531)
+    # 2,998 × 10/110 = 272.5 -> 272; the not-taxed line adds nothing
+    assert [(r.rate_percent, r.base_yen, r.tax_yen) for r in rows] == [(10, 2998, 272), (0, 1234, 0)]
+    assert service.totals(lines) == (3960, 272, 4232)
 
 
 def test_credit_note_tax_mirrors_its_invoice() -> None:
@@ -163,10 +164,10 @@ async def test_invoice_of_an_enrollment_carries_every_qualified_invoice_field(
     data = r.json()
     assert data["registration_number"] == "T1234567890123"
     assert data["recipient_name"].endswith("様")
-    # 33,333 + 2 nights × 2,500 + 3 days × 1,200 = 41,933; tax floor(4,193.3) = 4,193
+    # 33,333 + 2 nights × 2,500 + 3 days × 1,200 = 41,933 with tax; tax in it floor(3,812.09) = 3,812
     assert [(x["quantity"], x["unit_yen"]) for x in data["lines"]] == [(1, 33333), (2, 2500), (3, 1200)]
-    assert (data["subtotal_yen"], data["tax_yen"], data["total_yen"]) == (41933, 4193, 46126)
-    assert data["taxes"] == [{"rate_percent": 10, "base_yen": 41933, "tax_yen": 4193}]
+    assert (data["subtotal_yen"], data["tax_yen"], data["total_yen"]) == (38121, 3812, 41933)
+    assert data["taxes"] == [{"rate_percent": 10, "base_yen": 41933, "tax_yen": 3812}]
     assert data["due_date"] == (TODAY + timedelta(days=30)).isoformat() and data["bank_account"]
 
     pdf_r = await client.get(f"/api/billing/invoices/{data['id']}/pdf", headers=b.bearer(t["learner"]))
@@ -193,7 +194,7 @@ async def test_pdf_contains_registration_number_and_japanese_text(db: Database) 
         pdf.render.__globals__["canvas"].Canvas = original
     assert "登録番号 T1234567890123" in text
     assert "請求書（適格請求書）" in text and "受講料 財務諸表の読み方" in text
-    assert "10%対象 41,933円  消費税 4,193円" in text
+    assert "10%対象 41,933円（うち消費税 3,812円）" in text
 
 
 async def test_two_concurrent_issues_give_one_invoice(db: Database) -> None:
@@ -220,11 +221,9 @@ async def test_organisation_gets_one_consolidated_invoice_per_month(
     data = first.json()
     assert data["recipient_name"].endswith("御中")
     assert len(data["lines"]) == 6  # three people: fee and meals each, nobody lodges
-    assert (
-        data["subtotal_yen"]
-        == sum(x["quantity"] * x["unit_yen"] for x in data["lines"])
-        == 3 * (33333 + 3600)
-    )
+    total = sum(x["quantity"] * x["unit_yen"] for x in data["lines"])
+    assert data["total_yen"] == total == 3 * (33333 + 3600)
+    assert data["tax_yen"] == total * 10 // 110 and data["subtotal_yen"] == total - data["tax_yen"]
     # the learner who pays themself is not on the organisation's invoice; the org-paid can't self-issue
     async with db.read() as s:
         org_enrollment = (

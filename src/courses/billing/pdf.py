@@ -51,7 +51,7 @@ def render(data: InvoiceData) -> bytes:
     c.drawString(50, y, f"ご請求金額（税込） {_yen(data.total_yen)}")
     y -= 30
     c.setFont(GOTHIC, 9.5)
-    for x, label in ((50, "品目"), (330, "数量"), (380, "単価"), (460, "金額"), (520, "税率")):
+    for x, label in ((50, "品目"), (330, "数量"), (380, "単価"), (440, "金額(税込)"), (520, "税率")):
         c.drawString(x, y, label)
     c.line(50, y - 4, width - 50, y - 4)
     c.setFont(MINCHO, 9.5)
@@ -70,9 +70,9 @@ def render(data: InvoiceData) -> bytes:
     c.line(300, y + 12, width - 50, y + 12)
     for row in data.taxes:
         label = "不課税対象" if row.rate_percent == 0 else f"{row.rate_percent}%対象"
-        c.drawString(300, y, f"{label} {_yen(row.base_yen)}  消費税 {_yen(row.tax_yen)}")
+        c.drawString(300, y, f"{label} {_yen(row.base_yen)}（うち消費税 {_yen(row.tax_yen)}）")
         y -= 15
-    c.drawString(300, y, f"小計 {_yen(data.subtotal_yen)}  消費税計 {_yen(data.tax_yen)}")
+    c.drawString(300, y, f"税抜金額 {_yen(data.subtotal_yen)}  消費税額計 {_yen(data.tax_yen)}")
     c.setFont(GOTHIC, 10.5)
     c.drawString(300, y - 16, f"合計 {_yen(data.total_yen)}")
     c.setFont(MINCHO, 10)

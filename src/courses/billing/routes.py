@@ -86,7 +86,7 @@ class BillingApi(Controller):
     @put(
         "/courses/{course_id:int}/fee",
         opt={"access": "admin"},
-        summary="Set a course's fee (yen, tax excluded)",
+        summary="Set a course's fee (yen, tax included)",
     )
     async def set_course_fee(
         self, db: DB, course_id: FromPath[int], data: JSONBody[CourseFeeWrite]

@@ -1,7 +1,8 @@
 """Billing rules: what an enrollment owes, how an invoice's tax is computed, issuing invoices and
 recording payments idempotently, and the fee owed on cancellation.
 
-Money is integer yen. Line amounts are tax-exclusive; tax is computed once per invoice and per rate,
+Money is integer yen. Prices and line amounts include consumption tax, as the catalog shows them
+(受講料（税込）); the tax they contain is computed once per invoice and per rate,
 rounded down (the qualified-invoice rule), so every total can be recomputed from its lines.
 """
 
@@ -66,22 +67,23 @@ def enrollment_lines(
 
 
 def taxes(lines: list[Line]) -> list[TaxRow]:
-    """Tax is computed once per invoice and per rate on the sum of that rate's lines, rounded down."""
+    """The tax contained in each rate's lines, computed once per invoice and per rate on their sum
+    (tax-inclusive), rounded down: floor(sum × rate / (100 + rate))."""
     base: dict[int, int] = defaultdict(int)
     for line in lines:
         base[line.tax_rate_percent] += line.amount_yen
     # floor division rounds toward minus infinity; a credit note's tax mirrors its invoice's
     return [
-        TaxRow(rate, amount, (abs(amount) * rate // 100) * (1 if amount >= 0 else -1))
+        TaxRow(rate, amount, (abs(amount) * rate // (100 + rate)) * (1 if amount >= 0 else -1))
         for rate, amount in sorted(base.items(), reverse=True)
     ]
 
 
 def totals(lines: list[Line]) -> tuple[int, int, int]:
-    """(subtotal, tax, total) of a set of lines."""
-    subtotal = sum(line.amount_yen for line in lines)
+    """(subtotal without tax, tax, total with tax) of a set of lines; the total is their sum."""
+    total = sum(line.amount_yen for line in lines)
     tax = sum(row.tax_yen for row in taxes(lines))
-    return subtotal, tax, subtotal + tax
+    return total - tax, tax, total
 
 
 # --- fee table ----------------------------------------------------------------------------------------
