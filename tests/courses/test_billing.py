@@ -335,3 +335,129 @@ async def test_fee_table_is_set_per_campus_in_integer_yen(
             url, json={"lodging_per_night_yen": 1, "meals_per_day_yen": 1}, headers=b.bearer(t["other_staff"])
         )
     ).status_code == 403
+
+
+# --- cancellation -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days_before", "percent"),
+    [(30, 0), (8, 0), (7, 30), (1, 30), (0, 100), (-1, 100)],
+    ids=["month-before", "last-free-day", "first-charged-day", "day-before", "first-day", "after-start"],
+)
+def test_cancellation_fee_boundaries(days_before: int, percent: int) -> None:
+    first_day = date(2026, 6, 10)
+    on = first_day - timedelta(days=days_before)
+    assert service.cancellation_percent(8, 30, first_day, on) == (days_before, percent)
+
+
+def test_terms_are_stated_plainly() -> None:
+    assert service.terms_text(8, 30) == (
+        "キャンセル料: 開講日の8日前までは無料、7日前から前日までは受講料の30%、開講日以降は受講料の100%です。"
+    )
+
+
+async def _cancel_world(db: Database, start_in_days: int) -> dict[str, Any]:
+    w = await _world(db)
+    async with db.write() as s:
+        sess = await s.get(type(w["session"]), w["session"].id)
+        assert sess is not None
+        sess.start_date = TODAY + timedelta(days=start_in_days)
+        s.add(sess)
+    return w
+
+
+async def test_learner_cancelling_the_day_before_owes_the_late_percent_and_gets_a_credit_note(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _cancel_world(db, 1)
+    t = w["tokens"]
+    eid = w["enrollment"].id
+    issued = await client.post(f"/api/billing/enrollments/{eid}/invoice", headers=b.bearer(t["learner"]))
+    assert issued.status_code == 201
+    r = await client.delete(f"/api/enrollments/{eid}", headers=b.bearer(t["learner"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["cancellation_fee_yen"] == 33333 * 30 // 100 == 9999
+    assert "9,999円" in r.json()["message"]
+    listed = (await client.get("/api/billing/invoices", headers=b.bearer(t["learner"]))).json()
+    kinds = sorted((x["kind"], x["total_yen"]) for x in listed)
+    assert kinds == [
+        ("credit", -issued.json()["total_yen"]),
+        ("invoice", 9999),
+        ("invoice", issued.json()["total_yen"]),
+    ]
+    fee_invoice = next(x for x in listed if x["total_yen"] == 9999)
+    data = (
+        await client.get(f"/api/billing/invoices/{fee_invoice['id']}", headers=b.bearer(t["learner"]))
+    ).json()
+    assert data["tax_yen"] == 0 and data["taxes"] == [{"rate_percent": 0, "base_yen": 9999, "tax_yen": 0}]
+    async with db.read() as s:
+        from courses.models.billing import CancellationRecord
+
+        record = await s.get(CancellationRecord, eid)
+    assert record is not None and (record.days_before, record.percent, record.fee_yen) == (1, 30, 9999)
+    assert record.cancelled_by == "learner"
+
+
+async def test_staff_cancelling_on_the_first_day_charges_the_whole_fee(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _cancel_world(db, 0)
+    t = w["tokens"]
+    eid = w["enrollment"].id
+    # the learner may no longer cancel online once the session has started; staff can
+    assert (await client.delete(f"/api/enrollments/{eid}", headers=b.bearer(t["learner"]))).status_code == 409
+    r = await client.post(f"/api/staff/enrollments/{eid}/cancel", headers=b.bearer(t["staff"]))
+    assert r.status_code == 200, r.text
+    assert r.json()["cancellation_fee_yen"] == 33333
+    listed = (await client.get("/api/billing/invoices", headers=b.bearer(t["learner"]))).json()
+    assert [(x["kind"], x["total_yen"]) for x in listed] == [
+        ("invoice", 33333)
+    ]  # nothing was invoiced before
+
+
+async def test_organisation_cancelling_early_owes_nothing_and_its_invoice_is_credited(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _cancel_world(db, 20)
+    t = w["tokens"]
+    month = f"{TODAY + timedelta(days=20):%Y-%m}"
+    url = f"/api/billing/organizations/{w['org'].id}/campuses/{w['campus'].id}/months/{month}/invoice"
+    monthly = (await client.post(url, headers=b.bearer(t["staff"]))).json()
+    async with db.read() as s:
+        member = (await s.exec(select(Enrollment).where(Enrollment.organization_id == w["org"].id))).first()
+    assert member is not None
+    r = await client.delete(
+        f"/api/organizations/{w['org'].id}/registrations/{member.id}", headers=b.bearer(t["coord"])
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["cancellation_fee_yen"] == 0
+    listed = (await client.get("/api/billing/invoices", headers=b.bearer(t["coord"]))).json()
+    credit = next(x for x in listed if x["kind"] == "credit")
+    assert credit["total_yen"] == -(33333 + 3600) and monthly["total_yen"] == 3 * (33333 + 3600)
+
+
+async def test_terms_are_set_per_course_and_shown_before_applying(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    course_id = w["session"].course_id
+    async with db.write() as s:
+        admin = await b.user(s, role="admin")
+        admin_token = await b.token(s, admin)
+    url = f"/api/billing/courses/{course_id}/cancellation-terms"
+    assert (
+        await client.put(
+            url, json={"free_days_before": 15, "late_percent": 50}, headers=b.bearer(w["tokens"]["staff"])
+        )
+    ).status_code == 403
+    bad = await client.put(
+        url, json={"free_days_before": 15, "late_percent": 150}, headers=b.bearer(admin_token)
+    )
+    assert bad.status_code == 400
+    ok = await client.put(
+        url, json={"free_days_before": 15, "late_percent": 50}, headers=b.bearer(admin_token)
+    )
+    assert ok.status_code == 200 and "14日前から前日までは受講料の50%" in ok.json()["text_ja"]
+    page = await client.get(f"/sessions/{w['session'].id}")
+    assert "開講日の15日前までは無料" in page.text

@@ -17,6 +17,8 @@ from courses.billing.schemas import (
     InvoiceData,
     PaymentRead,
     PaymentWrite,
+    TermsRead,
+    TermsWrite,
     UnpaidRow,
 )
 from courses.deps import DB
@@ -94,6 +96,27 @@ class BillingApi(Controller):
         async with db.write() as s:
             course = await service.set_course_fee(s, course_id, data.fee_yen)
         return {"course_id": course_id, "fee_yen": course.fee_yen}
+
+    @get(
+        "/courses/{course_id:int}/cancellation-terms",
+        opt={"access": "public"},
+        summary="A course's cancellation terms",
+    )
+    async def terms(self, db: DB, course_id: FromPath[int]) -> TermsRead:
+        async with db.read() as s:
+            free, late = await service.terms_of(s, course_id)
+        return TermsRead(course_id, free, late, service.terms_text(free, late))
+
+    @put(
+        "/courses/{course_id:int}/cancellation-terms",
+        opt={"access": "admin"},
+        summary="Set a course's cancellation terms (free up to N days before, X % after, 100 % from the first day)",
+    )
+    async def set_terms(self, db: DB, course_id: FromPath[int], data: JSONBody[TermsWrite]) -> TermsRead:
+        async with db.write() as s:
+            row = await service.set_terms(s, course_id, data.free_days_before, data.late_percent)
+        text = service.terms_text(row.free_days_before, row.late_percent)
+        return TermsRead(course_id, row.free_days_before, row.late_percent, text)
 
     @post(
         "/enrollments/{enrollment_id:int}/invoice",

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.billing.schemas import InvoiceData, Line, TaxRow, UnpaidRow
+from courses.billing.schemas import CancellationQuote, InvoiceData, Line, TaxRow, UnpaidRow
 from courses.db import Database
-from courses.errors import Forbidden, InvalidInput, not_found
+from courses.errors import InvalidInput, not_found
 from courses.models import (
     Campus,
     Course,
@@ -33,6 +33,8 @@ from courses.models import (
 )
 from courses.models.billing import (
     CampusFee,
+    CancellationRecord,
+    CancellationTerms,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -261,9 +263,10 @@ async def issue_for_enrollment(
     async with db.read() as s:
         e = await s.get(Enrollment, enrollment_id)
         session = await s.get(CourseSession, e.session_id) if e is not None else None
-        if e is None or session is None or (user.role == Role.LEARNER and e.user_id != user.id):
+        staff = user.role in (Role.STAFF, Role.ADMIN)
+        if e is None or session is None or (not staff and e.user_id != user.id):
             raise not_found("申込", "Enrollment", enrollment_id)
-        if user.role != Role.LEARNER:
+        if staff:
             await ensure_campus(s, user, session.campus_id)
 
     async def build(s: AsyncSession) -> Invoice:
@@ -398,15 +401,15 @@ async def visible_invoice(s: AsyncSession, user: User, invoice_id: int) -> Invoi
 
 
 async def invoices_of(s: AsyncSession, user: User) -> list[Invoice]:
-    """A learner's own invoices, or a coordinator's organisation's."""
-    if user.role == Role.COORDINATOR and user.organization_id is not None:
-        where = Invoice.organization_id == user.organization_id
+    """A learner's own invoices, a coordinator's organisation's, or those of a member of staff's campuses."""
+    from courses.services.accounts import staff_campus_ids
+
+    if user.role == Role.COORDINATOR:
+        where = Invoice.organization_id == (user.organization_id or -1)
     elif user.role == Role.LEARNER:
         where = (Invoice.user_id == user.id) & col(Invoice.organization_id).is_(None)
     else:
-        raise Forbidden(
-            "請求書の一覧は受講者・団体担当者向けです。", "Invoice lists are for learners and coordinators."
-        )
+        where = col(Invoice.campus_id).in_(await staff_campus_ids(s, user))
     return list((await s.exec(select(Invoice).where(where).order_by(col(Invoice.id).desc()))).all())
 
 
@@ -491,3 +494,165 @@ async def unpaid_past_due(s: AsyncSession, user: User, campus_id: int, today: da
     return [
         UnpaidRow(i.id, i.number, i.recipient_name, i.due_date, i.total_yen, int(p)) for i, p in rows.all()
     ]
+
+
+# --- cancellation -------------------------------------------------------------------------------------
+
+DEFAULT_FREE_DAYS_BEFORE = 8
+DEFAULT_LATE_PERCENT = 30
+
+
+def cancellation_percent(
+    free_days_before: int, late_percent: int, first_day: date, on: date
+) -> tuple[int, int]:
+    """Cancelling is free up to ``free_days_before`` days before the first day, costs
+    ``late_percent`` % of the course fee after that, and 100 % from the first day on.
+
+    Returns (days before the first day, percent owed)."""
+    days_before = (first_day - on).days
+    if days_before <= 0:
+        return days_before, 100
+    if days_before >= free_days_before:
+        return days_before, 0
+    return days_before, late_percent
+
+
+def terms_text(free_days_before: int, late_percent: int) -> str:
+    """The terms as a learner reads them before applying."""
+    late = (
+        f"{free_days_before - 1}日前から前日までは受講料の{late_percent}%、" if free_days_before > 1 else ""
+    )
+    return f"キャンセル料: 開講日の{free_days_before}日前までは無料、{late}開講日以降は受講料の100%です。"
+
+
+async def terms_of(s: AsyncSession, course_id: int) -> tuple[int, int]:
+    """(free days before, late percent) of a course: its own terms or the school's default."""
+    row = await s.get(CancellationTerms, course_id)
+    if row is None:
+        return DEFAULT_FREE_DAYS_BEFORE, DEFAULT_LATE_PERCENT
+    return row.free_days_before, row.late_percent
+
+
+async def set_terms(
+    s: AsyncSession, course_id: int, free_days_before: int, late_percent: int
+) -> CancellationTerms:
+    if not 0 <= free_days_before <= 365 or not 0 <= late_percent <= 100:
+        raise InvalidInput(
+            "無料期間は 0〜365 日、キャンセル料率は 0〜100 % で入力してください。",
+            "Free days must be 0-365 and the late percentage 0-100.",
+        )
+    if await s.get(Course, course_id) is None:
+        raise not_found("研修", "Course", course_id)
+    row = await s.get(CancellationTerms, course_id) or CancellationTerms(course_id=course_id)
+    row.free_days_before, row.late_percent = free_days_before, late_percent
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def quote(s: AsyncSession, e: Enrollment, on: date) -> CancellationQuote:
+    """What cancelling ``e`` on ``on`` costs (a percentage of the course fee, which includes tax)."""
+    session = await s.get(CourseSession, e.session_id)
+    assert session is not None
+    course = await s.get(Course, session.course_id)
+    assert course is not None
+    free, late = await terms_of(s, course.id)  # type: ignore[arg-type]
+    days_before, percent = cancellation_percent(free, late, session.start_date, on)
+    fee = course.fee_yen * percent // 100
+    text = (
+        f"キャンセル料 {fee:,}円（受講料の{percent}%、開講日の{days_before}日前）"
+        if percent
+        else "キャンセル料はかかりません。"
+    )
+    return CancellationQuote(days_before, percent, fee, text)
+
+
+async def settle_cancellation(
+    s: AsyncSession, e: Enrollment, was_confirmed: bool, cancelled_by: str, settings: Settings, now: datetime
+) -> CancellationQuote:
+    """Record the fee owed for a cancelled enrollment, cancel what was invoiced for it with a credit
+    note (請求取消) and invoice the cancellation fee, to whoever pays (the learner or the organisation).
+    A waiting-list place owes nothing."""
+    q = (
+        await quote(s, e, now.date())
+        if was_confirmed
+        else CancellationQuote(0, 0, 0, "キャンセル料はかかりません。")
+    )
+    s.add(
+        CancellationRecord(
+            enrollment_id=e.id,  # type: ignore[arg-type]
+            days_before=q.days_before,
+            percent=q.percent,
+            fee_yen=q.fee_yen,
+            cancelled_by=cancelled_by,
+            created_at=now,
+        )
+    )
+    if not was_confirmed:
+        await s.flush()
+        return q
+    session = await s.get(CourseSession, e.session_id)
+    assert session is not None
+    invoiced = list(
+        (
+            await s.exec(
+                select(InvoiceLine, Invoice)  # type: ignore[call-overload]
+                .join(Invoice, col(Invoice.id) == InvoiceLine.invoice_id)
+                .where(InvoiceLine.enrollment_id == e.id, Invoice.kind == InvoiceKind.INVOICE)
+                .order_by(col(InvoiceLine.id))
+            )
+        ).all()
+    )
+    if e.organization_id is not None:
+        org = await s.get(Organization, e.organization_id)
+        recipient = f"{org.name} 御中" if org else ""
+        payer: dict[str, int | None] = {"organization_id": e.organization_id}
+    else:
+        user = await s.get(User, e.user_id)
+        recipient = f"{user.name} 様" if user else ""
+        payer = {"user_id": e.user_id}
+    today = now.date()
+    if invoiced:
+        credit = [
+            Line(f"取消 {ln.description}", -ln.quantity, ln.unit_yen, ln.tax_rate_percent, e.id)
+            for ln, _ in invoiced
+        ]
+        await _store(
+            s,
+            f"credit:enr:{e.id}",
+            InvoiceKind.CREDIT_NOTE,
+            session.campus_id,
+            recipient,
+            credit,
+            settings,
+            today,
+            now,
+            **payer,
+        )
+    if q.fee_yen:
+        line = Line(f"キャンセル料（受講料の{q.percent}%）", 1, q.fee_yen, NOT_TAXED, e.id)
+        await _store(
+            s,
+            f"cxl:enr:{e.id}",
+            InvoiceKind.INVOICE,
+            session.campus_id,
+            recipient,
+            [line],
+            settings,
+            today,
+            now,
+            **payer,
+        )
+    await s.flush()
+    return q
+
+
+async def cancel_with_fee(
+    s: AsyncSession, e: Enrollment, now: datetime, settings: Settings, *, cancelled_by: str
+) -> tuple[list[Enrollment], CancellationQuote]:
+    """Cancel an enrollment (the seat goes to the waiting list) and settle what it owes, in one transaction."""
+    from courses.services import enrollment as enrollments
+
+    was_confirmed = e.status == EnrollmentStatus.CONFIRMED
+    promoted = await s.run_sync(enrollments.cancel, e, now, by_staff=cancelled_by == "staff")
+    return promoted, await settle_cancellation(s, e, was_confirmed, cancelled_by, settings, now)

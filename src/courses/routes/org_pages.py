@@ -26,6 +26,7 @@ COORDINATOR = {"access": "coordinator"}
 MESSAGES = {
     "committed": "登録しました。受講者には受講決定・キャンセル待ちのお知らせとアカウントのご案内をメールで送りました。",
     "cancelled": "申込をキャンセルしました。キャンセル待ちの方がいれば繰り上げています。",
+    "cancelled_fee": "申込をキャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
 }
 
 
@@ -181,10 +182,12 @@ class OrganizationPages(Controller):
             await bulk_org.organization_for(s, user, organization_id)
         try:
             async with db.write() as s:
-                await bulk_org.cancel_registrant(s, organization_id, enrollment_id, request.app.state.clock())
+                owed = await bulk_org.cancel_registrant(
+                    s, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
+                )
         except DomainError as exc:
             return await _dashboard(db, user, organization_id, {"kind": "error", "text": exc.detail_ja})
-        return Redirect(f"/org?org={organization_id}&msg=cancelled")
+        return Redirect(f"/org?org={organization_id}&msg={'cancelled_fee' if owed.fee_yen else 'cancelled'}")
 
     @get("/{organization_id:int}/billing.csv", media_type="text/csv")
     async def billing_csv(
