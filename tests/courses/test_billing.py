@@ -461,3 +461,64 @@ async def test_terms_are_set_per_course_and_shown_before_applying(
     assert ok.status_code == 200 and "14日前から前日までは受講料の50%" in ok.json()["text_ja"]
     page = await client.get(f"/sessions/{w['session'].id}")
     assert "開講日の15日前までは無料" in page.text
+
+
+# --- pages --------------------------------------------------------------------------------------------
+
+
+async def _sign_in(client: AsyncTestClient[Litestar], email: str) -> None:
+    await client.get("/login")
+    r = await client.post(
+        "/login",
+        data={"email": email, "password": b.PASSWORD, "_csrf_token": client.cookies.get("csrftoken", "")},
+        follow_redirects=False,
+    )
+    assert r.status_code in (302, 303)
+
+
+async def test_learner_gets_the_invoice_pdf_from_my_page(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    await _sign_in(client, w["learner"].email)
+    page = await client.get("/me")
+    action = f"/billing/enrollments/{w['enrollment'].id}/invoice"
+    assert action in page.text and "onclick" not in page.text.split('id="invoices"')[1]
+    r = await client.post(action, data={"_csrf_token": client.cookies.get("csrftoken", "")})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert "INV-" in (await client.get("/me")).text
+
+
+async def test_staff_billing_page_sets_fees_and_records_a_payment(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    settings = Settings(database_url=db.url, secret_key="k" * 40)
+    invoice = await service.issue_for_enrollment(
+        db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=60)
+    )
+    await _sign_in(client, w["staff"].email)
+    assert f"/billing/campuses/{w['campus'].id}" in (await client.get("/console/")).text
+    page = await client.get(f"/billing/campuses/{w['campus'].id}")
+    assert page.status_code == 200 and invoice.number in page.text and "期限を過ぎた未入金" in page.text
+    csrf = client.cookies.get("csrftoken", "")
+    r = await client.post(
+        f"/billing/campuses/{w['campus'].id}/fees",
+        data={"lodging_per_night_yen": "3,000", "meals_per_day_yen": "900", "_csrf_token": csrf},
+    )
+    assert r.status_code == 200 and "保存しました" in r.text
+    async with db.read() as s:
+        fee = await s.get(CampusFee, w["campus"].id)
+    assert fee is not None and (fee.lodging_per_night_yen, fee.meals_per_day_yen) == (3000, 900)
+    form = {
+        "amount_yen": str(invoice.total_yen),
+        "paid_on": TODAY.isoformat(),
+        "reference": "T-1",
+        "_csrf_token": csrf,
+    }
+    for _ in range(2):
+        r = await client.post(f"/billing/invoices/{invoice.id}/payments", data=form)
+        assert r.status_code == 200 and "期限を過ぎた未入金はありません" in r.text
+    async with db.read() as s:
+        assert (await s.exec(select(func.count()).select_from(Payment))).one() == 1
+    assert (await client.get(f"/billing/campuses/{w['campus'].id + 1}")).status_code == 403

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Redirect, Template
 
 from courses.billing import pdf, service
 from courses.billing.schemas import (
@@ -22,7 +23,9 @@ from courses.billing.schemas import (
     UnpaidRow,
 )
 from courses.deps import DB
-from courses.models.billing import CampusFee
+from courses.errors import InvalidInput
+from courses.models import Campus
+from courses.models.billing import CampusFee, Invoice
 from courses.routes.account_api import me
 from courses.settings import Settings
 
@@ -193,6 +196,18 @@ class BillingApi(Controller):
             return await service.unpaid_past_due(s, me(request), campus_id, _now(request).date())
 
 
+Form = URLEncodedBody[dict[str, str]]
+
+
+def _form_int(data: dict[str, str], name: str) -> int:
+    raw = (data.get(name) or "").strip().replace(",", "")
+    if not raw.isdecimal():
+        raise InvalidInput(
+            f"{name} は整数（円）で入力してください。", f"{name} must be a whole number of yen."
+        )
+    return int(raw)
+
+
 class BillingPages(Controller):
     path = "/billing"
     include_in_schema = False
@@ -202,3 +217,75 @@ class BillingPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]
     ) -> Response[bytes]:
         return await pdf_response(db, request, invoice_id)
+
+    @post("/enrollments/{enrollment_id:int}/invoice", opt={"access": "learner"})
+    async def issue_mine(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Redirect:
+        invoice = await service.issue_for_enrollment(
+            db, me(request), enrollment_id, _settings(request), _now(request)
+        )
+        return Redirect(f"/billing/invoices/{invoice.id}/pdf")
+
+    @get("/campuses/{campus_id:int}", opt=STAFF)
+    async def campus_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus_id: FromPath[int],
+        msg: FromQuery[str | None] = None,
+    ) -> Template:
+        user = me(request)
+        async with db.read() as s:
+            campus = await s.get(Campus, campus_id)
+            await service.ensure_campus(s, user, campus_id)
+            fee = await s.get(CampusFee, campus_id)
+            invoices = await service.campus_invoices(s, user, campus_id)
+            unpaid = await service.unpaid_past_due(s, user, campus_id, _now(request).date())
+        return Template(
+            "billing/campus.html",
+            context={
+                "campus": campus,
+                "fee": fee,
+                "invoices": invoices,
+                "unpaid": unpaid,
+                "msg": PAGE_MESSAGES.get(msg or ""),
+                "today": _now(request).date(),
+            },
+        )
+
+    @post("/campuses/{campus_id:int}/fees", opt=STAFF)
+    async def set_fees(
+        self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int], data: Form
+    ) -> Redirect:
+        lodging, meals = _form_int(data, "lodging_per_night_yen"), _form_int(data, "meals_per_day_yen")
+        async with db.write() as s:
+            await service.ensure_campus(s, me(request), campus_id)
+            await service.set_campus_fee(s, campus_id, lodging, meals, _now(request))
+        return Redirect(f"/billing/campuses/{campus_id}?msg=fees")
+
+    @post("/invoices/{invoice_id:int}/payments", opt=STAFF)
+    async def pay(
+        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int], data: Form
+    ) -> Redirect:
+        try:
+            paid_on = date.fromisoformat(data.get("paid_on") or "")
+        except ValueError:
+            raise InvalidInput(
+                "入金日を YYYY-MM-DD で入力してください。", "Give the payment date as YYYY-MM-DD."
+            ) from None
+        p = await service.record_payment(
+            db,
+            me(request),
+            invoice_id,
+            _form_int(data, "amount_yen"),
+            paid_on,
+            data.get("reference") or "",
+            _now(request),
+        )
+        async with db.read() as s:
+            invoice = await s.get(Invoice, p.invoice_id)
+        return Redirect(f"/billing/campuses/{invoice.campus_id if invoice else 0}?msg=paid")
+
+
+PAGE_MESSAGES = {"fees": "宿泊費・食事代を保存しました。", "paid": "入金を記録しました。"}

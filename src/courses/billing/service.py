@@ -400,11 +400,16 @@ async def visible_invoice(s: AsyncSession, user: User, invoice_id: int) -> Invoi
     return invoice
 
 
-async def invoices_of(s: AsyncSession, user: User) -> list[Invoice]:
-    """A learner's own invoices, a coordinator's organisation's, or those of a member of staff's campuses."""
+async def invoices_of(s: AsyncSession, user: User, *, organization_id: int | None = None) -> list[Invoice]:
+    """A learner's own invoices, a coordinator's organisation's, or those of a member of staff's campuses
+    (``organization_id``: only that organisation's, for the organisation page)."""
     from courses.services.accounts import staff_campus_ids
 
-    if user.role == Role.COORDINATOR:
+    if organization_id is not None:
+        if user.role != Role.ADMIN and organization_id != user.organization_id:
+            return []
+        where = Invoice.organization_id == organization_id
+    elif user.role == Role.COORDINATOR:
         where = Invoice.organization_id == (user.organization_id or -1)
     elif user.role == Role.LEARNER:
         where = (Invoice.user_id == user.id) & col(Invoice.organization_id).is_(None)

@@ -193,6 +193,7 @@ class AccountPages(Controller):
             blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
             profile = await accounts.profile_of(s, user.id or 0)
             extras = await _placements(s, rows)
+            invoices = await billing.invoices_of(s, user)
         return Template(
             "me.html",
             context={
@@ -203,6 +204,7 @@ class AccountPages(Controller):
                 "flash": flash_for(msg),
                 "feed_url": f"/calendar/{quote(user.feed_token)}.ics",
                 "placements": extras,
+                "invoices": invoices,
                 "today": request.app.state.clock().date(),
             },
         )

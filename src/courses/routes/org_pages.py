@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from courses.billing import service as billing_service
 from courses.db import Database
 from courses.deps import DB
 from courses.errors import DomainError, InvalidInput
@@ -48,6 +49,7 @@ async def _dashboard(
                 "batches": await bulk_org.batches(s, chosen.id or 0),
                 "registrants": await bulk_org.registrants(s, chosen.id or 0),
                 "billing": await bulk_org.billing(s, chosen.id or 0),
+                "invoices": await billing_service.invoices_of(s, user, organization_id=chosen.id),
             }
     return Template("org/dashboard.html", context=context)
 
