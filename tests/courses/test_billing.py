@@ -522,3 +522,25 @@ async def test_staff_billing_page_sets_fees_and_records_a_payment(
     async with db.read() as s:
         assert (await s.exec(select(func.count()).select_from(Payment))).one() == 1
     assert (await client.get(f"/billing/campuses/{w['campus'].id + 1}")).status_code == 403
+
+
+async def test_school_cancelling_the_session_credits_what_was_invoiced_and_charges_nothing(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _cancel_world(db, 3)
+    t = w["tokens"]
+    issued = await client.post(
+        f"/api/billing/enrollments/{w['enrollment'].id}/invoice", headers=b.bearer(t["learner"])
+    )
+    r = await client.post(f"/api/staff/sessions/{w['session'].id}/cancel", headers=b.bearer(t["staff"]))
+    assert r.status_code == 200, r.text
+    listed = (await client.get("/api/billing/invoices", headers=b.bearer(t["learner"]))).json()
+    assert sorted((x["kind"], x["total_yen"]) for x in listed) == [
+        ("credit", -issued.json()["total_yen"]),
+        ("invoice", issued.json()["total_yen"]),
+    ]
+    async with db.read() as s:
+        from courses.models.billing import CancellationRecord
+
+        records = (await s.exec(select(CancellationRecord))).all()
+    assert len(records) == 4 and {(r.fee_yen, r.cancelled_by) for r in records} == {(0, "school")}

@@ -183,6 +183,11 @@ def _invoice_by_key(key: str) -> Callable[[AsyncSession], Awaitable[Invoice | No
     return find
 
 
+def _issued_as(settings: Settings, today: date) -> tuple[str, date]:
+    """The registration number and payment due date an invoice issued today carries."""
+    return settings.invoice_registration_number, today + timedelta(days=settings.invoice_due_days)
+
+
 async def _store(
     s: AsyncSession,
     key: str,
@@ -190,7 +195,7 @@ async def _store(
     campus_id: int,
     recipient: str,
     lines: list[Line],
-    settings: Settings,
+    issued_as: tuple[str, date],
     today: date,
     now: datetime,
     *,
@@ -206,9 +211,9 @@ async def _store(
         user_id=user_id,
         organization_id=organization_id,
         recipient_name=recipient,
-        registration_number=settings.invoice_registration_number,
+        registration_number=issued_as[0],
         issue_date=today,
-        due_date=today + timedelta(days=settings.invoice_due_days),
+        due_date=issued_as[1],
         subtotal_yen=subtotal,
         tax_yen=tax,
         total_yen=total,
@@ -292,7 +297,7 @@ async def issue_for_enrollment(
             session.campus_id,
             f"{user.name} 様",
             lines,
-            settings,
+            _issued_as(settings, now.date()),
             now.date(),
             now,
             user_id=user.id,
@@ -353,7 +358,7 @@ async def issue_for_organization(
             campus_id,
             f"{org.name} 御中",
             lines,
-            settings,
+            _issued_as(settings, now.date()),
             now.date(),
             now,
             organization_id=organization_id,
@@ -572,17 +577,22 @@ async def quote(s: AsyncSession, e: Enrollment, on: date) -> CancellationQuote:
     return CancellationQuote(days_before, percent, fee, text)
 
 
+NO_FEE = CancellationQuote(0, 0, 0, "キャンセル料はかかりません。")
+
+
 async def settle_cancellation(
-    s: AsyncSession, e: Enrollment, was_confirmed: bool, cancelled_by: str, settings: Settings, now: datetime
+    s: AsyncSession,
+    e: Enrollment,
+    was_confirmed: bool,
+    cancelled_by: str,
+    settings: Settings | None,
+    now: datetime,
 ) -> CancellationQuote:
     """Record the fee owed for a cancelled enrollment, cancel what was invoiced for it with a credit
     note (請求取消) and invoice the cancellation fee, to whoever pays (the learner or the organisation).
-    A waiting-list place owes nothing."""
-    q = (
-        await quote(s, e, now.date())
-        if was_confirmed
-        else CancellationQuote(0, 0, 0, "キャンセル料はかかりません。")
-    )
+    A waiting-list place owes nothing, nor does anyone when the school cancels the session
+    (``cancelled_by="school"``, no settings needed: no fee is invoiced)."""
+    q = await quote(s, e, now.date()) if was_confirmed and cancelled_by != "school" else NO_FEE
     s.add(
         CancellationRecord(
             enrollment_id=e.id,  # type: ignore[arg-type]
@@ -629,12 +639,12 @@ async def settle_cancellation(
             session.campus_id,
             recipient,
             credit,
-            settings,
+            (invoiced[0][1].registration_number, today),
             today,
             now,
             **payer,
         )
-    if q.fee_yen:
+    if q.fee_yen and settings is not None:
         line = Line(f"キャンセル料（受講料の{q.percent}%）", 1, q.fee_yen, NOT_TAXED, e.id)
         await _store(
             s,
@@ -643,7 +653,7 @@ async def settle_cancellation(
             session.campus_id,
             recipient,
             [line],
-            settings,
+            _issued_as(settings, today),
             today,
             now,
             **payer,
@@ -661,3 +671,21 @@ async def cancel_with_fee(
     was_confirmed = e.status == EnrollmentStatus.CONFIRMED
     promoted = await s.run_sync(enrollments.cancel, e, now, by_staff=cancelled_by == "staff")
     return promoted, await settle_cancellation(s, e, was_confirmed, cancelled_by, settings, now)
+
+
+async def settle_cancelled_session(s: AsyncSession, session_id: int, now: datetime) -> int:
+    """The school cancelled a whole session: no one owes a fee, and whatever was invoiced for its
+    enrollments is cancelled by credit notes. Returns how many enrollments were settled."""
+    settled = select(CancellationRecord.enrollment_id)
+    rows = (
+        await s.exec(
+            select(Enrollment).where(
+                Enrollment.session_id == session_id,
+                Enrollment.status == EnrollmentStatus.CANCELLED,
+                col(Enrollment.id).not_in(settled),
+            )
+        )
+    ).all()
+    for e in rows:
+        await settle_cancellation(s, e, True, "school", None, now)
+    return len(rows)

@@ -153,4 +153,5 @@ class StaffApi(Controller):
         async with db.write() as s:
             await _session_on_my_campus(s, me(request), session_id)
             count = await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
+            await billing.settle_cancelled_session(s, session_id, request.app.state.clock())
         return {"id": session_id, "status": "cancelled", "enrollments_cancelled": count}
