@@ -544,3 +544,19 @@ async def test_school_cancelling_the_session_credits_what_was_invoiced_and_charg
 
         records = (await s.exec(select(CancellationRecord))).all()
     assert len(records) == 4 and {(r.fee_yen, r.cancelled_by) for r in records} == {(0, "school")}
+
+
+async def test_staff_page_cancelling_the_session_credits_the_invoice(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _cancel_world(db, 3)
+    settings = Settings(database_url=db.url, secret_key="k" * 40)
+    invoice = await service.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    await _sign_in(client, w["staff"].email)
+    r = await client.post(
+        f"/staff/sessions/{w['session'].id}/cancel", data={"_csrf_token": client.cookies.get("csrftoken", "")}
+    )
+    assert r.status_code == 200
+    async with db.read() as s:
+        credit = (await s.exec(select(Invoice).where(Invoice.kind == "credit"))).one()
+    assert credit.total_yen == -invoice.total_yen and credit.user_id == w["learner"].id
