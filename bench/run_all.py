@@ -9,7 +9,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # in this order; a script that is missing is reported, not fatal
-SCRIPTS = ["http_load.py", "bulk_upload.py", "scheduler_year.py", "year_pipeline.py", "timetable_year.py"]
+SCRIPTS = [
+    "http_load.py",
+    "bulk_upload.py",
+    "invoices.py",
+    "scheduler_year.py",
+    "year_pipeline.py",
+    "timetable_year.py",
+]
 
 
 def main() -> int:

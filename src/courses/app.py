@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
 from courses import problems, web
+from courses.billing.routes import BillingApi, BillingPages
 from courses.db import Database
 from courses.errors import DomainError
 from courses.routes import console_api, console_pages
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         OrganizationApi,
         OrganizationPages,
         PasswordSetPage,
+        BillingApi,
+        BillingPages,
         *console_api.controllers(),
         *console_pages.controllers(),
         create_static_files_router(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ VAR_DIR = Path(os.environ.get("COURSES_VAR_DIR", PROJECT_ROOT / "var"))
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = TEMPLATES_DIR / "static"
 SEEDS_DIR = PROJECT_ROOT / "seeds"
+REGISTRATION_NUMBER = re.compile(r"T[0-9]{13}")
 
 
 def _default_database_url() -> str:
@@ -60,6 +62,18 @@ class Settings:
     # A running solver run whose instance has not refreshed its heartbeat for this long is taken
     # over by another instance (at least three heartbeat intervals, i.e. 15 s).
     solver_stale_after_s: float = 60.0
+    # 適格請求書: the issuer's registration number (T + 13 digits), the account invoices name and
+    # the days from issue to the payment due date.
+    invoice_registration_number: str = "T1234567890123"
+    invoice_issuer: str = "独立行政法人中小企業基盤整備機構 中小企業大学校"
+    invoice_bank_account: str = "みずほ銀行 虎ノ門支店 普通 1234567 チュウショウキギョウダイガッコウ"
+    invoice_due_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not REGISTRATION_NUMBER.fullmatch(self.invoice_registration_number):
+            raise ValueError(
+                f"INVOICE_REGISTRATION_NUMBER must be T followed by 13 digits, not {self.invoice_registration_number!r}"
+            )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -74,4 +88,8 @@ class Settings:
             debug=_bool("DEBUG", False),
             solver_workers=int(os.environ.get("SOLVER_WORKERS", "1")),
             solver_stale_after_s=float(os.environ.get("SOLVER_STALE_AFTER_S", "60")),
+            invoice_registration_number=os.environ.get("INVOICE_REGISTRATION_NUMBER", "T1234567890123"),
+            invoice_issuer=os.environ.get("INVOICE_ISSUER", cls.invoice_issuer),
+            invoice_bank_account=os.environ.get("INVOICE_BANK_ACCOUNT", cls.invoice_bank_account),
+            invoice_due_days=int(os.environ.get("INVOICE_DUE_DAYS", "30")),
         )

@@ -323,3 +323,6 @@ def load_all() -> None:
 
     for info in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{info.name}")
+
+
+from courses.models import billing as billing  # noqa: E402  (fees and invoices, see courses.billing)

@@ -10,6 +10,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from courses.billing import service as billing
 from courses.deps import DB
 from courses.errors import Conflict, InvalidInput, Unauthorized
 from courses.models import IdempotencyRecord, User
@@ -136,8 +137,15 @@ class EnrollmentApi(Controller):
         user = me(request)
         async with db.write() as s:
             row = await enrollment.get_own(s, enrollment_id, user)
-            await s.run_sync(enrollment.cancel, row, _now(request))
-        return {"id": enrollment_id, "status": "cancelled"}
+            _, owed = await billing.cancel_with_fee(
+                s, row, _now(request), request.app.state.settings, cancelled_by="learner"
+            )
+        return {
+            "id": enrollment_id,
+            "status": "cancelled",
+            "cancellation_fee_yen": owed.fee_yen,
+            "message": owed.text_ja,
+        }
 
     @get("/me/enrollments", opt=LEARNER, summary="My enrollments")
     async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:

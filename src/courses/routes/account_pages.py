@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import select
 
+from courses.billing import service as billing
 from courses.deps import DB
 from courses.errors import Conflict, DomainError, FieldError, NotFound
 from courses.models import User
@@ -24,6 +25,10 @@ FLASH = {
     "enrolled": ("ok", "お申し込みを受け付けました。"),
     "waitlisted": ("ok", "満席のため、キャンセル待ちで受け付けました。"),
     "cancelled": ("ok", "キャンセルしました。"),
+    "cancelled_fee": (
+        "ok",
+        "キャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
+    ),
     "registered": ("ok", "登録が完了しました。研修をお探しください。"),
     "signed_out": ("ok", "ログアウトしました。"),
 }
@@ -150,7 +155,8 @@ class AccountPages(Controller):
     ) -> Template:
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
-        return Template("apply.html", context={"row": row, "error": None})
+            terms = billing.terms_text(*await billing.terms_of(s, row.course.id))
+        return Template("apply.html", context={"row": row, "error": None, "terms": terms})
 
     @post("/sessions/{session_id:int}/apply", opt={"access": "learner"})
     async def apply(
@@ -169,8 +175,11 @@ class AccountPages(Controller):
         except DomainError as exc:
             async with db.read() as s:
                 row = await catalog.get_session(s, session_id)
+                terms = billing.terms_text(*await billing.terms_of(s, row.course.id))
             return Template(
-                "apply.html", context={"row": row, "error": exc.detail_ja}, status_code=exc.status
+                "apply.html",
+                context={"row": row, "error": exc.detail_ja, "terms": terms},
+                status_code=exc.status,
             )
         return Redirect(f"/me?msg={'enrolled' if result.status == 'confirmed' else 'waitlisted'}")
 
@@ -184,6 +193,7 @@ class AccountPages(Controller):
             blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
             profile = await accounts.profile_of(s, user.id or 0)
             extras = await _placements(s, rows)
+            invoices = await billing.invoices_of(s, user)
         return Template(
             "me.html",
             context={
@@ -194,6 +204,7 @@ class AccountPages(Controller):
                 "flash": flash_for(msg),
                 "feed_url": f"/calendar/{quote(user.feed_token)}.ics",
                 "placements": extras,
+                "invoices": invoices,
                 "today": request.app.state.clock().date(),
             },
         )
@@ -205,8 +216,10 @@ class AccountPages(Controller):
         user = me(request)
         async with db.write() as s:
             row = await enrollment.get_own(s, enrollment_id, user)
-            await s.run_sync(enrollment.cancel, row, request.app.state.clock())
-        return Redirect("/me?msg=cancelled")
+            _, owed = await billing.cancel_with_fee(
+                s, row, request.app.state.clock(), request.app.state.settings, cancelled_by="learner"
+            )
+        return Redirect("/me?msg=cancelled" if not owed.fee_yen else "/me?msg=cancelled_fee")
 
     @get("/calendar/{feed_name:str}", opt={"access": "public"}, media_type="text/calendar")
     async def feed(self, db: DB, feed_name: FromPath[str]) -> Response[Any]:

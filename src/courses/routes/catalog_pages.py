@@ -11,6 +11,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
+from courses.billing import service as service_billing
 from courses.deps import DB
 from courses.errors import InvalidInput
 from courses.services import catalog
@@ -84,6 +85,7 @@ class CatalogPages(Controller):
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
             categories = {c.code: c for c in await catalog.list_categories(s)}
+            terms = service_billing.terms_text(*await service_billing.terms_of(s, row.course.id))
         today = _today(request)
         open_now = (
             row.session.status == "published"
@@ -91,7 +93,12 @@ class CatalogPages(Controller):
         )
         return Template(
             template_name="session.html",
-            context={"row": row, "category": categories.get(row.course.category), "open_now": open_now},
+            context={
+                "row": row,
+                "category": categories.get(row.course.category),
+                "open_now": open_now,
+                "terms": terms,
+            },
         )
 
 

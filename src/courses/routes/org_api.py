@@ -137,8 +137,15 @@ class OrganizationApi(Controller):
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
         async with db.write() as s:
-            await bulk_org.cancel_registrant(s, organization_id, enrollment_id, request.app.state.clock())
-        return {"id": enrollment_id, "status": "cancelled"}
+            owed = await bulk_org.cancel_registrant(
+                s, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
+            )
+        return {
+            "id": enrollment_id,
+            "status": "cancelled",
+            "cancellation_fee_yen": owed.fee_yen,
+            "message": owed.text_ja,
+        }
 
     @get("/{organization_id:int}/billing", summary="Fees and lodging nights per session and in total")
     async def billing(

@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from courses.billing import service as billing_service
 from courses.db import Database
 from courses.deps import DB
 from courses.errors import DomainError, InvalidInput
@@ -26,6 +27,7 @@ COORDINATOR = {"access": "coordinator"}
 MESSAGES = {
     "committed": "登録しました。受講者には受講決定・キャンセル待ちのお知らせとアカウントのご案内をメールで送りました。",
     "cancelled": "申込をキャンセルしました。キャンセル待ちの方がいれば繰り上げています。",
+    "cancelled_fee": "申込をキャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
 }
 
 
@@ -47,6 +49,7 @@ async def _dashboard(
                 "batches": await bulk_org.batches(s, chosen.id or 0),
                 "registrants": await bulk_org.registrants(s, chosen.id or 0),
                 "billing": await bulk_org.billing(s, chosen.id or 0),
+                "invoices": await billing_service.invoices_of(s, user, organization_id=chosen.id),
             }
     return Template("org/dashboard.html", context=context)
 
@@ -181,10 +184,12 @@ class OrganizationPages(Controller):
             await bulk_org.organization_for(s, user, organization_id)
         try:
             async with db.write() as s:
-                await bulk_org.cancel_registrant(s, organization_id, enrollment_id, request.app.state.clock())
+                owed = await bulk_org.cancel_registrant(
+                    s, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
+                )
         except DomainError as exc:
             return await _dashboard(db, user, organization_id, {"kind": "error", "text": exc.detail_ja})
-        return Redirect(f"/org?org={organization_id}&msg=cancelled")
+        return Redirect(f"/org?org={organization_id}&msg={'cancelled_fee' if owed.fee_yen else 'cancelled'}")
 
     @get("/{organization_id:int}/billing.csv", media_type="text/csv")
     async def billing_csv(

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from sqlmodel import select
 
+from courses.billing import service as billing
 from courses.deps import DB
 from courses.errors import InvalidInput, NotFound, not_found
 from courses.models import Enrollment, User
@@ -130,8 +131,16 @@ class StaffApi(Controller):
     ) -> dict[str, Any]:
         async with db.write() as s:
             row = await _enrollment_on_my_campus(s, me(request), enrollment_id)
-            promoted = await s.run_sync(enrollment.cancel, row, request.app.state.clock(), by_staff=True)
-        return {"id": enrollment_id, "status": "cancelled", "promoted": [p.id for p in promoted]}
+            promoted, owed = await billing.cancel_with_fee(
+                s, row, request.app.state.clock(), request.app.state.settings, cancelled_by="staff"
+            )
+        return {
+            "id": enrollment_id,
+            "status": "cancelled",
+            "promoted": [p.id for p in promoted],
+            "cancellation_fee_yen": owed.fee_yen,
+            "message": owed.text_ja,
+        }
 
     @post(
         "/sessions/{session_id:int}/cancel",
@@ -144,4 +153,5 @@ class StaffApi(Controller):
         async with db.write() as s:
             await _session_on_my_campus(s, me(request), session_id)
             count = await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
+            await billing.settle_cancelled_session(s, session_id, request.app.state.clock())
         return {"id": session_id, "status": "cancelled", "enrollments_cancelled": count}

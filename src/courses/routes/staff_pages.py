@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
+from courses.billing.service import settle_cancelled_session
 from courses.deps import DB
 from courses.errors import DomainError, NotFound, not_found
 from courses.models import Campus, Course, CourseSession, Enrollment, User
@@ -144,6 +145,7 @@ async def _cancel_session(
     s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
 ) -> None:
     await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
+    await settle_cancelled_session(s, session_id, request.app.state.clock())
 
 
 async def _act(

@@ -15,6 +15,8 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.billing.schemas import CancellationQuote
+from courses.billing.service import cancel_with_fee
 from courses.errors import FieldError, InvalidInput, not_found
 from courses.models import (
     AuthToken,
@@ -28,7 +30,8 @@ from courses.models import (
     User,
 )
 from courses.models.bulk import BulkBatch
-from courses.services import accounts, catalog, enrollment
+from courses.services import accounts, catalog
+from courses.settings import Settings
 
 STATUS_JA = {"confirmed": "受講決定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
 
@@ -141,13 +144,16 @@ async def registrants(s: AsyncSession, organization_id: int) -> list[Registrant]
     return out
 
 
-async def cancel_registrant(s: AsyncSession, organization_id: int, enrollment_id: int, now: datetime) -> None:
+async def cancel_registrant(
+    s: AsyncSession, organization_id: int, enrollment_id: int, now: datetime, settings: Settings
+) -> CancellationQuote:
     """A coordinator cancels one of the organisation's registrants on the learner's behalf: the same
     rules as the learner's own cancellation (not once the session has started)."""
     row = await s.get(Enrollment, enrollment_id)
     if row is None or row.organization_id != organization_id:
         raise not_found("申込", "Enrollment", enrollment_id)
-    await s.run_sync(enrollment.cancel, row, now, by_staff=False)
+    _, owed = await cancel_with_fee(s, row, now, settings, cancelled_by="organization")
+    return owed
 
 
 # --- billing ----------------------------------------------------------------------------------------

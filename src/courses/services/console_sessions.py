@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.billing.service import settle_cancelled_session
 from courses.errors import Conflict, FieldError, InvalidInput, not_found
 from courses.models import (
     Campus,
@@ -344,6 +345,7 @@ async def change_status(
             )
         else:
             told = await s.run_sync(enrollment.cancel_session, session_id, now)
+            await settle_cancelled_session(s, session_id, now)
     else:
         allowed, target = TRANSITIONS[action]
         if row.status not in allowed:

@@ -1,0 +1,291 @@
+"""Billing through the JSON API and the pages: fee table, invoices and their PDFs, payments."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from courses.billing import pdf, service
+from courses.billing.schemas import (
+    CampusFeeRead,
+    CampusFeeWrite,
+    CourseFeeWrite,
+    InvoiceData,
+    PaymentRead,
+    PaymentWrite,
+    TermsRead,
+    TermsWrite,
+    UnpaidRow,
+)
+from courses.deps import DB
+from courses.errors import InvalidInput
+from courses.models import Campus
+from courses.models.billing import CampusFee, Invoice
+from courses.routes.account_api import me
+from courses.settings import Settings
+
+STAFF = {"access": "staff"}
+USER = {"access": "user"}
+
+
+def _now(request: Request[Any, Any, Any]) -> datetime:
+    return request.app.state.clock()  # type: ignore[no-any-return]
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def _data(db: DB, request: Request[Any, Any, Any], invoice_id: int) -> InvoiceData:
+    async with db.read() as s:
+        invoice = await service.visible_invoice(s, me(request), invoice_id)
+        return await service.invoice_data(s, invoice, _settings(request))
+
+
+async def pdf_response(db: DB, request: Request[Any, Any, Any], invoice_id: int) -> Response[bytes]:
+    data = await _data(db, request, invoice_id)
+    content = await asyncio.to_thread(pdf.render, data)  # off the event loop
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{data.number}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+class BillingApi(Controller):
+    path = "/api/billing"
+    tags = ("billing",)
+
+    @get("/campuses/{campus_id:int}/fees", opt=STAFF, summary="A campus's lodging and meal charges")
+    async def fees(self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int]) -> CampusFeeRead:
+        async with db.read() as s:
+            await service.ensure_campus(s, me(request), campus_id)
+            row = await s.get(CampusFee, campus_id)
+        if row is None:
+            return CampusFeeRead(campus_id, 0, 0)
+        return CampusFeeRead(campus_id, row.lodging_per_night_yen, row.meals_per_day_yen)
+
+    @put("/campuses/{campus_id:int}/fees", opt=STAFF, summary="Set a campus's lodging and meal charges (yen)")
+    async def set_fees(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus_id: FromPath[int],
+        data: JSONBody[CampusFeeWrite],
+    ) -> CampusFeeRead:
+        async with db.write() as s:
+            await service.ensure_campus(s, me(request), campus_id)
+            row = await service.set_campus_fee(
+                s, campus_id, data.lodging_per_night_yen, data.meals_per_day_yen, _now(request)
+            )
+        return CampusFeeRead(campus_id, row.lodging_per_night_yen, row.meals_per_day_yen)
+
+    @put(
+        "/courses/{course_id:int}/fee",
+        opt={"access": "admin"},
+        summary="Set a course's fee (yen, tax included)",
+    )
+    async def set_course_fee(
+        self, db: DB, course_id: FromPath[int], data: JSONBody[CourseFeeWrite]
+    ) -> dict[str, int]:
+        async with db.write() as s:
+            course = await service.set_course_fee(s, course_id, data.fee_yen)
+        return {"course_id": course_id, "fee_yen": course.fee_yen}
+
+    @get(
+        "/courses/{course_id:int}/cancellation-terms",
+        opt={"access": "public"},
+        summary="A course's cancellation terms",
+    )
+    async def terms(self, db: DB, course_id: FromPath[int]) -> TermsRead:
+        async with db.read() as s:
+            free, late = await service.terms_of(s, course_id)
+        return TermsRead(course_id, free, late, service.terms_text(free, late))
+
+    @put(
+        "/courses/{course_id:int}/cancellation-terms",
+        opt={"access": "admin"},
+        summary="Set a course's cancellation terms (free up to N days before, X % after, 100 % from the first day)",
+    )
+    async def set_terms(self, db: DB, course_id: FromPath[int], data: JSONBody[TermsWrite]) -> TermsRead:
+        async with db.write() as s:
+            row = await service.set_terms(s, course_id, data.free_days_before, data.late_percent)
+        text = service.terms_text(row.free_days_before, row.late_percent)
+        return TermsRead(course_id, row.free_days_before, row.late_percent, text)
+
+    @post(
+        "/enrollments/{enrollment_id:int}/invoice",
+        opt=USER,
+        summary="Issue (or return) an enrollment's invoice",
+    )
+    async def issue(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> InvoiceData:
+        invoice = await service.issue_for_enrollment(
+            db, me(request), enrollment_id, _settings(request), _now(request)
+        )
+        return await _data(db, request, invoice.id)  # type: ignore[arg-type]
+
+    @post(
+        "/organizations/{organization_id:int}/campuses/{campus_id:int}/months/{month:str}/invoice",
+        opt=STAFF,
+        summary="Issue (or return) an organisation's consolidated invoice for a month (YYYY-MM)",
+    )
+    async def issue_org(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        campus_id: FromPath[int],
+        month: FromPath[str],
+    ) -> InvoiceData:
+        invoice = await service.issue_for_organization(
+            db, me(request), organization_id, campus_id, month, _settings(request), _now(request)
+        )
+        return await _data(db, request, invoice.id)  # type: ignore[arg-type]
+
+    @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
+    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
+        async with db.read() as s:
+            rows = await service.invoices_of(s, me(request))
+        return [
+            {"id": i.id, "number": i.number, "kind": i.kind, "total_yen": i.total_yen, "due_date": i.due_date}
+            for i in rows
+        ]
+
+    @get("/invoices/{invoice_id:int}", opt=USER, summary="One invoice with its lines and tax per rate")
+    async def one(self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]) -> InvoiceData:
+        return await _data(db, request, invoice_id)
+
+    @get("/invoices/{invoice_id:int}/pdf", opt=USER, summary="One invoice as PDF")
+    async def as_pdf(
+        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]
+    ) -> Response[bytes]:
+        return await pdf_response(db, request, invoice_id)
+
+    @post(
+        "/invoices/{invoice_id:int}/payments",
+        opt=STAFF,
+        summary="Record a transfer (the same reference counts once)",
+    )
+    async def pay(
+        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int], data: JSONBody[PaymentWrite]
+    ) -> PaymentRead:
+        p = await service.record_payment(
+            db, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
+        )
+        return PaymentRead(p.id, p.invoice_id, p.amount_yen, p.paid_on, p.reference)  # type: ignore[arg-type]
+
+    @get(
+        "/campuses/{campus_id:int}/unpaid",
+        opt=STAFF,
+        summary="Invoices of a campus unpaid past their due date",
+    )
+    async def unpaid(
+        self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int]
+    ) -> list[UnpaidRow]:
+        async with db.read() as s:
+            return await service.unpaid_past_due(s, me(request), campus_id, _now(request).date())
+
+
+Form = URLEncodedBody[dict[str, str]]
+
+
+def _form_int(data: dict[str, str], name: str) -> int:
+    raw = (data.get(name) or "").strip().replace(",", "")
+    if not raw.isdecimal():
+        raise InvalidInput(
+            f"{name} は整数（円）で入力してください。", f"{name} must be a whole number of yen."
+        )
+    return int(raw)
+
+
+class BillingPages(Controller):
+    path = "/billing"
+    include_in_schema = False
+
+    @get("/invoices/{invoice_id:int}/pdf", opt=USER)
+    async def invoice_pdf(
+        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]
+    ) -> Response[bytes]:
+        return await pdf_response(db, request, invoice_id)
+
+    @post("/enrollments/{enrollment_id:int}/invoice", opt={"access": "learner"})
+    async def issue_mine(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Redirect:
+        invoice = await service.issue_for_enrollment(
+            db, me(request), enrollment_id, _settings(request), _now(request)
+        )
+        return Redirect(f"/billing/invoices/{invoice.id}/pdf")
+
+    @get("/campuses/{campus_id:int}", opt=STAFF)
+    async def campus_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus_id: FromPath[int],
+        msg: FromQuery[str | None] = None,
+    ) -> Template:
+        user = me(request)
+        async with db.read() as s:
+            campus = await s.get(Campus, campus_id)
+            await service.ensure_campus(s, user, campus_id)
+            fee = await s.get(CampusFee, campus_id)
+            invoices = await service.campus_invoices(s, user, campus_id)
+            unpaid = await service.unpaid_past_due(s, user, campus_id, _now(request).date())
+        return Template(
+            "billing/campus.html",
+            context={
+                "campus": campus,
+                "fee": fee,
+                "invoices": invoices,
+                "unpaid": unpaid,
+                "msg": PAGE_MESSAGES.get(msg or ""),
+                "today": _now(request).date(),
+            },
+        )
+
+    @post("/campuses/{campus_id:int}/fees", opt=STAFF)
+    async def set_fees(
+        self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int], data: Form
+    ) -> Redirect:
+        lodging, meals = _form_int(data, "lodging_per_night_yen"), _form_int(data, "meals_per_day_yen")
+        async with db.write() as s:
+            await service.ensure_campus(s, me(request), campus_id)
+            await service.set_campus_fee(s, campus_id, lodging, meals, _now(request))
+        return Redirect(f"/billing/campuses/{campus_id}?msg=fees")
+
+    @post("/invoices/{invoice_id:int}/payments", opt=STAFF)
+    async def pay(
+        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int], data: Form
+    ) -> Redirect:
+        try:
+            paid_on = date.fromisoformat(data.get("paid_on") or "")
+        except ValueError:
+            raise InvalidInput(
+                "入金日を YYYY-MM-DD で入力してください。", "Give the payment date as YYYY-MM-DD."
+            ) from None
+        p = await service.record_payment(
+            db,
+            me(request),
+            invoice_id,
+            _form_int(data, "amount_yen"),
+            paid_on,
+            data.get("reference") or "",
+            _now(request),
+        )
+        async with db.read() as s:
+            invoice = await s.get(Invoice, p.invoice_id)
+        return Redirect(f"/billing/campuses/{invoice.campus_id if invoice else 0}?msg=paid")
+
+
+PAGE_MESSAGES = {"fees": "宿泊費・食事代を保存しました。", "paid": "入金を記録しました。"}
