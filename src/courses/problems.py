@@ -143,7 +143,7 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    retry_after = RETRY_AFTER_S.get(status)
+    retry_after = (extra or {}).get("retry_after") or RETRY_AFTER_S.get(status)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     if wants_html(request):
         return Template(

@@ -115,3 +115,8 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     return connection.scope.get("state", {}).get("user")  # type: ignore[no-any-return]
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The peer's address, as the server saw it (a forwarding proxy's header is not trusted)."""
+    return connection.client.host if connection.client else "unknown"

@@ -50,7 +50,9 @@ MAY_SEE = {
     TOKYO_INSTRUCTOR: {"staff", "admin"},
 }
 # path parameters that name a record of the Tokyo campus (courses are shared by every campus)
-CAMPUS_PARAMS = {"session_id", "plan_id", "run_id", "room_id", "instructor_id", "row_id"}
+CAMPUS_PARAMS = {"session_id", "plan_id", "run_id", "room_id", "instructor_id", "row_id", "campus_id"}
+# records of one person: who may open them (the learner's invoice: the learner, Tokyo's staff, admin)
+OWNED = {"invoice_id": {"learner", "staff", "admin"}}
 SHARED_PREFIXES = ("/api/console/courses/", "/console/courses/")
 # routes that cannot answer from the path alone, with the reason; every other route must answer an
 # admitted role with 2xx or 3xx when the crawl gives it real ids
@@ -129,6 +131,9 @@ async def _world(db: Database, app: Litestar, client: AsyncTestClient[Litestar])
             "/sites/": site.id,
             "/courses/": course.id or 0,
             "feed_token": users["learner"].feed_token,
+            "campus_id": tokyo.id or 0,
+            "course_id": course.id or 0,
+            "month": f"{sess.start_date:%Y-%m}",
         }
     # a solver run and its plan, through the API and the runner as staff would make them
     start = sess.start_date
@@ -147,6 +152,12 @@ async def _world(db: Database, app: Litestar, client: AsyncTestClient[Litestar])
     ).json()
     assert run["status"] == "done", run
     ids |= {"run_id": run["id"], "plan_id": run["progress"]["plans"][0]}
+    # the learner's invoice, as the learner issues it from my page
+    r = await client.post(
+        f"/api/billing/enrollments/{result.id}/invoice", headers=b.bearer(tokens["learner"])
+    )
+    assert r.status_code in (200, 201), r.text
+    ids["invoice_id"] = r.json()["id"]
     return World(tokens, cookies, ids)
 
 
@@ -214,6 +225,11 @@ async def test_crawl_every_get_route_as_every_role(
     assert crawled >= 80 * len(ROLES)
 
 
+def _owners(path: str) -> set[str] | None:
+    names = set(re.findall(r"\{(\w+)", path)) & OWNED.keys()
+    return set.intersection(*(OWNED[n] for n in names)) if names else None
+
+
 def _judge(
     r: Any, path: str, access: str, role: str, foreign: bool, elsewhere: bool
 ) -> list[tuple[str, str]]:
@@ -230,6 +246,9 @@ def _judge(
     elif access == "staff" and foreign:
         if not away:
             out.append(("let in", " (a Tokyo record)"))
+    elif (owners := _owners(path)) is not None and role not in owners:
+        if not away:
+            out.append(("let in", " (someone else's record)"))
     elif r.status_code >= 400 and path not in NEEDS_MORE and not elsewhere:
         out.append(("refused", f": {r.text[:200]}"))
     if r.status_code == 200 and "{token" not in path:  # a secret in the address is the credential

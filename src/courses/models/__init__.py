@@ -200,8 +200,6 @@ class User(SQLModel, table=True):
     role: str = Field(default=Role.LEARNER, max_length=12, index=True)
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     feed_token: str = Field(max_length=64, unique=True)  # secret part of the learner's calendar URL
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = Field(sa_column=_tz())
 
 
@@ -326,3 +324,18 @@ def load_all() -> None:
 
 
 from courses.models import billing as billing  # noqa: E402  (fees and invoices, see courses.billing)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per (email, source address) and per source address.
+
+    Times are whole seconds since the epoch, so the atomic reservation in
+    `courses.services.signin_throttle` compares plain integers on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "signin_throttle"
+
+    key: str = Field(primary_key=True, max_length=400)
+    failures: int = 0
+    locked_until: int = 0
+    updated: int = 0

@@ -14,7 +14,7 @@ from courses.billing import service as billing
 from courses.deps import DB
 from courses.errors import Conflict, InvalidInput, Unauthorized
 from courses.models import IdempotencyRecord, User
-from courses.security import current_user
+from courses.security import client_address, current_user
 from courses.services import accounts, catalog, enrollment, ical, plans
 
 LEARNER = {"access": "learner"}
@@ -67,16 +67,9 @@ class AuthApi(Controller):
                 "メールアドレスとパスワードを入力してください。", "email and password are required."
             )
         now = _now(request)
-        async with db.read() as s:
-            await accounts.check_login_allowed(s, email, now)
-            user = (await s.exec(select(User).where(User.email == email))).first()
-        ok = await accounts.verify_password(user.password_hash if user else None, password)
+        user = await accounts.authenticate(db, email, password, client_address(request), now)
         async with db.write() as s:
-            await accounts.record_login(s, email, ok, now)
-            if ok and user is not None:
-                secret = await accounts.issue_token(s, user, "api", now)
-        if not ok or user is None:
-            raise accounts.bad_credentials()
+            secret = await accounts.issue_token(s, user, "api", now)
         return {
             "access_token": secret,
             "token_type": "bearer",

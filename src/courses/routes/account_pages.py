@@ -17,7 +17,7 @@ from courses.errors import Conflict, DomainError, FieldError, NotFound
 from courses.models import User
 from courses.reference import INDUSTRIES, PREFECTURES
 from courses.routes.account_api import me
-from courses.security import SESSION_COOKIE, current_user
+from courses.security import SESSION_COOKIE, client_address, current_user
 from courses.services import accounts, catalog, enrollment, ical
 
 Form = URLEncodedBody[dict[str, str]]
@@ -77,25 +77,17 @@ class AccountPages(Controller):
         next_url = _safe_next(data.get("next"))
         now = request.app.state.clock()
         try:
-            async with db.read() as s:
-                await accounts.check_login_allowed(s, email, now)
-                user = (await s.exec(select(User).where(User.email == email))).first()
+            user = await accounts.authenticate(db, email, password, client_address(request), now)
         except DomainError as exc:
+            wait = exc.extra.get("retry_after") if exc.extra else None
             return Template(
                 "login.html",
                 context={"next": next_url, "error": exc.detail_ja, "email": email},
                 status_code=exc.status,
+                headers={"Retry-After": str(wait)} if wait else None,
             )
-        ok = await accounts.verify_password(user.password_hash if user else None, password)
         async with db.write() as s:
-            await accounts.record_login(s, email, ok, now)
-            secret = await accounts.issue_token(s, user, "web", now) if ok and user else None
-        if secret is None or user is None:
-            return Template(
-                "login.html",
-                context={"next": next_url, "error": accounts.bad_credentials().detail_ja, "email": email},
-                status_code=401,
-            )
+            secret = await accounts.issue_token(s, user, "web", now)
         if next_url == "/me" and user.role in {"staff", "admin"}:
             next_url = "/staff"
         elif next_url == "/me" and user.role == "coordinator":

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.db import Database
 from courses.errors import Conflict, FieldError, InvalidInput, TooManyAttempts, Unauthorized
 from courses.models import (
     AuthToken,
@@ -32,13 +33,13 @@ from courses.models import (
     table_of,
 )
 from courses.reference import INDUSTRIES, prefecture_code
+from courses.services import signin_throttle
 from courses.tx import Tx, as_tx, detached
 
 _hasher = PasswordHasher()
 API_TOKEN_TTL = timedelta(days=30)
 WEB_SESSION_TTL = timedelta(days=14)
 RESET_TOKEN_TTL = timedelta(days=7)
-FREE_FAILED_LOGINS = 5  # failures allowed before each further attempt must wait
 MAX_LOCK = timedelta(minutes=15)
 MIN_PASSWORD = 10
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -298,32 +299,29 @@ def _aware(value: datetime | None, now: datetime) -> datetime | None:
     return value.replace(tzinfo=now.tzinfo)
 
 
-async def check_login_allowed(db: AsyncSession, email: str, now: datetime) -> None:
-    """Refuse while an account is cooling down after repeated failures (the wait doubles each time)."""
-    user = (await db.exec(select(User).where(User.email == email))).first()
-    locked = _aware(user.locked_until, now) if user else None
-    if locked and locked > now:
-        wait = int((locked - now).total_seconds()) + 1
+async def authenticate(db: Database, email: str, password: str, address: str, now: datetime) -> User:
+    """The account these credentials open, throttled per (email, address) and per address.
+
+    Unknown and known emails go through the same counts, the same (dummy) password check and the
+    same answers, so neither the status nor the timing tells which accounts exist.
+    """
+    async with db.write() as s:
+        held = await signin_throttle.reserve(s, email, address, now)
+    if isinstance(held, signin_throttle.Refused):
+        wait = held.wait_s
         raise TooManyAttempts(
             f"ログインの失敗が続いたため、{wait}秒後に再度お試しください。",
             f"Too many failed sign-ins; try again in {wait} seconds.",
             extra={"retry_after": wait},
         )
-
-
-async def record_login(db: AsyncSession, email: str, ok: bool, now: datetime) -> None:
-    user = (await db.exec(select(User).where(User.email == email))).first()
-    if user is None:
-        return
-    if ok:
-        user.failed_logins = 0
-        user.locked_until = None
-    else:
-        user.failed_logins += 1
-        over = user.failed_logins - FREE_FAILED_LOGINS
-        if over >= 0:
-            user.locked_until = now + min(MAX_LOCK, timedelta(seconds=2 ** min(over, 10)))
-    db.add(user)
+    async with db.read() as s:
+        user = (await s.exec(select(User).where(User.email == email))).first()
+    ok = await verify_password(user.password_hash if user else None, password)
+    async with db.write() as s:
+        await signin_throttle.settle(s, held, ok and user is not None, now)
+    if not ok or user is None:
+        raise bad_credentials()
+    return user
 
 
 def bad_credentials() -> Unauthorized:

@@ -30,7 +30,7 @@ from courses.models import (
     User,
 )
 from courses.models.bulk import BulkBatch
-from courses.services import accounts, catalog
+from courses.services import accounts, catalog, signin_throttle
 from courses.settings import Settings
 
 STATUS_JA = {"confirmed": "受講決定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
@@ -321,8 +321,7 @@ async def set_password(s: AsyncSession, secret: str, password_hash: str, now: da
     if user is None:
         raise invalid_link()
     user.password_hash = password_hash
-    user.failed_logins = 0
-    user.locked_until = None
+    await signin_throttle.forget_email(s, user.email)
     s.add(user)
     for token in await s.exec(
         select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == "reset")
