@@ -380,11 +380,55 @@ def test_progress_callback_reports_objective_and_time() -> None:
 
 
 def test_zero_time_limit_reports_timed_out_and_explains() -> None:
-    problem = RoomsProblem([room(1)], [session(10)], [Lodger(1, 10, "male")])
+    # The greedy fill puts the man in the accessible room and finds nothing for the woman who needs it;
+    # a plan housing all three exists, so she is left out for want of time, not for want of rooms.
+    problem = RoomsProblem(
+        [room(1, accessible=True), room(2), room(3, zone="women")],
+        [session(10)],
+        [Lodger(1, 10, "male"), Lodger(2, 10, "female"), Lodger(3, 10, "female", True)],
+    )
     solution = solve_rooms(problem, time_limit=0)
     assert solution.status == "timed_out"
-    assert solution.unhoused and "制限時間" in solution.unhoused[0].reason
+    assert [u.learner_id for u in solution.unhoused] == [3]
+    assert "制限時間" in solution.unhoused[0].reason
+    assert solution.shortages == []
     assert validate_rooms(problem, solution) == []
+
+
+def test_zero_time_limit_still_houses_everyone_greedily_and_proves_a_zero_cost_plan() -> None:
+    problem = RoomsProblem(
+        [room(1), room(2)], [session(10)], [Lodger(1, 10, "male"), Lodger(2, 10, "female")]
+    )
+    solution = solve_rooms(problem, time_limit=0)
+    assert solution.unhoused == [] and solution.objective == 0
+    assert solution.status == "optimal"  # nothing costs less than 0
+
+
+def a_pinned_twin_across_blocks() -> RoomsProblem:
+    return RoomsProblem(
+        [room(1, zone="men"), room(3), room(4, kind="twin", zone="men"), room(6)],
+        [session(1, block(4, 6), block(6, 10), block(13, 16))],
+        [Lodger(1, 1, None), Lodger(2, 1, "male")],
+        pins=[RoomAssignment(1, 2, 0, 4)],
+    )
+
+
+def test_a_twin_pinned_for_one_block_is_kept_for_the_next_when_that_is_cheaper() -> None:
+    # Found by the reference model: the count model could not keep a pinned twin across blocks and called
+    # a plan with a room change optimal.
+    solution = solve(a_pinned_twin_across_blocks())
+    assert solution.objective == 0 and solution.status == "optimal"
+    assert {rooms_of(solution)[(1, 2, b)] for b in range(3)} == {4}
+
+
+def test_the_counts_bound_is_a_bound_without_the_exact_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a part too large for the exact model: the relaxed counts must give a bound below the true
+    # optimum (0, keeping the pinned twin), whatever plan the counts find.
+    monkeypatch.setattr("scheduler.rooms.EXACT_CELLS", 0)
+    problem = a_pinned_twin_across_blocks()
+    solution = solve(problem)
+    assert solution.best_bound <= 0
+    assert solution.status != "optimal" or solution.objective == 0
 
 
 def a_busy_dormitory() -> RoomsProblem:
