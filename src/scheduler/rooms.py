@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
 from itertools import pairwise
@@ -176,6 +176,9 @@ class UnhousedLearner:
     block: int
     category: str
     reason: str
+    code: str = "shortage"
+    """"shortage" (``nights`` over full), "no_suitable_room", "no_room_whole_block" or "timed_out"."""
+    nights: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ class RoomShortage:
     shortage: int
     session_ids: tuple[int, ...]
     message: str
+    resolution: str = ""
 
 
 @dataclass
@@ -1931,53 +1935,164 @@ def explain_unhoused(
 ) -> tuple[list[UnhousedLearner], list[RoomShortage]]:
     """Say, in Japanese, on which nights rooms of which kind ran out for the learners left without one.
 
-    A night is short for a learner when no room that suits them has a free bed there in the final plan;
-    the shortage of a category on a night is the number of its unhoused learners short that night.
+    A learner is blamed on the nights of their block on which no room that suits them has a free bed in
+    the final plan; when some of those nights are over-full by a plain bed count (``_over_full``), only
+    those, so a learner who loses a block because of one night is told that night and no other. A shortage
+    lists every such night with the rooms missing (the bed count's deficit, or else the learners blamed
+    that night), the sessions concerned, and what would resolve it where something would
+    (``_resolution``). In a part the solver had no time for, a learner not blamed on an over-full night
+    is reported as left out for want of time (``code`` "timed_out"), never as a shortage.
     """
     timed_out_sessions = timed_out_sessions or set()
     sessions = {s.session_id: s for s in problem.sessions}
     genders = {(x.session_id, x.learner_id): x.gender for x in problem.lodgers}
     out = _out_nights(problem)
-    free_beds: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
+    used: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
     for a in assignments:
         gender = genders.get((a.session_id, a.learner_id))
         for night in sessions[a.session_id].blocks[a.block].nights():
-            free_beds[(a.room_id, night.toordinal())].append((a.session_id, gender))
+            used[(a.room_id, night.toordinal())].append((a.session_id, gender))
     by_campus: dict[int, list[DormRoom]] = defaultdict(list)
     for room in problem.rooms:
         by_campus[room.campus_id].append(room)
-    short: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+    over_full = _over_full(problem)
+    short: dict[tuple[int, str, int], list[Lodger]] = defaultdict(list)
     people: list[UnhousedLearner] = []
     for lodger, b in unhoused:
         session = sessions[lodger.session_id]
         block = session.blocks[b]
         category = category_of(lodger.gender, lodger.needs_accessible)
         label = CATEGORY_LABELS[category]
-        if lodger.session_id in timed_out_sessions:
-            reason = "制限時間内に部屋割りの解が見つかりませんでした"
-            people.append(UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason))
-            continue
-        tight: list[int] = []
         suitable = [
             r for r in by_campus[session.campus_id] if room_fits(lodger.gender, lodger.needs_accessible, r)
         ]
-        for night in block.nights():
-            n = night.toordinal()
-            if not any(_has_bed(room, n, out, free_beds, lodger) for room in suitable):
-                tight.append(n)
-                short[(session.campus_id, category, n)].append(lodger.session_id)
+        tight = [
+            night.toordinal()
+            for night in block.nights()
+            if not any(_has_bed(room, night.toordinal(), out, used, lodger) for room in suitable)
+        ]
+        real = [n for n in tight if (session.campus_id, category, n) in over_full]
+        blamed = real or ([] if lodger.session_id in timed_out_sessions else tight)
+        nights = tuple(date.fromordinal(n) for n in blamed)
         first, last = block.nights()[0], block.nights()[-1]
+        for n in blamed:
+            short[(session.campus_id, category, n)].append(lodger)
         if not suitable:
-            reason = f"研修{lodger.session_id}の会場の寮に{label}の部屋がありません"
-        elif tight:
-            days = "、".join(jp_date(date.fromordinal(n)) for n in tight[:5]) + (
-                "ほか" if len(tight) > 5 else ""
-            )
-            reason = f"{days}の夜、{label}の空き室がありません"
+            code, reason = "no_suitable_room", f"研修{lodger.session_id}の会場の寮に{label}の部屋がありません"
+        elif blamed:
+            days = "、".join(jp_date(day) for day in nights[:5]) + ("ほか" if len(nights) > 5 else "")
+            code, reason = "shortage", f"{days}の夜、{label}の空き室がありません"
+        elif lodger.session_id in timed_out_sessions:
+            code = "timed_out"
+            reason = "制限時間内に部屋割りが終わりませんでした（空き室はあります。時間を延ばして再実行してください）"
         else:
+            code = "no_room_whole_block"
             reason = f"{jp_date(first)}から{jp_date(last)}の夜まで通して空いている{label}の部屋がありません"
-        people.append(UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason))
-    return people, _shortage_runs({key: (len(sids), sids) for key, sids in short.items()})
+        people.append(
+            UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason, code, nights)
+        )
+    counts = {
+        key: (over_full[key][0] if key in over_full else len(who), [x.session_id for x in who])
+        for key, who in short.items()
+    }
+    runs = _shortage_runs(counts)
+    return people, [_with_resolution(run, short, by_campus, out, used) for run in runs]
+
+
+def _over_full(problem: RoomsProblem) -> dict[tuple[int, str, int], tuple[int, list[int]]]:
+    """(campus, category, night) -> (beds missing, sessions) where a plain bed count shows more learners
+    of a category than beds they could use, the shared zone counted for one gender only after the other
+    gender's overflow from its own zone."""
+    sessions = {s.session_id: s for s in problem.sessions}
+    out = _out_nights(problem)
+    demand: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+    for lodger in problem.lodgers:
+        session = sessions[lodger.session_id]
+        category = category_of(lodger.gender, lodger.needs_accessible)
+        for block in session.blocks:
+            for night in block.nights():
+                demand[(session.campus_id, category, night.toordinal())].append(lodger.session_id)
+    by_campus: dict[int, list[DormRoom]] = defaultdict(list)
+    for room in problem.rooms:
+        by_campus[room.campus_id].append(room)
+    found: dict[tuple[int, str, int], tuple[int, list[int]]] = {}
+    for campus, night in sorted({(c, n) for c, _, n in demand}):
+        free = [r for r in by_campus[campus] if night not in out.get(r.room_id, ())]
+        beds = {
+            zone: sum(r.beds for r in free if r.zone == zone and not r.accessible)
+            for zone in ("women", "men", "any")
+        }
+        women, men = (len(demand.get((campus, c, night), [])) for c in ("women", "men"))
+        spill = {"women": max(0, women - beds["women"]), "men": max(0, men - beds["men"])}
+        need = {
+            "women": women - beds["women"] - max(0, beds["any"] - spill["men"]),
+            "men": men - beds["men"] - max(0, beds["any"] - spill["women"]),
+            "accessible": len(demand.get((campus, "accessible", night), []))
+            - sum(r.beds for r in free if r.accessible),
+            "unknown_gender": len(demand.get((campus, "unknown_gender", night), []))
+            - sum(1 for r in free if r.zone == "any" and r.kind == "single"),
+        }
+        for category, missing in need.items():
+            if missing > 0:
+                found[(campus, category, night)] = (missing, demand[(campus, category, night)])
+    return found
+
+
+def _with_resolution(
+    run: RoomShortage,
+    short: dict[tuple[int, str, int], list[Lodger]],
+    by_campus: dict[int, list[DormRoom]],
+    out: dict[int, set[int]],
+    used: dict[tuple[int, int], list[tuple[int, str | None]]],
+) -> RoomShortage:
+    """The shortage with what would resolve it, if anything would: rooms of another zone (or out of service)
+    that are free on all its nights and would suit the learners left out once re-zoned (or back)."""
+    nights = range(run.first_night.toordinal(), run.last_night.toordinal() + 1)
+    who = [x for n in nights for x in short.get((run.campus_id, run.category, n), [])]
+    if not who:
+        return run
+    genders = [x.gender for x in who]
+    probe = max(set(genders), key=lambda g: (genders.count(g), str(g)))
+    access = run.category == "accessible"
+    empty = [r for r in by_campus[run.campus_id] if all(not used.get((r.room_id, n)) for n in nights)]
+    rezone = [
+        r
+        for r in empty
+        if out.get(r.room_id, set()).isdisjoint(nights)
+        and not room_fits(probe, access, r)
+        and room_fits(probe, access, replace(r, zone="any"))
+    ]
+    repair = [
+        r for r in empty if not out.get(r.room_id, set()).isdisjoint(nights) and room_fits(probe, access, r)
+    ]
+    text = ""
+    if rezone:
+        zones = {"women": "女性用区画", "men": "男性用区画", "any": "共用区画"}
+        zone = max({r.zone for r in rezone}, key=lambda z: sum(r.zone == z for r in rezone))
+        rooms_there = [r for r in rezone if r.zone == zone]
+        floors: dict[int, list[DormRoom]] = defaultdict(list)
+        for r in rooms_there:
+            floors[r.floor].append(r)
+        chosen, beds = [], 0
+        for floor, rooms in sorted(floors.items(), key=lambda kv: (-sum(r.beds for r in kv[1]), kv[0])):
+            if beds >= run.shortage:
+                break
+            chosen.append(floor)
+            beds += sum(r.beds for r in rooms)
+        target = "共用" if probe is None else ("女性用" if probe == "female" else "男性用")
+        twins = sum(r.kind == "twin" for r in rooms_there)
+        kinds = f"（うちツイン{twins}室）" if twins else ""
+        whom = f"{run.shortage}名全員" if beds >= run.shortage else f"{beds}名"
+        where = "・".join(f"{f}階" for f in sorted(chosen))
+        text = (
+            f"{zones[zone]}にその夜の空き室が{len(rooms_there)}室{kinds}あります："
+            f"{where}の空き室を{target}に変更すれば{whom}を受け入れられます"
+        )
+    elif repair:
+        text = f"使用停止中の部屋が{len(repair)}室あります：使用を再開すれば{min(run.shortage, sum(r.beds for r in repair))}名を受け入れられます"
+    if not text:
+        return run
+    return replace(run, resolution=text, message=f"{run.message}。{text}")
 
 
 def _has_bed(
@@ -2030,37 +2145,4 @@ def precheck_rooms(problem: RoomsProblem) -> list[RoomShortage]:
     Cheap (no CP-SAT) and often already the whole story; twins count as two beds, so this can miss a
     shortage caused by twin sharing rules, never report one that does not exist.
     """
-    sessions = {s.session_id: s for s in problem.sessions}
-    out = _out_nights(problem)
-    demand: dict[tuple[int, str, int], list[int]] = defaultdict(list)
-    for lodger in problem.lodgers:
-        session = sessions[lodger.session_id]
-        category = category_of(lodger.gender, lodger.needs_accessible)
-        for block in session.blocks:
-            for night in block.nights():
-                demand[(session.campus_id, category, night.toordinal())].append(lodger.session_id)
-    by_campus: dict[int, list[DormRoom]] = defaultdict(list)
-    for room in problem.rooms:
-        by_campus[room.campus_id].append(room)
-    probes = {
-        "women": ("female", False),
-        "men": ("male", False),
-        "accessible": (None, True),
-        "unknown_gender": (None, False),
-    }
-    short: dict[tuple[int, str, int], tuple[int, list[int]]] = {}
-    for (campus, category, ordinal), sids in demand.items():
-        gender, access = probes[category]
-        if category == "accessible":
-            beds = sum(
-                r.beds for r in by_campus[campus] if r.accessible and ordinal not in out.get(r.room_id, ())
-            )
-        else:
-            beds = sum(
-                r.beds
-                for r in by_campus[campus]
-                if room_fits(gender, access, r) and ordinal not in out.get(r.room_id, ())
-            )
-        if len(sids) > beds:
-            short[(campus, category, ordinal)] = (len(sids) - beds, sids)
-    return _shortage_runs(short)
+    return _shortage_runs(_over_full(problem))
