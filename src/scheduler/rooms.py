@@ -331,6 +331,9 @@ def _check_pins(
         if not 0 <= pin.block < len(session.blocks):
             errors.append(f"{where}: the session has no such block")
             continue
+        if not session.blocks[pin.block].nights():
+            errors.append(f"{where}: the block has no night to sleep in")
+            continue
         if (pin.session_id, pin.learner_id, pin.block) in pinned:
             errors.append(f"{where}: pinned twice")
         pinned.add((pin.session_id, pin.learner_id, pin.block))
