@@ -27,6 +27,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+SHOWN_ERRORS = 50
+
+
+def report_input_errors(problems: list[str]) -> None:
+    """One line for one defect; else the first ``SHOWN_ERRORS`` of them and how many more there are."""
+    if len(problems) == 1:
+        print(f"error: {problems[0]}", file=sys.stderr)
+        return
+    print(f"error: the problem file cannot be solved as given ({len(problems)} problems):", file=sys.stderr)
+    for line in problems[:SHOWN_ERRORS]:
+        print(f"  - {line}", file=sys.stderr)
+    if len(problems) > SHOWN_ERRORS:
+        print(f"  ... and {len(problems) - SHOWN_ERRORS} more", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.time_limit <= 0 or args.workers < 1:
@@ -70,9 +85,7 @@ def main(argv: list[str]) -> int:
             for message in practicum.messages:
                 print(f"  {message}")
     except ProblemError as error:
-        print("error: the problem file cannot be solved as given:", file=sys.stderr)
-        for line in error.problems:
-            print(f"  - {line}", file=sys.stderr)
+        report_input_errors(error.problems)
         return 2
     try:
         Path(args.output).write_text(

@@ -73,6 +73,10 @@ def load_problem(path: str | Path) -> ProblemFile:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ProblemError([f"cannot read {path}: {error.strerror or error}"]) from None
+    except UnicodeDecodeError as error:
+        raise ProblemError(
+            [f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8 and try again"]
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

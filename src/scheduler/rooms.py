@@ -22,8 +22,9 @@ cheaper plan, counted on the rooms, is kept (``solve_rooms``).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
 from itertools import pairwise
@@ -50,6 +51,9 @@ ZONES = ("women", "men", "any")
 ROOM_KINDS = ("single", "twin")
 SME_AUDIENCE = "sme"
 REFIT_SECONDS = 1.0
+EXACT_CELLS = 4000
+"""Parts with at most this many learner blocks x rooms get an exact room-level model when the counts' plan
+is not proven optimal (small rooms problems, re-solves of a few sessions)."""
 
 CATEGORY_LABELS = {
     "women": "女性用",
@@ -172,6 +176,9 @@ class UnhousedLearner:
     block: int
     category: str
     reason: str
+    code: str = "shortage"
+    """"shortage" (``nights`` over full), "no_suitable_room", "no_room_whole_block" or "timed_out"."""
+    nights: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,7 @@ class RoomShortage:
     shortage: int
     session_ids: tuple[int, ...]
     message: str
+    resolution: str = ""
 
 
 @dataclass
@@ -322,6 +330,9 @@ def _check_pins(
             continue
         if not 0 <= pin.block < len(session.blocks):
             errors.append(f"{where}: the session has no such block")
+            continue
+        if not session.blocks[pin.block].nights():
+            errors.append(f"{where}: the block has no night to sleep in")
             continue
         if (pin.session_id, pin.learner_id, pin.block) in pinned:
             errors.append(f"{where}: pinned twice")
@@ -508,6 +519,7 @@ def _groups(
                 group.members.append(lodger.learner_id)
                 if pin is not None:
                     group.pinned_rooms[lodger.learner_id] = pin
+                    group.previous_moves_anyway += prev is not None and prev != pin
                 elif prev is not None:
                     group.previous_rooms[lodger.learner_id] = prev
     return list(groups.values())
@@ -559,9 +571,10 @@ def _previous_holds(
 class _PartModel:
     """Integer counts x[group, pool] and twin room counts r[class, pool] for one part."""
 
-    def __init__(self, part: _Part, weights: RoomWeights) -> None:
+    def __init__(self, part: _Part, weights: RoomWeights, *, relaxed: bool = False) -> None:
         from ortools.sat.python import cp_model
 
+        self.relaxed = relaxed
         self.part = part
         self.weights = weights
         self.model = cp_model.CpModel()
@@ -585,8 +598,11 @@ class _PartModel:
 
     def build(self) -> None:
         self.allowed_pools()
-        self.same_room_across_blocks()
-        self.held_rooms_lent_between_blocks()
+        if self.relaxed:
+            self.room_changes_at_least()
+        else:
+            self.same_room_across_blocks()
+            self.held_rooms_lent_between_blocks()
         self.room_capacity_per_night()
         self.twin_sharing()
         self.unhoused_learners()
@@ -725,6 +741,44 @@ class _PartModel:
             self.model.add(changes + sum(kept) == pairs)
             self.terms.append(self.weights.room_change * changes)
 
+    def room_changes_at_least(self) -> None:
+        """Relaxed (for a bound): a learner housed in two consecutive blocks changes room unless both stays
+        are in one pool, so changes >= (housed in both) - (kept in a pool) for each pair of blocks.
+
+        Every valid plan satisfies this (room keeping needs no hold here), so the relaxed optimum is a lower
+        bound on the cost of every valid plan of the part; the unhoused, executive and moved terms are exact.
+        """
+        counts: dict[tuple[int, str | None, bool], dict[int, dict[int, list[Any]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(list))
+        )
+        sizes: dict[tuple[int, str | None, bool, int], int] = defaultdict(int)
+        for g, group in enumerate(self.part.groups):
+            kind = (group.session_id, group.gender, group.needs_accessible)
+            sizes[(*kind, group.block)] += len(group.members)
+            counts[kind][group.block]  # a block with nobody housed still counts
+            for (gg, p), count in self.x.items():
+                if gg == g:
+                    counts[kind][group.block][p].append(count)
+        for kind, blocks in counts.items():
+            order = sorted(blocks)
+            for block, following in pairwise(order):
+                size = sizes[(*kind, block)]
+                here, there = blocks[block], blocks[following]
+                kept = []
+                for p in sorted(set(here) & set(there)):
+                    keep = self.var(
+                        f"same_pool[session={kind[0]},gender={kind[1]},access={int(kind[2])},block={block},pool={p}]",
+                        size,
+                    )
+                    self.model.add(keep <= sum(here[p]))
+                    self.model.add(keep <= sum(there[p]))
+                    kept.append(keep)
+                housed = sum(sum(c) for c in here.values()) + sum(sum(c) for c in there.values())
+                name = f"room_changes[session={kind[0]},gender={kind[1]},access={int(kind[2])},block={block}]"
+                changes = self.var(name, size)
+                self.model.add(changes >= housed - size - sum(kept))
+                self.terms.append(self.weights.room_change * changes)
+
     def held_rooms_lent_between_blocks(self) -> None:
         """A room held between two blocks may be lent to learners of one-block sessions whose whole stay
         falls between those blocks, at most one learner per held room on a night.
@@ -754,6 +808,7 @@ class _PartModel:
     def minimal_change(self) -> None:
         """A re-solve keeps each learner in their previous room; each learner moved is penalised."""
         for g, group in enumerate(self.part.groups):
+            self.constant += self.weights.moved * group.previous_moves_anyway
             if not group.previous_rooms:
                 continue
             stays = self.x.get((g, group.previous_pool)) if group.previous_pool is not None else None
@@ -1323,25 +1378,23 @@ def solve_rooms(
     Returns:
         The best plan found; ``status`` says whether it is proven optimal.
 
-    What ``optimal`` means: CP-SAT proved every part's count model optimal, and the room numbers cost
-    no more than that optimum (their cost is re-counted on the concrete plan by ``_score``). The count
-    model describes every valid plan except those in which (a) a learner of another long course sleeps,
-    between two blocks of a learner who keeps one room across them, in that room, or (b) a learner keeps
-    one twin room, or a room pinned to someone else, across blocks (such a plan is counted with a room
-    change, i.e. above its true cost). So ``optimal`` means: no valid plan outside (a) and (b) costs
-    less.
+    What ``optimal`` means: the plan's cost, counted on the concrete rooms, equals a lower bound that holds
+    for every plan the hard rules allow, so ``optimal`` is a statement about real plans. Per part:
 
-    A re-solve (``problem.previous``) weighs two plans per part and keeps the cheaper, counted on the
-    rooms: the previous plan kept wherever it is still allowed, with only the learners a change displaced
-    or added placed anew (a part no change touched stays verbatim), and the counts' optimum in room
-    numbers, each learner given their previous room first and back wherever it is free. The counts see a
-    learner's previous pool, not their room, so they count no more moves than a plan makes, with one
-    exception, (c): a learner who was lent a room held by another learner between two blocks counts as
-    staying only if that hold lends them a room again (so a plan that leaves them in that room without
-    the hold, e.g. after its keeper cancelled and the hold's other rooms are all lent, is counted with a
-    move). A part is ``optimal`` only when the plan kept costs what the counts proved (``optimal`` then
-    means no valid plan outside (a), (b) and (c) costs less), else ``feasible`` with the counts' bound as
-    ``best_bound``.
+    - the count model (holds and lending, ``_PartModel``) gives a plan that first fit turns into room
+      numbers; it cannot describe every valid plan (e.g. keeping one twin across blocks), so its optimum is
+      not a bound;
+    - the relaxed count model (``_PartModel(relaxed=True)``) drops what makes counts realisable and
+      under-counts room changes, so its optimum, or CP-SAT's bound on it, is a bound on every valid plan;
+      its counts are realised too, and the cheaper of the plans is kept (a re-solve also weighs the
+      previous plan kept where still allowed);
+    - when the bound is still below the plan and the part is small (``EXACT_CELLS``), an exact model with
+      one boolean per learner block x room (``_exact_part``) settles it.
+
+    ``best_bound`` is the sum of the parts' bounds and ``gap`` is measured from it. A part for which CP-SAT
+    found no plan in time is filled greedily (``_PreviousPlan.keep``): its status is ``timed_out`` and the
+    learners it leaves out are reported as left out for want of time, unless a plain bed count proves a
+    shortage on one of their nights.
 
     Raises:
         ProblemError: if the problem is malformed (unknown ids, bad values, conflicting pins).
@@ -1355,57 +1408,30 @@ def solve_rooms(
     timed_out_parts: set[int] = set()
     parts = _build_parts(problem)
     counter = _PlanCounter(problem)
-    keeper = _PreviousPlan(problem, counter) if problem.previous else None
+    keeper = _PreviousPlan(problem, counter)
     lodgers_by_session: dict[int, list[Lodger]] = defaultdict(list)
     for lodger in problem.lodgers:
         lodgers_by_session[lodger.session_id].append(lodger)
     sizes = [len(part.groups) * len(part.pools) + 1 for part in parts]
     left = sum(sizes)
     for part, size in zip(parts, sizes, strict=True):
-        part_model = _PartModel(part, problem.weights)
-        part_model.build()
-        hints = _hints(part, previous)
-        # Measured on the synthetic year: CP-SAT's presolve turned a 0.2 s proof into no proof in 10 s on
-        # the largest campus part (its bound stalled below zero), so these small models skip it.
-        result = run_part(
-            part_model.model,
-            part_model.named,
-            deadline,
-            num_workers=num_workers,
-            hints=hints,
-            share=size / left,
-            parameters={"cp_model_presolve": False},
-        )
-        left -= size
         lodgers = [x for sid in part.session_ids for x in lodgers_by_session[sid]]
-        solved = result.status in ("optimal", "feasible")
-        # On a re-solve, two plans per part: the previous one repaired, and the counts' optimum in room
-        # numbers (given back their previous rooms where free); the cheaper, counted on the rooms, is kept.
-        plans: list[tuple[int, dict[tuple[int, int, int], int]]] = []
-        if keeper is not None:
-            repaired = keeper.keep(part, lodgers)
-            plans.append((counter.count(lodgers, repaired).objective, repaired))
-        if solved and not (plans and plans[0][0] <= result.bound + 1e-6):
-            chosen = _learner_pools(part, result.values)
-            kept = _keepers(part, chosen, dict(result.values))
-            lent = _lent_learners(part, chosen, result.values, part_model.lent_names, kept, previous)
-            fitted = _first_fit(part, chosen, previous, problem.weights, deadline, num_workers, kept, lent)
-            if keeper is not None:
-                fitted = keeper.give_back(part, lodgers, fitted)
-            plans.append((counter.count(lodgers, fitted).objective, fitted))
-        if not solved:
-            timed_out_parts.update(part.session_ids)
-        if not plans:
-            statuses.append(result.status)
-            continue
-        cost, plan = min(plans, key=lambda candidate: candidate[0])
+        done = deadline.done_objective
+        plan, cost, part_bound, solved = _solve_part(
+            part, lodgers, problem, keeper, counter, deadline, num_workers, size / left, previous
+        )
+        deadline.done_objective = done + cost  # progress counts the plan kept, not every model solved
+        deadline.report()
+        left -= size
         rooms_of.update(plan)
-        status = result.status
-        if status == "optimal" and cost > result.bound + 1e-6:
-            status = "feasible"  # the counts' optimum was not reached in room numbers
-        statuses.append(status)
-        if solved:
-            bound += min(result.bound, cost)
+        bound += min(part_bound, cost)
+        if cost <= math.ceil(part_bound - 1e-6):
+            statuses.append("optimal")
+        elif solved:
+            statuses.append("feasible")
+        else:
+            statuses.append("timed_out")
+            timed_out_parts.update(part.session_ids)
     assignments = [
         RoomAssignment(sid, learner, block, room) for (sid, learner, block), room in rooms_of.items()
     ]
@@ -1413,14 +1439,197 @@ def solve_rooms(
     solution = _score(problem, assignments, combine_statuses(statuses), timed_out_parts)
     solution.best_bound = min(bound, solution.objective)
     solution.gap = relative_gap(solution.objective, solution.best_bound)
-    if solution.status == "optimal" and solution.objective > solution.best_bound:
-        # The counts were proven optimal, but the room numbers cost more (a re-solve's previous room, a
-        # room pinned to someone else): the concrete plan is only known to be feasible.
-        solution.status = "feasible"
     solution.solve_seconds = deadline.solve_seconds
     solution.wall_seconds = deadline.elapsed()
     solution.parts = len(parts)
     return solution
+
+
+def _solve_part(
+    part: _Part,
+    lodgers: list[Lodger],
+    problem: RoomsProblem,
+    keeper: _PreviousPlan,
+    counter: _PlanCounter,
+    deadline: Deadline,
+    num_workers: int,
+    share: float,
+    previous: dict[tuple[int, int, int], int],
+) -> tuple[dict[tuple[int, int, int], int], int, float, bool]:
+    """The cheapest plan found for one part, its cost, a bound valid for every plan of the part, and whether
+    CP-SAT found a plan at all (else the plan is the greedy one)."""
+    plans: list[tuple[int, dict[tuple[int, int, int], int]]] = []
+    if problem.previous:
+        repaired = keeper.keep(part, lodgers)
+        plans.append((counter.count(lodgers, repaired).objective, repaired))
+    solved = False
+    bound = 0.0
+    # Measured on the synthetic year: CP-SAT's presolve turned a 0.2 s proof into no proof in 10 s on the
+    # largest campus part (its bound stalled below zero), so these small models skip it.
+    parameters = {"cp_model_presolve": False}
+    for relaxed in (False, True):
+        part_model = _PartModel(part, problem.weights, relaxed=relaxed)
+        part_model.build()
+        result = run_part(
+            part_model.model,
+            part_model.named,
+            deadline,
+            num_workers=num_workers,
+            hints=_hints(part, previous) if not relaxed or not plans else _count_hints(part, plans),
+            share=share / 2 if not relaxed else share,
+            parameters=parameters,
+        )
+        if result.status not in ("optimal", "feasible"):
+            continue
+        if relaxed:
+            bound = result.bound
+        if relaxed and plans and min(c for c, _ in plans) <= math.ceil(bound - 1e-6):
+            break
+        solved = True
+        chosen = _learner_pools(part, result.values)
+        kept = _keepers(part, chosen, dict(result.values))
+        lent = _lent_learners(part, chosen, result.values, part_model.lent_names, kept, previous)
+        fitted = _first_fit(part, chosen, previous, problem.weights, deadline, num_workers, kept, lent)
+        if problem.previous:
+            fitted = keeper.give_back(part, lodgers, fitted)
+        plans.append((counter.count(lodgers, fitted).objective, fitted))
+    if not plans:
+        greedy = keeper.keep(part, lodgers)
+        plans.append((counter.count(lodgers, greedy).objective, greedy))
+    cost, plan = min(plans, key=lambda candidate: candidate[0])
+    if cost > math.ceil(bound - 1e-6) and _cells(part, lodgers) <= EXACT_CELLS:
+        exact = _exact_part(part, lodgers, keeper, counter, plan, deadline, num_workers, share)
+        if exact is not None:
+            exact_plan, exact_bound = exact
+            bound = max(bound, exact_bound)
+            exact_cost = counter.count(lodgers, exact_plan).objective
+            if exact_cost < cost:
+                cost, plan, solved = exact_cost, exact_plan, True
+    return plan, cost, bound, solved
+
+
+def _count_hints(part: _Part, plans: list[tuple[int, dict[tuple[int, int, int], int]]]) -> dict[str, int]:
+    """Start the relaxed counts from the best plan so far: how many of each group sleep in each pool."""
+    _, plan = min(plans, key=lambda candidate: candidate[0])
+    pool_of = {room.room_id: pool.index for pool in part.pools for room in pool.rooms}
+    hints: dict[str, int] = defaultdict(int)
+    for group in part.groups:
+        for learner in group.members:
+            room_id = plan.get((group.session_id, learner, group.block))
+            if room_id in pool_of:
+                hints[f"housed[group={group.key},pool={pool_of[room_id]}]"] += 1
+    return hints
+
+
+def _cells(part: _Part, lodgers: list[Lodger]) -> int:
+    """Size of the exact model of a part: learner blocks x rooms."""
+    rooms = sum(len(pool.rooms) for pool in part.pools)
+    return sum(len(group.members) for group in part.groups) * rooms
+
+
+def _exact_part(
+    part: _Part,
+    lodgers: list[Lodger],
+    keeper: _PreviousPlan,
+    counter: _PlanCounter,
+    start: dict[tuple[int, int, int], int],
+    deadline: Deadline,
+    num_workers: int,
+    share: float,
+) -> tuple[dict[tuple[int, int, int], int], float] | None:
+    """The exact model of one small part: one boolean per learner block x room, every hard rule night by
+    night and the documented objective (``_PlanCounter``) term by term. Returns its best plan and its
+    bound, or None if it found no plan in time. Starts from the best plan so far."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    weights = counter.weights
+    rooms = [room for pool in part.pools for room in pool.rooms]
+    who = {(x.session_id, x.learner_id): x for x in lodgers}
+    a: dict[tuple[tuple[int, int, int], int], Any] = {}
+    housed: dict[tuple[int, int, int], Any] = {}
+    terms: list[Any] = []
+    constant = 0
+    on_night: dict[tuple[int, int], list[tuple[Any, tuple[int, str | None]]]] = defaultdict(list)
+    for group in part.groups:
+        for learner in group.members:
+            key = (group.session_id, learner, group.block)
+            lodger = who[(group.session_id, learner)]
+            pinned = keeper.pins.get(key)
+            options = []
+            for room in rooms:
+                if pinned is not None and room.room_id != pinned:
+                    continue
+                if not room_fits(lodger.gender, lodger.needs_accessible, room):
+                    continue
+                if not keeper.out.get(room.room_id, set()).isdisjoint(range(group.start, group.end)):
+                    continue
+                var = model.new_bool_var(
+                    f"room[session={key[0]},learner={key[1]},block={key[2]},room={room.room_id}]"
+                )
+                a[(key, room.room_id)] = var
+                model.add_hint(var, start.get(key) == room.room_id)
+                options.append(var)
+                for night in range(group.start, group.end):
+                    on_night[(room.room_id, night)].append((var, (group.session_id, lodger.gender)))
+                if group.sme and room.kind == "twin":
+                    terms.append(weights.sme_in_twin * var)
+            model.add(sum(options) <= 1)
+            if pinned is not None:
+                model.add(sum(options) == 1)
+            housed[key] = sum(options)
+            terms.append(weights.unhoused * (1 - sum(options)))
+    beds = {room.room_id: room.beds for room in rooms}
+    for (room_id, _), people in on_night.items():
+        if len(people) > beds[room_id]:
+            model.add(sum(var for var, _ in people) <= beds[room_id])
+        classes = sorted({mate for _, mate in people}, key=str)
+        if beds[room_id] == 2 and len(classes) > 1:
+            # a twin is shared only by learners of one session and gender on a night
+            uses = {mate: model.new_bool_var("") for mate in classes}
+            for var, mate in people:
+                model.add_implication(var, uses[mate])
+            model.add_at_most_one(uses.values())
+    for lodger in lodgers:
+        blocks = [b for b, block in enumerate(counter.sessions[lodger.session_id].blocks) if block.nights()]
+        keys = [(lodger.session_id, lodger.learner_id, b) for b in blocks]
+        for i, first in enumerate(keys):
+            for j in range(i + 1, len(keys)):
+                second, between = keys[j], [housed[k] for k in keys[i + 1 : j]]
+                # a change is counted between consecutive housed blocks whose rooms differ
+                consecutive = model.new_bool_var("")
+                model.add(consecutive >= housed[first] + housed[second] - 1 - sum(between))
+                same = []
+                for room in rooms:
+                    one, two = a.get((first, room.room_id)), a.get((second, room.room_id))
+                    if one is not None and two is not None:
+                        both = model.new_bool_var("")
+                        model.add_implication(both, one)
+                        model.add_implication(both, two)
+                        same.append(both)
+                change = model.new_bool_var("")
+                model.add(change >= consecutive - sum(same))
+                terms.append(weights.room_change * change)
+        for p in counter.previous.get((lodger.session_id, lodger.learner_id), ()):
+            key = (p.session_id, p.learner_id, p.block)
+            if key not in housed:
+                blocks_all = counter.sessions[lodger.session_id].blocks
+                constant += weights.moved * (
+                    0 <= p.block < len(blocks_all) and bool(blocks_all[p.block].nights())
+                )
+                continue
+            stays = a.get((key, p.room_id))
+            if stays is None:
+                constant += weights.moved
+            else:
+                terms.append(weights.moved * (1 - stays))
+    model.minimize(sum(terms) + constant)
+    named = {var.name: var for var in a.values()}
+    result = run_part(model, named, deadline, num_workers=num_workers, share=share)
+    if result.status not in ("optimal", "feasible"):
+        return None
+    plan = {key: room_id for (key, room_id), var in a.items() if result.values[var.name]}
+    return plan, result.bound
 
 
 class _PreviousPlan:
@@ -1701,7 +1910,8 @@ class _PlanCounter:
                 last_room = room_id
             for p in self.previous.get((lodger.session_id, lodger.learner_id), ()):
                 if (
-                    p.block < len(session.blocks)
+                    0 <= p.block < len(session.blocks)
+                    and session.blocks[p.block].nights()
                     and given.get((p.session_id, p.learner_id, p.block)) != p.room_id
                 ):
                     moved += 1
@@ -1728,53 +1938,164 @@ def explain_unhoused(
 ) -> tuple[list[UnhousedLearner], list[RoomShortage]]:
     """Say, in Japanese, on which nights rooms of which kind ran out for the learners left without one.
 
-    A night is short for a learner when no room that suits them has a free bed there in the final plan;
-    the shortage of a category on a night is the number of its unhoused learners short that night.
+    A learner is blamed on the nights of their block on which no room that suits them has a free bed in
+    the final plan; when some of those nights are over-full by a plain bed count (``_over_full``), only
+    those, so a learner who loses a block because of one night is told that night and no other. A shortage
+    lists every such night with the rooms missing (the bed count's deficit, or else the learners blamed
+    that night), the sessions concerned, and what would resolve it where something would
+    (``_resolution``). In a part the solver had no time for, a learner not blamed on an over-full night
+    is reported as left out for want of time (``code`` "timed_out"), never as a shortage.
     """
     timed_out_sessions = timed_out_sessions or set()
     sessions = {s.session_id: s for s in problem.sessions}
     genders = {(x.session_id, x.learner_id): x.gender for x in problem.lodgers}
     out = _out_nights(problem)
-    free_beds: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
+    used: dict[tuple[int, int], list[tuple[int, str | None]]] = defaultdict(list)
     for a in assignments:
         gender = genders.get((a.session_id, a.learner_id))
         for night in sessions[a.session_id].blocks[a.block].nights():
-            free_beds[(a.room_id, night.toordinal())].append((a.session_id, gender))
+            used[(a.room_id, night.toordinal())].append((a.session_id, gender))
     by_campus: dict[int, list[DormRoom]] = defaultdict(list)
     for room in problem.rooms:
         by_campus[room.campus_id].append(room)
-    short: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+    over_full = _over_full(problem)
+    short: dict[tuple[int, str, int], list[Lodger]] = defaultdict(list)
     people: list[UnhousedLearner] = []
     for lodger, b in unhoused:
         session = sessions[lodger.session_id]
         block = session.blocks[b]
         category = category_of(lodger.gender, lodger.needs_accessible)
         label = CATEGORY_LABELS[category]
-        if lodger.session_id in timed_out_sessions:
-            reason = "制限時間内に部屋割りの解が見つかりませんでした"
-            people.append(UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason))
-            continue
-        tight: list[int] = []
         suitable = [
             r for r in by_campus[session.campus_id] if room_fits(lodger.gender, lodger.needs_accessible, r)
         ]
-        for night in block.nights():
-            n = night.toordinal()
-            if not any(_has_bed(room, n, out, free_beds, lodger) for room in suitable):
-                tight.append(n)
-                short[(session.campus_id, category, n)].append(lodger.session_id)
+        tight = [
+            night.toordinal()
+            for night in block.nights()
+            if not any(_has_bed(room, night.toordinal(), out, used, lodger) for room in suitable)
+        ]
+        real = [n for n in tight if (session.campus_id, category, n) in over_full]
+        blamed = real or ([] if lodger.session_id in timed_out_sessions else tight)
+        nights = tuple(date.fromordinal(n) for n in blamed)
         first, last = block.nights()[0], block.nights()[-1]
+        for n in blamed:
+            short[(session.campus_id, category, n)].append(lodger)
         if not suitable:
-            reason = f"研修{lodger.session_id}の会場の寮に{label}の部屋がありません"
-        elif tight:
-            days = "、".join(jp_date(date.fromordinal(n)) for n in tight[:5]) + (
-                "ほか" if len(tight) > 5 else ""
-            )
-            reason = f"{days}の夜、{label}の空き室がありません"
+            code, reason = "no_suitable_room", f"研修{lodger.session_id}の会場の寮に{label}の部屋がありません"
+        elif blamed:
+            days = "、".join(jp_date(day) for day in nights[:5]) + ("ほか" if len(nights) > 5 else "")
+            code, reason = "shortage", f"{days}の夜、{label}の空き室がありません"
+        elif lodger.session_id in timed_out_sessions:
+            code = "timed_out"
+            reason = "制限時間内に部屋割りが終わりませんでした（空き室はあります。時間を延ばして再実行してください）"
         else:
+            code = "no_room_whole_block"
             reason = f"{jp_date(first)}から{jp_date(last)}の夜まで通して空いている{label}の部屋がありません"
-        people.append(UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason))
-    return people, _shortage_runs({key: (len(sids), sids) for key, sids in short.items()})
+        people.append(
+            UnhousedLearner(lodger.session_id, lodger.learner_id, b, category, reason, code, nights)
+        )
+    counts = {
+        key: (over_full[key][0] if key in over_full else len(who), [x.session_id for x in who])
+        for key, who in short.items()
+    }
+    runs = _shortage_runs(counts)
+    return people, [_with_resolution(run, short, by_campus, out, used) for run in runs]
+
+
+def _over_full(problem: RoomsProblem) -> dict[tuple[int, str, int], tuple[int, list[int]]]:
+    """(campus, category, night) -> (beds missing, sessions) where a plain bed count shows more learners
+    of a category than beds they could use, the shared zone counted for one gender only after the other
+    gender's overflow from its own zone."""
+    sessions = {s.session_id: s for s in problem.sessions}
+    out = _out_nights(problem)
+    demand: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+    for lodger in problem.lodgers:
+        session = sessions[lodger.session_id]
+        category = category_of(lodger.gender, lodger.needs_accessible)
+        for block in session.blocks:
+            for night in block.nights():
+                demand[(session.campus_id, category, night.toordinal())].append(lodger.session_id)
+    by_campus: dict[int, list[DormRoom]] = defaultdict(list)
+    for room in problem.rooms:
+        by_campus[room.campus_id].append(room)
+    found: dict[tuple[int, str, int], tuple[int, list[int]]] = {}
+    for campus, night in sorted({(c, n) for c, _, n in demand}):
+        free = [r for r in by_campus[campus] if night not in out.get(r.room_id, ())]
+        beds = {
+            zone: sum(r.beds for r in free if r.zone == zone and not r.accessible)
+            for zone in ("women", "men", "any")
+        }
+        women, men = (len(demand.get((campus, c, night), [])) for c in ("women", "men"))
+        spill = {"women": max(0, women - beds["women"]), "men": max(0, men - beds["men"])}
+        need = {
+            "women": women - beds["women"] - max(0, beds["any"] - spill["men"]),
+            "men": men - beds["men"] - max(0, beds["any"] - spill["women"]),
+            "accessible": len(demand.get((campus, "accessible", night), []))
+            - sum(r.beds for r in free if r.accessible),
+            "unknown_gender": len(demand.get((campus, "unknown_gender", night), []))
+            - sum(1 for r in free if r.zone == "any" and r.kind == "single"),
+        }
+        for category, missing in need.items():
+            if missing > 0:
+                found[(campus, category, night)] = (missing, demand[(campus, category, night)])
+    return found
+
+
+def _with_resolution(
+    run: RoomShortage,
+    short: dict[tuple[int, str, int], list[Lodger]],
+    by_campus: dict[int, list[DormRoom]],
+    out: dict[int, set[int]],
+    used: dict[tuple[int, int], list[tuple[int, str | None]]],
+) -> RoomShortage:
+    """The shortage with what would resolve it, if anything would: rooms of another zone (or out of service)
+    that are free on all its nights and would suit the learners left out once re-zoned (or back)."""
+    nights = range(run.first_night.toordinal(), run.last_night.toordinal() + 1)
+    who = [x for n in nights for x in short.get((run.campus_id, run.category, n), [])]
+    if not who:
+        return run
+    genders = [x.gender for x in who]
+    probe = max(set(genders), key=lambda g: (genders.count(g), str(g)))
+    access = run.category == "accessible"
+    empty = [r for r in by_campus[run.campus_id] if all(not used.get((r.room_id, n)) for n in nights)]
+    rezone = [
+        r
+        for r in empty
+        if out.get(r.room_id, set()).isdisjoint(nights)
+        and not room_fits(probe, access, r)
+        and room_fits(probe, access, replace(r, zone="any"))
+    ]
+    repair = [
+        r for r in empty if not out.get(r.room_id, set()).isdisjoint(nights) and room_fits(probe, access, r)
+    ]
+    text = ""
+    if rezone:
+        zones = {"women": "女性用区画", "men": "男性用区画", "any": "共用区画"}
+        zone = max({r.zone for r in rezone}, key=lambda z: sum(r.zone == z for r in rezone))
+        rooms_there = [r for r in rezone if r.zone == zone]
+        floors: dict[int, list[DormRoom]] = defaultdict(list)
+        for r in rooms_there:
+            floors[r.floor].append(r)
+        chosen, beds = [], 0
+        for floor, rooms in sorted(floors.items(), key=lambda kv: (-sum(r.beds for r in kv[1]), kv[0])):
+            if beds >= run.shortage:
+                break
+            chosen.append(floor)
+            beds += sum(r.beds for r in rooms)
+        target = "共用" if probe is None else ("女性用" if probe == "female" else "男性用")
+        twins = sum(r.kind == "twin" for r in rooms_there)
+        kinds = f"（うちツイン{twins}室）" if twins else ""
+        whom = f"{run.shortage}名全員" if beds >= run.shortage else f"{beds}名"
+        where = "・".join(f"{f}階" for f in sorted(chosen))
+        text = (
+            f"{zones[zone]}にその夜の空き室が{len(rooms_there)}室{kinds}あります："
+            f"{where}の空き室を{target}に変更すれば{whom}を受け入れられます"
+        )
+    elif repair:
+        text = f"使用停止中の部屋が{len(repair)}室あります：使用を再開すれば{min(run.shortage, sum(r.beds for r in repair))}名を受け入れられます"
+    if not text:
+        return run
+    return replace(run, resolution=text, message=f"{run.message}。{text}")
 
 
 def _has_bed(
@@ -1827,37 +2148,4 @@ def precheck_rooms(problem: RoomsProblem) -> list[RoomShortage]:
     Cheap (no CP-SAT) and often already the whole story; twins count as two beds, so this can miss a
     shortage caused by twin sharing rules, never report one that does not exist.
     """
-    sessions = {s.session_id: s for s in problem.sessions}
-    out = _out_nights(problem)
-    demand: dict[tuple[int, str, int], list[int]] = defaultdict(list)
-    for lodger in problem.lodgers:
-        session = sessions[lodger.session_id]
-        category = category_of(lodger.gender, lodger.needs_accessible)
-        for block in session.blocks:
-            for night in block.nights():
-                demand[(session.campus_id, category, night.toordinal())].append(lodger.session_id)
-    by_campus: dict[int, list[DormRoom]] = defaultdict(list)
-    for room in problem.rooms:
-        by_campus[room.campus_id].append(room)
-    probes = {
-        "women": ("female", False),
-        "men": ("male", False),
-        "accessible": (None, True),
-        "unknown_gender": (None, False),
-    }
-    short: dict[tuple[int, str, int], tuple[int, list[int]]] = {}
-    for (campus, category, ordinal), sids in demand.items():
-        gender, access = probes[category]
-        if category == "accessible":
-            beds = sum(
-                r.beds for r in by_campus[campus] if r.accessible and ordinal not in out.get(r.room_id, ())
-            )
-        else:
-            beds = sum(
-                r.beds
-                for r in by_campus[campus]
-                if room_fits(gender, access, r) and ordinal not in out.get(r.room_id, ())
-            )
-        if len(sids) > beds:
-            short[(campus, category, ordinal)] = (len(sids) - beds, sids)
-    return _shortage_runs(short)
+    return _shortage_runs(_over_full(problem))

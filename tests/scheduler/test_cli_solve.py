@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +117,59 @@ def test_example_solution_passes_the_validator_directly() -> None:
     problem = load_problem(EXAMPLE).rooms
     assert problem is not None
     assert validate_rooms(problem, solve_rooms(problem, time_limit=5)) == []
+
+
+def test_a_file_that_is_not_utf8_exits_2_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cp932.json"
+    path.write_bytes('{"comment": "東京校の部屋割り", "rooms": {}}'.encode("cp932"))
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", "solve", str(path), "-o", str(tmp_path / "out.json")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "not UTF-8" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_flood_of_input_errors_prints_the_first_50_and_a_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lodgers = [{"learner_id": i, "session_id": 9} for i in range(120)]
+    path = tmp_path / "flood.json"
+    path.write_text(
+        json.dumps({"rooms": {"rooms": [], "sessions": [], "lodgers": lodgers}}), encoding="utf-8"
+    )
+    assert main([str(path), "-o", str(tmp_path / "out.json")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert "(120 problems)" in lines[0]
+    assert sum(line.startswith("  - ") for line in lines) == 50
+    assert lines[-1] == "  ... and 70 more"
+
+
+def test_a_pin_on_a_block_without_a_night_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem = {
+        "rooms": {
+            "rooms": [{"room_id": 1, "campus_id": 1, "label": "101"}],
+            "sessions": [
+                {
+                    "session_id": 1,
+                    "campus_id": 1,
+                    "blocks": [
+                        {"first_day": "2025-06-09", "last_day": "2025-06-11"},
+                        {"first_day": "2025-06-20", "last_day": "2025-06-20"},
+                    ],
+                }
+            ],
+            "lodgers": [{"learner_id": 1, "session_id": 1, "gender": "male"}],
+            "pins": [{"session_id": 1, "learner_id": 1, "block": 1, "room_id": 1}],
+        }
+    }
+    path = tmp_path / "pin.json"
+    path.write_text(json.dumps(problem), encoding="utf-8")
+    assert main([str(path), "-o", str(tmp_path / "out.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: pin of learner 1 (session 1, block 1): the block has no night")

@@ -318,6 +318,16 @@ def outcome_of(kind: str, sol: Any, violations: list[Any], seconds: float) -> pl
     )
 
 
+def timed_out_kinds(outcomes: list[plans.SolveOutcome]) -> list[str]:
+    """The kinds of plan in which someone was left out because the time limit ran out (not for want of
+    rooms or sites): the run page then asks for a longer limit."""
+    return [
+        o.kind
+        for o in outcomes
+        if o.status == "timed_out" or any(u.get("code") == "timed_out" for u in o.unassigned)
+    ]
+
+
 class Runner:
     """Owns the worker pool of one service process and works the queue."""
 
@@ -425,6 +435,7 @@ class Runner:
             plan_ids = [(await plans.save_plan(s, fresh, outcome, self.clock())).id for outcome in outcomes]
             progress = json.loads(fresh.progress_json or "{}")
             progress["plans"] = plan_ids
+            progress["timed_out"] = timed_out_kinds(outcomes)
             fresh.progress_json = json.dumps(progress)
             s.add(fresh)
 
