@@ -18,6 +18,15 @@ from courses.errors import DomainError, FieldError, InvalidInput
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MB: a 5,000-row CSV with every column filled is about 1.5 MB
 MAX_ROWS = 5_000  # data rows (the header row not counted)
+# Hard limits on what a file may make the server read, whatever its size on the wire: a 1 MB .xlsx
+# can hold a gigabyte of XML. Blank rows count towards MAX_SCANNED_ROWS only.
+MAX_SCANNED_ROWS = 50_000  # rows read in all, blank ones included
+MAX_COLUMNS = 60  # cells of a row that are read; a CSV row with more is refused
+MAX_XLSX_CELLS = 400_000  # <c> elements in the first sheet
+MAX_XLSX_UNPACKED = 40 * 1024 * 1024  # all members of the .xlsx, uncompressed
+MAX_SHEET_XML = 24 * 1024 * 1024  # the first sheet, uncompressed
+MAX_SHARED_STRINGS = 8 * 1024 * 1024  # sharedStrings.xml, uncompressed (openpyxl loads it whole)
+MAX_XLSX_MEMBERS = 500
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("session_code", "開催回コード", ("session code", "session_code", "開催回", "研修コード"), True,
-           "研修一覧に表示される開催回のコード（例: TOK-ZAI01-01）"),
+           "研修一覧に表示される開催回のコード（例: 2026-TOK-ZAI01-01）"),
     Column("name", "氏名", ("name", "お名前", "受講者氏名"), True, "姓と名の間は空白"),
     Column("name_kana", "フリガナ", ("ふりがな", "name_kana", "氏名フリガナ", "カナ"), True, "カタカナ（ひらがなも可）"),
     Column("email", "メールアドレス", ("email", "e-mail", "mail", "メール"), True, "本人のアドレス（同じ人の判定に使います）"),
@@ -152,8 +161,10 @@ def _csv_rows(content: bytes) -> tuple[list[list[str]], str]:
         grid = []
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False):
             grid.append(record)
-            if len(grid) > MAX_ROWS + 50:  # enough to know it is over the limit, whatever the blank rows
-                break
+            if len(record) > MAX_COLUMNS:
+                raise _too_wide(len(grid))
+            if len(grid) > MAX_SCANNED_ROWS:
+                raise _too_long()
     except csv.Error as exc:
         raise NotATable(
             f"CSV の形式が正しくありません（{exc}）。", f"The CSV file is malformed ({exc})."
@@ -171,23 +182,101 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _too_long() -> TooManyRows:
+    return TooManyRows(
+        f"行数が多すぎます（空行を含めて上限 {MAX_SCANNED_ROWS:,}行、データ行は {MAX_ROWS:,}行まで）。"
+        "空行を削除するか、ファイルを分けてアップロードしてください。",
+        f"Too many rows (at most {MAX_SCANNED_ROWS:,} including blank ones, {MAX_ROWS:,} data rows); "
+        "remove blank rows or split the file.",
+    )
+
+
+def _too_wide(row: int) -> NotATable:
+    return NotATable(
+        f"{row}行目の列が多すぎます（上限 {MAX_COLUMNS}列）。テンプレートの列だけを使ってください。",
+        f"Row {row} has too many columns (at most {MAX_COLUMNS}); use the template's columns.",
+    )
+
+
+def _unpacks_too_large() -> FileTooLarge:
+    return FileTooLarge(
+        "展開後のファイルが大きすぎます（セル・文字列・行の数が上限を超えています）。"
+        "テンプレートに入力した表だけを保存してアップロードしてください。",
+        "The workbook unpacks to more than the limits allow (cells, strings or rows); "
+        "upload only the filled-in template.",
+    )
+
+
+def _first_sheet(book: zipfile.ZipFile) -> str:
+    """The first worksheet's member name, as openpyxl will read it."""
+    names = [n for n in book.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    if not names:
+        raise _not_a_table()
+    return "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in names else sorted(names)[0]
+
+
+_ROW_TAGS = (b"<row", b":row ")  # SpreadsheetML rows, with or without a namespace prefix
+_CELL_TAGS = (b"<c ", b"<c>", b":c ")
+
+
+def _count(data: bytes, tags: tuple[bytes, ...]) -> int:
+    return sum(data.count(tag) for tag in tags)
+
+
+def check_xlsx_limits(content: bytes) -> None:
+    """Refuse a workbook that would unpack beyond the limits, before anything parses it.
+
+    The sizes are the ones the zip declares; Python's zipfile never inflates a member beyond its
+    declared size, so they bound what openpyxl can read. The sheet is then scanned as bytes, in
+    chunks, counting rows and cells, which costs milliseconds where parsing would cost seconds.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            members = book.infolist()
+            if len(members) > MAX_XLSX_MEMBERS or sum(m.file_size for m in members) > MAX_XLSX_UNPACKED:
+                raise _unpacks_too_large()
+            sizes = {m.filename: m.file_size for m in members}
+            if sizes.get("xl/sharedStrings.xml", 0) > MAX_SHARED_STRINGS:
+                raise _unpacks_too_large()
+            sheet = _first_sheet(book)
+            if sizes[sheet] > MAX_SHEET_XML:
+                raise _unpacks_too_large()
+            rows = cells = 0
+            tail = b""  # the last bytes of the previous chunk, for a tag cut in two
+            with book.open(sheet) as stream:
+                while chunk := stream.read(1 << 20):
+                    rows += _count(tail + chunk, _ROW_TAGS) - _count(tail, _ROW_TAGS)
+                    cells += _count(tail + chunk, _CELL_TAGS) - _count(tail, _CELL_TAGS)
+                    tail = chunk[-4:]
+                    if rows > MAX_SCANNED_ROWS:
+                        raise _too_long()
+                    if cells > MAX_XLSX_CELLS:
+                        raise _unpacks_too_large()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, OSError, ValueError) as exc:
+        raise _not_a_table() from exc
+    except RuntimeError as exc:  # an encrypted member
+        raise _not_a_table() from exc
+
+
 def _xlsx_rows(content: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    check_xlsx_limits(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise _not_a_table() from exc
-    except Exception as exc:  # openpyxl's InvalidFileException and parser errors of broken XML
+    except Exception as exc:  # openpyxl's InvalidFileException, zip and XML parser errors
         raise _not_a_table() from exc
     try:
         sheet = book.worksheets[0]
         grid = []
-        for values in sheet.iter_rows(values_only=True):
+        # a sheet's stated dimension can claim 16,384 columns: read only the ones a table can use
+        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             grid.append([_cell(v) for v in values])
-            if len(grid) > MAX_ROWS + 50:
-                break
+            if len(grid) > MAX_SCANNED_ROWS:
+                raise _too_long()
         return grid
+    except DomainError:
+        raise
     except Exception as exc:  # a sheet that cannot be read to the end is as bad as no sheet
         raise _not_a_table() from exc
     finally:

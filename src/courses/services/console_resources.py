@@ -3,6 +3,7 @@ loader for both (called at the end of ``seeding.load_catalog``)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -176,7 +177,7 @@ async def import_csv(
     """Check every row (row number, column and reason for each problem); when nothing is wrong and
     this is not a dry run, create or update every row (rows with an ``id`` update that record)."""
     required = [f.name for f in ent.fields if f.required and f.kind != "bool"]
-    rows = tabular.read_rows(content, required)
+    rows = await asyncio.to_thread(tabular.read_rows, content, required)  # off the event loop
     report = ImportReport(rows=len(rows))
     seen_ids: set[int] = set()
     plans: list[tuple[int, int | None, dict[str, Any]]] = []
