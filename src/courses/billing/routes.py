@@ -23,6 +23,7 @@ from courses.billing.schemas import (
     UnpaidRow,
 )
 from courses.deps import DB
+from courses.downloads import attachment
 from courses.errors import InvalidInput
 from courses.models import Campus
 from courses.models.billing import CampusFee, Invoice
@@ -54,7 +55,7 @@ async def pdf_response(db: DB, request: Request[Any, Any, Any], invoice_id: int)
         content,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{data.number}.pdf"',
+            "Content-Disposition": attachment(f"{data.number}.pdf"),
             "Cache-Control": "no-store",
         },
     )

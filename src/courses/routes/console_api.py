@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from courses.deps import DB
+from courses.downloads import csv_response
 from courses.errors import InvalidInput
 from courses.problems import report_response, request_language
 from courses.routes.account_api import me
@@ -134,12 +135,7 @@ def csv_api(ent: Entity) -> type[Controller]:
             async with db.read() as s:
                 chosen = await choose_campus(s, me(request), campus)
                 body = await console_resources.export_csv(s, me(request), ent, chosen, encoding)
-            charset = "shift_jis" if encoding.lower() in {"cp932", "sjis", "shift_jis"} else "utf-8"
-            return Response(
-                body,
-                media_type=f"text/csv; charset={charset}",
-                headers={"Content-Disposition": f'attachment; filename="{ent.name}.csv"'},
-            )
+            return csv_response(body, f"{ent.name}.csv", encoding)
 
         @post(
             "/import",

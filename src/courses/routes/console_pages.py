@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, QueryParameter, 
 from litestar.response import Redirect, Template
 
 from courses.deps import DB
+from courses.downloads import csv_response
 from courses.errors import Conflict, InvalidInput
 from courses.routes.account_api import me
 from courses.services import audit, console_entities, console_resources, console_sessions, console_staff
@@ -250,11 +251,7 @@ def csv_pages(ent: Entity) -> type[Controller]:
             async with db.read() as s:
                 chosen = await choose_campus(s, me(request), campus)
                 body = await console_resources.export_csv(s, me(request), ent, chosen, encoding)
-            return Response(
-                body,
-                media_type="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="{ent.name}.csv"'},
-            )
+            return csv_response(body, f"{ent.name}.csv", encoding)
 
         @get("/import")
         async def import_form(self, request: Request[Any, Any, Any]) -> Template:

@@ -9,19 +9,12 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, MultipartBody
 
 from courses.deps import DB
+from courses.downloads import csv_response, file_response
 from courses.problems import report_response, request_language
 from courses.routes.account_api import me
 from courses.services import bulk, bulk_file, bulk_org
 
 COORDINATOR = {"access": "coordinator"}
-
-
-def csv_response(content: bytes, filename: str) -> Response[bytes]:
-    return Response(
-        content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,11 +100,7 @@ class OrganizationApi(Controller):
     ) -> Response[bytes]:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
-        return Response(
-            bulk_file.template_xlsx(),
-            media_type=XLSX,
-            headers={"Content-Disposition": 'attachment; filename="bulk-registration-template.xlsx"'},
-        )
+        return file_response(bulk_file.template_xlsx(), "bulk-registration-template.xlsx", XLSX)
 
     @get("/{organization_id:int}/registrations", summary="Everyone the organisation registered, with status")
     async def registrations(

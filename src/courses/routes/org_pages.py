@@ -15,12 +15,13 @@ from litestar.response import Redirect, Template
 from courses.billing import service as billing_service
 from courses.db import Database
 from courses.deps import DB
+from courses.downloads import csv_response, file_response
 from courses.errors import DomainError, InvalidInput
 from courses.models import Organization, User
 from courses.models.bulk import BulkMode
 from courses.routes.account_api import me
 from courses.routes.account_pages import _session_cookie
-from courses.routes.org_api import XLSX, csv_response
+from courses.routes.org_api import XLSX
 from courses.services import accounts, bulk, bulk_file, bulk_org
 
 COORDINATOR = {"access": "coordinator"}
@@ -96,11 +97,7 @@ class OrganizationPages(Controller):
 
     @get("/template.xlsx", media_type=XLSX)
     async def template_xlsx(self) -> Response[bytes]:
-        return Response(
-            bulk_file.template_xlsx(),
-            media_type=XLSX,
-            headers={"Content-Disposition": 'attachment; filename="bulk-registration-template.xlsx"'},
-        )
+        return file_response(bulk_file.template_xlsx(), "bulk-registration-template.xlsx", XLSX)
 
     @post("/{organization_id:int}/upload")
     async def upload(

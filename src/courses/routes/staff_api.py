@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from courses.billing import service as billing
 from courses.deps import DB
+from courses.downloads import csv_response
 from courses.errors import InvalidInput, NotFound, not_found
 from courses.models import Enrollment, User
 from courses.routes.account_api import me
@@ -67,11 +68,7 @@ class StaffApi(Controller):
         async with db.read() as s:
             ctx = await _session_on_my_campus(s, me(request), session_id)
             rows = rosters.roster_rows(await enrollment.roster(s, session_id))
-        return Response(
-            rosters.roster_csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="roster-{ctx.session.code}.csv"'},
-        )
+        return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
     @post(
         "/sessions/{session_id:int}/enrollments",

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from courses.billing.service import settle_cancelled_session
 from courses.deps import DB
+from courses.downloads import csv_response
 from courses.errors import DomainError, NotFound, not_found
 from courses.models import Campus, Course, CourseSession, Enrollment, User
 from courses.routes.account_api import me
@@ -92,11 +93,7 @@ class StaffPages(Controller):
             ctx = await s.run_sync(enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, me(request), ctx.campus.id or 0)
             rows = rosters.roster_rows(await enrollment.roster(s, session_id))
-        return Response(
-            rosters.roster_csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="roster-{ctx.session.code}.csv"'},
-        )
+        return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
     @post("/sessions/{session_id:int}/enroll")
     async def enroll(

@@ -14,6 +14,7 @@ from litestar.response import Template
 from sqlmodel import col, select
 
 from courses.deps import DB
+from courses.downloads import attachment
 from courses.models import Campus
 from courses.routes.account_api import me
 from courses.services import accounts, catalog, enrollment, plans, timetable
@@ -101,7 +102,7 @@ class TimetablePages(Controller):
             return Response(
                 timetable.ics(instructor, slots),
                 media_type="text/calendar",
-                headers={"Content-Disposition": 'attachment; filename="schedule.ics"'},
+                headers={"Content-Disposition": attachment("schedule.ics")},
             )
         async with db.read() as s:
             instructor = await timetable.instructor_by_token(s, token)

@@ -6,8 +6,6 @@ organisation. Another organisation's data is reported as missing, never as forbi
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +28,7 @@ from courses.models import (
     User,
 )
 from courses.models.bulk import BulkBatch
-from courses.services import accounts, catalog, signin_throttle
+from courses.services import accounts, catalog, signin_throttle, tabular
 from courses.settings import Settings
 
 STATUS_JA = {"confirmed": "受講決定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
@@ -249,39 +247,33 @@ async def billing(s: AsyncSession, organization_id: int) -> Billing:
 
 def billing_csv(bill: Billing) -> bytes:
     """UTF-8 with BOM, so that Excel opens the Japanese text correctly."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(
+    header = [
+        "開催回コード",
+        "研修名",
+        "開始日",
+        "受講料（1人）",
+        "受講決定人数",
+        "受講料計",
+        "宿泊人数",
+        "泊数（1人）",
+        "延べ泊数",
+    ]
+    lines: list[list[object]] = [
         [
-            "開催回コード",
-            "研修名",
-            "開始日",
-            "受講料（1人）",
-            "受講決定人数",
-            "受講料計",
-            "宿泊人数",
-            "泊数（1人）",
-            "延べ泊数",
+            x.session_code,
+            x.course_title,
+            x.start_date.isoformat(),
+            x.fee_yen,
+            x.confirmed,
+            x.fees_yen,
+            x.lodging_people,
+            x.nights_per_person,
+            x.lodging_nights,
         ]
-    )
-    for x in bill.lines:
-        w.writerow(
-            [
-                x.session_code,
-                x.course_title,
-                x.start_date.isoformat(),
-                x.fee_yen,
-                x.confirmed,
-                x.fees_yen,
-                x.lodging_people,
-                x.nights_per_person,
-                x.lodging_nights,
-            ]
-        )
-    w.writerow(
-        ["合計", "", "", "", bill.total_confirmed, bill.total_fees_yen, "", "", bill.total_lodging_nights]
-    )
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        for x in bill.lines
+    ]
+    total = ["合計", "", "", "", bill.total_confirmed, bill.total_fees_yen, "", "", bill.total_lodging_nights]
+    return tabular.write_csv(header, [*lines, total])
 
 
 # --- setting a password from the emailed link -------------------------------------------------------

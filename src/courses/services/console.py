@@ -197,6 +197,15 @@ def parse_value(
             f"{spec.name}: at most {spec.max_len}.",
             row,
         )
+    if spec.kind != "text" and any(unicodedata.category(ch).startswith("C") for ch in text):
+        # a line break or other control character in a code or a name would end up in file names,
+        # headers and CSV rows; only free text (kind "text") may span lines
+        return None, _err(
+            spec,
+            f"{label}に改行や制御文字は使えません。",
+            f"{spec.name}: line breaks and control characters are not allowed.",
+            row,
+        )
     if spec.kind == "date":
         try:
             day = date.fromisoformat(_iso(text) if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text) else text)

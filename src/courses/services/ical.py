@@ -8,6 +8,7 @@ from datetime import timedelta
 from icalendar import Calendar, Event
 from litestar import Response
 
+from courses.downloads import attachment
 from courses.models import EnrollmentStatus
 
 
@@ -38,6 +39,6 @@ def response(
 ) -> Response[bytes]:
     return Response(
         build(rows, blocks),
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="sme-univ.ics"'},
+        media_type="text/calendar",
+        headers={"Content-Disposition": attachment("sme-univ.ics")},
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from courses.models import Enrollment, LearnerProfile, User
 from courses.reference import INDUSTRIES, PREFECTURES
+from courses.services import tabular
 
 STATUS_JA = {"confirmed": "受講決定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
 GENDER_JA = {"female": "女性", "male": "男性"}
@@ -41,9 +40,7 @@ def roster_rows(rows: list[tuple[Enrollment, User, LearnerProfile | None]]) -> l
 
 def roster_csv(rows: list[dict[str, Any]]) -> bytes:
     """UTF-8 with BOM, so that Excel opens the Japanese text correctly."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(
+    return tabular.write_csv(
         [
             "申込ID",
             "状態",
@@ -61,10 +58,8 @@ def roster_csv(rows: list[dict[str, Any]]) -> bytes:
             "性別",
             "バリアフリー室",
             "申込経路",
-        ]
-    )
-    for r in rows:
-        w.writerow(
+        ],
+        [
             [
                 r["enrollment_id"],
                 STATUS_JA.get(r["status"], r["status"]),
@@ -83,5 +78,6 @@ def roster_csv(rows: list[dict[str, Any]]) -> bytes:
                 "要" if r["needs_accessible_room"] else "",
                 {"self": "本人", "staff": "職員", "bulk": "団体一括"}.get(r["source"], r["source"]),
             ]
-        )
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+            for r in rows
+        ],
+    )
