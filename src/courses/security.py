@@ -30,30 +30,40 @@ ACCESS: dict[str, frozenset[str] | None] = {
 }
 
 
-def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+def bearer_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
 async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
-    """The signed-in user: bearer token on the API, session cookie (or bearer) on pages."""
+    """The signed-in user: a bearer API token, or on pages the session cookie.
+
+    Each secret is looked up, and cached, as the kind it was presented as: a session cookie's
+    secret sent as a bearer token is no API token and answers 401.
+    """
     if "user" in connection.scope.get("state", {}):
         return connection.scope["state"]["user"]  # type: ignore[no-any-return]
-    bearer = _bearer(connection)
+    bearer = bearer_secret(connection)
     secret, kind = (bearer, "api") if bearer else (None, "")
     if secret is None and not connection.url.path.startswith("/api/"):
         secret, kind = connection.cookies.get(SESSION_COOKIE), "web"
     user = None
     if secret:
         cache: TokenCache = connection.app.state.token_cache
-        hit, user = cache.get(secret)
+        key = cache_key(kind, secret)
+        hit, user = cache.get(key)
         if not hit:
             db = connection.app.state.db
             user = await db.query(accounts.user_for_token, secret, kind, connection.app.state.clock())
-            cache.put(secret, user)
+            cache.put(key, user)
     connection.state.user = user
     return user
+
+
+def cache_key(kind: str, secret: str) -> str:
+    """The token cache's key: a browser session's secret must never pass for an API token."""
+    return f"{kind}:{secret}"
 
 
 class TokenCache:
