@@ -36,7 +36,7 @@ from courses.routes.staff_api import StaffApi
 from courses.routes.staff_pages import MailboxPage, StaffPages
 from courses.routes.timetable_api import TimetableApi
 from courses.routes.timetable_pages import TimetablePages
-from courses.security import TokenCache, access_guard
+from courses.security import TokenCache, access_guard, security_headers
 from courses.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -130,6 +130,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         debug=settings.debug,
     )
     answer_head_as_get(app)
+    # outermost, so that routing errors (404, 405) and static files carry the headers too
+    app.asgi_handler = security_headers(app.asgi_handler)
     problems.document_problems(app)
     return app
 

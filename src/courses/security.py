@@ -30,30 +30,40 @@ ACCESS: dict[str, frozenset[str] | None] = {
 }
 
 
-def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+def bearer_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
 async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
-    """The signed-in user: bearer token on the API, session cookie (or bearer) on pages."""
+    """The signed-in user: a bearer API token, or on pages the session cookie.
+
+    Each secret is looked up, and cached, as the kind it was presented as: a session cookie's
+    secret sent as a bearer token is no API token and answers 401.
+    """
     if "user" in connection.scope.get("state", {}):
         return connection.scope["state"]["user"]  # type: ignore[no-any-return]
-    bearer = _bearer(connection)
+    bearer = bearer_secret(connection)
     secret, kind = (bearer, "api") if bearer else (None, "")
     if secret is None and not connection.url.path.startswith("/api/"):
         secret, kind = connection.cookies.get(SESSION_COOKIE), "web"
     user = None
     if secret:
         cache: TokenCache = connection.app.state.token_cache
-        hit, user = cache.get(secret)
+        key = cache_key(kind, secret)
+        hit, user = cache.get(key)
         if not hit:
             db = connection.app.state.db
             user = await db.query(accounts.user_for_token, secret, kind, connection.app.state.clock())
-            cache.put(secret, user)
+            cache.put(key, user)
     connection.state.user = user
     return user
+
+
+def cache_key(kind: str, secret: str) -> str:
+    """The token cache's key: a browser session's secret must never pass for an API token."""
+    return f"{kind}:{secret}"
 
 
 class TokenCache:
@@ -120,3 +130,48 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The peer's address, as the server saw it (a forwarding proxy's header is not trusted)."""
     return connection.client.host if connection.client else "unknown"
+
+
+# Sent with every response. The pages' own script is /static/site.js and their styles site.css: no
+# inline script or style is allowed, so injected markup cannot run. The OpenAPI viewers under
+# /schema are Litestar's, which load ReDoc/Swagger from a CDN with inline code: they get a policy
+# that admits exactly that, and still cannot be framed.
+_COMMON_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SCHEMA_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(app: Any) -> Any:
+    """ASGI middleware: the security headers on every HTTP response, errors and static files included."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        policy = (SCHEMA_CSP if scope.get("path", "").startswith("/schema") else CSP).encode()
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in _COMMON_HEADERS if n not in present]
+                if b"content-security-policy" not in present:
+                    extra.append((b"content-security-policy", policy))
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware

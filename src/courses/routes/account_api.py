@@ -14,7 +14,7 @@ from courses.billing import service as billing
 from courses.deps import DB
 from courses.errors import Conflict, InvalidInput, Unauthorized
 from courses.models import IdempotencyRecord, User
-from courses.security import client_address, current_user
+from courses.security import bearer_secret, cache_key, client_address, current_user
 from courses.services import accounts, catalog, enrollment, ical, plans
 
 LEARNER = {"access": "learner"}
@@ -75,6 +75,19 @@ class AuthApi(Controller):
             "token_type": "bearer",
             "expires_in": int(accounts.API_TOKEN_TTL.total_seconds()),
         }
+
+    @delete(
+        "/token",
+        opt={"access": "user"},
+        summary="Revoke the bearer token of this request (sign out of the API)",
+        status_code=204,
+    )
+    async def revoke(self, request: Request[Any, Any, Any], db: DB) -> None:
+        secret = bearer_secret(request)
+        if secret:
+            request.app.state.token_cache.evict(cache_key("api", secret))
+            async with db.write() as s:
+                await accounts.revoke_token(s, secret, "api")
 
     @get("/me", opt={"access": "user"}, summary="Who am I")
     async def whoami(self, request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from courses.errors import Conflict, DomainError, FieldError, NotFound
 from courses.models import User
 from courses.reference import INDUSTRIES, PREFECTURES
 from courses.routes.account_api import me
-from courses.security import SESSION_COOKIE, client_address, current_user
+from courses.security import SESSION_COOKIE, cache_key, client_address, current_user
 from courses.services import accounts, catalog, enrollment, ical
 
 Form = URLEncodedBody[dict[str, str]]
@@ -98,9 +98,9 @@ class AccountPages(Controller):
     async def logout(self, request: Request[Any, Any, Any], db: DB) -> Response[Any]:
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
-            request.app.state.token_cache.evict(secret)
+            request.app.state.token_cache.evict(cache_key("web", secret))
             async with db.write() as s:
-                await accounts.revoke_token(s, secret)
+                await accounts.revoke_token(s, secret, "web")
         response = Redirect("/?msg=signed_out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

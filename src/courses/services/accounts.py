@@ -287,8 +287,13 @@ def user_for_token(db: Session | Tx, secret: str, kind: str, now: datetime) -> U
     return detached(User, row)
 
 
-async def revoke_token(db: AsyncSession, secret: str) -> None:
-    token = (await db.exec(select(AuthToken).where(AuthToken.token_hash == token_hash(secret)))).first()
+async def revoke_token(db: AsyncSession, secret: str, kind: str) -> None:
+    """Forget a sign-in: the browser session (`web`) or API token (`api`) this secret opens."""
+    token = (
+        await db.exec(
+            select(AuthToken).where(AuthToken.token_hash == token_hash(secret), AuthToken.kind == kind)
+        )
+    ).first()
     if token is not None:
         await db.delete(token)
 

@@ -1,0 +1,67 @@
+// The site's only script, served from /static so the Content-Security-Policy allows no inline code.
+"use strict";
+
+// Forms that need a second thought carry data-confirm="question".
+document.addEventListener("submit", function (event) {
+  const question = event.target.dataset && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
+// A session's daily timetable, once published (session page).
+async function loadTimetable(box) {
+  const r = await fetch(box.dataset.url, {headers: {"Accept": "application/json"}});
+  if (!r.ok) return;
+  const data = await r.json();
+  if (!data.published) return;
+  const body = box.querySelector("tbody");
+  for (const m of data.modules) {
+    const tr = document.createElement("tr");
+    for (const text of [m.day, m.time, m.module, m.classroom]) {
+      const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+  box.hidden = false;
+}
+
+// A planning run's progress, polled until it ends (run page).
+function watchRun(box) {
+  const labels = {queued: "待機中", running: "計算中", done: "完了", failed: "失敗"};
+  async function poll() {
+    const r = await fetch(box.dataset.url, {headers: {"Accept": "application/json"}});
+    if (!r.ok) return setTimeout(poll, 2000);
+    const run = await r.json();
+    document.getElementById("status").textContent = labels[run.status] || run.status;
+    const finished = run.status === "done" || run.status === "failed";
+    const parts = [];
+    for (const kind of ["rooms", "practicum"]) {
+      const p = run.progress[kind];
+      // while it runs the objective is the best so far; once done it is the result
+      if (p) parts.push((kind === "rooms" ? "部屋割り" : "実習先") + ": " + (finished ? "評価値 " : "暫定の評価値 ")
+        + p.best_objective + "（" + p.elapsed + " 秒経過）");
+    }
+    if (run.error) parts.push(run.error);
+    document.getElementById("detail").textContent = parts.join(" ／ ");
+    if (run.status === "done") {
+      document.getElementById("more-time").hidden = !(run.progress.timed_out || []).length;
+      const list = document.getElementById("plans");
+      list.textContent = "";
+      for (const id of run.progress.plans || []) {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = "/staff/plans/" + id; a.textContent = "計画 #" + id + " を見る";
+        li.appendChild(a); list.appendChild(li);
+      }
+      return;
+    }
+    if (run.status !== "failed") setTimeout(poll, 1000);
+  }
+  poll();
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  const timetable = document.getElementById("daily-timetable");
+  if (timetable && timetable.dataset.url) loadTimetable(timetable);
+  const progress = document.getElementById("progress");
+  if (progress && progress.dataset.url) watchRun(progress);
+});

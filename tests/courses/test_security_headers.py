@@ -1,0 +1,55 @@
+"""Security headers on every response, and templates that need no inline script or style."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from courses.security import CSP
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _assert_headers(r: object, csp: str | None = CSP) -> None:
+    headers = r.headers  # type: ignore[attr-defined]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    if csp:
+        assert policy == csp and "'unsafe-inline'" not in policy
+
+
+async def test_every_kind_of_response_carries_the_headers(client: AsyncTestClient[Litestar]) -> None:
+    for path in [
+        "/",
+        "/login",
+        "/health",
+        "/api/campuses",
+        "/static/site.css",
+        "/static/site.js",
+        "/no-such-page",
+        "/api/no-such-thing",
+        "/me",
+        "/api/auth/me",
+    ]:
+        r = await client.get(path, follow_redirects=False)
+        _assert_headers(r)
+    _assert_headers(await client.head("/"))
+    _assert_headers(await client.post("/api/auth/token", content=b"{not json"))
+    _assert_headers(await client.delete("/api/campuses"))  # 405
+    r = await client.get("/schema/openapi.json")
+    _assert_headers(r, csp=None)
+
+
+def test_templates_hold_no_inline_script_style_or_handlers() -> None:
+    offenders = []
+    for page in TEMPLATES.rglob("*.html"):
+        text = page.read_text()
+        for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\son[a-z]+\s*=", r"\sstyle\s*=", r"<style\b"):
+            offenders += [f"{page.relative_to(TEMPLATES)}: {m.group(0)}" for m in re.finditer(pattern, text)]
+    assert offenders == []
