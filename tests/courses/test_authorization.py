@@ -73,7 +73,9 @@ async def test_guard_for_every_route_and_role(
         "staff": {"staff", "admin"},
         "admin": {"admin"},
     }
-    for method, path, access in _routes(app):
+    # revoking the token signs the role out, so that route is called last
+    last = ("DELETE", "/api/auth/token")
+    for method, path, access in sorted(_routes(app), key=lambda r: (r[0], r[1]) == last):
         url = _concrete(path, ids)
         r = await client.request(
             method, url, headers=headers, json={} if method in {"POST", "PUT", "PATCH"} else None
