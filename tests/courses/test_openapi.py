@@ -53,3 +53,22 @@ async def test_statuses_besides_the_usual_one_are_documented(client: AsyncTestCl
     bulk = doc["paths"]["/api/organizations/{organization_id}/bulk-registrations"]["post"]["responses"]
     assert {"200", "201"} <= set(bulk)  # the preview, and the registration
     assert "429" in doc["paths"]["/api/auth/token"]["post"]["responses"]
+
+
+async def test_file_downloads_document_their_content_type(client: AsyncTestClient[Litestar]) -> None:
+    """A path ending in .csv, .xlsx, .ics or /pdf answers that type, and the document says so."""
+    doc = await _document(client)
+    expected = {
+        ".csv": "text/csv",
+        ".xlsx": "spreadsheetml",
+        ".ics": "text/calendar",
+        "/pdf": "application/pdf",
+    }
+    wrong = []
+    for path, operations in doc["paths"].items():
+        for suffix, kind in expected.items():
+            if path.endswith(suffix) and "get" in operations:
+                types = list(operations["get"]["responses"]["200"].get("content", {}))
+                if not any(kind in t for t in types):
+                    wrong.append((path, types))
+    assert wrong == []

@@ -166,7 +166,9 @@ class BillingApi(Controller):
     async def one(self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]) -> InvoiceData:
         return await _data(db, request, invoice_id)
 
-    @get("/invoices/{invoice_id:int}/pdf", opt=USER, summary="One invoice as PDF")
+    @get(
+        "/invoices/{invoice_id:int}/pdf", opt=USER, summary="One invoice as PDF", media_type="application/pdf"
+    )
     async def as_pdf(
         self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]
     ) -> Response[bytes]:
