@@ -2013,8 +2013,8 @@ def _over_full(problem: RoomsProblem) -> dict[tuple[int, str, int], tuple[int, l
         session = sessions[lodger.session_id]
         category = category_of(lodger.gender, lodger.needs_accessible)
         for block in session.blocks:
-            for night in block.nights():
-                demand[(session.campus_id, category, night.toordinal())].append(lodger.session_id)
+            for day in block.nights():
+                demand[(session.campus_id, category, day.toordinal())].append(lodger.session_id)
     by_campus: dict[int, list[DormRoom]] = defaultdict(list)
     for room in problem.rooms:
         by_campus[room.campus_id].append(room)
