@@ -17,7 +17,14 @@ from courses.downloads import csv_response
 from courses.errors import InvalidInput
 from courses.problems import report_response, request_language
 from courses.routes.account_api import me
-from courses.services import audit, console_entities, console_resources, console_sessions, console_staff
+from courses.services import (
+    audit,
+    console_entities,
+    console_orgs,
+    console_resources,
+    console_sessions,
+    console_staff,
+)
 from courses.services.console import choose_campus
 from courses.services.console_entities import ENTITIES, Entity
 
@@ -296,6 +303,29 @@ class AdminApi(Controller):
     path = "/api/admin"
     tags = ("administration",)
     opt = ADMIN
+
+    @get("/organizations", summary="Organisations that register people in bulk, with their coordinators")
+    async def organizations(self, db: DB) -> dict[str, Any]:
+        async with db.read() as s:
+            return {"items": await console_orgs.org_list(s)}
+
+    @post("/organizations", summary="Create an organisation (name, kind, prefecture)", status_code=201)
+    async def add_organization(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+        async with db.write() as s:
+            return await console_orgs.create_org(s, me(request), data, _now(request))
+
+    @post(
+        "/organizations/{organization_id:int}/coordinators",
+        summary="Create a coordinator of the organisation (email, name); they set their password from an email",
+        status_code=201,
+    )
+    async def add_coordinator(
+        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int], data: Body
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            return await console_orgs.create_coordinator(
+                s, me(request), organization_id, data, _now(request), str(request.base_url)
+            )
 
     @get("/staff", summary="Staff and administrator accounts with their campuses")
     async def staff(self, db: DB) -> dict[str, Any]:
