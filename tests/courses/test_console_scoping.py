@@ -78,6 +78,7 @@ def _url(path: str, w: World) -> str:
     path = re.sub(r"\{action:str\}", "publish", path)
     path = re.sub(r"\{(row_id|room_id|session_id|user_id):int\}", str(ids[segment]), path)
     path = re.sub(r"\{outage_id:int\}", "1", path)
+    path = re.sub(r"\{organization_id:int\}", "1", path)
     return path
 
 
