@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from courses.reference import PREFECTURES
 from courses.services.catalog import AUDIENCE_LABELS, STATUS_LABELS
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -55,6 +56,7 @@ def configure(env: Environment) -> None:
         block_range=block_range,
         audience_label=lambda v: AUDIENCE_LABELS.get(v, (v, v))[0],
         status_label=lambda v: STATUS_LABELS.get(v, (v, v))[0],
+        prefecture_name=lambda code: PREFECTURES.get(code, code),
     )
     env.globals["site_name"] = "中小企業大学校 研修申込"
     env.globals["rule_labels"] = RULE_LABELS

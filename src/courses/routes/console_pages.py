@@ -16,7 +16,14 @@ from courses.deps import DB
 from courses.downloads import csv_response
 from courses.errors import Conflict, InvalidInput
 from courses.routes.account_api import me
-from courses.services import audit, console_entities, console_resources, console_sessions, console_staff
+from courses.services import (
+    audit,
+    console_entities,
+    console_orgs,
+    console_resources,
+    console_sessions,
+    console_staff,
+)
 from courses.services.console import campus_by_code, choose_campus, my_campuses
 from courses.services.console_entities import ENTITIES, Entity
 from courses.services.console_resources import OUTAGE_FIELDS
@@ -26,6 +33,7 @@ STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
 SAVED = {
     "saved": "保存しました。",
+    "coordinator": "申込担当者を登録し、パスワード設定のご案内をメールで送りました。",
     "archived": "アーカイブしました。",
     "restored": "元に戻しました。",
     "outage": "使用停止の予定を登録しました。",
@@ -565,6 +573,77 @@ class AdminPages(Controller):
         async with db.write() as s:
             await console_staff.deactivate(s, me(request), user_id, _now(request))
         return Redirect("/admin/staff?msg=deactivated")
+
+    @get("/organizations")
+    async def organizations(self, db: DB, msg: FromQuery[str | None] = None) -> Template:
+        async with db.read() as s:
+            items = await console_orgs.org_list(s)
+        return Template(
+            "console/organizations.html",
+            context={"items": items, "kinds": dict(console_orgs.ORG_KINDS), "flash": _flash(msg)},
+        )
+
+    @get("/organizations/new")
+    async def new_organization(self) -> Template:
+        return _form(
+            "団体の登録",
+            console_orgs.ORG_FIELDS,
+            {},
+            "/admin/organizations/new",
+            back="/admin/organizations",
+            creating=True,
+        )
+
+    @post("/organizations/new")
+    async def create_organization(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                await console_orgs.create_org(s, me(request), dict(data), _now(request))
+        except (InvalidInput, Conflict) as exc:
+            return _form(
+                "団体の登録",
+                console_orgs.ORG_FIELDS,
+                dict(data),
+                "/admin/organizations/new",
+                exc=exc,
+                back="/admin/organizations",
+                creating=True,
+            )
+        return Redirect("/admin/organizations?msg=saved")
+
+    @get("/organizations/{organization_id:int}/coordinators/new")
+    async def new_coordinator(self, db: DB, organization_id: FromPath[int]) -> Template:
+        async with db.read() as s:
+            org = await console_orgs.get_org(s, organization_id)
+        return _form(
+            f"団体申込担当者の登録: {org.name}",
+            console_orgs.COORDINATOR_FIELDS,
+            {},
+            f"/admin/organizations/{organization_id}/coordinators/new",
+            back="/admin/organizations",
+            creating=True,
+        )
+
+    @post("/organizations/{organization_id:int}/coordinators/new")
+    async def create_coordinator(
+        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                await console_orgs.create_coordinator(
+                    s, me(request), organization_id, dict(data), _now(request), str(request.base_url)
+                )
+        except (InvalidInput, Conflict) as exc:
+            return _form(
+                "団体申込担当者の登録",
+                console_orgs.COORDINATOR_FIELDS,
+                dict(data),
+                f"/admin/organizations/{organization_id}/coordinators/new",
+                exc=exc,
+                back="/admin/organizations",
+                creating=True,
+            )
+        return Redirect("/admin/organizations?msg=coordinator")
 
     @get("/audit")
     async def audit_page(
