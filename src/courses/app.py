@@ -29,7 +29,7 @@ from courses.routes.account_pages import AccountPages
 from courses.routes.catalog_api import CatalogApi, health
 from courses.routes.catalog_pages import CatalogPages
 from courses.routes.org_api import OrganizationApi
-from courses.routes.org_pages import OrganizationPages, PasswordSetPage
+from courses.routes.org_pages import InvitationPage, OrganizationPages, PasswordSetPage
 from courses.routes.plans_api import PlansApi
 from courses.routes.plans_pages import PlanningPages
 from courses.routes.staff_api import StaffApi
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         OrganizationApi,
         OrganizationPages,
         PasswordSetPage,
+        InvitationPage,
         BillingApi,
         BillingPages,
         *console_api.controllers(),

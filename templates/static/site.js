@@ -65,3 +65,13 @@ document.addEventListener("DOMContentLoaded", function () {
   const progress = document.getElementById("progress");
   if (progress && progress.dataset.url) watchRun(progress);
 });
+
+// A secret that an email link carries in its fragment (#...) is put into the form and POSTed at
+// once; the fragment is then removed, so the secret stays out of the history and of every URL.
+for (const form of document.querySelectorAll("form[data-fragment-secret]")) {
+  const secret = decodeURIComponent(window.location.hash.slice(1));
+  if (!secret) continue;
+  form.elements[form.dataset.fragmentSecret].value = secret;
+  history.replaceState(null, "", window.location.pathname);
+  if (form.dataset.autoSubmit !== "false") form.submit();
+}

@@ -177,6 +177,16 @@ async def user(
     return row
 
 
+async def member(s: AsyncSession, organization_id: int, email: str, **profile: Any) -> User:
+    """A learner linked to the organisation (as if they had accepted one of its invitations)."""
+    from courses.models.bulk import OrganizationMember
+
+    row = await user(s, email, **profile)
+    s.add(OrganizationMember(organization_id=organization_id, user_id=row.id, created_at=datetime.now(UTC)))
+    await s.flush()
+    return row
+
+
 async def token(s: AsyncSession, user: User) -> str:
     """A bearer token for ``user`` without going through the (slow, throttled) login."""
     from courses.services.accounts import issue_token

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlmodel import select
 
 from courses.db import Database
 from courses.models import Enrollment
@@ -17,6 +16,8 @@ from tests.courses.test_bulk_api import Org, csv_file, org_world, sme_row, uploa
 async def _registered(client: AsyncTestClient[Litestar], db: Database) -> tuple[Org, dict[str, int]]:
     """Two seats, three people: two confirmed (one with lodging), one waiting; plus one support adviser."""
     w = await org_world(db, capacity=2)
+    async with db.write() as s:
+        await b.member(s, w.id, "adviser@example.jp", kind="support_agency", industry="R")
     rows = [
         sme_row(w.sme, 0, lodging="有"),
         sme_row(w.sme, 1, lodging="無"),
@@ -113,53 +114,3 @@ async def test_templates_to_download(client: AsyncTestClient[Litestar], db: Data
         f"/api/organizations/{w.id}/bulk-registrations/template.xlsx", headers=b.bearer(w.token)
     )
     assert r.status_code == 200 and r.content.startswith(b"PK")
-
-
-async def test_learner_sees_the_enrollment_after_setting_a_password(
-    client: AsyncTestClient[Litestar], db: Database
-) -> None:
-    from courses.models import OutboxMessage
-
-    await _registered(client, db)
-    async with db.read() as s:
-        mail = (
-            await s.exec(
-                select(OutboxMessage).where(
-                    OutboxMessage.to_email == "p1@example.jp", OutboxMessage.subject.contains("アカウント")
-                )
-            )
-        ).one()
-    link = next(line for line in mail.body.splitlines() if "/password/set?token=" in line)
-    path = link[link.index("/password/set") :]
-    page = await client.get(path)
-    assert page.status_code == 200 and "パスワードを設定" in page.text
-    token = path.split("token=")[1]
-    csrf = client.cookies.get("csrftoken", "")
-    short = await client.post(
-        "/password/set",
-        data={"token": token, "password": "short", "password_confirm": "short", "_csrf_token": csrf},
-    )
-    assert short.status_code == 400 and "10文字以上" in short.text
-    r = await client.post(
-        "/password/set",
-        data={
-            "token": token,
-            "password": "a long enough secret",
-            "password_confirm": "a long enough secret",
-            "_csrf_token": csrf,
-        },
-        follow_redirects=False,
-    )
-    assert r.status_code in (302, 303) and r.headers["location"].startswith("/me")
-    page = await client.get("/me")
-    assert "財務諸表の読み方" in page.text and "受講決定" in page.text
-    # the link works once
-    reuse = await client.get(path)
-    assert "無効" in reuse.text
-    # and the new password signs in through the API
-    r = await client.post(
-        "/api/auth/token", json={"email": "p1@example.jp", "password": "a long enough secret"}
-    )
-    assert r.status_code == 200
-    mine = (await client.get("/api/me/enrollments", headers=b.bearer(r.json()["access_token"]))).json()
-    assert [x["status"] for x in mine] == ["confirmed"]

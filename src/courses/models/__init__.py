@@ -280,6 +280,7 @@ class Enrollment(SQLModel, table=True):
     source: str = Field(default="self", max_length=12)  # self | staff | bulk
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     batch_id: int | None = Field(default=None, index=True)
+    registered_name: str | None = Field(default=None, max_length=100)  # as the organisation's file gave it
     created_at: datetime = Field(sa_column=_tz())
     updated_at: datetime = Field(sa_column=_tz())
 

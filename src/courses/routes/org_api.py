@@ -111,6 +111,18 @@ class OrganizationApi(Controller):
             rows = await bulk_org.registrants(s, organization_id)
         return [r.as_dict() for r in rows]
 
+    @get(
+        "/{organization_id:int}/invitations",
+        summary="People invited by the organisation who have not (yet) accepted, as the file named them",
+    )
+    async def invitations(
+        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+    ) -> list[dict[str, Any]]:
+        async with db.read() as s:
+            await bulk_org.organization_for(s, me(request), organization_id)
+            rows = await bulk_org.invitations(s, organization_id, request.app.state.clock())
+        return [r.as_dict() for r in rows]
+
     @delete(
         "/{organization_id:int}/registrations/{enrollment_id:int}",
         summary="Cancel one registrant (on the learner's behalf; the waiting list moves up)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -22,18 +23,18 @@ from courses.models.bulk import BulkMode
 from courses.routes.account_api import me
 from courses.routes.account_pages import _session_cookie
 from courses.routes.org_api import XLSX
-from courses.services import accounts, bulk, bulk_file, bulk_org
+from courses.services import accounts, bulk, bulk_file, bulk_org, invitations
 
 COORDINATOR = {"access": "coordinator"}
 MESSAGES = {
-    "committed": "登録しました。受講者には受講決定・キャンセル待ちのお知らせとアカウントのご案内をメールで送りました。",
+    "committed": "登録しました。受講決定・キャンセル待ちの方にはお知らせを、初めての方にはご本人の承諾を求めるメールを送りました。",
     "cancelled": "申込をキャンセルしました。キャンセル待ちの方がいれば繰り上げています。",
     "cancelled_fee": "申込をキャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
 }
 
 
 async def _dashboard(
-    db: Database, user: User, org_id: int | None, flash: dict[str, str] | None = None
+    db: Database, user: User, org_id: int | None, now: datetime, flash: dict[str, str] | None = None
 ) -> Template:
     async with db.read() as s:
         orgs = await bulk_org.organizations_of(s, user)
@@ -49,6 +50,7 @@ async def _dashboard(
             context |= {
                 "batches": await bulk_org.batches(s, chosen.id or 0),
                 "registrants": await bulk_org.registrants(s, chosen.id or 0),
+                "invitations": await bulk_org.invitations(s, chosen.id or 0, now),
                 "billing": await bulk_org.billing(s, chosen.id or 0),
                 "invoices": await billing_service.invoices_of(s, user, organization_id=chosen.id),
             }
@@ -89,7 +91,7 @@ class OrganizationPages(Controller):
         msg: FromQuery[str | None] = None,
     ) -> Template:
         flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
-        return await _dashboard(db, me(request), org, flash)
+        return await _dashboard(db, me(request), org, request.app.state.clock(), flash)
 
     @get("/template.csv", media_type="text/csv")
     async def template_csv(self) -> Response[bytes]:
@@ -185,7 +187,9 @@ class OrganizationPages(Controller):
                     s, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
                 )
         except DomainError as exc:
-            return await _dashboard(db, user, organization_id, {"kind": "error", "text": exc.detail_ja})
+            return await _dashboard(
+                db, user, organization_id, request.app.state.clock(), {"kind": "error", "text": exc.detail_ja}
+            )
         return Redirect(f"/org?org={organization_id}&msg={'cancelled_fee' if owed.fee_yen else 'cancelled'}")
 
     @get("/{organization_id:int}/billing.csv", media_type="text/csv")
@@ -209,15 +213,17 @@ class PasswordSetPage(Controller):
     async def form(
         self, request: Request[Any, Any, Any], db: DB, token: FromQuery[str | None] = None
     ) -> Template:
+        # Links carry the secret in their fragment, which the server never sees; a link of the older
+        # form (?token=) still works.
         user = None
         if token:
             async with db.read() as s:
                 user = await s.run_sync(accounts.user_for_token, token, "reset", request.app.state.clock())
-        error = None if user else bulk_org.invalid_link().detail_ja
+        error = bulk_org.invalid_link().detail_ja if token and user is None else None
         return Template(
             "org/password_set.html",
-            context={"token": token or "", "user": user, "error": error},
-            status_code=200 if user else 400,
+            context={"token": token if user else "", "user": user, "error": error},
+            status_code=400 if error else 200,
         )
 
     @post("/")
@@ -244,3 +250,78 @@ class PasswordSetPage(Controller):
                 status_code=exc.status,
             )
         return Redirect("/me", cookies=[_session_cookie(request, secret)])
+
+
+class InvitationPage(Controller):
+    """Where a person answers an organisation's invitation. The secret comes from the link's fragment
+    (site.js puts it in the form) or is typed in, and is only ever POSTed: it never appears in a URL
+    that a server log or a Referer could keep."""
+
+    path = "/invitation"
+    include_in_schema = False
+    opt = {"access": "public"}
+
+    @get("/")
+    async def code_form(self) -> Template:
+        return Template("org/invitation.html", context={"stage": "code", "token": "", "error": None})
+
+    @post("/")
+    async def view(
+        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+    ) -> Template:
+        token = data.get("token", "").strip()
+        try:
+            offer = await invitations.show(db, token, request.app.state.clock())
+        except DomainError as exc:
+            return _invitation_page("code", token, error=exc)
+        return _invitation_page("offer", token, offer=offer)
+
+    @post("/accept")
+    async def accept(
+        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+    ) -> Response[Any]:
+        token = data.get("token", "").strip()
+        now = request.app.state.clock()
+        offer = None
+        try:
+            offer = await invitations.show(db, token, now)
+            password_hash = None
+            if not offer.has_account:
+                bulk_org.check_new_password(data.get("password", ""), data.get("password_confirm", ""))
+                password_hash = await accounts.hash_password(data.get("password", ""))  # off the lock
+            answer = await invitations.accept(db, token, password_hash, now)
+        except DomainError as exc:
+            return _invitation_page("offer" if offer else "code", token, offer=offer, error=exc)
+        page = _invitation_page("accepted", "", answer=answer)
+        if not answer.created:
+            return page
+        async with db.write() as s:
+            secret = await accounts.issue_token(s, answer.user, "web", now)
+        page.cookies.append(_session_cookie(request, secret))
+        return page
+
+    @post("/decline")
+    async def decline(
+        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+    ) -> Template:
+        token = data.get("token", "").strip()
+        try:
+            await invitations.decline(db, token, request.app.state.clock())
+        except DomainError as exc:
+            return _invitation_page("code", token, error=exc)
+        return _invitation_page("declined", "")
+
+
+def _invitation_page(
+    stage: str,
+    token: str,
+    *,
+    offer: invitations.Invitation | None = None,
+    answer: invitations.Answer | None = None,
+    error: DomainError | None = None,
+) -> Template:
+    return Template(
+        "org/invitation.html",
+        context={"stage": stage, "token": token, "offer": offer, "answer": answer, "error": error},
+        status_code=error.status if error else 200,
+    )

@@ -1,23 +1,28 @@
 """Bulk registration: an organisation registers many people at once from a spreadsheet.
 
-Two steps. ``preview`` checks every row against the database and predicts, in row order, who gets a
-seat and who joins the waiting list; it writes nothing. ``commit`` checks the file again (seats may
-have gone since the preview) and registers the rows in row order inside ONE write transaction, each
-seat taken through ``enrollment.enroll`` like any single enrollment. In ``all_or_nothing`` mode one bad
-row rolls everything back. A person is matched by email, so a file uploaded twice registers nobody twice.
+Two steps. ``preview`` checks every row and predicts, in row order, who gets a seat and who joins the
+waiting list; it writes nothing. ``commit`` checks the file again (seats may have gone since the
+preview) and registers the rows in row order inside ONE write transaction, each seat taken through
+``enrollment.enroll`` like any single enrollment. In ``all_or_nothing`` mode one bad row rolls
+everything back.
+
+Only the organisation's members (people who once accepted one of its invitations) are registered
+directly. Every other row, whether or not an account has that email, is checked on what the file
+says alone and becomes an invitation the person accepts or declines
+(``courses.services.invitations``): the coordinator learns nothing about anybody's account.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,19 +42,23 @@ from courses.models import (
     SessionStatus,
     User,
 )
-from courses.models.bulk import BulkBatch, BulkMode
+from courses.models.bulk import BulkBatch, BulkMode, OrganizationMember, RegistrationInvitation
 from courses.reference import INDUSTRIES, prefecture_code
 from courses.services import accounts, enrollment, notifications
 from courses.services.bulk_file import Table
 from courses.web import ja_date
 
 CONFIRMED, WAITLISTED, ALREADY, ERROR = "confirmed", "waitlisted", "already_registered", "error"
+INVITED = "invited"
+OUTCOMES = (CONFIRMED, WAITLISTED, INVITED, ALREADY, ERROR)
 OUTCOME_JA = {
     CONFIRMED: "受講決定",
     WAITLISTED: "キャンセル待ち",
+    INVITED: "招待（本人の承諾後に登録）",
     ALREADY: "登録済み（スキップ）",
     ERROR: "エラー",
 }
+INVITATION_TTL = timedelta(days=14)
 YES = {"有", "あり", "はい", "要", "希望", "希望する", "○", "〇", "◯", "yes", "y", "true", "1", "on"}
 NO = {"", "無", "なし", "いいえ", "不要", "希望しない", "×", "-", "no", "n", "false", "0", "off"}
 INDUSTRY_BY_NAME = {name: code for code, name in INDUSTRIES.items()}
@@ -77,9 +86,10 @@ class RowPlan:
     session_id: int | None = None
     outcome: str = ERROR
     waitlist_position: int | None = None
-    new_account: bool = False
     enrollment_id: int | None = None
     errors: list[FieldError] = field(default_factory=list)
+    kana: str = ""
+    profile: dict[str, Any] | None = None  # what the row says about the person (for an invitation)
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {
@@ -90,7 +100,6 @@ class RowPlan:
             "lodging": self.lodging,
             "status": self.outcome,
             "waitlist_position": self.waitlist_position,
-            "new_account": self.new_account,
             "enrollment_id": self.enrollment_id,
             "errors": [e.as_dict(lang) for e in self.errors],
         }
@@ -113,7 +122,7 @@ class Report:
     @property
     def counts(self) -> dict[str, int]:
         found = Counter(r.outcome for r in self.rows)
-        return {k: found.get(k, 0) for k in (CONFIRMED, WAITLISTED, ALREADY, ERROR)}
+        return {k: found.get(k, 0) for k in OUTCOMES}
 
     @property
     def can_commit(self) -> bool:
@@ -128,10 +137,7 @@ class Report:
             "mode": self.mode,
             "filename": self.filename,
             "rows_total": len(self.rows),
-            "summary": {
-                **counts,
-                "new_accounts": len({r.email for r in self.rows if r.new_account and r.outcome != ERROR}),
-            },
+            "summary": counts,
             "can_commit": self.can_commit,
             "rows": [r.as_dict(lang) for r in self.rows],
             "errors": [e.as_dict(lang) for e in self.errors],
@@ -149,13 +155,22 @@ class Lookups:
     active: set[tuple[int, int]]  # (session id, user id) of active enrollments
     seats_left: dict[int, int]  # by session id
     waiting: dict[int, int]  # people on each session's waiting list
+    members: set[int]  # ids of the users linked to the organisation
+
+
+def member_of(lookups: Lookups, email: str) -> User | None:
+    """The learner with this email if they are linked to the organisation; nobody else is looked at."""
+    user = lookups.users.get(email) if email else None
+    if user is None or user.id not in lookups.members or user.role != Role.LEARNER:
+        return None
+    return user
 
 
 def _chunks(values: list[Any]) -> list[list[Any]]:
     return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
-async def load_lookups(s: AsyncSession, table: Table) -> Lookups:
+async def load_lookups(s: AsyncSession, org: Organization, table: Table) -> Lookups:
     raw_codes = {cells.get("session_code", "") for _, cells in table.rows}
     codes = sorted((raw_codes | {c.upper() for c in raw_codes}) - {""})
     emails = sorted({accounts.normalize_email(cells.get("email", "")) for _, cells in table.rows} - {""})
@@ -171,6 +186,17 @@ async def load_lookups(s: AsyncSession, table: Table) -> Lookups:
     users: dict[str, User] = {}
     for part in _chunks(emails):
         users.update({u.email: u for u in await s.exec(select(User).where(col(User.email).in_(part)))})
+    members: set[int] = set()
+    for part in _chunks([u.id for u in users.values()]):
+        members.update(
+            await s.exec(
+                select(OrganizationMember.user_id).where(
+                    OrganizationMember.organization_id == org.id, col(OrganizationMember.user_id).in_(part)
+                )
+            )
+        )
+    # only members' accounts are read further: a stranger's account must not shape any answer
+    users = {e: u for e, u in users.items() if u.id in members}
     user_ids = [u.id for u in users.values()]
     session_ids = [c.session.id for c in sessions.values()]
     profiles: dict[int, LearnerProfile] = {}
@@ -204,21 +230,10 @@ async def load_lookups(s: AsyncSession, table: Table) -> Lookups:
     seats_left = {
         c.session.id or 0: c.session.capacity - c.session.confirmed_count for c in sessions.values()
     }
-    return Lookups(sessions, users, profiles, active, seats_left, waiting)
+    return Lookups(sessions, users, profiles, active, seats_left, waiting, members)
 
 
 # --- checking one row ---------------------------------------------------------------------------------
-
-
-@dataclass
-class NewAccount:
-    """A person the batch will create an account for (no password until they set one)."""
-
-    email: str
-    name: str
-    name_kana: str
-    profile: dict[str, Any]
-    rows: list[RowPlan] = field(default_factory=list)
 
 
 class RowChecker:
@@ -403,12 +418,12 @@ def check_eligible(
 
 async def plan_rows(
     s: AsyncSession, org: Organization, table: Table, now: datetime
-) -> tuple[list[RowPlan], dict[str, NewAccount], Lookups]:
+) -> tuple[list[RowPlan], Lookups]:
     """Check every row and predict its outcome in row order; writes nothing."""
-    lookups = await load_lookups(s, table)
+    lookups = await load_lookups(s, org, table)
     today = now.date()
     plans: list[RowPlan] = []
-    new_accounts: dict[str, NewAccount] = {}
+    row_profiles: dict[str, dict[str, Any]] = {}  # email -> the profile its first good row gave
     seen: dict[tuple[str, int], int] = {}  # (email, session id) -> first row
     names: dict[str, tuple[str, int]] = {}  # email -> (name, first row)
     seats_left = dict(lookups.seats_left)
@@ -421,7 +436,12 @@ async def plan_rows(
         ctx = check_session(c, lookups)
         lodging = check_lodging(c)
         plan = RowPlan(
-            row=row, email=email, name=name, session_code=cells.get("session_code", ""), lodging=lodging
+            row=row,
+            email=email,
+            name=name,
+            session_code=cells.get("session_code", ""),
+            lodging=lodging,
+            kana=kana,
         )
         plans.append(plan)
         if email and name:
@@ -432,26 +452,20 @@ async def plan_rows(
                     f"{first[1]}行目と同じメールアドレスですが氏名が異なります（「{first[0]}」）。",
                     f"Same email address as row {first[1]} but a different name.",
                 )
-        user = lookups.users.get(email) if email else None
-        if user is not None and user.role != Role.LEARNER:
-            c.fail(
-                "email",
-                "このメールアドレスは大学校職員または団体担当者のアカウントで使われているため、受講者として登録できません。",
-                "This email address belongs to a staff or coordinator account, not a learner.",
-            )
-            user = None
+        user = member_of(lookups, email)
         profile: LearnerProfile | None = None
         if ctx is not None:
             plan.session_id = ctx.session.id
             if user is not None and user.id in lookups.profiles:
                 profile = lookups.profiles[user.id or 0]
-            elif email in new_accounts:
-                profile = LearnerProfile(user_id=0, **new_accounts[email].profile)
+            elif email in row_profiles:
+                profile = LearnerProfile(user_id=0, **row_profiles[email])
             else:
                 fields = profile_from_row(c, ctx, org)
                 profile = LearnerProfile(user_id=0, **fields)
-                if email and not c.errors:  # a new person, or a learner who had no profile yet
-                    new_accounts[email] = NewAccount(email, name, kana, fields)
+                if email and not c.errors:  # an invitation, or a member who had no profile yet
+                    row_profiles[email] = fields
+            plan.profile = row_profiles.get(email)
             if email:
                 key = (email, ctx.session.id or 0)
                 if key in seen:
@@ -475,7 +489,9 @@ async def plan_rows(
         if plan.errors:
             plan.outcome = ERROR
             continue
-        plan.new_account = user is None
+        if user is None:
+            plan.outcome = INVITED  # the person decides; no seat is predicted or held for them
+            continue
         sid = ctx.session.id or 0
         if seats_left.get(sid, 0) > 0:
             seats_left[sid] -= 1
@@ -484,10 +500,7 @@ async def plan_rows(
             waiting[sid] = waiting.get(sid, 0) + 1
             plan.outcome = WAITLISTED
             plan.waitlist_position = waiting[sid]
-        if email in new_accounts:
-            new_accounts[email].rows.append(plan)
-    # accounts are only created for people with at least one row to register
-    return plans, {e: a for e, a in new_accounts.items() if a.rows}, lookups
+    return plans, lookups
 
 
 def _mode(mode: str | None) -> str:
@@ -505,7 +518,7 @@ async def preview(db: Database, org: Organization, table: Table, mode: str | Non
     """Check the file and say what registering it would do; nothing is stored."""
     mode = _mode(mode)
     async with db.read() as s:
-        plans, _, _ = await plan_rows(s, org, table, now)
+        plans, _ = await plan_rows(s, org, table, now)
     return Report(table.filename, mode, True, plans)
 
 
@@ -579,7 +592,7 @@ async def _commit_once(
     base_url: str,
 ) -> Report:
     async with db.write() as s:
-        plans, new_accounts, lookups = await plan_rows(s, org, table, now)
+        plans, lookups = await plan_rows(s, org, table, now)
         report = Report(table.filename, mode, False, plans)
         if report.errors and mode == BulkMode.ALL_OR_NOTHING:
             raise _rejected(report)
@@ -594,16 +607,16 @@ async def _commit_once(
             waitlisted=0,
             skipped=0,
             rejected=0,
-            accounts_created=0,
+            invited=0,
             consent_confirmed=True,
             consent_at=now,
             created_at=now,
         )
         s.add(batch)
         await s.flush()
-        links: dict[str, str] = {}  # email -> password link, for new accounts
-        users = await _create_accounts(s, org, lookups, new_accounts, now, base_url, links)
         batch_id = batch.id or 0
+        await _invite(s, org, batch_id, [p for p in plans if p.outcome == INVITED], lookups, now, base_url)
+        users = lookups.users
         done = 0
         for plan in plans:
             if plan.outcome not in (CONFIRMED, WAITLISTED):
@@ -617,64 +630,75 @@ async def _commit_once(
                 await s.flush()
                 s.expunge_all()
         counts = report.counts
-        _tell_registered(s, org, plans, users, lookups, links, now)
+        _tell_registered(s, org, plans, users, lookups, now)
         await s.flush()
         s.expunge_all()
         s.add(batch)
         batch.confirmed, batch.waitlisted = counts[CONFIRMED], counts[WAITLISTED]
         batch.skipped, batch.rejected = counts[ALREADY], counts[ERROR]
-        batch.accounts_created = sum(1 for a in new_accounts.values() if a.email not in lookups.users)
+        batch.invited = counts[INVITED]
         report.batch_id = batch_id
     return report
 
 
-async def _create_accounts(
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def _invite(
     s: AsyncSession,
     org: Organization,
+    batch_id: int,
+    plans: list[RowPlan],
     lookups: Lookups,
-    new_accounts: dict[str, NewAccount],
     now: datetime,
     base_url: str,
-    links: dict[str, str],
-) -> dict[str, User]:
-    """Accounts for new people (no password: they set one from the emailed link) and profiles for
-    existing learners who had none."""
-    users = dict(lookups.users)
-    created = []
-    for account in new_accounts.values():
-        if account.email in users:
-            continue
-        user = User(
-            email=account.email,
-            password_hash=None,
-            name=account.name,
-            name_kana=account.name_kana,
-            role=Role.LEARNER,
-            feed_token=secrets.token_urlsafe(24),
-            created_at=now,
+) -> None:
+    """One invitation per row and one message per person, with a secret of their own. The secret
+    travels in the link's fragment, which browsers never send to a server or in a Referer."""
+    by_id = {c.session.id or 0: c for c in lookups.sessions.values()}
+    mine: dict[str, list[RowPlan]] = {}
+    for plan in plans:
+        mine.setdefault(plan.email, []).append(plan)
+    for email, rows in mine.items():
+        secret = secrets.token_urlsafe(32)
+        for plan in rows:
+            s.add(
+                RegistrationInvitation(
+                    organization_id=org.id or 0,
+                    batch_id=batch_id,
+                    row=plan.row,
+                    email=email,
+                    name=plan.name,
+                    name_kana=plan.kana,
+                    session_id=plan.session_id or 0,
+                    lodging=plan.lodging,
+                    profile_json=json.dumps(plan.profile or {}, ensure_ascii=False),
+                    token_hash=secret_hash(secret),
+                    created_at=now,
+                    expires_at=now + INVITATION_TTL,
+                )
+            )
+        lines = []
+        for plan in rows:
+            ctx = by_id[plan.session_id or 0]
+            lines.append(
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
+                f"{ja_date(ctx.session.end_date)}）{'、宿泊希望' if plan.lodging else ''}"
+            )
+        link = f"{base_url.rstrip('/')}/invitation#{secret}"
+        body = (
+            f"{rows[0].name} 様\n\n{org.name}から、次の中小企業大学校の研修へのお申し込みのご依頼が届いています。\n\n"
+            + "\n".join(lines)
+            + "\n\nお申し込みは、ご本人が承諾された時点で確定します（席に空きがなければキャンセル待ちになります）。"
+            f"次のリンクから内容を確認し、承諾または辞退してください（有効期限 {INVITATION_TTL.days}日）。\n{link}\n"
+            f"\nリンクが開けない場合は、{base_url.rstrip('/')}/invitation に次の確認コードを入力してください。\n"
+            f"確認コード: {secret}\n"
+            "\nお心当たりのない場合は、このメールを破棄してください。"
         )
-        s.add(user)
-        users[account.email] = user
-        created.append(user)
-    try:
-        await s.flush()
-    except IntegrityError:  # someone registered one of these addresses since the file was checked
-        raise Conflict(
-            "登録中に同じメールアドレスの利用者が別に登録されました。もう一度アップロードしてください。",
-            "One of these email addresses was registered meanwhile; please upload the file again.",
-        ) from None
-    for account in new_accounts.values():
-        user = users[account.email]
-        if (user.id or 0) not in lookups.profiles:
-            profile = LearnerProfile(user_id=user.id or 0, **account.profile)
-            s.add(profile)
-            lookups.profiles[user.id or 0] = profile
-    for user in created:
-        links[user.email] = f"{base_url.rstrip('/')}/password/set?token=" + await accounts.issue_token(
-            s, user, "reset", now
+        notifications.queue_to(
+            s, email, None, "【中小企業大学校】研修お申し込みのご依頼（要承諾）", body, now
         )
-    await s.flush()
-    return users
 
 
 async def _register(
@@ -692,6 +716,7 @@ async def _register(
             check_window=True,
             organization_id=org.id,
             batch_id=batch_id,
+            registered_name=plan.name,
             notify=False,  # one message per person for the whole batch, sent by _tell_registered
         )
     except enrollment.LostToTwin:  # a concurrent twin won the insert: the transaction is lost
@@ -716,11 +741,9 @@ def _tell_registered(
     plans: list[RowPlan],
     users: dict[str, User],
     lookups: Lookups,
-    links: dict[str, str],
     now: datetime,
 ) -> None:
-    """One message per registered person: their sessions with the outcome of each, and for a new
-    account the link to set a password (queued together, so they are written in one statement)."""
+    """One message per registered member: their sessions with the outcome of each."""
     by_id = {c.session.id or 0: c for c in lookups.sessions.values()}
     mine: dict[str, list[RowPlan]] = {}
     for plan in plans:
@@ -743,13 +766,5 @@ def _tell_registered(
             "\n".join(lines)
             + "\n\nキャンセル待ちの研修は、空きが出た場合に順番に受講決定となり、メールでお知らせします。\n"
         )
-        if email in links:
-            body += (
-                "\nお申し込み状況はマイページでご確認いただけます。次のリンクからパスワードを設定してください"
-                f"（有効期限 {accounts.RESET_TOKEN_TTL.days}日）。\n{links[email]}\n"
-                "\nお心当たりのない場合は、このメールを破棄してください。"
-            )
-            subject = "【中小企業大学校】お申し込みとアカウントのご案内"
-        else:
-            subject = "【中小企業大学校】お申し込みのご案内"
-        notifications.queue(s, user, subject, body, now)
+        body += "\nお申し込み状況はマイページでご確認いただけます。"
+        notifications.queue(s, user, "【中小企業大学校】お申し込みのご案内", body, now)

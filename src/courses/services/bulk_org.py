@@ -27,11 +27,17 @@ from courses.models import (
     Role,
     User,
 )
-from courses.models.bulk import BulkBatch
+from courses.models.bulk import BulkBatch, InvitationStatus, RegistrationInvitation
 from courses.services import accounts, catalog, signin_throttle, tabular
 from courses.settings import Settings
 
 STATUS_JA = {"confirmed": "受講決定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
+INVITATION_JA = {
+    InvitationStatus.PENDING: "招待送信済み（本人の承諾待ち）",
+    InvitationStatus.DECLINED: "辞退",
+    InvitationStatus.CLOSED: "登録に至りませんでした",
+    "expired": "期限切れ",
+}
 
 
 async def organization_for(s: AsyncSession, user: User, organization_id: int) -> Organization:
@@ -70,7 +76,7 @@ def batch_dict(b: BulkBatch) -> dict[str, Any]:
         "waitlisted": b.waitlisted,
         "already_registered": b.skipped,
         "rejected": b.rejected,
-        "accounts_created": b.accounts_created,
+        "invited": b.invited,
         "consent_confirmed": b.consent_confirmed,
         "consent_at": b.consent_at.isoformat(),
         "created_at": b.created_at.isoformat(),
@@ -94,7 +100,7 @@ class Registrant:
             "status": e.status,
             "waitlist_position": self.waitlist_position,
             "lodging": e.lodging,
-            "name": self.user.name,
+            "name": e.registered_name or "",  # as the organisation's file gave it, not the account's
             "email": self.user.email,
             "session": {
                 "id": self.session.id,
@@ -139,6 +145,64 @@ async def registrants(s: AsyncSession, organization_id: int) -> list[Registrant]
         if e.status == EnrollmentStatus.WAITLISTED:
             position = sum(1 for q in queue.get(e.session_id, []) if q <= (e.waitlist_seq or 0))
         out.append(Registrant(e, u, sess, course, campus, position))
+    return out
+
+
+@dataclass
+class Invited:
+    """An invitation not (yet) turned into a registration: what the file said, and its status."""
+
+    invitation: RegistrationInvitation
+    session: CourseSession
+    course: Course
+    status: str
+
+    @property
+    def status_ja(self) -> str:
+        return INVITATION_JA[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        i = self.invitation
+        return {
+            "id": i.id,
+            "batch_id": i.batch_id,
+            "row": i.row,
+            "status": self.status,
+            "name": i.name,
+            "email": i.email,
+            "lodging": i.lodging,
+            "session": {
+                "id": self.session.id,
+                "code": self.session.code,
+                "course_title": self.course.title_ja,
+                "start_date": self.session.start_date.isoformat(),
+                "end_date": self.session.end_date.isoformat(),
+            },
+            "sent_at": i.created_at.isoformat(),
+            "expires_at": i.expires_at.isoformat(),
+        }
+
+
+async def invitations(s: AsyncSession, organization_id: int, now: datetime) -> list[Invited]:
+    """The organisation's invitations that are not registrations: pending, expired, declined or closed.
+    An accepted one is listed among the registrants instead."""
+    rows = await s.exec(
+        select(RegistrationInvitation, CourseSession, Course)
+        .join(CourseSession, col(CourseSession.id) == RegistrationInvitation.session_id)
+        .join(Course, col(Course.id) == CourseSession.course_id)
+        .where(
+            RegistrationInvitation.organization_id == organization_id,
+            RegistrationInvitation.status != InvitationStatus.ACCEPTED,
+        )
+        .order_by(col(RegistrationInvitation.batch_id).desc(), col(RegistrationInvitation.row))
+    )
+    out = []
+    for inv, sess, course in rows:
+        status = inv.status
+        expires = inv.expires_at if inv.expires_at.tzinfo else inv.expires_at.replace(tzinfo=now.tzinfo)
+        if status == InvitationStatus.PENDING and expires <= now:
+            status = "expired"
+        out.append(Invited(inv, sess, course, status))
     return out
 
 

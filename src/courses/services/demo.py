@@ -27,6 +27,7 @@ from courses.models import (
     StaffCampus,
     User,
 )
+from courses.models.bulk import OrganizationMember
 from courses.services import enrollment
 from courses.services.accounts import _hasher
 from courses.settings import VAR_DIR
@@ -151,6 +152,8 @@ async def _demo_enrollments(
                 needs_accessible_room=rng.random() < 0.02,
             )
         )
+        if support:
+            db.add(OrganizationMember(organization_id=org_id, user_id=user.id or 0, created_at=now))
         await db.flush()
         pool = support_sessions if support else sme_sessions
         for session in rng.sample(pool, k=min(len(pool), rng.randint(1, 2))):
@@ -163,6 +166,10 @@ async def _demo_enrollments(
                     now=now,
                     check_window=False,
                     notify=False,
+                    # the chamber's own advisers are its members, registered through it
+                    source="bulk" if support else "self",
+                    organization_id=org_id if support else None,
+                    registered_name=user.name if support else None,
                 )
                 count += 1
             except Exception:  # a refusal (e.g. SME thresholds) just means this demo learner skips it

@@ -337,6 +337,7 @@ def enroll(
     check_window: bool = True,
     organization_id: int | None = None,
     batch_id: int | None = None,
+    registered_name: str | None = None,
     notify: bool = True,
 ) -> EnrollResult:
     """Enroll ``user``: a seat if one is free, else the end of the waiting list. Runs inside the
@@ -362,6 +363,7 @@ def enroll(
                 "source": source,
                 "organization_id": organization_id,
                 "batch_id": batch_id,
+                "registered_name": registered_name,
                 "created_at": now,
                 "updated_at": now,
             },

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
@@ -28,9 +29,16 @@ SIGNATURE = "\n\n――\n中小企業大学校 研修申込窓口\n※このメ�
 
 def queue(db: Session | AsyncSession | Tx, user: User, subject: str, body: str, now: datetime) -> None:
     """Put a message in the outbox, in the caller's transaction."""
+    queue_to(db, user.email, user.id, subject, body, now)
+
+
+def queue_to(
+    db: Session | AsyncSession | Tx, email: str, user_id: int | None, subject: str, body: str, now: datetime
+) -> None:
+    """Put a message to an address in the outbox (``user_id`` when it is known to be an account's)."""
     row: dict[str, Any] = {
-        "user_id": user.id,
-        "to_email": user.email,
+        "user_id": user_id,
+        "to_email": email,
         "subject": subject,
         "body": body + SIGNATURE,
         "created_at": now,
@@ -45,6 +53,13 @@ def queue(db: Session | AsyncSession | Tx, user: User, subject: str, body: str, 
 
 
 _INSERT = insert(table_of(OutboxMessage))
+# secrets in links (after '#' or 'token=') and printed codes; token_urlsafe(32) gives 43 characters
+_SECRET = re.compile(r"(#|token=|確認コード: )[A-Za-z0-9_-]{32,}")
+
+
+def redact_secrets(body: str) -> str:
+    """The message with every emailed secret replaced, for keeping once it has been delivered."""
+    return _SECRET.sub(lambda m: m.group(1) + "（送信済みのため削除）", body)
 
 
 async def recent(db: AsyncSession, limit: int = 100) -> list[OutboxMessage]:
@@ -88,6 +103,8 @@ async def deliver_pending(database: Database, settings: Settings, now: datetime,
                 row.attempts += 1
                 row.last_error = error
                 row.sent_at = None if error else now
+                if not error:  # the mail server has the message: the outbox keeps no usable secret
+                    row.body = redact_secrets(row.body)
                 s.add(row)
         sent += 0 if error else 1
     return sent
