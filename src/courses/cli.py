@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import os
 import sys
 
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         # instead of a hundred.
         gc.collect()
         gc.freeze()
+        from courses.security import MaskSecretsInAccessLog
+
+        logging.getLogger("uvicorn.access").addFilter(MaskSecretsInAccessLog())
         uvicorn.run(
             app,
             host=settings.host,

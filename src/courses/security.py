@@ -7,6 +7,8 @@ protected by Litestar's CSRF middleware.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import Any
 
@@ -175,3 +177,21 @@ def security_headers(app: Any) -> Any:
         await app(scope, receive, send_with_headers)
 
     return middleware
+
+
+# Secrets a URL may still carry: the calendar feed's (a calendar app needs a plain address) and the
+# token of a set-password link in its older ?token= form. The access log never shows them.
+_URL_SECRET = re.compile(r"(/calendar/|[?&]token=)[^/?&.\s\"]+")
+
+
+def mask_url_secrets(text: str) -> str:
+    return _URL_SECRET.sub(lambda m: m.group(1) + "***", text)
+
+
+class MaskSecretsInAccessLog(logging.Filter):
+    """A filter for uvicorn's access logger: the request line's secrets are replaced by ***."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_url_secrets(a) if isinstance(a, str) else a for a in record.args)
+        return True

@@ -53,3 +53,29 @@ def test_templates_hold_no_inline_script_style_or_handlers() -> None:
         for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\son[a-z]+\s*=", r"\sstyle\s*=", r"<style\b"):
             offenders += [f"{page.relative_to(TEMPLATES)}: {m.group(0)}" for m in re.finditer(pattern, text)]
     assert offenders == []
+
+
+def test_the_access_log_masks_secrets_in_urls() -> None:
+    """uvicorn logs the request line; the calendar feed's secret and an old-style ?token= never reach it."""
+    import logging
+
+    from courses.security import MaskSecretsInAccessLog
+
+    def line(path: str) -> str:
+        record = logging.LogRecord(
+            "uvicorn.access",
+            logging.INFO,
+            __file__,
+            1,
+            '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5000", "GET", path, "1.1", 200),
+            None,
+        )
+        MaskSecretsInAccessLog().filter(record)
+        return record.getMessage()
+
+    assert line("/calendar/AbC-d_9xYz.ics") == '127.0.0.1:5000 - "GET /calendar/***.ics HTTP/1.1" 200'
+    assert "s3cret" not in line("/password/set?token=s3cret&x=1") and "x=1" in line(
+        "/password/set?token=s3cret&x=1"
+    )
+    assert line("/catalog?q=token") == '127.0.0.1:5000 - "GET /catalog?q=token HTTP/1.1" 200'
