@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scheduler.practicum import PracticumProblem, PracticumSolution
-    from scheduler.rooms import DormRoom, RoomsProblem, RoomsSolution
+    from scheduler.rooms import DormRoom, RoomAssignment, RoomsProblem, RoomsSolution
 
 
 @dataclass(frozen=True)
@@ -222,6 +222,45 @@ def _unreported(
                     )
                 )
     return found
+
+
+def rooms_cost(problem: RoomsProblem, assignments: list[RoomAssignment]) -> int:
+    """The documented rooms objective of a plan, counted from the assignments alone (docs/scheduler-json.md):
+    ``unhoused`` per learner and block with a night and no room, ``sme_in_twin`` per learner and block of
+    an "sme" session in a twin, ``room_change`` each time a learner's room differs from the one of their
+    previous housed block, ``moved`` per previous entry (of a learner still lodging, for a block with a
+    night) whose room is not the one given now."""
+    w = problem.weights
+    sessions = {s.session_id: s for s in problem.sessions}
+    rooms = {r.room_id: r for r in problem.rooms}
+    given = {(a.session_id, a.learner_id, a.block): a.room_id for a in assignments}
+    cost = 0
+    for lodger in problem.lodgers:
+        session = sessions[lodger.session_id]
+        last_room: int | None = None
+        for b, block in enumerate(session.blocks):
+            if block.last_day <= block.first_day:
+                continue
+            room = given.get((lodger.session_id, lodger.learner_id, b))
+            if room is None:
+                cost += w.unhoused
+                continue
+            if session.audience == "sme" and rooms[room].kind == "twin":
+                cost += w.sme_in_twin
+            if last_room is not None and room != last_room:
+                cost += w.room_change
+            last_room = room
+    lodging = {(x.session_id, x.learner_id) for x in problem.lodgers}
+    for p in problem.previous:
+        session = sessions.get(p.session_id)
+        if session is None or (p.session_id, p.learner_id) not in lodging:
+            continue
+        if not 0 <= p.block < len(session.blocks):
+            continue
+        block = session.blocks[p.block]
+        if block.last_day > block.first_day and given.get((p.session_id, p.learner_id, p.block)) != p.room_id:
+            cost += w.moved
+    return cost
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from scheduler.practicum import solve_practicum
 from scheduler.rooms import solve_rooms
-from scheduler.validate import validate_practicum, validate_rooms
+from scheduler.validate import rooms_cost, validate_practicum, validate_rooms
 from tests.scheduler.reference_models import (
     practicum_reference,
     random_practicum_problem,
@@ -45,6 +45,7 @@ def test_rooms_solver_agrees_with_the_exact_reference(monkeypatch: pytest.Monkey
                 continue
             solution = solve_rooms(problem, time_limit=limit, num_workers=1)
             assert validate_rooms(problem, solution) == [], f"seed {seed}"
+            assert rooms_cost(problem, solution.assignments) == solution.objective, f"seed {seed}"
             check(solution.status, solution.objective, solution.best_bound, reference.optimum)
             optimal += solution.status == "optimal" and exact_cells > 0 and limit > 0
     assert optimal >= len(SEEDS) * 0.9  # small parts are settled by the exact model
