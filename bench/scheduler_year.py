@@ -137,8 +137,14 @@ def _blocks(rng: random.Random, long_course: bool, length: int) -> list[StayBloc
     return blocks
 
 
-def generate_year(seed: int = 2025) -> SyntheticYear:
-    """A full synthetic fiscal year, deterministic for a seed."""
+def generate_year(
+    seed: int = 2025,
+    *,
+    campuses: tuple[Campus, ...] = CAMPUSES,
+    female_weight: int = 25,
+    accessible_rate: float = 0.01,
+) -> SyntheticYear:
+    """A full synthetic fiscal year, deterministic for a seed (and the shape arguments)."""
     rng = random.Random(seed)
     companies = [
         f"{rng.choice('北東西南中新大富日栄')}{rng.choice('和光進精興明昭陽')}{rng.choice(['工業', '商事', '製作所', '建設', '食品', '電機', '物産'])}{n}"
@@ -152,7 +158,7 @@ def generate_year(seed: int = 2025) -> SyntheticYear:
     sid = 0
     learner_id = 0
     learners_of: dict[int, list[tuple[int, str]]] = {}
-    for campus in CAMPUSES:
+    for campus in campuses:
         campus_rooms = _dorm(campus, rng, len(rooms) + 1) if campus.rooms else []
         rooms.extend(campus_rooms)
         beds = sum(r.beds for r in campus_rooms)
@@ -172,8 +178,12 @@ def generate_year(seed: int = 2025) -> SyntheticYear:
                 people = []
                 for person in enrolled:
                     lodges = bool(campus.rooms) and rng.random() < 0.85
-                    gender = rng.choices(["male", "female", None], weights=[74, 25, 1])[0]
-                    people.append((person, rng.choice(companies), lodges, gender, rng.random() < 0.01))
+                    gender = rng.choices(
+                        ["male", "female", None], weights=[99 - female_weight, female_weight, 1]
+                    )[0]
+                    people.append(
+                        (person, rng.choice(companies), lodges, gender, rng.random() < accessible_rate)
+                    )
                 need = [
                     sum(1 for p in people if p[2] and p[3] == "female"),
                     sum(1 for p in people if p[2] and p[3] != "female"),
@@ -224,7 +234,7 @@ def generate_year(seed: int = 2025) -> SyntheticYear:
                 lodgers.extend(Lodger(p[0], sid, p[3], p[4]) for p in people if p[2])
     rooms_problem = RoomsProblem(rooms, solver_sessions, lodgers)
     practicum = _practicum(rng, infos, learners_of, companies, industry_of)
-    return SyntheticYear(seed, CAMPUSES, infos, rooms_problem, practicum, learner_id, companies)
+    return SyntheticYear(seed, campuses, infos, rooms_problem, practicum, learner_id, companies)
 
 
 def _practicum(

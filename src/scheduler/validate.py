@@ -252,12 +252,12 @@ def rooms_cost(problem: RoomsProblem, assignments: list[RoomAssignment]) -> int:
             last_room = room
     lodging = {(x.session_id, x.learner_id) for x in problem.lodgers}
     for p in problem.previous:
-        session = sessions.get(p.session_id)
-        if session is None or (p.session_id, p.learner_id) not in lodging:
+        if (p.session_id, p.learner_id) not in lodging:
+            continue  # a learner no longer lodging is not counted as moved
+        blocks = sessions[p.session_id].blocks
+        if not 0 <= p.block < len(blocks):
             continue
-        if not 0 <= p.block < len(session.blocks):
-            continue
-        block = session.blocks[p.block]
+        block = blocks[p.block]
         if block.last_day > block.first_day and given.get((p.session_id, p.learner_id, p.block)) != p.room_id:
             cost += w.moved
     return cost
