@@ -14,6 +14,7 @@ SCRIPTS = [
     "bulk_upload.py",
     "invoices.py",
     "scheduler_year.py",
+    "rooms_hard_year.py",
     "year_pipeline.py",
     "timetable_year.py",
 ]
