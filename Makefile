@@ -21,7 +21,7 @@ install: $(STAMP) ## create .venv and install the project with its test tools
 run: $(STAMP) ## migrate, load the seeds when empty, serve on http://$${HOST:-127.0.0.1}:$${PORT:-8000}
 	$(BIN)/python -m courses run
 
-migrate: $(STAMP) ## apply database migrations to DATABASE_URL (default var/courses.db)
+migrate: $(STAMP) ## apply database migrations to DATABASE_URL (default var/courses.core.db)
 	$(BIN)/python -m courses migrate
 
 seed: $(STAMP) ## load the seed files into an empty database

@@ -26,8 +26,10 @@ from sqlalchemy import func, insert, text  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from sqlmodel.ext.asyncio.session import AsyncSession  # noqa: E402
 
-from courses.db import Database, create_engine  # noqa: E402
-from courses.migrate import upgrade  # noqa: E402
+from courses.bulk import files as bulk_file  # noqa: E402
+from courses.bulk import service as bulk  # noqa: E402
+from courses.core.db import Database, create_engine  # noqa: E402
+from courses.core.migrate import upgrade  # noqa: E402
 from courses.models import (  # noqa: E402
     Course,
     CourseSession,
@@ -38,7 +40,7 @@ from courses.models import (  # noqa: E402
     User,
 )
 from courses.models.bulk import OrganizationMember  # noqa: E402
-from courses.services import bulk, bulk_file, seeding  # noqa: E402
+from courses.seeding import seeds as seeding  # noqa: E402
 
 TODAY = date(2026, 5, 15)  # the same fixed day as the tests: many sessions are open for applications
 NOW = datetime.combine(TODAY, dtime(10, 0), tzinfo=ZoneInfo("Asia/Tokyo"))

@@ -47,10 +47,11 @@ async def prepare(url: str, token_file: Path) -> tuple[list[int], list[int]]:
     from argon2 import PasswordHasher
     from sqlmodel import col, select
 
+    from courses.accounts import service as accounts
     from courses.app import japan_now
-    from courses.db import Database
+    from courses.core.db import Database
     from courses.models import Course, CourseSession, LearnerProfile, User
-    from courses.services import accounts, seeding
+    from courses.seeding import seeds as seeding
 
     db = Database.connect(url)
     today = japan_now().date()
@@ -188,7 +189,7 @@ def free_port() -> int:
 
 
 def run_backend(name: str, url: str, workdir: Path) -> dict[str, list[dict[str, float]]]:
-    from courses.migrate import upgrade
+    from courses.core.migrate import upgrade
 
     if url.startswith("postgresql"):
         asyncio.run(_reset_pg(url))
@@ -260,7 +261,7 @@ def run_backend(name: str, url: str, workdir: Path) -> dict[str, list[dict[str, 
 async def _reset_pg(url: str) -> None:
     from sqlalchemy import text
 
-    from courses.db import create_engine
+    from courses.core.db import create_engine
 
     engine = create_engine(url)
     async with engine.begin() as conn:

@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from courses.billing import pdf, service  # noqa: E402
-from courses.db import Database  # noqa: E402
-from courses.migrate import upgrade  # noqa: E402
+from courses.core.db import Database  # noqa: E402
+from courses.core.migrate import upgrade  # noqa: E402
+from courses.core.settings import Settings  # noqa: E402
 from courses.models import (  # noqa: E402
     Campus,
     Category,
@@ -37,7 +38,6 @@ from courses.models import (  # noqa: E402
     User,
 )
 from courses.models.billing import CampusFee  # noqa: E402
-from courses.settings import Settings  # noqa: E402
 
 NOW = datetime.combine(date(2026, 5, 15), dtime(10, 0), tzinfo=ZoneInfo("Asia/Tokyo"))
 PER_SESSION = 30

@@ -2,7 +2,7 @@
 
 Loads the seed catalog (9 campuses, ~700 sessions, their course modules, 300 instructors) into a
 temporary SQLite database, builds each campus's timetable problem exactly as a solver run does
-(``courses.services.timetable``), solves the timetables campus by campus, then assigns instructors in
+(``courses.planning.timetable``), solves the timetables campus by campus, then assigns instructors in
 one year-wide model, and re-checks everything with ``scheduler.timetable_validate``. The seeds hold
 only demo learners, so the dormitory rooms and practicum sites of the complete year are measured on
 the synthetic full year of ``bench/year_pipeline.py`` (15,000 learners), through a SQLite database.
@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import year_pipeline
 from sqlmodel import select
 
-from courses.db import Database
-from courses.migrate import upgrade
+from courses.core.db import Database
+from courses.core.migrate import upgrade
 from courses.models import Campus
-from courses.services import seeding
-from courses.services import timetable as svc
+from courses.planning import timetable as svc
+from courses.seeding import seeds as seeding
 from scheduler import instructors as ins
 from scheduler.timetable_validate import validate_instructors, validate_timetable
 

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from scheduler_year import FISCAL_START, SyntheticYear, generate_year  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from courses.db import Database, create_engine  # noqa: E402
-from courses.migrate import upgrade  # noqa: E402
+from courses.core.db import Database, create_engine  # noqa: E402
+from courses.core.migrate import upgrade  # noqa: E402
 from courses.models import (  # noqa: E402
     Campus,
     Category,
@@ -46,8 +46,8 @@ from courses.models import (  # noqa: E402
 )
 from courses.models.plans import PlanKind, RunStatus, SolverRun  # noqa: E402
 from courses.models.resources import PracticumSite, PracticumSiteAvailability  # noqa: E402
-from courses.services import plans  # noqa: E402
-from courses.services.runner import outcome_of  # noqa: E402
+from courses.planning import plans  # noqa: E402
+from courses.planning.runner import outcome_of  # noqa: E402
 from scheduler import validate  # noqa: E402
 from scheduler.practicum import solve_practicum  # noqa: E402
 from scheduler.rooms import solve_rooms  # noqa: E402

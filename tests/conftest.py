@@ -19,9 +19,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from courses.app import create_app
-from courses.db import Database
-from courses.migrate import upgrade
-from courses.settings import Settings
+from courses.core.db import Database
+from courses.core.migrate import upgrade
+from courses.core.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -38,7 +38,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 async def _truncate_postgres(url: str) -> None:
     from sqlalchemy import text
 
-    from courses.db import create_engine
+    from courses.core.db import create_engine
 
     engine = create_engine(url)
     async with engine.begin() as conn:
@@ -135,7 +135,7 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 @pytest.fixture
 async def seeded(db: Database) -> Database:
     """The database with the full seed catalog, laid out on the fiscal year of TODAY."""
-    from courses.services import seeding
+    from courses.seeding import seeds as seeding
 
     async with db.write() as s:
         await seeding.load_catalog(s, TODAY)

@@ -32,10 +32,10 @@ EXCLUDE_PATHS = r"^/api/auth/.*(logout|revoke)"
 
 async def _prepare(url: str) -> dict[str, str]:
     """Migrate and seed the database; bearer tokens of a learner, of Tokyo's staff and of an admin."""
-    from courses.db import Database
-    from courses.migrate import upgrade
-    from courses.services import seeding
-    from courses.services.accounts import issue_token
+    from courses.accounts.service import issue_token
+    from courses.core.db import Database
+    from courses.core.migrate import upgrade
+    from courses.seeding import seeds as seeding
     from tests.courses import builders as b
 
     await asyncio.to_thread(upgrade, url)

@@ -19,25 +19,30 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
-from courses import problems, web
+from courses.accounts.api import AuthApi, EnrollmentApi
+from courses.accounts.guards import TokenCache, access_guard
+from courses.accounts.pages import AccountPages
+from courses.background import start_background
 from courses.billing.routes import BillingApi, BillingPages
-from courses.db import Database
-from courses.errors import DomainError
-from courses.routes import console_api, console_pages
-from courses.routes.account_api import AuthApi, EnrollmentApi
-from courses.routes.account_pages import AccountPages
-from courses.routes.catalog_api import CatalogApi, health
-from courses.routes.catalog_pages import CatalogPages
-from courses.routes.org_api import OrganizationApi
-from courses.routes.org_pages import InvitationPage, OrganizationPages, PasswordSetPage
-from courses.routes.plans_api import PlansApi
-from courses.routes.plans_pages import PlanningPages
-from courses.routes.staff_api import StaffApi
-from courses.routes.staff_pages import MailboxPage, StaffPages
-from courses.routes.timetable_api import TimetableApi
-from courses.routes.timetable_pages import TimetablePages
-from courses.security import TokenCache, access_guard, security_headers
-from courses.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+from courses.bulk.api import OrganizationApi
+from courses.bulk.pages import InvitationPage, OrganizationPages, PasswordSetPage
+from courses.catalog.api import CatalogApi, health
+from courses.catalog.pages import CatalogPages
+from courses.catalog.service import AUDIENCE_LABELS, STATUS_LABELS
+from courses.console import api as console_api
+from courses.console import pages as console_pages
+from courses.console.sessions import available_actions
+from courses.core import problems, web
+from courses.core.db import Database
+from courses.core.errors import DomainError
+from courses.core.security import security_headers
+from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+from courses.planning.plans_api import PlansApi
+from courses.planning.plans_pages import PlanningPages
+from courses.planning.timetable_api import TimetableApi
+from courses.planning.timetable_pages import TimetablePages
+from courses.staff.api import StaffApi
+from courses.staff.pages import MailboxPage, StaffPages
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -61,12 +66,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         await app.state.db.dispose()
 
     async def on_startup(app: Litestar) -> None:
-        from courses.services.background import start_background
-
         start_background(app)
 
     def template_engine(engine: JinjaTemplateEngine) -> None:
         web.configure(engine.engine)
+        # what the pages print of the domains: labels and the actions a session offers
+        engine.engine.filters.update(
+            audience_label=lambda v: AUDIENCE_LABELS.get(v, (v, v))[0],
+            status_label=lambda v: STATUS_LABELS.get(v, (v, v))[0],
+        )
+        engine.engine.globals["session_actions"] = available_actions
 
     route_handlers: list[Any] = [
         health,

@@ -9,13 +9,13 @@ import logging
 import os
 import sys
 
-from courses.settings import Settings
+from courses.core.settings import Settings
 
 
 async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
     from courses.app import japan_now
-    from courses.db import Database
-    from courses.services import seeding
+    from courses.core.db import Database
+    from courses.seeding import seeds as seeding
 
     db = Database.connect(settings.database_url)
     try:
@@ -40,13 +40,13 @@ async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
 
 async def _seed_demo(session, today) -> str:  # type: ignore[no-untyped-def]
     """Demo accounts and enrollments."""
-    from courses.services import demo
+    from courses.seeding import demo
 
     return await demo.load_demo(session, today)
 
 
 def _print_demo_accounts() -> None:
-    from courses.services.demo import DEMO_FILE
+    from courses.seeding.demo import DEMO_FILE
 
     if DEMO_FILE.exists():
         print(f"demo accounts (role, email, password; kept in {DEMO_FILE}):")
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
 
     if args.command in {"migrate", "run"}:
-        from courses.migrate import upgrade
+        from courses.core.migrate import upgrade
 
         upgrade(settings.database_url)
         print("migrations: up to date")
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         # instead of a hundred.
         gc.collect()
         gc.freeze()
-        from courses.security import MaskSecretsInAccessLog
+        from courses.core.security import MaskSecretsInAccessLog
 
         logging.getLogger("uvicorn.access").addFilter(MaskSecretsInAccessLog())
         uvicorn.run(
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     if args.command == "create-user":
-        from courses.services.accounts_cli import create_user
+        from courses.accounts.cli import create_user
 
         return asyncio.run(create_user(settings, args))
     return 0

@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models import Enrollment, User
 from tests.courses import builders as b
 

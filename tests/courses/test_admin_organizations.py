@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models import OutboxMessage, User
 from tests.courses import builders as b
 

@@ -9,8 +9,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
-from courses.security import ACCESS
+from courses.accounts.guards import ACCESS
+from courses.core.db import Database
 from tests.courses import builders as b
 
 ROLES = ["anonymous", "learner", "coordinator", "staff", "admin"]

@@ -14,10 +14,10 @@ from sqlmodel import func, select
 
 from courses.billing import pdf, service
 from courses.billing.schemas import Line
-from courses.db import Database
+from courses.core.db import Database
+from courses.core.settings import Settings
 from courses.models import Enrollment, EnrollmentStatus, SessionBlock
 from courses.models.billing import CampusFee, Invoice, Payment
-from courses.settings import Settings
 from tests.conftest import JST, TODAY
 from tests.courses import builders as b
 

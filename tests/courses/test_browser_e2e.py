@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from courses.db import Database
-from courses.migrate import upgrade
+from courses.core.db import Database
+from courses.core.migrate import upgrade
 from tests.courses import builders as b
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

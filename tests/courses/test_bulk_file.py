@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from courses.services import bulk_file
-from courses.services.bulk_file import FileTooLarge, NotATable, TooManyRows, read_table
+from courses.bulk import files as bulk_file
+from courses.bulk.files import FileTooLarge, NotATable, TooManyRows, read_table
 
 HEADER = "開催回コード,氏名,フリガナ,メールアドレス,会社・団体名,業種,従業員数,資本金（円）,宿泊希望"
 ROWS = [

@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models import CourseSession, Enrollment
 from tests.courses import builders as b
 from tests.courses.test_bulk_api import csv_file, org_world, sme_row

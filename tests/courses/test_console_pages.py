@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
+from courses.core.db import Database
 from tests.courses.test_console_api import world
 
 

@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
+from courses.core.db import Database
 from tests.courses import builders as b
 from tests.courses.test_console_api import World, world
 

@@ -7,7 +7,7 @@ from datetime import date
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
+from courses.core.db import Database
 from tests.courses import builders as b
 
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import bindparam, func, insert, select
 from sqlmodel import Session
 
-from courses.db import Database
+from courses.core.db import Database
+from courses.core.tx import Tx, as_tx
 from courses.models import Campus, table_of
-from courses.tx import Tx, as_tx
 
 NOW = datetime(2026, 5, 15, 9, tzinfo=UTC)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from litestar.testing import AsyncTestClient
 
-from courses import db_outage
 from courses.app import create_app
-from courses.db import Database
-from courses.services.runner import Runner
-from courses.settings import Settings
+from courses.core import db_outage
+from courses.core.db import Database
+from courses.core.settings import Settings
+from courses.planning.runner import Runner
 
 PATHS = ["/health", "/api/sessions", "/api/campuses", "/", "/api/auth/me", "/staff"]
 
@@ -32,8 +32,8 @@ def _unreachable(kind: str, tmp_path: Path) -> str:
 def fresh_outage_log(monkeypatch: pytest.MonkeyPatch) -> db_outage.OutageLog:
     log = db_outage.OutageLog()
     monkeypatch.setattr(db_outage, "outage_log", log)
-    from courses import problems
-    from courses.services import runner
+    from courses.core import problems
+    from courses.planning import runner
 
     monkeypatch.setattr(problems, "outage_log", log)
     monkeypatch.setattr(runner, "outage_log", log)

@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models import CourseSession, Enrollment, OutboxMessage
 from tests.courses import builders as b
 

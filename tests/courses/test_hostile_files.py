@@ -19,8 +19,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from openpyxl import Workbook
 
-from courses.db import Database
-from courses.services import bulk_file, tabular
+from courses.bulk import files as bulk_file
+from courses.core.db import Database
 from tests.courses import test_bulk_api as bulk
 from tests.courses import test_console_api as console
 
@@ -105,7 +105,7 @@ def test_each_hostile_file_is_refused_quickly_and_in_little_memory(name: str) ->
     try:
         for reader in (
             lambda: bulk_file.read_table("list.xlsx", content),
-            lambda: tabular.read_rows(content, ["id"]),
+            lambda: bulk_file.read_rows(content, ["id"]),
         ):
             with pytest.raises(Exception) as refused:
                 reader()

@@ -14,11 +14,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
-from courses.db import Database
+from courses.core import notifications
+from courses.core.db import Database
+from courses.core.settings import Settings
 from courses.models import Enrollment, LearnerProfile, OutboxMessage, User
 from courses.models.bulk import OrganizationMember, RegistrationInvitation
-from courses.services import notifications
-from courses.settings import Settings
 from tests.conftest import JST, TODAY
 from tests.courses import builders as b
 from tests.courses.test_bulk_api import Org, csv_file, org_world, sme_row, upload

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from courses.db import create_engine
-from courses.migrate import downgrade, upgrade
+from courses.core.db import create_engine
+from courses.core.migrate import downgrade, upgrade
 from tests.conftest import ON_POSTGRES
 
 

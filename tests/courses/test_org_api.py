@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models import Enrollment
 from tests.courses import builders as b
 from tests.courses.test_bulk_api import Org, csv_file, org_world, sme_row, upload

@@ -10,11 +10,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from courses.db import Database
-from courses.downloads import attachment
+from courses.core import tabular
+from courses.core.db import Database
+from courses.core.downloads import attachment
+from courses.enrollment import service as enrollment
 from courses.models import CourseSession
 from courses.models.resources import PracticumSite
-from courses.services import enrollment, tabular
 from tests.courses import builders as b
 from tests.courses import test_console_api as console
 

@@ -10,11 +10,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from courses.db import Database
+from courses.core.db import Database
+from courses.enrollment import service as enrollment
 from courses.models import DormRoom, Enrollment
 from courses.models.resources import PracticumSite, PracticumSiteAvailability, RoomOutage
-from courses.services import enrollment
-from courses.services.runner import Runner
+from courses.planning.runner import Runner
 from tests.courses import builders as b
 
 START = date(2026, 6, 8)  # a Monday; two blocks: 8-10 June and 22-24 June
@@ -312,7 +312,7 @@ async def test_only_one_instance_claims_a_run(
     """Service instances share the queue: of several concurrent claims exactly one wins each run."""
     import asyncio
 
-    from courses.services.runner import claim_next
+    from courses.planning.runner import claim_next
 
     w = await _campus(db)
     for _ in range(3):

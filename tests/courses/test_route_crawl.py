@@ -19,13 +19,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
 
-from courses.db import Database
+from courses.accounts.guards import ACCESS, SESSION_COOKIE
+from courses.accounts.service import issue_token
+from courses.core.db import Database
+from courses.enrollment import service as enrollment
 from courses.models import Campus, CourseSession, SessionStatus
 from courses.models.timetable import InstructorLink
-from courses.security import ACCESS, SESSION_COOKIE
-from courses.services import enrollment
-from courses.services.accounts import issue_token
-from courses.services.runner import Runner
+from courses.planning.runner import Runner
 from tests.courses import builders as b
 
 ROLES = ["anonymous", "learner", "coordinator", "staff", "other_staff", "admin"]

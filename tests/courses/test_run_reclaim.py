@@ -15,10 +15,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models.plans import PlanVersion, RunStatus, SolverRun
-from courses.services import plans, runner
-from courses.services.runner import Runner, beat, claim_next, reclaim_stale
+from courses.planning import plans, runner
+from courses.planning.runner import Runner, beat, claim_next, reclaim_stale
 from tests.conftest import JST
 from tests.courses import builders as b
 

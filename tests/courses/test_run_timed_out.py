@@ -9,9 +9,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models.plans import RunStatus, SolverRun
-from courses.services import runner
+from courses.planning import runner
 from scheduler.rooms import DormRoom, Lodger, LodgingSession, RoomsProblem, StayBlock, solve_rooms
 from tests.conftest import JST
 from tests.courses import builders as b

@@ -8,7 +8,7 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.security import CSP
+from courses.core.security import CSP
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -59,7 +59,7 @@ def test_the_access_log_masks_secrets_in_urls() -> None:
     """uvicorn logs the request line; the calendar feed's secret and an old-style ?token= never reach it."""
     import logging
 
-    from courses.security import MaskSecretsInAccessLog
+    from courses.core.security import MaskSecretsInAccessLog
 
     def line(path: str) -> str:
         record = logging.LogRecord(

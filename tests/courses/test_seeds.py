@@ -8,9 +8,9 @@ from datetime import date
 
 from sqlmodel import col, func, select
 
-from courses.db import Database
+from courses.core.db import Database
 from courses.models import Campus, Classroom, Course, CourseSession, DormRoom, SessionBlock
-from courses.services import seeding
+from courses.seeding import seeds as seeding
 from tests.conftest import TODAY
 
 

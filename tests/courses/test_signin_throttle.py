@@ -11,9 +11,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
-from courses.errors import TooManyAttempts, Unauthorized
-from courses.services import accounts, signin_throttle
+from courses.accounts import service as accounts
+from courses.accounts import throttle as signin_throttle
+from courses.core.db import Database
+from courses.core.errors import TooManyAttempts, Unauthorized
 from tests.courses import builders as b
 
 NOW = datetime(2026, 6, 1, 10, 0)

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
-from courses.services import enrollment
-from courses.services.runner import Runner
+from courses.core.db import Database
+from courses.enrollment import service as enrollment
+from courses.planning.runner import Runner
 from tests.courses import builders as b
 
 START = date(2026, 6, 8)  # a Monday; the session runs 8-10 June

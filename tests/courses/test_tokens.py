@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from courses.db import Database
-from courses.security import SESSION_COOKIE
+from courses.accounts.guards import SESSION_COOKIE
+from courses.core.db import Database
 from tests.courses import builders as b
 
 Client = AsyncTestClient[Litestar]

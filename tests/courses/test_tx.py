@@ -1,4 +1,4 @@
-"""``courses.tx``: the statements ``Database.transact`` and ``query`` run read and fail the same on
+"""``courses.core.tx``: the statements ``Database.transact`` and ``query`` run read and fail the same on
 SQLite (through a SQLAlchemy session) and PostgreSQL (directly on asyncpg)."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select as orm_select
 
-from courses.db import Database
+from courses.accounts import service as accounts
+from courses.core.db import Database
+from courses.core.tx import SessionTx, Tx, _compile, detached
 from courses.models import Campus, CourseSession, User, table_of
-from courses.services import accounts
-from courses.tx import SessionTx, Tx, _compile, detached
 from tests.conftest import ON_POSTGRES
 from tests.courses import builders as b
 
@@ -144,7 +144,7 @@ def test_compiled_statements_are_built_once_per_set_of_keys() -> None:
 def test_session_tx_is_what_orm_callers_pass() -> None:
     from sqlmodel import Session
 
-    from courses.tx import as_tx
+    from courses.core.tx import as_tx
 
     session = Session()
     wrapped = as_tx(session)
@@ -153,7 +153,7 @@ def test_session_tx_is_what_orm_callers_pass() -> None:
 
 
 def test_token_cache_gives_each_request_its_own_user_and_forgets_after_its_ttl() -> None:
-    from courses.security import TokenCache
+    from courses.accounts.guards import TokenCache
 
     cache = TokenCache(ttl=60)
     row = {c.key: None for c in table_of(User).columns} | {

@@ -15,7 +15,7 @@ SERVICE = """
 import multiprocessing, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 
-from courses.services import worker_pool
+from courses.planning import worker_pool
 
 
 def without_prctl(parent_pid):

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from courses.accounts.api import me
 from courses.billing import pdf, service
 from courses.billing.schemas import (
     CampusFeeRead,
@@ -22,13 +23,12 @@ from courses.billing.schemas import (
     TermsWrite,
     UnpaidRow,
 )
-from courses.deps import DB
-from courses.downloads import attachment
-from courses.errors import InvalidInput
+from courses.core.deps import DB
+from courses.core.downloads import attachment
+from courses.core.errors import InvalidInput
+from courses.core.settings import Settings
 from courses.models import Campus
 from courses.models.billing import CampusFee, Invoice
-from courses.routes.account_api import me
-from courses.settings import Settings
 
 STAFF = {"access": "staff"}
 USER = {"access": "user"}

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import courses.models
-from courses.db import create_engine, is_sqlite
+from courses.core.db import create_engine, is_sqlite
 
 courses.models.load_all()  # every table of every capability
 

@@ -331,7 +331,7 @@ class SignInThrottle(SQLModel, table=True):
     """Failed sign-ins counted per (email, source address) and per source address.
 
     Times are whole seconds since the epoch, so the atomic reservation in
-    `courses.services.signin_throttle` compares plain integers on SQLite and PostgreSQL alike.
+    `courses.accounts.throttle` compares plain integers on SQLite and PostgreSQL alike.
     """
 
     __tablename__ = "signin_throttle"

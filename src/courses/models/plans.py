@@ -46,7 +46,7 @@ class SolverRun(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=_tz(True))
     claimed_by: str = Field(default="", max_length=80)
     # The claiming instance refreshes the heartbeat while it works; a running run whose heartbeat
-    # is stale belonged to an instance that died and is reclaimed (courses.services.runner).
+    # is stale belonged to an instance that died and is reclaimed (courses.planning.runner).
     heartbeat_at: datetime | None = Field(default=None, sa_column=_tz(True))
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     progress_json: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))

@@ -1,0 +1,127 @@
+"""Who may call what. Every route declares ``opt={"access": ...}``; one guard enforces it.
+
+API routes (``/api/...``) authenticate with bearer tokens only, so a browser's cookie can never be
+used against them from another site; HTML pages use an HttpOnly session cookie, and their forms are
+protected by Litestar's CSRF middleware.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from courses.accounts import service as accounts
+from courses.core.tx import detached
+from courses.models import Role, User, table_of
+
+SESSION_COOKIE = "sid"
+
+ACCESS: dict[str, frozenset[str] | None] = {
+    "public": None,
+    "user": frozenset(r.value for r in Role),
+    "learner": frozenset({Role.LEARNER}),
+    "coordinator": frozenset({Role.COORDINATOR, Role.ADMIN}),
+    "staff": frozenset({Role.STAFF, Role.ADMIN}),
+    "admin": frozenset({Role.ADMIN}),
+}
+
+
+def bearer_secret(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    """The signed-in user: a bearer API token, or on pages the session cookie.
+
+    Each secret is looked up, and cached, as the kind it was presented as: a session cookie's
+    secret sent as a bearer token is no API token and answers 401.
+    """
+    if "user" in connection.scope.get("state", {}):
+        return connection.scope["state"]["user"]  # type: ignore[no-any-return]
+    bearer = bearer_secret(connection)
+    secret, kind = (bearer, "api") if bearer else (None, "")
+    if secret is None and not connection.url.path.startswith("/api/"):
+        secret, kind = connection.cookies.get(SESSION_COOKIE), "web"
+    user = None
+    if secret:
+        cache: TokenCache = connection.app.state.token_cache
+        key = cache_key(kind, secret)
+        hit, user = cache.get(key)
+        if not hit:
+            db = connection.app.state.db
+            user = await db.query(accounts.user_for_token, secret, kind, connection.app.state.clock())
+            cache.put(key, user)
+    connection.state.user = user
+    return user
+
+
+def cache_key(kind: str, secret: str) -> str:
+    """The token cache's key: a browser session's secret must never pass for an API token."""
+    return f"{kind}:{secret}"
+
+
+class TokenCache:
+    """Who a token belongs to, remembered for a few seconds so that a busy client does not cost a
+    query per request. Signing out evicts at once in this process; elsewhere within ``ttl``.
+
+    It keeps each user as a tuple of column values and gives every request a user object of its
+    own: a request cannot change another's, and the cache holds nothing the garbage collector
+    traverses (thousands of cached ORM objects made its full collections pause the service for
+    100 ms and more under load).
+    """
+
+    _FIELDS = tuple(c.key for c in table_of(User).columns)
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[str, tuple[float, tuple[Any, ...] | None]] = {}
+
+    def get(self, secret: str) -> tuple[bool, User | None]:
+        item = self._items.get(secret)
+        if item is None or item[0] < time.monotonic():
+            return False, None
+        values = item[1]
+        return True, None if values is None else detached(User, dict(zip(self._FIELDS, values, strict=True)))
+
+    def put(self, secret: str, user: User | None) -> None:
+        if len(self._items) >= self.size:
+            self._items.clear()
+        values = None if user is None else tuple(getattr(user, f) for f in self._FIELDS)
+        self._items[secret] = (time.monotonic() + self.ttl, values)
+
+    def evict(self, secret: str) -> None:
+        self._items.pop(secret, None)
+
+
+def access_of(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> str | None:
+    access = handler.opt.get("access")
+    if access is None and connection.url.path.startswith("/schema"):
+        return "public"  # the OpenAPI document describes the API and holds no data
+    return access  # type: ignore[no-any-return]
+
+
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    if connection.scope.get("method") == "OPTIONS":
+        return  # Litestar's automatic OPTIONS answers carry only the Allow header
+    access = access_of(connection, handler)
+    if access not in ACCESS:
+        # deny by default: a route that forgot to declare its audience is closed, not open
+        raise PermissionDeniedException(f"route {handler} declares no access")
+    user = await resolve_user(connection)
+    allowed = ACCESS[access]
+    if allowed is None:
+        return
+    if user is None:
+        raise NotAuthorizedException("sign-in required")
+    if user.role not in allowed:
+        raise PermissionDeniedException("not allowed for this role")
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    return connection.scope.get("state", {}).get("user")  # type: ignore[no-any-return]

@@ -1,0 +1,55 @@
+"""Background work of a service process: delivering the notification outbox, working the solver queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from courses.core.db_outage import database_unavailable, outage_log
+from courses.core.notifications import deliver_pending
+
+log = logging.getLogger(__name__)
+MAIL_INTERVAL_S = 10
+
+
+async def _mail_loop(app: Any) -> None:
+    while True:
+        try:
+            await deliver_pending(app.state.db, app.state.settings, app.state.clock())
+        except Exception as exc:  # keep delivering later; never take the service down
+            if database_unavailable(exc):
+                outage_log.note(exc, "outbox delivery waiting")
+            else:
+                log.exception("outbox delivery failed")
+        await asyncio.sleep(MAIL_INTERVAL_S)
+
+
+def start_background(app: Any) -> None:
+    tasks: list[asyncio.Task[None]] = []
+    if app.state.settings.smtp_host:
+        tasks.append(asyncio.create_task(_mail_loop(app)))
+    solver = None
+    if app.state.settings.solver_workers > 0:
+        from courses.planning.runner import Runner
+
+        settings = app.state.settings
+        solver = Runner(
+            app.state.db,
+            app.state.clock,
+            workers=settings.solver_workers,
+            stale_after_s=settings.solver_stale_after_s,
+        )
+        tasks.append(asyncio.create_task(solver.loop_forever()))
+    app.state.background = tasks
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if solver is not None:
+            solver.close()
+
+    app.state.stop_background = stop

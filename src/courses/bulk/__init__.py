@@ -1,0 +1,1 @@
+"""Organisations registering many people from a spreadsheet, their invitations, registrants and bills."""

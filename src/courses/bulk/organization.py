@@ -1,0 +1,389 @@
+"""What an organisation sees after its uploads: batches, registrants, cancellation and the bill.
+
+A coordinator sees and manages only what their own organisation registered; administrators see every
+organisation. Another organisation's data is reported as missing, never as forbidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.accounts import service as accounts
+from courses.accounts import throttle as signin_throttle
+from courses.billing.schemas import CancellationQuote
+from courses.billing.service import cancel_with_fee
+from courses.catalog import service as catalog
+from courses.core import tabular
+from courses.core.errors import FieldError, InvalidInput, not_found
+from courses.core.settings import Settings
+from courses.models import (
+    AuthToken,
+    Campus,
+    Course,
+    CourseSession,
+    Enrollment,
+    EnrollmentStatus,
+    Organization,
+    Role,
+    User,
+)
+from courses.models.bulk import BulkBatch, InvitationStatus, RegistrationInvitation
+
+STATUS_JA = {"confirmed": "受講決定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
+INVITATION_JA = {
+    InvitationStatus.PENDING: "招待送信済み（本人の承諾待ち）",
+    InvitationStatus.DECLINED: "辞退",
+    InvitationStatus.CLOSED: "登録に至りませんでした",
+    "expired": "期限切れ",
+}
+
+
+async def organization_for(s: AsyncSession, user: User, organization_id: int) -> Organization:
+    """The organisation, if ``user`` may act for it: its own coordinators, and administrators."""
+    org = await s.get(Organization, organization_id)
+    if org is None or (user.role != Role.ADMIN and user.organization_id != organization_id):
+        raise not_found("団体", "Organization", organization_id)
+    return org
+
+
+async def organizations_of(s: AsyncSession, user: User) -> list[Organization]:
+    """Organisations ``user`` may act for, for the choice on the organisation page."""
+    stmt = select(Organization).order_by(col(Organization.id))
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(Organization.id == (user.organization_id or -1))
+    return list(await s.exec(stmt))
+
+
+async def batches(s: AsyncSession, organization_id: int) -> list[BulkBatch]:
+    return list(
+        await s.exec(
+            select(BulkBatch)
+            .where(BulkBatch.organization_id == organization_id)
+            .order_by(col(BulkBatch.id).desc())
+        )
+    )
+
+
+def batch_dict(b: BulkBatch) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "filename": b.filename,
+        "mode": b.mode,
+        "rows_total": b.rows_total,
+        "confirmed": b.confirmed,
+        "waitlisted": b.waitlisted,
+        "already_registered": b.skipped,
+        "rejected": b.rejected,
+        "invited": b.invited,
+        "consent_confirmed": b.consent_confirmed,
+        "consent_at": b.consent_at.isoformat(),
+        "created_at": b.created_at.isoformat(),
+    }
+
+
+@dataclass
+class Registrant:
+    enrollment: Enrollment
+    user: User
+    session: CourseSession
+    course: Course
+    campus: Campus
+    waitlist_position: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        e = self.enrollment
+        return {
+            "id": e.id,
+            "batch_id": e.batch_id,
+            "status": e.status,
+            "waitlist_position": self.waitlist_position,
+            "lodging": e.lodging,
+            "name": e.registered_name or "",  # as the organisation's file gave it, not the account's
+            "email": self.user.email,
+            "session": {
+                "id": self.session.id,
+                "code": self.session.code,
+                "course_title": self.course.title_ja,
+                "campus": self.campus.code,
+                "start_date": self.session.start_date.isoformat(),
+                "end_date": self.session.end_date.isoformat(),
+            },
+            "created_at": e.created_at.isoformat(),
+        }
+
+
+async def registrants(s: AsyncSession, organization_id: int) -> list[Registrant]:
+    """Everyone the organisation registered, with waiting-list positions counted in one query."""
+    rows = list(
+        await s.exec(
+            select(Enrollment, User, CourseSession, Course, Campus)
+            .join(User, col(User.id) == Enrollment.user_id)
+            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .join(Campus, col(Campus.id) == CourseSession.campus_id)
+            .where(Enrollment.organization_id == organization_id)
+            .order_by(col(CourseSession.start_date), col(CourseSession.code), col(Enrollment.id))
+        )
+    )
+    session_ids = sorted({e.session_id for e, *_ in rows if e.status == EnrollmentStatus.WAITLISTED})
+    queue: dict[int, list[int]] = {}
+    if session_ids:
+        waiting = await s.exec(
+            select(Enrollment.session_id, Enrollment.waitlist_seq)
+            .where(
+                col(Enrollment.session_id).in_(session_ids), Enrollment.status == EnrollmentStatus.WAITLISTED
+            )
+            .order_by(col(Enrollment.session_id), col(Enrollment.waitlist_seq))
+        )
+        for sid, seq in waiting:
+            queue.setdefault(sid, []).append(seq or 0)
+    out = []
+    for e, u, sess, course, campus in rows:
+        position = None
+        if e.status == EnrollmentStatus.WAITLISTED:
+            position = sum(1 for q in queue.get(e.session_id, []) if q <= (e.waitlist_seq or 0))
+        out.append(Registrant(e, u, sess, course, campus, position))
+    return out
+
+
+@dataclass
+class Invited:
+    """An invitation not (yet) turned into a registration: what the file said, and its status."""
+
+    invitation: RegistrationInvitation
+    session: CourseSession
+    course: Course
+    status: str
+
+    @property
+    def status_ja(self) -> str:
+        return INVITATION_JA[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        i = self.invitation
+        return {
+            "id": i.id,
+            "batch_id": i.batch_id,
+            "row": i.row,
+            "status": self.status,
+            "name": i.name,
+            "email": i.email,
+            "lodging": i.lodging,
+            "session": {
+                "id": self.session.id,
+                "code": self.session.code,
+                "course_title": self.course.title_ja,
+                "start_date": self.session.start_date.isoformat(),
+                "end_date": self.session.end_date.isoformat(),
+            },
+            "sent_at": i.created_at.isoformat(),
+            "expires_at": i.expires_at.isoformat(),
+        }
+
+
+async def invitations(s: AsyncSession, organization_id: int, now: datetime) -> list[Invited]:
+    """The organisation's invitations that are not registrations: pending, expired, declined or closed.
+    An accepted one is listed among the registrants instead."""
+    rows = await s.exec(
+        select(RegistrationInvitation, CourseSession, Course)
+        .join(CourseSession, col(CourseSession.id) == RegistrationInvitation.session_id)
+        .join(Course, col(Course.id) == CourseSession.course_id)
+        .where(
+            RegistrationInvitation.organization_id == organization_id,
+            RegistrationInvitation.status != InvitationStatus.ACCEPTED,
+        )
+        .order_by(col(RegistrationInvitation.batch_id).desc(), col(RegistrationInvitation.row))
+    )
+    out = []
+    for inv, sess, course in rows:
+        status = inv.status
+        expires = inv.expires_at if inv.expires_at.tzinfo else inv.expires_at.replace(tzinfo=now.tzinfo)
+        if status == InvitationStatus.PENDING and expires <= now:
+            status = "expired"
+        out.append(Invited(inv, sess, course, status))
+    return out
+
+
+async def cancel_registrant(
+    s: AsyncSession, organization_id: int, enrollment_id: int, now: datetime, settings: Settings
+) -> CancellationQuote:
+    """A coordinator cancels one of the organisation's registrants on the learner's behalf: the same
+    rules as the learner's own cancellation (not once the session has started)."""
+    row = await s.get(Enrollment, enrollment_id)
+    if row is None or row.organization_id != organization_id:
+        raise not_found("申込", "Enrollment", enrollment_id)
+    _, owed = await cancel_with_fee(s, row, now, settings, cancelled_by="organization")
+    return owed
+
+
+# --- billing ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class BillingLine:
+    session_code: str
+    course_title: str
+    start_date: Any
+    fee_yen: int  # per person
+    confirmed: int
+    lodging_people: int
+    nights_per_person: int
+
+    @property
+    def fees_yen(self) -> int:
+        return self.fee_yen * self.confirmed
+
+    @property
+    def lodging_nights(self) -> int:
+        return self.lodging_people * self.nights_per_person
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session_code": self.session_code,
+            "course_title": self.course_title,
+            "start_date": self.start_date.isoformat(),
+            "fee_yen": self.fee_yen,
+            "confirmed": self.confirmed,
+            "fees_yen": self.fees_yen,
+            "lodging_people": self.lodging_people,
+            "nights_per_person": self.nights_per_person,
+            "lodging_nights": self.lodging_nights,
+        }
+
+
+@dataclass
+class Billing:
+    lines: list[BillingLine]
+
+    @property
+    def total_fees_yen(self) -> int:
+        return sum(x.fees_yen for x in self.lines)
+
+    @property
+    def total_lodging_nights(self) -> int:
+        return sum(x.lodging_nights for x in self.lines)
+
+    @property
+    def total_confirmed(self) -> int:
+        return sum(x.confirmed for x in self.lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sessions": [x.as_dict() for x in self.lines],
+            "total": {
+                "confirmed": self.total_confirmed,
+                "fees_yen": self.total_fees_yen,
+                "lodging_nights": self.total_lodging_nights,
+            },
+        }
+
+
+async def billing(s: AsyncSession, organization_id: int) -> Billing:
+    """Fees for confirmed registrants (the course fee each) and lodging nights (one night fewer than
+    the days of each block, for those who asked for lodging), per session and in total. People on a
+    waiting list or cancelled are not billed."""
+    rows = list(
+        await s.exec(
+            select(Enrollment, CourseSession, Course)
+            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .where(
+                Enrollment.organization_id == organization_id, Enrollment.status == EnrollmentStatus.CONFIRMED
+            )
+            .order_by(col(CourseSession.start_date), col(CourseSession.code))
+        )
+    )
+    blocks = await catalog.blocks_for(s, sorted({sess.id or 0 for _, sess, _ in rows}))
+    lines: dict[int, BillingLine] = {}
+    for e, sess, course in rows:
+        line = lines.get(sess.id or 0)
+        if line is None:
+            nights = sum((b.end_date - b.start_date).days for b in blocks.get(sess.id or 0, []))
+            line = lines[sess.id or 0] = BillingLine(
+                sess.code, course.title_ja, sess.start_date, course.fee_yen, 0, 0, nights
+            )
+        line.confirmed += 1
+        line.lodging_people += 1 if e.lodging else 0
+    return Billing(list(lines.values()))
+
+
+def billing_csv(bill: Billing) -> bytes:
+    """UTF-8 with BOM, so that Excel opens the Japanese text correctly."""
+    header = [
+        "開催回コード",
+        "研修名",
+        "開始日",
+        "受講料（1人）",
+        "受講決定人数",
+        "受講料計",
+        "宿泊人数",
+        "泊数（1人）",
+        "延べ泊数",
+    ]
+    lines: list[list[object]] = [
+        [
+            x.session_code,
+            x.course_title,
+            x.start_date.isoformat(),
+            x.fee_yen,
+            x.confirmed,
+            x.fees_yen,
+            x.lodging_people,
+            x.nights_per_person,
+            x.lodging_nights,
+        ]
+        for x in bill.lines
+    ]
+    total = ["合計", "", "", "", bill.total_confirmed, bill.total_fees_yen, "", "", bill.total_lodging_nights]
+    return tabular.write_csv(header, [*lines, total])
+
+
+# --- setting a password from the emailed link -------------------------------------------------------
+
+
+def check_new_password(password: str, confirm: str) -> None:
+    """A password has at least MIN_PASSWORD characters and is typed the same twice."""
+    errors = []
+    if len(password) < accounts.MIN_PASSWORD:
+        errors.append(
+            FieldError(
+                "password",
+                f"パスワードは{accounts.MIN_PASSWORD}文字以上にしてください。",
+                f"The password must have at least {accounts.MIN_PASSWORD} characters.",
+            )
+        )
+    elif password != confirm:
+        errors.append(
+            FieldError(
+                "password_confirm", "確認用のパスワードが一致しません。", "The passwords do not match."
+            )
+        )
+    if errors:
+        raise InvalidInput(errors[0].message_ja, errors[0].message_en, errors=errors)
+
+
+def invalid_link() -> InvalidInput:
+    return InvalidInput(
+        "このリンクは無効か、有効期限が切れています。大学校または申込団体にお問い合わせください。",
+        "This link is invalid or has expired.",
+    )
+
+
+async def set_password(s: AsyncSession, secret: str, password_hash: str, now: datetime) -> User:
+    """Set the password of the person a reset link was sent to; the link then stops working."""
+    user = await s.run_sync(accounts.user_for_token, secret, "reset", now)
+    if user is None:
+        raise invalid_link()
+    user.password_hash = password_hash
+    await signin_throttle.forget_email(s, user.email)
+    s.add(user)
+    for token in await s.exec(
+        select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == "reset")
+    ):
+        await s.delete(token)
+    return user

@@ -1,0 +1,772 @@
+"""Bulk registration: an organisation registers many people at once from a spreadsheet.
+
+Two steps. ``preview`` checks every row and predicts, in row order, who gets a seat and who joins the
+waiting list; it writes nothing. ``commit`` checks the file again (seats may have gone since the
+preview) and registers the rows in row order inside ONE write transaction, each seat taken through
+``enrollment.enroll`` like any single enrollment. In ``all_or_nothing`` mode one bad row rolls
+everything back.
+
+Only the organisation's members (people who once accepted one of its invitations) are registered
+directly. Every other row, whether or not an account has that email, is checked on what the file
+says alone and becomes an invitation the person accepts or declines
+(``courses.bulk.invitations``): the coordinator learns nothing about anybody's account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.accounts import service as accounts
+from courses.bulk.files import Table
+from courses.core import notifications
+from courses.core.db import Database
+from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
+from courses.core.reference import INDUSTRIES, prefecture_code
+from courses.core.web import ja_date
+from courses.enrollment import service as enrollment
+from courses.models import (
+    Audience,
+    Campus,
+    Course,
+    CourseSession,
+    Enrollment,
+    EnrollmentStatus,
+    LearnerProfile,
+    Organization,
+    OrganizationKind,
+    Role,
+    SessionStatus,
+    User,
+)
+from courses.models.bulk import BulkBatch, BulkMode, OrganizationMember, RegistrationInvitation
+
+CONFIRMED, WAITLISTED, ALREADY, ERROR = "confirmed", "waitlisted", "already_registered", "error"
+INVITED = "invited"
+OUTCOMES = (CONFIRMED, WAITLISTED, INVITED, ALREADY, ERROR)
+OUTCOME_JA = {
+    CONFIRMED: "受講決定",
+    WAITLISTED: "キャンセル待ち",
+    INVITED: "招待（本人の承諾後に登録）",
+    ALREADY: "登録済み（スキップ）",
+    ERROR: "エラー",
+}
+INVITATION_TTL = timedelta(days=14)
+YES = {"有", "あり", "はい", "要", "希望", "希望する", "○", "〇", "◯", "yes", "y", "true", "1", "on"}
+NO = {"", "無", "なし", "いいえ", "不要", "希望しない", "×", "-", "no", "n", "false", "0", "off"}
+INDUSTRY_BY_NAME = {name: code for code, name in INDUSTRIES.items()}
+CHUNK = 500  # values per IN (...) list, well under every driver's parameter limit
+
+
+class BulkRowError(DomainError):
+    """A batch refused because of bad rows (all-or-nothing mode); every row error is listed."""
+
+    status = 422
+    slug = "bulk-rows-invalid"
+    title_ja = "申込ファイルに誤りがあります"
+    title_en = "The registration file has errors"
+
+
+@dataclass
+class RowPlan:
+    """What one row of the file is, and what registering it does (or did)."""
+
+    row: int
+    email: str
+    name: str
+    session_code: str
+    lodging: bool = False
+    session_id: int | None = None
+    outcome: str = ERROR
+    waitlist_position: int | None = None
+    enrollment_id: int | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    kana: str = ""
+    profile: dict[str, Any] | None = None  # what the row says about the person (for an invitation)
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "email": self.email,
+            "name": self.name,
+            "session_code": self.session_code,
+            "lodging": self.lodging,
+            "status": self.outcome,
+            "waitlist_position": self.waitlist_position,
+            "enrollment_id": self.enrollment_id,
+            "errors": [e.as_dict(lang) for e in self.errors],
+        }
+
+
+@dataclass
+class Report:
+    """A preview (``dry_run``) or the outcome of a committed batch."""
+
+    filename: str
+    mode: str
+    dry_run: bool
+    rows: list[RowPlan]
+    batch_id: int | None = None
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return [e for r in self.rows for e in r.errors]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(r.outcome for r in self.rows)
+        return {k: found.get(k, 0) for k in OUTCOMES}
+
+    @property
+    def can_commit(self) -> bool:
+        return not self.errors or self.mode == BulkMode.ACCEPT_VALID
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        counts = self.counts
+        return {
+            "dry_run": self.dry_run,
+            "committed": self.batch_id is not None,
+            "batch_id": self.batch_id,
+            "mode": self.mode,
+            "filename": self.filename,
+            "rows_total": len(self.rows),
+            "summary": counts,
+            "can_commit": self.can_commit,
+            "rows": [r.as_dict(lang) for r in self.rows],
+            "errors": [e.as_dict(lang) for e in self.errors],
+        }
+
+
+# --- looking up what the rows refer to, a few queries for the whole file ---------------------------
+
+
+@dataclass
+class Lookups:
+    sessions: dict[str, enrollment.SessionContext]  # by session code
+    users: dict[str, User]  # by email
+    profiles: dict[int, LearnerProfile]  # by user id
+    active: set[tuple[int, int]]  # (session id, user id) of active enrollments
+    seats_left: dict[int, int]  # by session id
+    waiting: dict[int, int]  # people on each session's waiting list
+    members: set[int]  # ids of the users linked to the organisation
+
+
+def member_of(lookups: Lookups, email: str) -> User | None:
+    """The learner with this email if they are linked to the organisation; nobody else is looked at."""
+    user = lookups.users.get(email) if email else None
+    if user is None or user.id not in lookups.members or user.role != Role.LEARNER:
+        return None
+    return user
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
+
+
+async def load_lookups(s: AsyncSession, org: Organization, table: Table) -> Lookups:
+    raw_codes = {cells.get("session_code", "") for _, cells in table.rows}
+    codes = sorted((raw_codes | {c.upper() for c in raw_codes}) - {""})
+    emails = sorted({accounts.normalize_email(cells.get("email", "")) for _, cells in table.rows} - {""})
+    sessions: dict[str, enrollment.SessionContext] = {}
+    for part in _chunks(codes):
+        rows = await s.exec(
+            select(CourseSession, Course, Campus)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .join(Campus, col(Campus.id) == CourseSession.campus_id)
+            .where(col(CourseSession.code).in_(part), CourseSession.status != SessionStatus.DRAFT)
+        )
+        sessions.update({r[0].code: enrollment.SessionContext(*r) for r in rows})
+    users: dict[str, User] = {}
+    for part in _chunks(emails):
+        users.update({u.email: u for u in await s.exec(select(User).where(col(User.email).in_(part)))})
+    members: set[int] = set()
+    for part in _chunks([u.id for u in users.values()]):
+        members.update(
+            await s.exec(
+                select(OrganizationMember.user_id).where(
+                    OrganizationMember.organization_id == org.id, col(OrganizationMember.user_id).in_(part)
+                )
+            )
+        )
+    # only members' accounts are read further: a stranger's account must not shape any answer
+    users = {e: u for e, u in users.items() if u.id in members}
+    user_ids = [u.id for u in users.values()]
+    session_ids = [c.session.id for c in sessions.values()]
+    profiles: dict[int, LearnerProfile] = {}
+    active: set[tuple[int, int]] = set()
+    for part in _chunks(user_ids):
+        profiles.update(
+            {
+                p.user_id: p
+                for p in await s.exec(select(LearnerProfile).where(col(LearnerProfile.user_id).in_(part)))
+            }
+        )
+        if session_ids:
+            found = await s.exec(
+                select(Enrollment.session_id, Enrollment.user_id).where(
+                    col(Enrollment.user_id).in_(part),
+                    col(Enrollment.session_id).in_(session_ids),
+                    col(Enrollment.status).in_(enrollment.ACTIVE),
+                )
+            )
+            active.update((a, b) for a, b in found)
+    waiting: dict[int, int] = {}
+    if session_ids:
+        counted = await s.exec(
+            select(Enrollment.session_id, func.count())
+            .where(
+                col(Enrollment.session_id).in_(session_ids), Enrollment.status == EnrollmentStatus.WAITLISTED
+            )
+            .group_by(col(Enrollment.session_id))
+        )
+        waiting = {a: int(n) for a, n in counted}
+    seats_left = {
+        c.session.id or 0: c.session.capacity - c.session.confirmed_count for c in sessions.values()
+    }
+    return Lookups(sessions, users, profiles, active, seats_left, waiting, members)
+
+
+# --- checking one row ---------------------------------------------------------------------------------
+
+
+class RowChecker:
+    """Collects every problem of one row, each with the row number and the column header as written."""
+
+    def __init__(self, table: Table, row: int, cells: dict[str, str]) -> None:
+        self.table, self.row, self.cells = table, row, cells
+        self.errors: list[FieldError] = []
+
+    def fail(self, key: str, ja: str, en: str) -> None:
+        self.errors.append(FieldError(self.table.header(key), ja, en, row=self.row))
+
+    def text(self, key: str, *, required: bool, max_len: int) -> str:
+        value = self.cells.get(key, "")
+        header = self.table.header(key)
+        if not value and required:
+            self.fail(key, f"{header}が入力されていません。", f"{header} is missing.")
+        elif len(value) > max_len:
+            self.fail(
+                key, f"{header}は{max_len}文字以内にしてください。", f"{header} is longer than {max_len}."
+            )
+        return value
+
+    def number(self, key: str, *, required: bool) -> int | None:
+        raw = self.cells.get(key, "").replace(",", "").replace("円", "").replace("人", "").strip()
+        header = self.table.header(key)
+        if not raw:
+            if required:
+                self.fail(key, f"{header}が入力されていません。", f"{header} is missing.")
+            return None
+        if not raw.isdigit() or len(raw) > 15:
+            self.fail(
+                key,
+                f"{header}は0以上の数字で入力してください（「{raw[:20]}」）。",
+                f"{header} must be a whole number ({raw[:20]!r}).",
+            )
+            return None
+        return int(raw)
+
+
+def check_email(c: RowChecker) -> str:
+    """Each row names a person by a well-formed email address: it is how the same person is recognised."""
+    email = accounts.normalize_email(c.text("email", required=True, max_len=254))
+    if email and not accounts.EMAIL_RE.match(email):
+        c.fail(
+            "email",
+            f"メールアドレスの形式が正しくありません（「{email[:60]}」）。",
+            f"Not a valid email address ({email[:60]!r}).",
+        )
+        return ""
+    return email
+
+
+def check_kana(c: RowChecker) -> str:
+    """フリガナ is katakana (hiragana is converted, anything else refused)."""
+    kana = accounts.to_katakana(c.text("name_kana", required=True, max_len=100))
+    if kana and not accounts.KATAKANA_RE.match(kana):
+        c.fail(
+            "name_kana",
+            f"フリガナはカタカナで入力してください（「{kana[:30]}」）。",
+            f"{c.table.header('name_kana')} must be written in katakana.",
+        )
+    return kana
+
+
+def check_lodging(c: RowChecker) -> bool:
+    """宿泊希望 is yes or no; a blank cell means no."""
+    raw = c.cells.get("lodging", "").lower()
+    if raw in YES:
+        return True
+    if raw not in NO:
+        c.fail(
+            "lodging",
+            f"宿泊希望は「有」か「無」で入力してください（「{raw[:20]}」）。",
+            f"{c.table.header('lodging')} must be yes or no.",
+        )
+    return False
+
+
+def check_session(c: RowChecker, lookups: Lookups) -> enrollment.SessionContext | None:
+    """The session code names a session of the catalog."""
+    code = c.text("session_code", required=True, max_len=40).upper()
+    if not code:
+        return None
+    ctx = lookups.sessions.get(c.cells.get("session_code", "")) or lookups.sessions.get(code)
+    if ctx is None:
+        c.fail(
+            "session_code",
+            f"開催回コード「{code}」の開催回はありません。研修一覧のコードをご確認ください。",
+            f"There is no session with the code {code!r}.",
+        )
+    return ctx
+
+
+def profile_from_row(c: RowChecker, ctx: enrollment.SessionContext, org: Organization) -> dict[str, Any]:
+    """The learner profile a new account gets. An organisation's own advisers (support-staff courses)
+    work for a support agency; staff of member companies (SME courses) work for an SME, whose size
+    decides its eligibility, so industry, employees and capital are required for them."""
+    for_sme = ctx.course.audience == Audience.SME
+    company = c.text("company", required=for_sme, max_len=200) or org.name
+    industry_raw = c.cells.get("industry", "")
+    industry = INDUSTRY_BY_NAME.get(industry_raw, industry_raw.upper())
+    if not industry:
+        if for_sme:
+            c.fail("industry", f"{c.table.header('industry')}が入力されていません。", "industry is missing.")
+        industry = "R"  # chambers of commerce and 商工会 are JSIC R (93: political, business and cultural)
+    elif industry not in INDUSTRIES:
+        c.fail(
+            "industry",
+            "業種は日本標準産業分類の大分類（A〜T）の記号か名称（例: E、製造業）で入力してください。",
+            "industry must be a JSIC major division letter A-T or its Japanese name.",
+        )
+    employees = c.number("employees", required=for_sme)
+    capital = c.number("capital_yen", required=for_sme)
+    pref_raw = c.cells.get("prefecture", "")
+    prefecture = prefecture_code(pref_raw) if pref_raw else org.prefecture
+    if prefecture is None:
+        c.fail(
+            "prefecture",
+            f"都道府県を正しく入力してください（「{pref_raw[:10]}」）。",
+            "prefecture must be a prefecture name or JIS code 01-47.",
+        )
+    return {
+        "organization_kind": OrganizationKind.SME if for_sme else OrganizationKind.SUPPORT_AGENCY,
+        "company": company,
+        "department": c.text("department", required=False, max_len=100),
+        "position": c.text("position", required=False, max_len=100),
+        "industry": industry if industry in INDUSTRIES else "R",
+        "employees": employees or 0,
+        "capital_yen": capital or 0,
+        "prefecture": prefecture or org.prefecture,
+        "phone": c.text("phone", required=False, max_len=30),
+    }
+
+
+def _ideal_profile(ctx: enrollment.SessionContext) -> LearnerProfile:
+    """A profile every rule about people accepts for this session, to tell session refusals apart."""
+    kind = OrganizationKind.SME if ctx.course.audience == Audience.SME else OrganizationKind.SUPPORT_AGENCY
+    return LearnerProfile(
+        user_id=0,
+        organization_kind=kind,
+        company="-",
+        industry="E",
+        employees=1,
+        capital_yen=1,
+        prefecture="13",
+    )
+
+
+def check_eligible(
+    c: RowChecker,
+    ctx: enrollment.SessionContext,
+    profile: LearnerProfile,
+    lodging: bool,
+    today: date,
+    *,
+    known: bool,
+) -> None:
+    """The same eligibility rules as a single enrollment (status, application window, audience, SME
+    thresholds, lodging), reported on the column that causes the refusal."""
+    try:
+        enrollment.check_eligibility(enrollment.Offer.of(ctx), profile, lodging, today, check_window=True)
+        return
+    except NotEligible as refusal:
+        error = refusal
+    try:
+        enrollment.check_eligibility(
+            enrollment.Offer.of(ctx), _ideal_profile(ctx), False, today, check_window=True
+        )
+        if lodging and not ctx.session.lodging:
+            key = "lodging"
+        elif known:
+            key = "email"  # an existing learner's own profile decides, not this row
+        elif profile.organization_kind != _ideal_profile(ctx).organization_kind:
+            key = "session_code"  # the person's other rows made them the other kind of learner
+        else:
+            key = "employees"  # above the SME thresholds (employees and capital)
+    except NotEligible:
+        key = "session_code"  # the session itself: not open, window closed, cancelled
+    c.fail(key, error.detail_ja, error.detail_en)
+
+
+async def plan_rows(
+    s: AsyncSession, org: Organization, table: Table, now: datetime
+) -> tuple[list[RowPlan], Lookups]:
+    """Check every row and predict its outcome in row order; writes nothing."""
+    lookups = await load_lookups(s, org, table)
+    today = now.date()
+    plans: list[RowPlan] = []
+    row_profiles: dict[str, dict[str, Any]] = {}  # email -> the profile its first good row gave
+    seen: dict[tuple[str, int], int] = {}  # (email, session id) -> first row
+    names: dict[str, tuple[str, int]] = {}  # email -> (name, first row)
+    seats_left = dict(lookups.seats_left)
+    waiting = dict(lookups.waiting)
+    for row, cells in table.rows:
+        c = RowChecker(table, row, cells)
+        name = " ".join(c.text("name", required=True, max_len=100).split())
+        kana = check_kana(c)
+        email = check_email(c)
+        ctx = check_session(c, lookups)
+        lodging = check_lodging(c)
+        plan = RowPlan(
+            row=row,
+            email=email,
+            name=name,
+            session_code=cells.get("session_code", ""),
+            lodging=lodging,
+            kana=kana,
+        )
+        plans.append(plan)
+        if email and name:
+            first = names.setdefault(email, (name, row))
+            if first[0] != name:
+                c.fail(
+                    "name",
+                    f"{first[1]}行目と同じメールアドレスですが氏名が異なります（「{first[0]}」）。",
+                    f"Same email address as row {first[1]} but a different name.",
+                )
+        user = member_of(lookups, email)
+        profile: LearnerProfile | None = None
+        if ctx is not None:
+            plan.session_id = ctx.session.id
+            if user is not None and user.id in lookups.profiles:
+                profile = lookups.profiles[user.id or 0]
+            elif email in row_profiles:
+                profile = LearnerProfile(user_id=0, **row_profiles[email])
+            else:
+                fields = profile_from_row(c, ctx, org)
+                profile = LearnerProfile(user_id=0, **fields)
+                if email and not c.errors:  # an invitation, or a member who had no profile yet
+                    row_profiles[email] = fields
+            plan.profile = row_profiles.get(email)
+            if email:
+                key = (email, ctx.session.id or 0)
+                if key in seen:
+                    c.fail(
+                        "email",
+                        f"{seen[key]}行目と同じ人（メールアドレス）が同じ開催回に重複しています。",
+                        f"The same person is already on row {seen[key]} for this session.",
+                    )
+                else:
+                    seen[key] = row
+        plan.errors = c.errors
+        if plan.errors or ctx is None or profile is None:
+            plan.outcome = ERROR
+            continue
+        if user is not None and (ctx.session.id, user.id) in lookups.active:
+            plan.outcome = ALREADY
+            continue
+        check_eligible(
+            c, ctx, profile, lodging, today, known=user is not None and user.id in lookups.profiles
+        )
+        if plan.errors:
+            plan.outcome = ERROR
+            continue
+        if user is None:
+            plan.outcome = INVITED  # the person decides; no seat is predicted or held for them
+            continue
+        sid = ctx.session.id or 0
+        if seats_left.get(sid, 0) > 0:
+            seats_left[sid] -= 1
+            plan.outcome = CONFIRMED
+        else:
+            waiting[sid] = waiting.get(sid, 0) + 1
+            plan.outcome = WAITLISTED
+            plan.waitlist_position = waiting[sid]
+    return plans, lookups
+
+
+def _mode(mode: str | None) -> str:
+    value = (mode or BulkMode.ALL_OR_NOTHING).strip()
+    if value not in BulkMode.ALL:
+        raise InvalidInput(
+            "mode は all_or_nothing（全件一括）か accept_valid（正しい行のみ登録）を指定してください。",
+            "mode must be all_or_nothing or accept_valid.",
+            errors=[FieldError("mode", "mode の値が正しくありません。", "invalid mode")],
+        )
+    return value
+
+
+async def preview(db: Database, org: Organization, table: Table, mode: str | None, now: datetime) -> Report:
+    """Check the file and say what registering it would do; nothing is stored."""
+    mode = _mode(mode)
+    async with db.read() as s:
+        plans, _ = await plan_rows(s, org, table, now)
+    return Report(table.filename, mode, True, plans)
+
+
+def _rejected(report: Report) -> BulkRowError:
+    n = sum(1 for r in report.rows if r.outcome == ERROR)
+    return BulkRowError(
+        f"{n}行に誤りがあるため、1件も登録していません。誤りを直して再度アップロードするか、"
+        "「正しい行のみ登録」を選んでください。",
+        f"{n} rows have errors, so nothing was registered. Fix them and upload again, or choose accept_valid.",
+        errors=report.errors,
+    )
+
+
+def _consent_required() -> InvalidInput:
+    return InvalidInput(
+        "受講者本人から、中小企業大学校へ個人情報を提供することの同意を得ていることを確認してください。",
+        "Confirm that the organisation has the learners' consent to pass their data to the university.",
+        errors=[
+            FieldError(
+                "consent",
+                "個人情報提供の同意の確認が必要です。",
+                "consent must be true to register.",
+            )
+        ],
+    )
+
+
+class _RaceLost(Exception):
+    """The database refused a row because a concurrent request registered the same person (PostgreSQL);
+    the transaction is lost, so the whole batch is checked and registered again."""
+
+
+FLUSH_EVERY = 200  # rows between flushes that also empty the session's identity map
+
+
+async def commit(
+    db: Database,
+    org: Organization,
+    coordinator: User,
+    table: Table,
+    content: bytes,
+    *,
+    mode: str | None,
+    consent: bool,
+    now: datetime,
+    base_url: str,
+) -> Report:
+    """Register the file's rows in row order in one write transaction (the caller has read the file)."""
+    mode = _mode(mode)
+    if not consent:
+        raise _consent_required()
+    for _attempt in range(3):
+        try:
+            return await _commit_once(db, org, coordinator, table, content, mode, now, base_url)
+        except _RaceLost:
+            continue
+    raise Conflict(
+        "同時に多くの申込があり登録できませんでした。もう一度お試しください。",
+        "Too many concurrent enrollments; please try again.",
+    )
+
+
+async def _commit_once(
+    db: Database,
+    org: Organization,
+    coordinator: User,
+    table: Table,
+    content: bytes,
+    mode: str,
+    now: datetime,
+    base_url: str,
+) -> Report:
+    async with db.write() as s:
+        plans, lookups = await plan_rows(s, org, table, now)
+        report = Report(table.filename, mode, False, plans)
+        if report.errors and mode == BulkMode.ALL_OR_NOTHING:
+            raise _rejected(report)
+        batch = BulkBatch(
+            organization_id=org.id or 0,
+            uploaded_by=coordinator.id or 0,
+            filename=table.filename[:255],
+            file_sha256=hashlib.sha256(content).hexdigest(),
+            mode=mode,
+            rows_total=len(plans),
+            confirmed=0,
+            waitlisted=0,
+            skipped=0,
+            rejected=0,
+            invited=0,
+            consent_confirmed=True,
+            consent_at=now,
+            created_at=now,
+        )
+        s.add(batch)
+        await s.flush()
+        batch_id = batch.id or 0
+        await _invite(s, org, batch_id, [p for p in plans if p.outcome == INVITED], lookups, now, base_url)
+        users = lookups.users
+        done = 0
+        for plan in plans:
+            if plan.outcome not in (CONFIRMED, WAITLISTED):
+                plan.waitlist_position = None
+                continue
+            await _register(s, plan, users[plan.email], org, batch_id, now, mode)
+            done += 1
+            if done % FLUSH_EVERY == 0:
+                # Keep the identity map small: every ORM UPDATE (the seat counter) scans it, which
+                # would make a 5,000-row batch quadratic. Users stay readable once detached.
+                await s.flush()
+                s.expunge_all()
+        counts = report.counts
+        _tell_registered(s, org, plans, users, lookups, now)
+        await s.flush()
+        s.expunge_all()
+        s.add(batch)
+        batch.confirmed, batch.waitlisted = counts[CONFIRMED], counts[WAITLISTED]
+        batch.skipped, batch.rejected = counts[ALREADY], counts[ERROR]
+        batch.invited = counts[INVITED]
+        report.batch_id = batch_id
+    return report
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def _invite(
+    s: AsyncSession,
+    org: Organization,
+    batch_id: int,
+    plans: list[RowPlan],
+    lookups: Lookups,
+    now: datetime,
+    base_url: str,
+) -> None:
+    """One invitation per row and one message per person, with a secret of their own. The secret
+    travels in the link's fragment, which browsers never send to a server or in a Referer."""
+    by_id = {c.session.id or 0: c for c in lookups.sessions.values()}
+    mine: dict[str, list[RowPlan]] = {}
+    for plan in plans:
+        mine.setdefault(plan.email, []).append(plan)
+    for email, rows in mine.items():
+        secret = secrets.token_urlsafe(32)
+        for plan in rows:
+            s.add(
+                RegistrationInvitation(
+                    organization_id=org.id or 0,
+                    batch_id=batch_id,
+                    row=plan.row,
+                    email=email,
+                    name=plan.name,
+                    name_kana=plan.kana,
+                    session_id=plan.session_id or 0,
+                    lodging=plan.lodging,
+                    profile_json=json.dumps(plan.profile or {}, ensure_ascii=False),
+                    token_hash=secret_hash(secret),
+                    created_at=now,
+                    expires_at=now + INVITATION_TTL,
+                )
+            )
+        lines = []
+        for plan in rows:
+            ctx = by_id[plan.session_id or 0]
+            lines.append(
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
+                f"{ja_date(ctx.session.end_date)}）{'、宿泊希望' if plan.lodging else ''}"
+            )
+        link = f"{base_url.rstrip('/')}/invitation#{secret}"
+        body = (
+            f"{rows[0].name} 様\n\n{org.name}から、次の中小企業大学校の研修へのお申し込みのご依頼が届いています。\n\n"
+            + "\n".join(lines)
+            + "\n\nお申し込みは、ご本人が承諾された時点で確定します（席に空きがなければキャンセル待ちになります）。"
+            f"次のリンクから内容を確認し、承諾または辞退してください（有効期限 {INVITATION_TTL.days}日）。\n{link}\n"
+            f"\nリンクが開けない場合は、{base_url.rstrip('/')}/invitation に次の確認コードを入力してください。\n"
+            f"確認コード: {secret}\n"
+            "\nお心当たりのない場合は、このメールを破棄してください。"
+        )
+        notifications.queue_to(
+            s, email, None, "【中小企業大学校】研修お申し込みのご依頼（要承諾）", body, now
+        )
+
+
+async def _register(
+    s: AsyncSession, plan: RowPlan, user: User, org: Organization, batch_id: int, now: datetime, mode: str
+) -> None:
+    """One row through the single-enrollment path: a seat, or the end of the waiting list."""
+    try:
+        result = await s.run_sync(
+            enrollment.enroll,
+            user=user,
+            session_id=plan.session_id or 0,
+            lodging=plan.lodging,
+            now=now,
+            source="bulk",
+            check_window=True,
+            organization_id=org.id,
+            batch_id=batch_id,
+            registered_name=plan.name,
+            notify=False,  # one message per person for the whole batch, sent by _tell_registered
+        )
+    except enrollment.LostToTwin:  # a concurrent twin won the insert: the transaction is lost
+        raise _RaceLost from None
+    except Conflict:
+        plan.outcome, plan.waitlist_position = ALREADY, None  # registered meanwhile: not a duplicate
+        return
+    except NotEligible as exc:  # refused before anything was written (the session changed meanwhile)
+        plan.outcome, plan.waitlist_position = ERROR, None
+        plan.errors.append(FieldError("開催回コード", exc.detail_ja, exc.detail_en, row=plan.row))
+        if mode == BulkMode.ALL_OR_NOTHING:
+            raise BulkRowError(exc.detail_ja, exc.detail_en, errors=plan.errors) from None
+        return
+    plan.outcome = result.status
+    plan.waitlist_position = result.waitlist_position
+    plan.enrollment_id = result.id
+
+
+def _tell_registered(
+    s: AsyncSession,
+    org: Organization,
+    plans: list[RowPlan],
+    users: dict[str, User],
+    lookups: Lookups,
+    now: datetime,
+) -> None:
+    """One message per registered member: their sessions with the outcome of each."""
+    by_id = {c.session.id or 0: c for c in lookups.sessions.values()}
+    mine: dict[str, list[RowPlan]] = {}
+    for plan in plans:
+        if plan.outcome in (CONFIRMED, WAITLISTED):
+            mine.setdefault(plan.email, []).append(plan)
+    for email, rows in mine.items():
+        user = users[email]
+        lines = []
+        for plan in rows:
+            ctx = by_id[plan.session_id or 0]
+            state = (
+                "受講決定" if plan.outcome == CONFIRMED else f"キャンセル待ち（{plan.waitlist_position}番目）"
+            )
+            lines.append(
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
+                f"{ja_date(ctx.session.end_date)}）: {state}"
+            )
+        body = f"{user.name} 様\n\n{org.name}より、中小企業大学校の研修にお申し込みいただきました。\n\n"
+        body += (
+            "\n".join(lines)
+            + "\n\nキャンセル待ちの研修は、空きが出た場合に順番に受講決定となり、メールでお知らせします。\n"
+        )
+        body += "\nお申し込み状況はマイページでご確認いただけます。"
+        notifications.queue(s, user, "【中小企業大学校】お申し込みのご案内", body, now)

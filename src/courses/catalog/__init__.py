@@ -1,0 +1,1 @@
+"""The catalog of every campus: courses, sessions, search, as pages and API."""

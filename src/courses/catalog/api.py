@@ -1,0 +1,123 @@
+"""Public JSON API of the catalog. Anyone may read it; no personal data is in it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+from sqlalchemy import text
+
+from courses.accounts.guards import current_user
+from courses.catalog import service as catalog
+from courses.core.deps import DB
+
+PUBLIC = {"access": "public"}
+
+
+class CatalogApi(Controller):
+    path = "/api"
+    tags = ("catalog",)
+    opt = PUBLIC
+
+    @get("/campuses", summary="All campuses")
+    async def campuses(self, db: DB) -> list[dict[str, Any]]:
+        async with db.read() as s:
+            rows = await catalog.list_campuses(s)
+        return [
+            {
+                "code": c.code,
+                "name": c.name_ja,
+                "name_en": c.name_en,
+                "prefecture": c.prefecture,
+                "address": c.address,
+                "has_lodging": c.has_lodging,
+            }
+            for c in rows
+        ]
+
+    @get("/categories", summary="Subject categories of the catalog")
+    async def categories(self, db: DB) -> list[dict[str, Any]]:
+        async with db.read() as s:
+            rows = await catalog.list_categories(s)
+        return [{"code": c.code, "name": c.name_ja, "name_en": c.name_en} for c in rows]
+
+    @get("/courses", summary="All courses of the catalog")
+    async def courses(self, db: DB) -> list[dict[str, Any]]:
+        async with db.read() as s:
+            rows = await catalog.list_courses(s)
+        return [
+            {
+                "code": c.code,
+                "title": c.title_ja,
+                "title_en": c.title_en,
+                "audience": c.audience,
+                "category": c.category,
+                "description": c.description,
+                "days": c.days,
+                "fee_yen": c.fee_yen,
+                "default_capacity": c.default_capacity,
+                "residential": c.residential,
+                "has_practicum": c.has_practicum,
+            }
+            for c in rows
+        ]
+
+    @get(
+        "/sessions",
+        summary="Sessions, filtered and paged",
+        description=(
+            "Without filters every session of every date and status is listed. `month` (YYYY-MM) or "
+            "`from`/`to` (YYYY-MM-DD) select sessions that meet in that period; `q` searches titles in "
+            "Japanese and English."
+        ),
+    )
+    async def sessions(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus: FromQuery[str | None] = None,
+        audience: FromQuery[str | None] = None,
+        month: FromQuery[str | None] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to")] = None,
+        category: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        page: FromQuery[str | None] = None,
+        per_page: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        params = {
+            "campus": campus,
+            "audience": audience,
+            "month": month,
+            "from": date_from,
+            "to": date_to,
+            "category": category,
+            "q": q,
+            "status": status,
+            "page": page,
+            "per_page": per_page,
+        }
+        async with db.read() as s:
+            flt = await catalog.parse_session_filter(s, params, current_user(request))
+            result = await catalog.list_sessions(s, flt)
+        return {
+            "items": [catalog.session_to_dict(r) for r in result.items],
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+        }
+
+    @get("/sessions/{session_id:int}", summary="One session")
+    async def session(self, db: DB, session_id: FromPath[int]) -> dict[str, Any]:
+        async with db.read() as s:
+            row = await catalog.get_session(s, session_id)
+        return catalog.session_to_dict(row)
+
+
+@get("/health", opt=PUBLIC, tags=["ops"], summary="Liveness with a database round trip")
+async def health(db: DB) -> dict[str, str]:
+    async with db.read() as s:
+        await s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return {"status": "ok"}

@@ -1,0 +1,1 @@
+"""The staff console: courses, sessions, rooms, instructors, sites, staff accounts, organisations."""

@@ -1,0 +1,398 @@
+"""The staff console through the JSON API: courses, sessions, rooms, instructors, practicum sites
+(scoped to the caller's campuses), and the administrators' staff accounts and audit log.
+
+Every edit carries the ``version`` the client last read; a stale one is refused with 409.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
+
+from courses.accounts.api import me
+from courses.console import entities as console_entities
+from courses.console import organizations as console_orgs
+from courses.console import resources as console_resources
+from courses.console import sessions as console_sessions
+from courses.console import staff as console_staff
+from courses.console.entities import ENTITIES, Entity
+from courses.console.forms import choose_campus
+from courses.core import audit
+from courses.core.deps import DB
+from courses.core.downloads import csv_response
+from courses.core.errors import InvalidInput
+from courses.core.problems import report_response, request_language
+
+STAFF = {"access": "staff"}
+ADMIN = {"access": "admin"}
+Body = JSONBody[dict[str, Any]]
+
+
+def _now(request: Request[Any, Any, Any]):  # type: ignore[no-untyped-def]
+    return request.app.state.clock()
+
+
+def _flag(raw: Any, default: bool) -> bool:
+    if raw is None or raw == "":
+        return default
+    return str(raw).strip().lower() in {"true", "1", "on", "yes"}
+
+
+async def upload_bytes(data: dict[str, Any]) -> bytes:
+    upload = data.get("file")
+    if upload is None or isinstance(upload, str) or not hasattr(upload, "read"):
+        from courses.core.errors import FieldError
+
+        raise InvalidInput(
+            "CSVファイルを選んでアップロードしてください。",
+            "Attach the file in the multipart field 'file'.",
+            errors=[FieldError("file", "ファイルが添付されていません。", "file is missing.")],
+        )
+    return await upload.read(5 * 1024 * 1024 + 1)  # type: ignore[no-any-return]
+
+
+def entity_api(ent: Entity) -> type[Controller]:
+    """The list/create/read/update/archive routes of one kind of record (and CSV, where it has one)."""
+
+    class EntityApi(Controller):
+        path = f"/api/console/{ent.name}"
+        tags = ("staff console",)
+        opt = STAFF
+
+        @get("/", summary=f"List {ent.name} (of one campus: ?campus=code)")
+        async def list_all(
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            campus: FromQuery[str | None] = None,
+            archived: FromQuery[bool] = False,
+        ) -> dict[str, Any]:
+            async with db.read() as s:
+                chosen = await choose_campus(s, me(request), campus) if ent.scope != "shared" else None
+                rows = await console_entities.list_rows(
+                    s, me(request), ent, chosen, include_archived=archived
+                )
+                items = await console_entities.as_dicts(s, ent, rows)
+            return {"items": items, "count": len(items)}
+
+        @post("/", summary=f"Add one of {ent.name}", status_code=201)
+        async def add(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+            async with db.write() as s:
+                row = await console_entities.create(s, me(request), ent, data, _now(request))
+                return await console_entities.as_dict(s, ent, row)
+
+        @get("/{row_id:int}", summary=f"One of {ent.name}")
+        async def read(
+            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int]
+        ) -> dict[str, Any]:
+            async with db.read() as s:
+                row = await console_entities.load(s, me(request), ent, row_id)
+                return await console_entities.as_dict(s, ent, row)
+
+        @patch("/{row_id:int}", summary=f"Change one of {ent.name} (send the version you read)")
+        async def change(
+            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int], data: Body
+        ) -> dict[str, Any]:
+            async with db.write() as s:
+                row = await console_entities.update(
+                    s, me(request), ent, row_id, data, _now(request), partial=True
+                )
+                return await console_entities.as_dict(s, ent, row)
+
+        @post(
+            "/{row_id:int}/archive",
+            summary="Archive (archived: true) or restore (false); never deleted",
+            opt={"access": "admin" if ent.admin_archive else "staff"},
+            status_code=200,
+        )
+        async def archive(
+            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int], data: Body
+        ) -> dict[str, Any]:
+            async with db.write() as s:
+                row = await console_entities.set_archived(s, me(request), ent, row_id, data, _now(request))
+                return await console_entities.as_dict(s, ent, row)
+
+    EntityApi.__name__ = f"ConsoleApi_{ent.name.replace('-', '_')}"
+    return EntityApi
+
+
+def csv_api(ent: Entity) -> type[Controller]:
+    class CsvApi(Controller):
+        path = f"/api/console/{ent.name}"
+        tags = ("staff console",)
+        opt = STAFF
+
+        @get(
+            "/export.csv",
+            summary="CSV (UTF-8 with BOM; ?encoding=cp932 for Shift_JIS)",
+            media_type="text/csv",
+        )
+        async def export(
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            campus: FromQuery[str | None] = None,
+            encoding: FromQuery[str] = "utf-8",
+        ) -> Response[bytes]:
+            async with db.read() as s:
+                chosen = await choose_campus(s, me(request), campus)
+                body = await console_resources.export_csv(s, me(request), ent, chosen, encoding)
+            return csv_response(body, f"{ent.name}.csv", encoding)
+
+        @post(
+            "/import",
+            summary="Import CSV: multipart 'file', dry_run=true (default) previews",
+            status_code=200,
+            responses={
+                422: report_response("The file has errors: nothing was imported (the report lists them)")
+            },
+        )
+        async def import_file(
+            self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[dict[str, Any]]
+        ) -> Response[Any]:
+            content = await upload_bytes(data)
+            dry_run = _flag(data.get("dry_run"), True)
+            runner = db.read if dry_run else db.write
+            async with runner() as s:
+                report = await console_resources.import_csv(
+                    s, me(request), ent, content, _now(request), dry_run=dry_run
+                )
+                if report.errors and not dry_run:
+                    await s.rollback()
+            status = 422 if report.errors and not dry_run else 200
+            return Response(report.as_dict(request_language(request)), status_code=status)
+
+    CsvApi.__name__ = f"ConsoleCsvApi_{ent.name}"
+    return CsvApi
+
+
+def room_outage_api(kind: str) -> type[Controller]:
+    class OutageApi(Controller):
+        path = f"/api/console/{kind}/{{room_id:int}}/outages"
+        tags = ("staff console",)
+        opt = STAFF
+
+        @get("/", summary="Dates the room is out of service")
+        async def outages(
+            self, request: Request[Any, Any, Any], db: DB, room_id: FromPath[int]
+        ) -> dict[str, Any]:
+            async with db.read() as s:
+                room = await console_resources.room_of(s, me(request), kind, room_id)
+                rows = await console_resources.outages_of(s, room)
+            return {"items": [console_resources.outage_dict(o) for o in rows]}
+
+        @post(
+            "/",
+            summary="Take the room out of service (start_date, end_date inclusive, reason)",
+            status_code=201,
+        )
+        async def add_outage(
+            self, request: Request[Any, Any, Any], db: DB, room_id: FromPath[int], data: Body
+        ) -> dict[str, Any]:
+            async with db.write() as s:
+                o = await console_resources.add_outage(s, me(request), kind, room_id, data, _now(request))
+            return console_resources.outage_dict(o)
+
+    OutageApi.__name__ = f"ConsoleOutageApi_{kind.replace('-', '_')}"
+    return OutageApi
+
+
+class OutagesApi(Controller):
+    path = "/api/console/outages"
+    tags = ("staff console",)
+    opt = STAFF
+
+    @delete("/{outage_id:int}", summary="Withdraw an outage", status_code=204)
+    async def remove(self, request: Request[Any, Any, Any], db: DB, outage_id: FromPath[int]) -> None:
+        async with db.write() as s:
+            await console_resources.remove_outage(s, me(request), outage_id, _now(request))
+
+
+class SessionsApi(Controller):
+    path = "/api/console/sessions"
+    tags = ("staff console",)
+    opt = STAFF
+
+    @get("/", summary="Sessions of one campus (?campus=code), drafts included")
+    async def list_all(
+        self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str | None] = None
+    ) -> dict[str, Any]:
+        async with db.read() as s:
+            chosen = await choose_campus(s, me(request), campus)
+            rows = await console_sessions.list_for_campus(s, me(request), chosen) if chosen else []
+            items = [await console_sessions.as_dict(s, row) for row, _ in rows]
+        return {"items": items, "count": len(items)}
+
+    @post("/", summary="Create a session (a draft until published)", status_code=201)
+    async def add(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+        async with db.write() as s:
+            row = await console_sessions.create(s, me(request), data, _now(request))
+            return await console_sessions.as_dict(s, row)
+
+    @get("/{session_id:int}", summary="One session")
+    async def read(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.read() as s:
+            row = await console_sessions.load(s, me(request), session_id)
+            return await console_sessions.as_dict(s, row)
+
+    @patch(
+        "/{session_id:int}",
+        summary="Change capacity, lodging, blocks or application window (version; confirm_affected)",
+    )
+    async def change(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            row, effects = await console_sessions.update(
+                s, me(request), session_id, data, _now(request), partial=True
+            )
+            return {**await console_sessions.as_dict(s, row), **effects}
+
+    async def _status(
+        self, request: Request[Any, Any, Any], db: Any, session_id: int, action: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            row, told = await console_sessions.change_status(
+                s, me(request), session_id, action, data, _now(request)
+            )
+            return {**await console_sessions.as_dict(s, row), "enrollments_cancelled": told}
+
+    @post("/{session_id:int}/publish", summary="Publish: learners see it and may apply", status_code=200)
+    async def publish(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+    ) -> dict[str, Any]:
+        return await self._status(request, db, session_id, "publish", data)
+
+    @post("/{session_id:int}/close", summary="Close applications", status_code=200)
+    async def close(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+    ) -> dict[str, Any]:
+        return await self._status(request, db, session_id, "close", data)
+
+    @post(
+        "/{session_id:int}/cancel",
+        summary="Cancel the session; every enrolled learner is told",
+        status_code=200,
+    )
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+    ) -> dict[str, Any]:
+        return await self._status(request, db, session_id, "cancel", data)
+
+    @post(
+        "/{session_id:int}/copy",
+        summary="Copy to the same weeks of the next fiscal year (as a draft)",
+        status_code=201,
+    )
+    async def copy(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            row = await console_sessions.copy_to_next_year(s, me(request), session_id, _now(request))
+            return await console_sessions.as_dict(s, row)
+
+
+class AdminApi(Controller):
+    path = "/api/admin"
+    tags = ("administration",)
+    opt = ADMIN
+
+    @get("/organizations", summary="Organisations that register people in bulk, with their coordinators")
+    async def organizations(self, db: DB) -> dict[str, Any]:
+        async with db.read() as s:
+            return {"items": await console_orgs.org_list(s)}
+
+    @post("/organizations", summary="Create an organisation (name, kind, prefecture)", status_code=201)
+    async def add_organization(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+        async with db.write() as s:
+            return await console_orgs.create_org(s, me(request), data, _now(request))
+
+    @post(
+        "/organizations/{organization_id:int}/coordinators",
+        summary="Create a coordinator of the organisation (email, name); they set their password from an email",
+        status_code=201,
+    )
+    async def add_coordinator(
+        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int], data: Body
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            return await console_orgs.create_coordinator(
+                s, me(request), organization_id, data, _now(request), str(request.base_url)
+            )
+
+    @get("/staff", summary="Staff and administrator accounts with their campuses")
+    async def staff(self, db: DB) -> dict[str, Any]:
+        async with db.read() as s:
+            items = await console_staff.staff_list(s)
+        return {"items": items}
+
+    @post("/staff", summary="Create a staff account (email, name, role, campuses, password)", status_code=201)
+    async def add_staff(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+        from courses.accounts.service import hash_password
+
+        password = str(data.get("password") or "")
+        console_staff.check_password(password)
+        hashed = await hash_password(password)  # slow: before the write transaction
+        async with db.write() as s:
+            return await console_staff.create(s, me(request), data, hashed, _now(request))
+
+    @patch("/staff/{user_id:int}", summary="Change name, role or campuses (campuses replaces the list)")
+    async def change_staff(
+        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int], data: Body
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            return await console_staff.update(s, me(request), user_id, data, _now(request))
+
+    @post(
+        "/staff/{user_id:int}/deactivate",
+        summary="Deactivate (archive) an account; it is never deleted",
+        status_code=200,
+    )
+    async def deactivate(
+        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            return await console_staff.deactivate(s, me(request), user_id, _now(request))
+
+    @get("/audit-log", summary="Audit log, newest first (filters: entity, user_id, campus, from, to, page)")
+    async def audit_log(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        entity: FromQuery[str | None] = None,
+        user_id: FromQuery[int | None] = None,
+        campus: FromQuery[str | None] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        page: FromQuery[int] = 1,
+    ) -> dict[str, Any]:
+        async with db.read() as s:
+            campus_id = None
+            if campus:
+                from courses.console.forms import campus_by_code
+
+                campus_id = (await campus_by_code(s, campus)).id
+            flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
+            entries, total = await audit.search(s, flt, _now(request).tzinfo)
+        return {
+            "items": [e.as_dict() for e in entries],
+            "total": total,
+            "page": flt.page,
+            "per_page": audit.PER_PAGE,
+        }
+
+
+def controllers() -> list[Any]:
+    """Every console API controller, for ``create_app``."""
+    out: list[Any] = []
+    for ent in ENTITIES.values():
+        if ent.csv:
+            out.append(csv_api(ent))  # before the entity routes, so /export.csv is not read as an id
+        out.append(entity_api(ent))
+    out += [room_outage_api("classrooms"), room_outage_api("dorm-rooms"), OutagesApi, SessionsApi, AdminApi]
+    return out

@@ -1,0 +1,1 @@
+"""Shared infrastructure: database, settings, errors and problem details, security, templates, downloads, notifications."""

@@ -1,0 +1,68 @@
+"""Reading what every planning stage needs of a campus (its sessions and their blocks), and the
+picklable outcome a worker process hands back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.models import Course, CourseSession, SessionBlock, SessionStatus
+
+
+def _overlapping(date_from: date, date_to: date) -> Any:
+    return (col(CourseSession.end_date) >= date_from) & (col(CourseSession.start_date) <= date_to)
+
+
+async def _sessions(
+    s: AsyncSession, campus_id: int, date_from: date, date_to: date
+) -> list[tuple[CourseSession, Course]]:
+    rows = await s.exec(
+        select(CourseSession, Course)
+        .join(Course, col(Course.id) == CourseSession.course_id)
+        .where(
+            CourseSession.campus_id == campus_id,
+            col(CourseSession.status).in_([SessionStatus.PUBLISHED, SessionStatus.CLOSED]),
+            _overlapping(date_from, date_to),
+        )
+        .order_by(col(CourseSession.start_date), col(CourseSession.id))
+    )
+    return list(rows)
+
+
+async def _blocks(s: AsyncSession, session_ids: list[int]) -> dict[int, list[SessionBlock]]:
+    out: dict[int, list[SessionBlock]] = defaultdict(list)
+    if session_ids:
+        rows = await s.exec(
+            select(SessionBlock)
+            .where(col(SessionBlock.session_id).in_(session_ids))
+            .order_by(col(SessionBlock.seq))
+        )
+        for block in rows:
+            out[block.session_id].append(block)
+    return out
+
+
+@dataclass
+class SolveOutcome:
+    """What a worker process hands back for one kind of plan (picklable)."""
+
+    kind: str
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    moved: int
+    solve_seconds: float
+    breakdown: dict[str, dict[str, float]]
+    unassigned: list[dict[str, Any]]
+    messages: list[str]
+    violations: list[dict[str, Any]]
+    rooms: list[tuple[int, int, int, int]]  # session, enrollment, block, room
+    sites: list[tuple[int, int, int]]  # session, enrollment, site
+    # timetable: session, course module, day, half, half days, classroom, instructor (or None)
+    modules: list[tuple[int, int, date, int, int, int, int | None]] = field(default_factory=list)

@@ -1,0 +1,156 @@
+"""Planning pages for campus staff: start a run, watch it, inspect, compare and publish a plan."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+
+from courses.accounts import service as accounts
+from courses.accounts.api import me
+from courses.core.deps import DB
+from courses.core.errors import DomainError
+from courses.enrollment import service as enrollment
+from courses.models import Campus
+from courses.models.plans import PlanVersion, SolverRun
+from courses.planning import plans, runner
+from courses.planning.plans_api import start_run
+
+STAFF = {"access": "staff"}
+
+
+class PlanningPages(Controller):
+    path = "/staff"
+    include_in_schema = False
+    opt = STAFF
+
+    @get("/planning")
+    async def planning(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Template:
+        user = me(request)
+        today = request.app.state.clock().date()
+        async with db.read() as s:
+            ids = await accounts.staff_campus_ids(s, user)
+            campuses = list(
+                await s.exec(select(Campus).where(col(Campus.id).in_(ids)).order_by(col(Campus.sort_order)))
+            )
+            chosen = next((c for c in campuses if c.code == campus), campuses[0] if campuses else None)
+            runs, versions = [], []
+            if chosen:
+                runs = list(
+                    await s.exec(
+                        select(SolverRun)
+                        .where(SolverRun.campus_id == chosen.id)
+                        .order_by(col(SolverRun.id).desc())
+                        .limit(20)
+                    )
+                )
+                versions = list(
+                    await s.exec(
+                        select(PlanVersion)
+                        .where(PlanVersion.campus_id == chosen.id)
+                        .order_by(col(PlanVersion.id).desc())
+                        .limit(30)
+                    )
+                )
+        return Template(
+            "staff/planning.html",
+            context={
+                "campuses": campuses,
+                "campus": chosen,
+                "runs": runs,
+                "plans": versions,
+                "error": error,
+                "default_from": today,
+                "default_to": today + timedelta(days=90),
+            },
+        )
+
+    @post("/planning/runs")
+    async def create(
+        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+    ) -> Response[Any]:
+        form = dict(data)
+        form["kinds"] = ",".join(k for k in ("rooms", "practicum", "timetable") if form.get(f"kind_{k}"))
+        form["pin_published"] = form.get("pin_published") == "on"  # type: ignore[assignment]
+        try:
+            run = await start_run(request, db, form)
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            detail = "；".join(e.message_ja for e in exc.errors) or exc.detail_ja
+            return Redirect(f"/staff/planning?campus={quote(form.get('campus', ''))}&error={quote(detail)}")
+        return Redirect(f"/staff/runs/{run.id}")
+
+    @get("/runs/{run_id:int}")
+    async def run_page(self, request: Request[Any, Any, Any], db: DB, run_id: FromPath[int]) -> Template:
+        async with db.read() as s:
+            run = await runner.get_run(s, run_id)
+            await enrollment.ensure_staff_campus(s, me(request), run.campus_id)
+            campus = await s.get(Campus, run.campus_id)
+        return Template("staff/run.html", context={"run": runner.run_dict(run), "campus": campus})
+
+    @get("/runs/{run_id:int}/progress")
+    async def run_progress(
+        self, request: Request[Any, Any, Any], db: DB, run_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """Polled by the run page (no manual reload)."""
+        async with db.read() as s:
+            run = await runner.get_run(s, run_id)
+            await enrollment.ensure_staff_campus(s, me(request), run.campus_id)
+        return runner.run_dict(run)
+
+    @get("/plans/{plan_id:int}")
+    async def plan_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        plan_id: FromPath[int],
+        error: FromQuery[str | None] = None,
+        msg: FromQuery[str | None] = None,
+    ) -> Template:
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            current, moves = await plans.compare_with_published(s, plan)
+            campus = await s.get(Campus, plan.campus_id)
+        body = plans.plan_dict(plan)
+        return Template(
+            "staff/plan.html",
+            context={
+                "plan": body,
+                "campus": campus,
+                "current": current,
+                "moves": moves,
+                "error": error,
+                "flash": {"kind": "ok", "text": "計画を公開しました。受講者のマイページに反映されます。"}
+                if msg == "published"
+                else None,
+                "breakdown_total": sum(v["cost"] for v in body["breakdown"].values()) or 1,
+                "json": json,
+            },
+        )
+
+    @post("/plans/{plan_id:int}/publish")
+    async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                plan = await plans.get_plan(s, plan_id)
+                await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+                await plans.publish(s, plan, me(request), request.app.state.clock())
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            return Redirect(f"/staff/plans/{plan_id}?error={quote(exc.detail_ja)}")
+        return Redirect(f"/staff/plans/{plan_id}?msg=published")

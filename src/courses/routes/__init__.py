@@ -1,1 +1,0 @@
-"""HTTP routes: thin handlers that parse input, call one service and return a schema or a page."""

@@ -1,1 +1,0 @@
-"""Business rules and queries, shared by the JSON API, the HTML pages and the CLI."""

@@ -1,0 +1,1 @@
+"""Campus staff's own views: their sessions, rosters and actions, the development mailbox."""

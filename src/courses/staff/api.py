@@ -1,0 +1,155 @@
+"""Campus staff: rosters, manual enrollment, promotion and cancellation — only on their campuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+from sqlmodel import select
+
+from courses.accounts.api import me
+from courses.accounts.service import normalize_email
+from courses.billing import service as billing
+from courses.core.deps import DB
+from courses.core.downloads import csv_response
+from courses.core.errors import InvalidInput, NotFound, not_found
+from courses.enrollment import service as enrollment
+from courses.models import Enrollment, User
+from courses.staff import rosters
+
+STAFF = {"access": "staff"}
+
+
+async def _session_on_my_campus(s: Any, user: User, session_id: int) -> enrollment.SessionContext:
+    ctx = await s.run_sync(enrollment.load_session, session_id)
+    await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
+    return ctx
+
+
+async def _enrollment_on_my_campus(s: Any, user: User, enrollment_id: int) -> Enrollment:
+    """An enrollment of a session on one of the caller's campuses (404 when there is none)."""
+    row = await s.get(Enrollment, enrollment_id)
+    if row is None:
+        raise not_found("申込", "Enrollment", enrollment_id)
+    await _session_on_my_campus(s, user, row.session_id)
+    return row  # type: ignore[no-any-return]
+
+
+class StaffApi(Controller):
+    path = "/api/staff"
+    tags = ("staff",)
+    opt = STAFF
+
+    @get("/sessions/{session_id:int}/roster", summary="Roster of a session of my campus")
+    async def roster(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.read() as s:
+            ctx = await _session_on_my_campus(s, me(request), session_id)
+            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+        return {
+            "session": {
+                "id": ctx.session.id,
+                "code": ctx.session.code,
+                "capacity": ctx.session.capacity,
+                "confirmed": ctx.session.confirmed_count,
+            },
+            "enrollments": rows,
+        }
+
+    @get(
+        "/sessions/{session_id:int}/roster.csv",
+        summary="Roster as CSV (UTF-8 with BOM)",
+        media_type="text/csv",
+    )
+    async def roster_csv(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> Response[bytes]:
+        async with db.read() as s:
+            ctx = await _session_on_my_campus(s, me(request), session_id)
+            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+        return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
+
+    @post(
+        "/sessions/{session_id:int}/enrollments",
+        summary="Enroll a registered learner by hand",
+        status_code=201,
+    )
+    async def manual_enroll(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        data: JSONBody[dict[str, Any]],
+    ) -> dict[str, Any]:
+        email = normalize_email(str(data.get("email") or ""))
+        lodging = data.get("lodging", False)
+        if not email or not isinstance(lodging, bool):
+            raise InvalidInput(
+                "受講者のメールアドレスと宿泊の有無（true/false）を指定してください。",
+                "Give the learner's email and lodging (true/false).",
+            )
+        async with db.write() as s:
+            await _session_on_my_campus(s, me(request), session_id)
+            learner = (await s.exec(select(User).where(User.email == email))).first()
+            if learner is None:
+                raise NotFound(f"{email} の受講者は登録されていません。", f"No learner with email {email}.")
+            result = await s.run_sync(
+                enrollment.enroll,
+                user=learner,
+                session_id=session_id,
+                lodging=lodging,
+                now=request.app.state.clock(),
+                source="staff",
+                check_window=False,
+            )
+        return result.as_dict()
+
+    @post(
+        "/enrollments/{enrollment_id:int}/promote",
+        summary="Promote a waitlisted learner into a free seat",
+        status_code=200,
+    )
+    async def promote(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            await _enrollment_on_my_campus(s, me(request), enrollment_id)
+            promoted = await s.run_sync(enrollment.promote_one, enrollment_id, request.app.state.clock())
+        return {"id": promoted.id, "status": promoted.status}
+
+    @post(
+        "/enrollments/{enrollment_id:int}/cancel",
+        summary="Cancel an enrollment on behalf of the learner",
+        status_code=200,
+    )
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            row = await _enrollment_on_my_campus(s, me(request), enrollment_id)
+            promoted, owed = await billing.cancel_with_fee(
+                s, row, request.app.state.clock(), request.app.state.settings, cancelled_by="staff"
+            )
+        return {
+            "id": enrollment_id,
+            "status": "cancelled",
+            "promoted": [p.id for p in promoted],
+            "cancellation_fee_yen": owed.fee_yen,
+            "message": owed.text_ja,
+        }
+
+    @post(
+        "/sessions/{session_id:int}/cancel",
+        summary="Cancel a whole session; everyone enrolled is told",
+        status_code=200,
+    )
+    async def cancel_session(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            await _session_on_my_campus(s, me(request), session_id)
+            count = await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
+            await billing.settle_cancelled_session(s, session_id, request.app.state.clock())
+        return {"id": session_id, "status": "cancelled", "enrollments_cancelled": count}

@@ -1,0 +1,201 @@
+"""HTML pages for campus staff: their sessions, rosters and actions, and the development mailbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+
+from courses.accounts import service as accounts
+from courses.accounts.api import me
+from courses.billing.service import settle_cancelled_session
+from courses.core import notifications
+from courses.core.deps import DB
+from courses.core.downloads import csv_response
+from courses.core.errors import DomainError, NotFound, not_found
+from courses.enrollment import service as enrollment
+from courses.models import Campus, Course, CourseSession, Enrollment, User
+from courses.staff import rosters
+
+Form = URLEncodedBody[dict[str, str]]
+STAFF = {"access": "staff"}
+MESSAGES = {
+    "enrolled": "受講者を登録しました。",
+    "promoted": "キャンセル待ちから繰り上げました。",
+    "cancelled": "申込をキャンセルしました。",
+    "session_cancelled": "開催回を中止し、申込者全員に連絡しました。",
+}
+
+
+class StaffPages(Controller):
+    path = "/staff"
+    include_in_schema = False
+    opt = STAFF
+
+    @get("/")
+    async def dashboard(
+        self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str | None] = None
+    ) -> Template:
+        user = me(request)
+        today = request.app.state.clock().date()
+        async with db.read() as s:
+            campus_ids = await accounts.staff_campus_ids(s, user)
+            campuses = list(
+                await s.exec(
+                    select(Campus).where(col(Campus.id).in_(campus_ids)).order_by(col(Campus.sort_order))
+                )
+            )
+            chosen = [c for c in campuses if c.code == campus] or campuses[:1]
+            sessions = []
+            if chosen:
+                sessions = list(
+                    await s.exec(
+                        select(CourseSession, Course)
+                        .join(Course, col(Course.id) == CourseSession.course_id)
+                        .where(CourseSession.campus_id == chosen[0].id, CourseSession.end_date >= today)
+                        .order_by(col(CourseSession.start_date))
+                    )
+                )
+        return Template(
+            "staff/dashboard.html",
+            context={
+                "user": user,
+                "campuses": campuses,
+                "campus": chosen[0] if chosen else None,
+                "sessions": sessions,
+            },
+        )
+
+    @get("/sessions/{session_id:int}")
+    async def session(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        msg: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Template:
+        user = me(request)
+        async with db.read() as s:
+            ctx = await s.run_sync(enrollment.load_session, session_id)
+            await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
+            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+        flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
+        if error:
+            flash = {"kind": "error", "text": error[:300]}
+        return Template("staff/session.html", context={"ctx": ctx, "rows": rows, "flash": flash})
+
+    @get("/sessions/{session_id:int}/roster.csv")
+    async def roster_csv(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> Response[bytes]:
+        async with db.read() as s:
+            ctx = await s.run_sync(enrollment.load_session, session_id)
+            await enrollment.ensure_staff_campus(s, me(request), ctx.campus.id or 0)
+            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+        return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
+
+    @post("/sessions/{session_id:int}/enroll")
+    async def enroll(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        return await _act(request, db, session_id, "enrolled", _manual_enroll, data)
+
+    @post("/sessions/{session_id:int}/cancel")
+    async def cancel_session(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> Response[Any]:
+        return await _act(request, db, session_id, "session_cancelled", _cancel_session, {})
+
+    @post("/enrollments/{enrollment_id:int}/promote")
+    async def promote(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Response[Any]:
+        return await _on_enrollment(request, db, enrollment_id, "promoted")
+
+    @post("/enrollments/{enrollment_id:int}/cancel")
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Response[Any]:
+        return await _on_enrollment(request, db, enrollment_id, "cancelled")
+
+
+async def _manual_enroll(
+    s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+) -> None:
+    email = accounts.normalize_email(data.get("email", ""))
+    learner = (await s.exec(select(User).where(User.email == email))).first()
+    if learner is None:
+        raise NotFound(f"{email or '（空欄）'} の受講者は登録されていません。", "No such learner.")
+    await s.run_sync(
+        enrollment.enroll,
+        user=learner,
+        session_id=session_id,
+        lodging=data.get("lodging") == "on",
+        now=request.app.state.clock(),
+        source="staff",
+        check_window=False,
+    )
+
+
+async def _cancel_session(
+    s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+) -> None:
+    await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
+    await settle_cancelled_session(s, session_id, request.app.state.clock())
+
+
+async def _act(
+    request: Request[Any, Any, Any], db: Any, session_id: int, ok: str, action: Any, data: dict[str, str]
+) -> Response[Any]:
+    user = me(request)
+    try:
+        async with db.write() as s:
+            ctx = await s.run_sync(enrollment.load_session, session_id)
+            await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
+            await action(s, request, session_id, data)
+    except DomainError as exc:
+        if exc.status in (403, 404) and not isinstance(exc, NotFound):
+            raise
+        from urllib.parse import quote
+
+        return Redirect(f"/staff/sessions/{session_id}?error={quote(exc.detail_ja)}")
+    return Redirect(f"/staff/sessions/{session_id}?msg={ok}")
+
+
+async def _on_enrollment(
+    request: Request[Any, Any, Any], db: Any, enrollment_id: int, ok: str
+) -> Response[Any]:
+    async with db.read() as s:
+        row = await s.get(Enrollment, enrollment_id)
+    if row is None:
+        raise not_found("申込", "Enrollment", enrollment_id)
+
+    async def action(s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]) -> None:
+        fresh = await s.get(Enrollment, enrollment_id)
+        if ok == "promoted":
+            await s.run_sync(enrollment.promote_one, enrollment_id, request.app.state.clock())
+        else:
+            await s.run_sync(enrollment.cancel, fresh, request.app.state.clock(), by_staff=True)
+
+    return await _act(request, db, row.session_id, ok, action, {})
+
+
+class MailboxPage(Controller):
+    """The development mailbox: notifications kept in the outbox when no SMTP server is configured."""
+
+    path = "/dev/mailbox"
+    include_in_schema = False
+    opt = {"access": "admin"}
+
+    @get("/")
+    async def mailbox(self, request: Request[Any, Any, Any], db: DB) -> Template:
+        async with db.read() as s:
+            messages = await notifications.recent(s, 200)
+        return Template(
+            "mailbox.html",
+            context={"messages": messages, "smtp": bool(request.app.state.settings.smtp_host)},
+        )
