@@ -48,7 +48,7 @@ async def prepare(url: str, token_file: Path) -> tuple[list[int], list[int]]:
     from sqlmodel import col, select
 
     from courses.accounts import service as accounts
-    from courses.app import japan_now
+    from courses.core.clock import japan_now
     from courses.core.db import Database
     from courses.models import Course, CourseSession, LearnerProfile, User
     from courses.seeding import seeds as seeding

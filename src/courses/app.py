@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
@@ -19,7 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
-from courses.accounts.api import AuthApi, EnrollmentApi
+from courses.accounts.api import AuthApi
 from courses.accounts.guards import TokenCache, access_guard
 from courses.accounts.pages import AccountPages
 from courses.background import start_background
@@ -33,22 +32,19 @@ from courses.console import api as console_api
 from courses.console import pages as console_pages
 from courses.console.sessions import available_actions
 from courses.core import problems, web
+from courses.core.clock import japan_now
 from courses.core.db import Database
 from courses.core.errors import DomainError
 from courses.core.security import security_headers
 from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+from courses.learners.api import EnrollmentApi
+from courses.learners.pages import LearnerPages
 from courses.planning.plans_api import PlansApi
 from courses.planning.plans_pages import PlanningPages
 from courses.planning.timetable_api import TimetableApi
 from courses.planning.timetable_pages import TimetablePages
 from courses.staff.api import StaffApi
 from courses.staff.pages import MailboxPage, StaffPages
-
-JST = ZoneInfo("Asia/Tokyo")
-
-
-def japan_now() -> datetime:
-    return datetime.now(JST)
 
 
 def provide_db(state: State) -> Database:
@@ -85,6 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         EnrollmentApi,
         StaffApi,
         AccountPages,
+        LearnerPages,
         StaffPages,
         MailboxPage,
         PlansApi,

@@ -9,6 +9,7 @@ from typing import Any
 
 from courses.core.db_outage import database_unavailable, outage_log
 from courses.core.notifications import deliver_pending
+from courses.planning.runner import Runner
 
 log = logging.getLogger(__name__)
 MAIL_INTERVAL_S = 10
@@ -32,8 +33,6 @@ def start_background(app: Any) -> None:
         tasks.append(asyncio.create_task(_mail_loop(app)))
     solver = None
     if app.state.settings.solver_workers > 0:
-        from courses.planning.runner import Runner
-
         settings = app.state.settings
         solver = Runner(
             app.state.db,

@@ -13,7 +13,7 @@ from courses.core.settings import Settings
 
 
 async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
-    from courses.app import japan_now
+    from courses.core.clock import japan_now
     from courses.core.db import Database
     from courses.seeding import seeds as seeding
 

@@ -11,7 +11,7 @@ import sys
 from sqlmodel import select
 
 from courses.accounts.service import EMAIL_RE, MIN_PASSWORD, hash_password, normalize_email
-from courses.app import japan_now
+from courses.core.clock import japan_now
 from courses.core.db import Database
 from courses.core.settings import Settings
 from courses.models import Campus, Role, StaffCampus, User

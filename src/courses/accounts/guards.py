@@ -10,11 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from courses.accounts import service as accounts
+from courses.core.errors import Unauthorized
 from courses.core.tx import detached
 from courses.models import Role, User, table_of
 
@@ -125,3 +128,23 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     return connection.scope.get("state", {}).get("user")  # type: ignore[no-any-return]
+
+
+def me(request: Request[Any, Any, Any]) -> User:
+    user = current_user(request)
+    if user is None:  # the guard has already refused anonymous callers; this keeps types honest
+        raise Unauthorized("ログインが必要です。", "Sign-in required.")
+    return user
+
+
+def session_cookie(request: Request[Any, Any, Any], secret: str) -> Cookie:
+    settings = request.app.state.settings
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=secret,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=int(accounts.WEB_SESSION_TTL.total_seconds()),
+        path="/",
+    )

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.billing import pdf, service
 from courses.billing.schemas import (
     CampusFeeRead,

@@ -17,10 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.accounts.service import staff_campus_ids
 from courses.billing.schemas import CancellationQuote, InvoiceData, Line, TaxRow, UnpaidRow
 from courses.core.db import Database
 from courses.core.errors import InvalidInput, not_found
 from courses.core.settings import Settings
+from courses.enrollment import service as enrollments
+from courses.enrollment.service import ensure_staff_campus
 from courses.models import (
     Campus,
     Course,
@@ -133,7 +136,6 @@ async def set_course_fee(db: AsyncSession, course_id: int, fee_yen: int) -> Cour
 
 async def ensure_can_see(db: AsyncSession, user: User, invoice: Invoice) -> None:
     """Learners see their own invoices, coordinators their organisation's, staff their campus's."""
-    from courses.accounts.service import staff_campus_ids
 
     if user.role == Role.LEARNER and invoice.user_id == user.id and invoice.organization_id is None:
         return
@@ -146,7 +148,6 @@ async def ensure_can_see(db: AsyncSession, user: User, invoice: Invoice) -> None
 
 
 async def ensure_campus(db: AsyncSession, user: User, campus_id: int) -> None:
-    from courses.enrollment.service import ensure_staff_campus
 
     await ensure_staff_campus(db, user, campus_id)
 
@@ -408,7 +409,6 @@ async def visible_invoice(s: AsyncSession, user: User, invoice_id: int) -> Invoi
 async def invoices_of(s: AsyncSession, user: User, *, organization_id: int | None = None) -> list[Invoice]:
     """A learner's own invoices, a coordinator's organisation's, or those of a member of staff's campuses
     (``organization_id``: only that organisation's, for the organisation page)."""
-    from courses.accounts.service import staff_campus_ids
 
     if organization_id is not None:
         if user.role != Role.ADMIN and organization_id != user.organization_id:
@@ -666,7 +666,6 @@ async def cancel_with_fee(
     s: AsyncSession, e: Enrollment, now: datetime, settings: Settings, *, cancelled_by: str
 ) -> tuple[list[Enrollment], CancellationQuote]:
     """Cancel an enrollment (the seat goes to the waiting list) and settle what it owes, in one transaction."""
-    from courses.enrollment import service as enrollments
 
     was_confirmed = e.status == EnrollmentStatus.CONFIRMED
     promoted = await s.run_sync(enrollments.cancel, e, now, by_staff=cancelled_by == "staff")

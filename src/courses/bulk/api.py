@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, MultipartBody
 
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.bulk import files as bulk_file
 from courses.bulk import organization as bulk_org
 from courses.bulk import service as bulk

@@ -14,8 +14,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from courses.accounts import service as accounts
-from courses.accounts.api import me
-from courses.accounts.pages import _session_cookie
+from courses.accounts.guards import me, session_cookie
 from courses.billing import service as billing_service
 from courses.bulk import files as bulk_file
 from courses.bulk import invitations
@@ -253,7 +252,7 @@ class PasswordSetPage(Controller):
                 context={"token": token, "user": user, "error": exc.detail_ja},
                 status_code=exc.status,
             )
-        return Redirect("/me", cookies=[_session_cookie(request, secret)])
+        return Redirect("/me", cookies=[session_cookie(request, secret)])
 
 
 class InvitationPage(Controller):
@@ -301,7 +300,7 @@ class InvitationPage(Controller):
             return page
         async with db.write() as s:
             secret = await accounts.issue_token(s, answer.user, "web", now)
-        page.cookies.append(_session_cookie(request, secret))
+        page.cookies.append(session_cookie(request, secret))
         return page
 
     @post("/decline")

@@ -12,18 +12,19 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
-from courses.accounts.api import me
+from courses.accounts.guards import me
+from courses.accounts.service import hash_password
 from courses.console import entities as console_entities
 from courses.console import organizations as console_orgs
 from courses.console import resources as console_resources
 from courses.console import sessions as console_sessions
 from courses.console import staff as console_staff
 from courses.console.entities import ENTITIES, Entity
-from courses.console.forms import choose_campus
+from courses.console.forms import campus_by_code, choose_campus
 from courses.core import audit
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
-from courses.core.errors import InvalidInput
+from courses.core.errors import FieldError, InvalidInput
 from courses.core.problems import report_response, request_language
 
 STAFF = {"access": "staff"}
@@ -44,8 +45,6 @@ def _flag(raw: Any, default: bool) -> bool:
 async def upload_bytes(data: dict[str, Any]) -> bytes:
     upload = data.get("file")
     if upload is None or isinstance(upload, str) or not hasattr(upload, "read"):
-        from courses.core.errors import FieldError
-
         raise InvalidInput(
             "CSVファイルを選んでアップロードしてください。",
             "Attach the file in the multipart field 'file'.",
@@ -333,7 +332,6 @@ class AdminApi(Controller):
 
     @post("/staff", summary="Create a staff account (email, name, role, campuses, password)", status_code=201)
     async def add_staff(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
-        from courses.accounts.service import hash_password
 
         password = str(data.get("password") or "")
         console_staff.check_password(password)
@@ -374,8 +372,6 @@ class AdminApi(Controller):
         async with db.read() as s:
             campus_id = None
             if campus:
-                from courses.console.forms import campus_by_code
-
                 campus_id = (await campus_by_code(s, campus)).id
             flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
             entries, total = await audit.search(s, flt, _now(request).tzinfo)

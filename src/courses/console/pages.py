@@ -12,19 +12,21 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from courses.accounts.api import me
+from courses.accounts.guards import me
+from courses.accounts.service import hash_password
 from courses.console import entities as console_entities
 from courses.console import organizations as console_orgs
 from courses.console import resources as console_resources
 from courses.console import sessions as console_sessions
 from courses.console import staff as console_staff
+from courses.console.api import upload_bytes
 from courses.console.entities import ENTITIES, Entity
-from courses.console.forms import campus_by_code, choose_campus, my_campuses
+from courses.console.forms import FieldSpec, campus_by_code, choose_campus, my_campuses
 from courses.console.resources import OUTAGE_FIELDS
 from courses.core import audit
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
-from courses.core.errors import Conflict, InvalidInput
+from courses.core.errors import Conflict, InvalidInput, NotFound
 
 Form = URLEncodedBody[dict[str, str]]
 STAFF = {"access": "staff"}
@@ -275,7 +277,6 @@ def csv_pages(ent: Entity) -> type[Controller]:
         async def import_file(
             self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[dict[str, Any]]
         ) -> Response[Any]:
-            from courses.console.api import upload_bytes
 
             if data.get("content"):
                 content = base64.b64decode(str(data["content"]))
@@ -336,8 +337,6 @@ class ConsolePages(Controller):
         self, request: Request[Any, Any, Any], db: DB, kind: FromPath[str], room_id: FromPath[int], data: Form
     ) -> Response[Any]:
         if kind not in ("classrooms", "dorm-rooms"):
-            from courses.core.errors import NotFound
-
             raise NotFound("ページが見つかりません。", "Not found.")
         try:
             async with db.write() as s:
@@ -461,8 +460,6 @@ class ConsolePages(Controller):
         data: Form,
     ) -> Response[Any]:
         if action not in ("publish", "close", "cancel", "copy"):
-            from courses.core.errors import NotFound
-
             raise NotFound("ページが見つかりません。", "Not found.")
         try:
             async with db.write() as s:
@@ -490,7 +487,6 @@ class AdminPages(Controller):
 
     @get("/staff/new")
     async def new_staff(self) -> Template:
-        from courses.console.forms import FieldSpec
 
         fields = [
             *console_staff.STAFF_FIELDS,
@@ -511,8 +507,6 @@ class AdminPages(Controller):
 
     @post("/staff/new")
     async def create_staff(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
-        from courses.accounts.service import hash_password
-        from courses.console.forms import FieldSpec
 
         fields = [*console_staff.STAFF_FIELDS, FieldSpec("password", "初期パスワード")]
         try:

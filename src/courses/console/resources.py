@@ -21,14 +21,21 @@ from courses.console.entities import (
     as_dicts,
     create,
     list_rows,
+    load,
     update,
 )
 from courses.console.forms import FieldSpec, check, ensure_campus, parse
 from courses.core import audit, tabular
-from courses.core.errors import FieldError, InvalidInput, NotFound, not_found
+from courses.core.errors import FieldError, Forbidden, InvalidInput, NotFound, not_found
 from courses.core.settings import SEEDS_DIR
 from courses.models import Campus, Classroom, DormRoom, User
-from courses.models.resources import RoomOutage
+from courses.models.resources import (
+    Instructor,
+    InstructorAvailability,
+    PracticumSite,
+    PracticumSiteAvailability,
+    RoomOutage,
+)
 
 OUTAGE_FIELDS = [
     FieldSpec("start_date", "開始日", "date"),
@@ -246,8 +253,6 @@ async def _scope_errors(
     s: AsyncSession, user: User, ent: Entity, cells: dict[str, str], row_id: int | None, number: int
 ) -> list[FieldError]:
     """A row may only name campuses the user acts on, and only update records of those campuses."""
-    from courses.console.entities import load
-    from courses.core.errors import Forbidden
 
     errors: list[FieldError] = []
     column = "campus" if ent.scope == "campus" else "home_campus"
@@ -292,12 +297,6 @@ class ResourceSeedReport:
 async def load_resources(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DIR) -> ResourceSeedReport:
     """Insert the seed instructors and practicum sites, their availability laid out on the fiscal year
     of ``today`` ('all' is the whole year). The caller owns the transaction; nothing is audited."""
-    from courses.models.resources import (
-        Instructor,
-        InstructorAvailability,
-        PracticumSite,
-        PracticumSiteAvailability,
-    )
 
     report = ResourceSeedReport()
     campuses = dict((await db.exec(select(Campus.code, Campus.id))).all())

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.accounts.service import staff_campus_ids
 from courses.core import notifications
 from courses.core.errors import Conflict, Forbidden, NotEligible, not_found
 from courses.core.reference import is_sme
@@ -565,7 +566,6 @@ async def get_own(db: AsyncSession, enrollment_id: int, user: User) -> Enrollmen
 
 
 async def ensure_staff_campus(db: AsyncSession, user: User, campus_id: int) -> None:
-    from courses.accounts.service import staff_campus_ids
 
     if campus_id not in await staff_campus_ids(db, user):
         raise Forbidden(

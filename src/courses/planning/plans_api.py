@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.core.deps import DB
 from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from courses.accounts import service as accounts
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.core.deps import DB
 from courses.core.errors import DomainError
 from courses.enrollment import service as enrollment

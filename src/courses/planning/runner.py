@@ -42,6 +42,7 @@ from courses.core.errors import FieldError, InvalidInput, not_found
 from courses.models import Campus
 from courses.models.plans import PlanKind, RunStatus, SolverRun
 from courses.planning import plans, timetable
+from courses.planning.timetable import solve_job
 from courses.planning.worker_pool import solver_pool
 
 log = logging.getLogger(__name__)
@@ -275,8 +276,6 @@ def solve_in_worker(kind: str, problem: Any, time_limit: float, progress_path: s
             os.replace(tmp, progress_path)
 
     if kind == PlanKind.TIMETABLE:
-        from courses.planning.timetable import solve_job
-
         return solve_job(problem, time_limit, progress)
     if kind == PlanKind.ROOMS:
         sol = solve_rooms(problem, time_limit=time_limit, num_workers=2, progress=progress)

@@ -29,9 +29,10 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.core.errors import not_found
+from courses.accounts.service import staff_campus_ids
+from courses.core.errors import Forbidden, not_found
 from courses.core.reference import prefecture_code
-from courses.models import Campus, Classroom, Course, CourseSession, SessionStatus
+from courses.models import Campus, Classroom, Course, CourseSession, Enrollment, SessionStatus
 from courses.models.plans import PlanKind, PlanVersion
 from courses.models.resources import Instructor, InstructorAvailability, RoomOutage
 from courses.models.timetable import CourseModule, InstructorLink, PlannedModule
@@ -928,8 +929,6 @@ async def ensure_instructor_visible(
 ) -> None:
     """Staff see an instructor's schedule when the instructor belongs to or teaches at one of
     their campuses (administrators: every instructor)."""
-    from courses.accounts.service import staff_campus_ids
-    from courses.core.errors import Forbidden
 
     mine = await staff_campus_ids(s, user)
     codes = {c.code for c in await s.exec(select(Campus).where(col(Campus.id).in_(mine)))} if mine else set()
@@ -940,7 +939,6 @@ async def ensure_instructor_visible(
 
 async def session_slots_by_enrollment(s: AsyncSession, enrollment_ids: list[int]) -> dict[int, list[Slot]]:
     """Each enrollment's session timetable once published (for the learner's page)."""
-    from courses.models import Enrollment
 
     if not enrollment_ids:
         return {}

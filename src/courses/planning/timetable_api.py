@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.core.deps import DB
 from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment

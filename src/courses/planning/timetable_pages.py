@@ -14,7 +14,7 @@ from litestar.response import Template
 from sqlmodel import col, select
 
 from courses.accounts import service as accounts
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.catalog import service as catalog
 from courses.core.deps import DB
 from courses.core.downloads import attachment

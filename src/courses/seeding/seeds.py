@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.console.resources import load_resources
 from courses.core.settings import SEEDS_DIR
 from courses.models import (
     Campus,
@@ -26,6 +27,7 @@ from courses.models import (
     SessionBlock,
     SessionStatus,
 )
+from courses.planning.timetable_modules import load_modules
 
 APPLICATION_OPENS_DAYS = 120  # applications open this many days before the first day
 APPLICATION_CLOSES_DAYS = 7  # and close this many days before it
@@ -164,10 +166,8 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
             db.add(SessionBlock(session_id=session.id, seq=seq, start_date=first, end_date=last))  # type: ignore[arg-type]
     await db.flush()
     report.sessions = len(blocks_by_session)
-    from courses.console.resources import load_resources
 
     await load_resources(db, today, seeds_dir)
-    from courses.planning.timetable_modules import load_modules
 
     await load_modules(db, seeds_dir)
     return report

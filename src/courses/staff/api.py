@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from sqlmodel import select
 
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.accounts.service import normalize_email
 from courses.billing import service as billing
 from courses.core.deps import DB

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from courses.accounts import service as accounts
-from courses.accounts.api import me
+from courses.accounts.guards import me
 from courses.billing.service import settle_cancelled_session
 from courses.core import notifications
 from courses.core.deps import DB

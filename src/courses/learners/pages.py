@@ -1,0 +1,142 @@
+"""HTML pages for the learner: apply, my page (dates, rooms, sites, invoices), cancel, the calendar feed."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlmodel import select
+
+from courses.accounts import service as accounts
+from courses.accounts.guards import me
+from courses.billing import service as billing
+from courses.catalog import service as catalog
+from courses.core.deps import DB
+from courses.core.errors import DomainError, NotFound
+from courses.enrollment import service as enrollment
+from courses.learners import ical
+from courses.models import User
+from courses.planning import plans
+
+Form = URLEncodedBody[dict[str, str]]
+FLASH = {
+    "enrolled": ("ok", "お申し込みを受け付けました。"),
+    "waitlisted": ("ok", "満席のため、キャンセル待ちで受け付けました。"),
+    "cancelled": ("ok", "キャンセルしました。"),
+    "cancelled_fee": (
+        "ok",
+        "キャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
+    ),
+    "registered": ("ok", "登録が完了しました。研修をお探しください。"),
+    "signed_out": ("ok", "ログアウトしました。"),
+}
+
+
+def flash_for(msg: str | None) -> dict[str, str] | None:
+    if msg in FLASH:
+        kind, text = FLASH[msg]
+        return {"kind": kind, "text": text}
+    return None
+
+
+class LearnerPages(Controller):
+    include_in_schema = False
+
+    @get("/sessions/{session_id:int}/apply", opt={"access": "learner"})
+    async def apply_form(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> Template:
+        async with db.read() as s:
+            row = await catalog.get_session(s, session_id)
+            terms = billing.terms_text(*await billing.terms_of(s, row.course.id))
+        return Template("apply.html", context={"row": row, "error": None, "terms": terms})
+
+    @post("/sessions/{session_id:int}/apply", opt={"access": "learner"})
+    async def apply(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        user = me(request)
+        lodging = data.get("lodging") in {"1", "on", "true", "yes"}
+        try:
+            result = await db.transact(
+                enrollment.enroll,
+                user=user,
+                session_id=session_id,
+                lodging=lodging,
+                now=request.app.state.clock(),
+            )
+        except DomainError as exc:
+            async with db.read() as s:
+                row = await catalog.get_session(s, session_id)
+                terms = billing.terms_text(*await billing.terms_of(s, row.course.id))
+            return Template(
+                "apply.html",
+                context={"row": row, "error": exc.detail_ja, "terms": terms},
+                status_code=exc.status,
+            )
+        return Redirect(f"/me?msg={'enrolled' if result.status == 'confirmed' else 'waitlisted'}")
+
+    @get("/me", opt={"access": "user"})
+    async def my_page(
+        self, request: Request[Any, Any, Any], db: DB, msg: FromQuery[str | None] = None
+    ) -> Template:
+        user = me(request)
+        async with db.read() as s:
+            rows = await enrollment.my_enrollments(s, user.id or 0)
+            blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
+            profile = await accounts.profile_of(s, user.id or 0)
+            extras = await _placements(s, rows)
+            invoices = await billing.invoices_of(s, user)
+        return Template(
+            "me.html",
+            context={
+                "user": user,
+                "rows": rows,
+                "blocks": blocks,
+                "profile": profile,
+                "flash": flash_for(msg),
+                "feed_url": f"/calendar/{quote(user.feed_token)}.ics",
+                "placements": extras,
+                "invoices": invoices,
+                "today": request.app.state.clock().date(),
+            },
+        )
+
+    @post("/me/enrollments/{enrollment_id:int}/cancel", opt={"access": "learner"})
+    async def cancel(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Response[Any]:
+        user = me(request)
+        async with db.write() as s:
+            row = await enrollment.get_own(s, enrollment_id, user)
+            _, owed = await billing.cancel_with_fee(
+                s, row, request.app.state.clock(), request.app.state.settings, cancelled_by="learner"
+            )
+        return Redirect("/me?msg=cancelled" if not owed.fee_yen else "/me?msg=cancelled_fee")
+
+    @get("/calendar/{feed_name:str}", opt={"access": "public"}, media_type="text/calendar")
+    async def feed(self, db: DB, feed_name: FromPath[str]) -> Response[Any]:
+        """The calendar feed is addressed by a secret per learner, so calendar apps can subscribe.
+
+        The address is `/calendar/<secret>.ics`: a path parameter cannot carry a suffix in the
+        route, so the name is matched whole and the suffix taken off here.
+        """
+        token = feed_name.removesuffix(".ics")
+        async with db.read() as s:
+            user = None
+            if token != feed_name and token:
+                user = (await s.exec(select(User).where(User.feed_token == token))).first()
+            if user is None:
+                raise NotFound("カレンダーが見つかりません。", "Calendar not found.")
+            rows = await enrollment.my_enrollments(s, user.id or 0)
+            blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
+        return ical.response(rows, {k: [(b.start_date, b.end_date) for b in v] for k, v in blocks.items()})
+
+
+async def _placements(s: Any, rows: list[enrollment.MyEnrollment]) -> dict[int, dict[str, str]]:
+    """Room and practicum site per enrollment, from published plans."""
+
+    return await plans.placements_for(s, [r.enrollment.id or 0 for r in rows])
