@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 MORNING, AFTERNOON = 0, 1
+EXACT_CELLS = 2_000  # module x start x classroom options up to which every classroom that fits is offered
 HALF_NAMES = {MORNING: "午前", AFTERNOON: "午後"}
 MODULE_KINDS = ("lecture", "exercise", "practicum")
 
@@ -271,13 +272,23 @@ def _solve_campus(
     terms: dict[str, list[Any]] = defaultdict(list)
     reasons: dict[str, str] = {}
     fits_of: dict[str, list[Classroom]] = {}
+    # Every classroom that fits, while the model stays small; beyond that, each session's smallest
+    # (``rooms_per_session``). A pruned model's optimum is not the problem's, so it is never "optimal".
+    cells = sum(
+        len(s.modules) * 2 * len(s.days()) * sum(1 for r in rooms if r.capacity >= s.learners)
+        for s in sessions
+    )
+    pruned = False
     for s in sessions:
         # The smallest classrooms that fit (a big one is wasted on a small session), plus any
         # classroom a pin or the previous plan names: keeps the model small at year scale.
         named = {p.classroom for p in problem.pins if p.module_id in {m.id for m in s.modules}}
         named |= {p.classroom for p in problem.previous if p.session_id == s.id}
-        fits = sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
-        fits = [r for k, r in enumerate(fits) if k < problem.rooms_per_session or r.id in named]
+        every = sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
+        fits = every
+        if cells > EXACT_CELLS:
+            fits = [r for k, r in enumerate(every) if k < problem.rooms_per_session or r.id in named]
+        pruned = pruned or len(fits) < len(every)
         fits_of[s.id] = fits
         for mod in s.modules:
             module_of[mod.id] = (s, mod)
@@ -314,8 +325,6 @@ def _solve_campus(
                 moved = m.new_bool_var(f"changed[module={mod.id}]")
                 m.add(moved >= 1 - (same if same is not None else 0))
                 terms["change"].append(w.change * moved)
-                if same is not None:
-                    m.add_hint(same, 1)
     # No session and no classroom in two places at once.
     for lits in [*session_at.values(), *room_at.values()]:
         if len(lits) > 1:
@@ -407,7 +416,7 @@ def _solve_campus(
         if not solver.value(lit)
     ]
     values = {name: int(sum(solver.value(v) for v in vs)) for name, vs in terms.items()}
-    status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+    status = "optimal" if code == cp_model.OPTIMAL and not pruned else "feasible"
     # Keep the constructive plan over every classroom that fits if it is better: CP-SAT may have
     # stopped early, and the model offers each session only its smallest classrooms.
     _, built_wide, left_out, own = _greedy_campus(problem, sessions, rooms, reasons)
