@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import col, select
 
 from courses.accounts.guards import me
@@ -15,7 +15,7 @@ from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment
 from courses.models import Campus, DormRoom
 from courses.models.plans import PlannedRoom, PlannedSite, SolverRun
-from courses.planning import plans, runner
+from courses.planning import occupancy, plans, runner
 
 STAFF = {"access": "staff"}
 
@@ -142,6 +142,25 @@ class PlansApi(Controller):
                     for r in sites
                 ]
         return body
+
+    @get(
+        "/plans/{plan_id:int}/rooms",
+        summary="A rooms plan as nights x rooms: occupants, empty beds, outages, changes from the published plan",
+        description="from and to (dates, both included) default to the plan's first week; at most 31 nights.",
+    )
+    async def rooms(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        plan_id: FromPath[int],
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> dict[str, Any]:
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            view = await occupancy.occupancy(s, plan, occupancy.night_range(plan, date_from, date_to))
+        return view.as_dict()
 
     @get("/plans/{plan_id:int}/compare", summary="Who moves if this plan replaces the published one")
     async def compare(

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
+from courses.core import tabular
 from courses.core.deps import DB
+from courses.core.downloads import csv_response
 from courses.core.errors import DomainError
 from courses.enrollment import service as enrollment
 from courses.models import Campus
 from courses.models.plans import PlanVersion, SolverRun
-from courses.planning import plans, runner
+from courses.planning import occupancy, plans, runner
 from courses.planning.plans_api import start_run
 
 STAFF = {"access": "staff"}
@@ -141,6 +143,58 @@ class PlanningPages(Controller):
                 "json": json,
             },
         )
+
+    @get("/plans/{plan_id:int}/rooms")
+    async def rooms_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        plan_id: FromPath[int],
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> Template:
+        """Who sleeps where, night by night: for the front desk (prints on A4 landscape)."""
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            campus = await s.get(Campus, plan.campus_id)
+            error = None
+            try:
+                days = occupancy.night_range(plan, date_from, date_to)
+            except DomainError as exc:
+                error, days = exc.detail_ja, occupancy.night_range(plan, None, None)
+            view = await occupancy.occupancy(s, plan, days)
+        return Template(
+            "staff/occupancy.html",
+            context={
+                "view": view,
+                "plan": plan,
+                "campus": campus,
+                "error": error,
+                "zones": occupancy.ZONE_JA,
+                "previous_week": days[0] - timedelta(days=7),
+                "next_week": days[0] + timedelta(days=7),
+                "weekdays": "月火水木金土日",
+            },
+            status_code=400 if error else 200,
+        )
+
+    @get("/plans/{plan_id:int}/rooms.csv", media_type="text/csv")
+    async def rooms_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        plan_id: FromPath[int],
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> Response[bytes]:
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            days = occupancy.night_range(plan, date_from, date_to)
+            view = await occupancy.occupancy(s, plan, days)
+        content = tabular.write_csv(occupancy.CSV_HEADER, occupancy.occupancy_csv(view))
+        return csv_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.csv")
 
     @post("/plans/{plan_id:int}/publish")
     async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Response[Any]:

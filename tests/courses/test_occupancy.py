@@ -1,0 +1,148 @@
+"""The rooms plan as nights x rooms: who sleeps where, empty beds, outages, changes from the published plan."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlmodel import col, select
+
+from courses.core.db import Database
+from courses.models import DormRoom, Enrollment, User
+from courses.models.plans import PlannedRoom
+from courses.models.resources import RoomOutage
+from tests.courses import builders as b
+from tests.courses.test_planning import _campus, _run
+
+WEEK = "from=2026-06-08&to=2026-06-10"  # the first block: days 8-10 June, nights 8 and 9
+
+
+async def _names(db: Database) -> dict[int, str]:
+    async with db.read() as s:
+        rows = await s.exec(select(Enrollment.id, User.name).join(User, col(User.id) == Enrollment.user_id))
+        return {int(e or 0): n for e, n in rows}
+
+
+async def test_who_sleeps_where_night_by_night(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    w = await _campus(db)
+    async with db.write() as s:
+        room = (await s.exec(select(DormRoom).where(DormRoom.room_number == "305"))).one()
+        s.add(
+            RoomOutage(
+                campus_id=room.campus_id,
+                dorm_room_id=room.id,
+                start_date=date(2026, 6, 9),
+                end_date=date(2026, 6, 9),
+            )
+        )
+    staff = b.bearer(w["staff"])
+    run = await _run(client, app, db, w["staff"], kinds=["rooms"])
+    plan_id = run["progress"]["plans"][0]
+    plan = (await client.get(f"/api/staff/plans/{plan_id}", headers=staff)).json()
+    r = await client.get(f"/api/staff/plans/{plan_id}/rooms?{WEEK}", headers=staff)
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert (view["from"], view["to"], view["published"]) == ("2026-06-08", "2026-06-10", False)
+    rooms = {x["room_number"]: x for x in view["rooms"]}
+    assert sorted(rooms) == [f"{300 + i}" for i in range(6)]
+    # every first-block assignment of the plan is in its room on both nights, and nowhere else
+    seen = {
+        (x["room_id"], n["date"], o["enrollment_id"])
+        for x in view["rooms"]
+        for n in x["nights"]
+        for o in n["occupants"]
+    }
+    expected = {
+        (a["room_id"], night, a["enrollment_id"])
+        for a in plan["assignments"]
+        if a["block"] == 0
+        for night in ("2026-06-08", "2026-06-09")
+    }
+    assert seen == expected and len(expected) == 10
+    names = await _names(db)
+    for x in view["rooms"]:
+        for n in x["nights"]:
+            assert all(o["name"] == names[o["enrollment_id"]] for o in n["occupants"])
+            assert n["empty_beds"] == (0 if n["out_of_service"] else x["beds"] - len(n["occupants"]))
+    # the room out of service that night holds nobody and says so; the last day is nobody's night
+    assert rooms["305"]["nights"][1] == {
+        "date": "2026-06-09",
+        "out_of_service": True,
+        "empty_beds": 0,
+        "occupants": [],
+    }
+    assert [t["occupied_beds"] for t in view["totals"]] == [5, 5, 0]
+    assert [t["beds"] for t in view["totals"]] == [6, 5, 6]
+    # the page and the CSV say the same
+    page = await client.get(f"/staff/plans/{plan_id}/rooms?{WEEK}", headers=staff)
+    assert page.status_code == 200 and "使用停止" in page.text and "3階" in page.text
+    assert all(names[e] in page.text for _, _, e in expected)
+    plan_page = await client.get(f"/staff/plans/{plan_id}", headers=staff)
+    assert f"/staff/plans/{plan_id}/rooms" in plan_page.text
+    csv = await client.get(f"/staff/plans/{plan_id}/rooms.csv?{WEEK}", headers=staff)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("日付（泊）,部屋")
+    assert sum(1 for line in lines if line.startswith("2026-06-08") and "（空き）" not in line) == 5
+    assert any(line.startswith("2026-06-09,305,") and "使用停止" in line for line in lines)
+
+
+async def test_an_unpublished_plan_marks_who_would_move(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    w = await _campus(db)
+    staff = b.bearer(w["staff"])
+    first = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    assert (await client.post(f"/api/staff/plans/{first}/publish", headers=staff)).status_code == 200
+    second = (await _run(client, app, db, w["staff"], kinds=["rooms"], pin_published=True))["progress"][
+        "plans"
+    ][0]
+    # move one learner of the published plan elsewhere, as if an earlier plan had put them there
+    async with db.write() as s:
+        row = (
+            await s.exec(select(PlannedRoom).where(PlannedRoom.plan_id == first, PlannedRoom.block_seq == 0))
+        ).first()
+        assert row is not None
+        other = (await s.exec(select(DormRoom).where(DormRoom.id != row.dorm_room_id))).first()
+        assert other is not None
+        moved, row.dorm_room_id = row.enrollment_id, other.id or 0
+        s.add(row)
+    view = (await client.get(f"/api/staff/plans/{second}/rooms?{WEEK}", headers=staff)).json()
+    assert view["compared_with_plan_id"] == first
+    changed = {
+        o["enrollment_id"] for x in view["rooms"] for n in x["nights"] for o in n["occupants"] if o["changed"]
+    }
+    assert changed == {moved}
+    page = await client.get(f"/staff/plans/{second}/rooms?{WEEK}", headers=staff)
+    assert 'class="changed"' in page.text and "変更" in page.text
+    # the published plan itself compares with nothing
+    mine = (await client.get(f"/api/staff/plans/{first}/rooms?{WEEK}", headers=staff)).json()
+    assert mine["compared_with_plan_id"] is None and mine["published"] is True
+
+
+async def test_ranges_and_who_may_look(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    w = await _campus(db)
+    staff = b.bearer(w["staff"])
+    plan_id = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    default = (await client.get(f"/api/staff/plans/{plan_id}/rooms", headers=staff)).json()
+    assert default["from"] == "2026-06-01" and default["to"] == "2026-06-07"  # the plan's first week
+    backwards = await client.get(
+        f"/api/staff/plans/{plan_id}/rooms?from=2026-06-10&to=2026-06-08", headers=staff
+    )
+    assert backwards.status_code == 400 and backwards.json()["errors"][0]["field"] == "to"
+    too_long = await client.get(
+        f"/api/staff/plans/{plan_id}/rooms?from=2026-06-01&to=2026-07-15", headers=staff
+    )
+    assert too_long.status_code == 400 and "31" in too_long.json()["detail"]
+    page = await client.get(f"/staff/plans/{plan_id}/rooms?from=2026-06-10&to=2026-06-08", headers=staff)
+    assert page.status_code == 400 and "終了日" in page.text
+    outsider = b.bearer(w["outsider"])
+    assert (await client.get(f"/api/staff/plans/{plan_id}/rooms", headers=outsider)).status_code in (403, 404)
+    assert (await client.get(f"/staff/plans/{plan_id}/rooms.csv", headers=outsider)).status_code in (403, 404)
+    learner = b.bearer(w["learners"][0][0])
+    assert (await client.get(f"/api/staff/plans/{plan_id}/rooms", headers=learner)).status_code == 403
