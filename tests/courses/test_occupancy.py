@@ -146,3 +146,29 @@ async def test_ranges_and_who_may_look(
     assert (await client.get(f"/staff/plans/{plan_id}/rooms.csv", headers=outsider)).status_code in (403, 404)
     learner = b.bearer(w["learners"][0][0])
     assert (await client.get(f"/api/staff/plans/{plan_id}/rooms", headers=learner)).status_code == 403
+
+
+async def test_the_roster_shows_each_room_once_published(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    w = await _campus(db)
+    staff = b.bearer(w["staff"])
+    plan_id = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    roster = f"/api/staff/sessions/{w['session_id']}/roster"
+    assert all(r["room"] is None for r in (await client.get(roster, headers=staff)).json()["enrollments"])
+    assert (await client.post(f"/api/staff/plans/{plan_id}/publish", headers=staff)).status_code == 200
+    plan = (await client.get(f"/api/staff/plans/{plan_id}", headers=staff)).json()
+    rooms: dict[int, list[str]] = {}
+    for a in sorted(plan["assignments"], key=lambda a: a["block"]):
+        rooms.setdefault(a["enrollment_id"], []).append(a["room"])
+    listed = (await client.get(roster, headers=staff)).json()["enrollments"]
+    for r in listed:
+        numbers = rooms[r["enrollment_id"]]
+        assert r["room"] == (numbers[0] if len(set(numbers)) == 1 else "・".join(numbers))
+    csv = (await client.get(roster + ".csv", headers=staff)).content.decode("utf-8-sig").splitlines()
+    assert csv[0].endswith("部屋（公開中の部屋割り）,実習先（公開中の計画）")
+    assert all(
+        any(line.startswith(f"{r['enrollment_id']},") and r["room"] in line for line in csv) for r in listed
+    )
+    page = await client.get(f"/staff/sessions/{w['session_id']}", headers=staff)
+    assert page.status_code == 200 and all(r["room"] in page.text for r in listed)

@@ -47,7 +47,7 @@ class StaffApi(Controller):
     ) -> dict[str, Any]:
         async with db.read() as s:
             ctx = await _session_on_my_campus(s, me(request), session_id)
-            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+            rows = await rosters.session_roster(s, session_id)
         return {
             "session": {
                 "id": ctx.session.id,
@@ -68,7 +68,7 @@ class StaffApi(Controller):
     ) -> Response[bytes]:
         async with db.read() as s:
             ctx = await _session_on_my_campus(s, me(request), session_id)
-            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+            rows = await rosters.session_roster(s, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
     @post(

@@ -82,7 +82,7 @@ class StaffPages(Controller):
         async with db.read() as s:
             ctx = await s.run_sync(enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
-            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+            rows = await rosters.session_roster(s, session_id)
         flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
         if error:
             flash = {"kind": "error", "text": error[:300]}
@@ -95,7 +95,7 @@ class StaffPages(Controller):
         async with db.read() as s:
             ctx = await s.run_sync(enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, me(request), ctx.campus.id or 0)
-            rows = rosters.roster_rows(await enrollment.roster(s, session_id))
+            rows = await rosters.session_roster(s, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
     @post("/sessions/{session_id:int}/enroll")

@@ -1,20 +1,36 @@
-"""Rosters for campus staff: who is in a session, as a table and as CSV (Excel-friendly)."""
+"""Rosters for campus staff: who is in a session, with their room and practicum site once a plan is
+published, as a table and as CSV (Excel-friendly)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from courses.core import tabular
 from courses.core.reference import INDUSTRIES, PREFECTURES
+from courses.enrollment import service as enrollment
 from courses.models import Enrollment, LearnerProfile, User
+from courses.planning import plans
 
 STATUS_JA = {"confirmed": "受講決定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
 GENDER_JA = {"female": "女性", "male": "男性"}
 
 
-def roster_rows(rows: list[tuple[Enrollment, User, LearnerProfile | None]]) -> list[dict[str, Any]]:
+async def session_roster(s: AsyncSession, session_id: int) -> list[dict[str, Any]]:
+    """The session's people, each with the room (per block) and site of the published plans."""
+    rows = await enrollment.roster(s, session_id)
+    placed = await plans.placements_for(s, [e.id or 0 for e, _, _ in rows if e.status == "confirmed"])
+    return roster_rows(rows, placed)
+
+
+def roster_rows(
+    rows: list[tuple[Enrollment, User, LearnerProfile | None]],
+    placed: dict[int, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     out = []
     for e, u, p in rows:
+        where = (placed or {}).get(e.id or 0, {})
         out.append(
             {
                 "enrollment_id": e.id,
@@ -33,6 +49,8 @@ def roster_rows(rows: list[tuple[Enrollment, User, LearnerProfile | None]]) -> l
                 "phone": p.phone if p else "",
                 "gender": (p.gender if p else None) or "",
                 "needs_accessible_room": bool(p and p.needs_accessible_room),
+                "room": where.get("room"),  # room number(s), one per block when they differ
+                "site": where.get("site"),
             }
         )
     return out
@@ -58,6 +76,8 @@ def roster_csv(rows: list[dict[str, Any]]) -> bytes:
             "性別",
             "バリアフリー室",
             "申込経路",
+            "部屋（公開中の部屋割り）",
+            "実習先（公開中の計画）",
         ],
         [
             [
@@ -77,6 +97,8 @@ def roster_csv(rows: list[dict[str, Any]]) -> bytes:
                 GENDER_JA.get(r["gender"], ""),
                 "要" if r["needs_accessible_room"] else "",
                 {"self": "本人", "staff": "職員", "bulk": "団体一括"}.get(r["source"], r["source"]),
+                r["room"] or "",
+                r["site"] or "",
             ]
             for r in rows
         ],
