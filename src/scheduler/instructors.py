@@ -32,93 +32,23 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from scheduler.instructor_types import (  # noqa: F401  (re-exported: the solver's public types)
+    Instructor,
+    InstructorProblem,
+    InstructorSolution,
+    InstructorWeights,
+    Teaching,
+    Unassigned,
+    price,
+    qualified_available,
+)
+from scheduler.timetable_validate import instructor_penalties
+
 LOCAL_KEPT = 3  # local candidates always kept per module, beyond the K cheapest if need be
 LP_SECONDS = 0.0005  # first guess of the time a month's LP takes per module (about 0.3 ms measured)
 MIN_CP_SECONDS = 0.3  # below this a CP-SAT part cannot beat its hint; the greedy fill is kept
 LP_EXTRA = 4  # candidates kept per module beyond those the month's LP uses (see _narrow)
 RC_STEP = 10_000  # reduced cost (yen) up to which candidates are offered, and by which it widens
-
-
-@dataclass(frozen=True)
-class Instructor:
-    """An instructor (講師): what he or she teaches, when, how much, at what cost, from where."""
-
-    id: str
-    subjects: frozenset[str]
-    available: frozenset[date]
-    max_load_per_month: int  # half days
-    fee_per_half_day: int  # yen
-    home_prefecture: str
-    travel_cost: Mapping[str, int] = field(default_factory=dict)  # yen per teaching day, by campus id
-
-
-@dataclass(frozen=True)
-class Teaching:
-    """A placed module that needs an instructor (built from a timetable ``Placement``)."""
-
-    module_id: str
-    session_id: str
-    campus: str
-    subject: str
-    day: date
-    half: int  # 0 morning, 1 afternoon (start)
-    half_days: int = 1
-
-    def halves(self) -> list[tuple[date, int]]:
-        return [(self.day, h) for h in range(self.half, self.half + self.half_days)]
-
-
-@dataclass(frozen=True)
-class InstructorWeights:
-    unassigned: int = 10_000_000
-    cost: int = 1  # per yen
-    non_local: int = 20_000
-    load_above_target: int = 30_000  # per half day above the target in a month
-    change: int = 200_000
-
-
-@dataclass(frozen=True)
-class InstructorProblem:
-    teachings: tuple[Teaching, ...]
-    instructors: tuple[Instructor, ...]
-    campus_prefecture: Mapping[str, str]
-    target_load_per_month: int = 8  # half days
-    pins: Mapping[str, str] = field(default_factory=dict)  # module id -> instructor id
-    previous: Mapping[str, str] = field(default_factory=dict)  # module id -> instructor id
-    weights: InstructorWeights = field(default_factory=InstructorWeights)
-    candidates_per_module: int = 20
-    time_limit: float = 30.0
-    num_workers: int = 2
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class Unassigned:
-    module_id: str
-    reason: str  # in Japanese, for the person in charge
-
-
-@dataclass
-class InstructorSolution:
-    """``status``: optimal, feasible, infeasible, timed_out, or greedy (last-resort fill)."""
-
-    status: str
-    assignment: dict[str, str]  # module id -> instructor id
-    unassigned: list[Unassigned]
-    objective: int
-    terms: dict[str, int]
-    shares: dict[str, float]
-    seconds: float
-    bound: float = 0.0  # no answer over the pruned candidates costs less (0: not known)
-
-
-def price(problem: InstructorProblem, t: Teaching, i: Instructor) -> int:
-    """Fee plus travel, in yen, for instructor ``i`` to teach ``t``."""
-    return i.fee_per_half_day * t.half_days + i.travel_cost.get(t.campus, 0)
-
-
-def qualified_available(t: Teaching, i: Instructor) -> bool:
-    return t.subject in i.subjects and t.day in i.available
 
 
 def candidates(problem: InstructorProblem) -> dict[str, list[Instructor]]:
@@ -629,8 +559,6 @@ def assign_instructors(problem: InstructorProblem) -> InstructorSolution:
     if board is None:
         return _pin_infeasible(problem, start)
     assignment = {mid: iid for mid, (_t, iid) in board.assigned.items()}
-    from scheduler.timetable_validate import instructor_penalties
-
     terms = defaultdict(int, instructor_penalties(problem, assignment))
     for name in ("unassigned", "cost", "non_local", "load_above_target", "change"):
         terms.setdefault(name, 0)
@@ -733,8 +661,6 @@ def _reconcile(
     ``before``, or ``before`` against ``month``'s own answer; the cheaper board stays (the
     ejection chains may move modules of other months too, so each option starts from the board as
     it came and is kept as its log of moves). True if a pin cannot be honoured."""
-    from scheduler.timetable_validate import instructor_penalties
-
     teaching = {t.module_id: t for t in before.teachings + month.teachings}
     held = {mid: iid for mid, (_t, iid) in board.assigned.items() if mid in teaching}
     mark = len(board.log)
@@ -906,8 +832,6 @@ def _part_terms(
     problem: InstructorProblem, part: list[Teaching], got: dict[str, str], board: _Board
 ) -> dict[str, int]:
     """Weighted terms of one part's assignment (the load counted with what the board holds)."""
-    from scheduler.timetable_validate import instructor_penalties
-
     sub = dataclasses.replace(problem, teachings=tuple(part), pins={})
     values = instructor_penalties(sub, got)
     values["load_above_target"] = _load_above(problem, part, got, board)
@@ -1012,7 +936,5 @@ def _greedy(
 ) -> InstructorSolution:
     """Last resort: cheapest feasible candidate, module by module in date order."""
     assignment = _greedy_fill(list(problem.teachings), cands, _Board(), problem.pins)
-    from scheduler.timetable_validate import instructor_penalties
-
     terms = instructor_penalties(problem, assignment)
     return _solution(problem, "greedy", assignment, terms, start)

@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from scheduler.instructors import InstructorProblem, price
-from scheduler.timetable import Period, Placement, TimetableProblem, allowed_starts
+from scheduler.instructor_types import InstructorProblem, price
+from scheduler.timetable_types import Period, Placement, TimetableProblem, allowed_starts
 
 
 @dataclass(frozen=True)
