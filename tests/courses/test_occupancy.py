@@ -172,3 +172,34 @@ async def test_the_roster_shows_each_room_once_published(
     )
     page = await client.get(f"/staff/sessions/{w['session_id']}", headers=staff)
     assert page.status_code == 200 and all(r["room"] in page.text for r in listed)
+
+
+async def test_the_plan_page_speaks_plain_japanese(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    w = await _campus(db, women=1, learners=5)  # three women, one women's room
+    staff = b.bearer(w["staff"])
+    plan_id = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    plan = (await client.get(f"/api/staff/plans/{plan_id}", headers=staff)).json()
+    left_out = {u["learner_id"] for u in plan["unassigned"]}
+    assert left_out
+    page = (await client.get(f"/staff/plans/{plan_id}", headers=staff)).text
+    names = await _names(db)
+    assert all(names[e] in page for e in left_out)  # by name, not by enrollment id
+    assert "部屋を割り当てられなかった受講者" in page and "<code>unhoused</code>" not in page
+    assert any(word in page for word in ("最適（証明済み）", "実行可能（"))
+    listing = (await client.get("/staff/planning?campus=tokyo", headers=staff)).text
+    assert f"部屋割りの計画 #{plan_id}" in listing
+
+
+def test_status_words_say_how_far_from_optimal_a_plan_may_be() -> None:
+    from courses.core.web import plan_status, rule_label
+
+    assert plan_status("optimal", 0.0, 100) == "最適（証明済み）"
+    assert plan_status("feasible", 0.007, 993) == "実行可能（最適まで最大 0.7%）"
+    assert plan_status("feasible", 0.0004, 999) == "実行可能（最適まで最大 0.1%未満）"
+    assert plan_status("feasible", 0.0, 0) == "実行可能（最適かどうかは未証明）"
+    assert plan_status("timed_out", 0.0, 0).startswith("時間切れ")
+    assert rule_label("timetable.unplaced") == "時間割: 時間割に入らなかったモジュール"
+    assert rule_label("instructors.cost") == "講師: 講師謝金・旅費（円）"
+    assert rule_label("unhoused") == "部屋を割り当てられなかった受講者"

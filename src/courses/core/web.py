@@ -11,6 +11,18 @@ from courses.core.reference import PREFECTURES
 
 WEEKDAYS_JA = "月火水木金土日"
 # The solver's named rules, as staff read them on a plan page.
+STAGE_LABELS = {"timetable": "時間割", "instructors": "講師"}
+TIMETABLE_RULE_LABELS = {
+    "unplaced": "時間割に入らなかったモジュール",
+    "curriculum_order": "カリキュラムの順序の入れ替わり",
+    "spread": "予定の日からのずれ（日）",
+    "session_room": "開催回が使う2室目以降の教室",
+    "change": "公開済みの時間割からの変更",
+    "unassigned": "講師が決まらなかったモジュール",
+    "cost": "講師謝金・旅費（円）",
+    "non_local": "遠方の講師",
+    "load_above_target": "講師の月間担当の目安超過（半日）",
+}
 RULE_LABELS = {
     "unhoused": "部屋を割り当てられなかった受講者",
     "moved": "公開済みの割り当てからの変更",
@@ -22,6 +34,30 @@ RULE_LABELS = {
     "group_opened": "実習グループの数",
     "group_above_balanced_size": "グループ人数の偏り",
 }
+
+
+def rule_label(name: str) -> str:
+    """A rule of a plan's objective in words: "timetable.unplaced" -> "時間割: 時間割に入らなかったモジュール"."""
+    stage, _, rule = name.rpartition(".")
+    if stage in STAGE_LABELS:
+        return f"{STAGE_LABELS[stage]}: {TIMETABLE_RULE_LABELS.get(rule, rule)}"
+    return RULE_LABELS.get(name, TIMETABLE_RULE_LABELS.get(name, name))
+
+
+def plan_status(status: str, gap: float, bound: float) -> str:
+    """A plan's status in words a person understands, with how far from optimal it may be."""
+    if status == "optimal":
+        return "最適（証明済み）"
+    if status == "feasible":
+        if bound <= 0 or gap <= 0:
+            return "実行可能（最適かどうかは未証明）"
+        share = gap * 100
+        return "実行可能（最適まで最大 " + ("0.1%未満" if share < 0.1 else f"{share:.1f}%") + "）"
+    return {
+        "timed_out": "時間切れ（一部は簡易な割り当て。時間を延ばして再計算してください）",
+        "infeasible": "解なし（固定した割り当てが守れません）",
+        "model_invalid": "計算できませんでした（モデルの誤り）",
+    }.get(status, status)
 
 
 def ja_date(value: date | datetime | None, with_weekday: bool = True) -> str:
@@ -54,7 +90,9 @@ def configure(env: Environment) -> None:
         yen=yen,
         block_range=block_range,
         prefecture_name=lambda code: PREFECTURES.get(code, code),
+        rule_label=rule_label,
     )
+    env.globals["plan_status"] = plan_status
     env.globals["site_name"] = "中小企業大学校 研修申込"
     env.globals["rule_labels"] = RULE_LABELS
 

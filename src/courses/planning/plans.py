@@ -432,6 +432,24 @@ async def placements_for(s: AsyncSession, enrollment_ids: list[int]) -> dict[int
     return out
 
 
+async def unassigned_names(
+    s: AsyncSession, unassigned: list[dict[str, Any]], kind: str
+) -> tuple[dict[Any, str], dict[Any, str]]:
+    """Session codes and learners' names for a plan's unassigned list (which holds ids only)."""
+    session_ids = sorted({u["session_id"] for u in unassigned if isinstance(u.get("session_id"), int)})
+    codes: dict[Any, str] = {}
+    if session_ids:
+        rows = await s.exec(
+            select(CourseSession.id, CourseSession.code).where(col(CourseSession.id).in_(session_ids))
+        )
+        codes = {i: c for i, c in rows}
+    names: dict[Any, str] = {}
+    if kind != PlanKind.TIMETABLE:
+        ids = sorted({u["learner_id"] for u in unassigned if isinstance(u.get("learner_id"), int)})
+        names = {e: n for e, (n, _code) in (await _names(s, ids)).items()}
+    return codes, names
+
+
 def plan_dict(plan: PlanVersion) -> dict[str, Any]:
     return {
         "id": plan.id,

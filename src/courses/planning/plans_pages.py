@@ -127,7 +127,8 @@ class PlanningPages(Controller):
             await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
             current, moves = await plans.compare_with_published(s, plan)
             campus = await s.get(Campus, plan.campus_id)
-        body = plans.plan_dict(plan)
+            body = plans.plan_dict(plan)
+            session_codes, learner_names = await plans.unassigned_names(s, body["unassigned"], plan.kind)
         return Template(
             "staff/plan.html",
             context={
@@ -140,6 +141,8 @@ class PlanningPages(Controller):
                 if msg == "published"
                 else None,
                 "breakdown_total": sum(v["cost"] for v in body["breakdown"].values()) or 1,
+                "session_codes": session_codes,
+                "learner_names": learner_names,
                 "json": json,
             },
         )
