@@ -203,3 +203,66 @@ def test_status_words_say_how_far_from_optimal_a_plan_may_be() -> None:
     assert rule_label("timetable.unplaced") == "時間割: 時間割に入らなかったモジュール"
     assert rule_label("instructors.cost") == "講師: 講師謝金・旅費（円）"
     assert rule_label("unhoused") == "部屋を割り当てられなかった受講者"
+
+
+async def test_publishing_tells_each_learner_their_room_once(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    from courses.models import OutboxMessage
+
+    w = await _campus(db)
+    staff = b.bearer(w["staff"])
+    first = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    assert (await client.post(f"/api/staff/plans/{first}/publish", headers=staff)).status_code == 200
+    plan = (await client.get(f"/api/staff/plans/{first}", headers=staff)).json()
+    async with db.read() as s:
+        mails = list(
+            await s.exec(select(OutboxMessage).where(col(OutboxMessage.subject).contains("宿泊のお部屋")))
+        )
+        people = {u.email: u for u in await s.exec(select(User))}
+    assert len(mails) == 5  # every learner, once, with both blocks
+    rooms_of: dict[int, set[str]] = {}
+    for a in plan["assignments"]:
+        rooms_of.setdefault(a["enrollment_id"], set()).add(a["room"])
+    async with db.read() as s:
+        by_user = {e.user_id: e.id for e in await s.exec(select(Enrollment))}
+    for mail in mails:
+        eid = by_user[people[mail.to_email].id]
+        assert all(f"{room}号室" in mail.body for room in rooms_of[eid])
+        assert "6月8日" in mail.body and "6月22日" in mail.body
+    # a re-solve that keeps everyone where they are tells nobody again
+    second = (await _run(client, app, db, w["staff"], kinds=["rooms"], pin_published=True))["progress"][
+        "plans"
+    ][0]
+    assert (await client.post(f"/api/staff/plans/{second}/publish", headers=staff)).status_code == 200
+    async with db.read() as s:
+        again = list(
+            await s.exec(select(OutboxMessage).where(col(OutboxMessage.subject).contains("宿泊のお部屋")))
+        )
+    assert len(again) == 5
+
+
+async def test_publishing_a_practicum_plan_tells_each_learner_their_site(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    from courses.models import OutboxMessage
+    from courses.models.resources import PracticumSite
+
+    w = await _campus(db, practicum=True)
+    staff = b.bearer(w["staff"])
+    plan_id = (await _run(client, app, db, w["staff"], kinds=["practicum"]))["progress"]["plans"][0]
+    plan = (await client.get(f"/api/staff/plans/{plan_id}", headers=staff)).json()
+    assert plan["assignments"]
+    assert (await client.post(f"/api/staff/plans/{plan_id}/publish", headers=staff)).status_code == 200
+    async with db.read() as s:
+        mails = list(
+            await s.exec(select(OutboxMessage).where(col(OutboxMessage.subject).contains("企業実習先")))
+        )
+        sites = {x.id: x for x in await s.exec(select(PracticumSite))}
+        users = {u.email: u.id for u in await s.exec(select(User))}
+        by_user = {e.user_id: e.id for e in await s.exec(select(Enrollment))}
+    site_of = {a["enrollment_id"]: a["site_id"] for a in plan["assignments"]}
+    assert len(mails) == len(site_of)
+    for mail in mails:
+        site = sites[site_of[by_user[users[mail.to_email]]]]
+        assert site.name in mail.body and f"約{site.travel_minutes}分" in mail.body

@@ -29,7 +29,7 @@ from courses.models import (
 from courses.models.plans import PlanKind, PlannedRoom, PlannedSite, PlanVersion, SolverRun
 from courses.models.resources import PracticumSite, PracticumSiteAvailability, RoomOutage
 from courses.models.timetable import PlannedModule
-from courses.planning import timetable
+from courses.planning import notices, timetable
 from courses.planning.loading import SolveOutcome, _blocks, _sessions
 from scheduler import practicum as pr
 from scheduler import rooms as rm
@@ -386,9 +386,11 @@ async def publish(s: AsyncSession, plan: PlanVersion, user: User, now: datetime)
             "検証で違反が見つかった計画は公開できません。",
             "A plan that failed the independent validation cannot be published.",
         )
+    before = await published_plan(s, plan.campus_id, plan.kind)
     plan.published_at = now
     plan.published_by = user.id
     s.add(plan)
+    await notices.tell_learners(s, plan, before, now)
     return plan
 
 

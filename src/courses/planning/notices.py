@@ -1,0 +1,131 @@
+"""Publishing tells people: each learner whose room or practicum site is new or changed gets one
+message with the dates, the room or the host company (address and travel time), through the outbox
+in the transaction that publishes the plan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.core import notifications
+from courses.core.web import ja_date
+from courses.models import Course, CourseSession, DormRoom, Enrollment, EnrollmentStatus, User
+from courses.models.plans import PlanKind, PlannedRoom, PlannedSite, PlanVersion
+from courses.models.resources import PracticumSite
+from courses.planning.loading import _blocks
+
+ZONE_JA = {"women": "女性用", "men": "男性用", "any": "共用"}
+
+
+async def _rooms_of(s: AsyncSession, plan_id: int | None) -> dict[int, dict[int, int]]:
+    """enrollment -> block -> room under a plan."""
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    if plan_id is not None:
+        for r in await s.exec(select(PlannedRoom).where(PlannedRoom.plan_id == plan_id)):
+            out[r.enrollment_id][r.block_seq] = r.dorm_room_id
+    return out
+
+
+async def _sites_of(s: AsyncSession, plan_id: int | None) -> dict[int, int]:
+    if plan_id is None:
+        return {}
+    return {
+        r.enrollment_id: r.site_id
+        for r in await s.exec(select(PlannedSite).where(PlannedSite.plan_id == plan_id))
+    }
+
+
+async def _people(
+    s: AsyncSession, enrollment_ids: list[int]
+) -> dict[int, tuple[User, CourseSession, Course]]:
+    out: dict[int, tuple[User, CourseSession, Course]] = {}
+    for part in (enrollment_ids[i : i + 500] for i in range(0, len(enrollment_ids), 500)):
+        for e, u, sess, course in await s.exec(
+            select(Enrollment, User, CourseSession, Course)
+            .join(User, col(User.id) == Enrollment.user_id)
+            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .where(col(Enrollment.id).in_(part), Enrollment.status == EnrollmentStatus.CONFIRMED)
+        ):
+            out[e.id or 0] = (u, sess, course)
+    return out
+
+
+async def tell_learners(s: AsyncSession, plan: PlanVersion, before: PlanVersion | None, now: datetime) -> int:
+    """Queue one message per learner whose placement under ``plan`` differs from ``before`` (the plan
+    published until now); returns how many were queued."""
+    if plan.kind == PlanKind.ROOMS:
+        return await _tell_rooms(s, plan, before, now)
+    if plan.kind == PlanKind.PRACTICUM:
+        return await _tell_sites(s, plan, before, now)
+    return 0
+
+
+async def _tell_rooms(s: AsyncSession, plan: PlanVersion, before: PlanVersion | None, now: datetime) -> int:
+    new, old = await _rooms_of(s, plan.id), await _rooms_of(s, before.id if before else None)
+    changed = sorted(e for e, blocks in new.items() if blocks != old.get(e))
+    if not changed:
+        return 0
+    people = await _people(s, changed)
+    blocks = await _blocks(s, sorted({sess.id or 0 for _, sess, _ in people.values()}))
+    room_ids = {r for e in changed for r in new[e].values()}
+    rooms = {r.id: r for r in await s.exec(select(DormRoom).where(col(DormRoom.id).in_(room_ids)))}
+    sent = 0
+    for eid in changed:
+        if eid not in people:
+            continue  # cancelled since the plan was made
+        user, sess, course = people[eid]
+        mine = blocks.get(sess.id or 0, [])
+        lines = []
+        for seq, room_id in sorted(new[eid].items()):
+            if not 0 <= seq < len(mine):
+                continue
+            b, room = mine[seq], rooms[room_id]
+            lines.append(
+                f"・{ja_date(b.start_date)}〜{ja_date(b.end_date - timedelta(days=1))}の夜: "
+                f"{room.room_number}号室（{room.floor}階・{ZONE_JA.get(room.zone, room.zone)}"
+                f"{'・ツイン' if room.kind == 'twin' else ''}）"
+            )
+        body = (
+            f"{user.name} 様\n\n「{course.title_ja}」（{sess.code}）の宿泊のお部屋が決まりました。\n\n"
+            + "\n".join(lines)
+            + "\n\nお部屋はマイページでもご確認いただけます。"
+            + ("\n（先にお知らせしたお部屋から変更になりました。）" if eid in old else "")
+        )
+        notifications.queue(s, user, f"【宿泊のお部屋】{course.title_ja}", body, now)
+        sent += 1
+    return sent
+
+
+async def _tell_sites(s: AsyncSession, plan: PlanVersion, before: PlanVersion | None, now: datetime) -> int:
+    new, old = await _sites_of(s, plan.id), await _sites_of(s, before.id if before else None)
+    changed = sorted(e for e, site in new.items() if old.get(e) != site)
+    if not changed:
+        return 0
+    people = await _people(s, changed)
+    sites = {
+        x.id: x
+        for x in await s.exec(
+            select(PracticumSite).where(col(PracticumSite.id).in_({new[e] for e in changed}))
+        )
+    }
+    sent = 0
+    for eid in changed:
+        if eid not in people:
+            continue
+        user, sess, course = people[eid]
+        site = sites[new[eid]]
+        body = (
+            f"{user.name} 様\n\n「{course.title_ja}」（{sess.code}）の企業実習先が決まりました。\n\n"
+            f"・実習先: {site.name}（{site.company_name}）\n"
+            + (f"・所在地: {site.address}\n" if site.address else "")
+            + f"・大学校からの移動時間: 約{site.travel_minutes}分\n"
+            + "\n実習先はマイページでもご確認いただけます。"
+            + ("\n（先にお知らせした実習先から変更になりました。）" if eid in old else "")
+        )
+        notifications.queue(s, user, f"【企業実習先】{course.title_ja}", body, now)
+        sent += 1
+    return sent
