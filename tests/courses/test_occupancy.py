@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -266,3 +267,60 @@ async def test_publishing_a_practicum_plan_tells_each_learner_their_site(
     for mail in mails:
         site = sites[site_of[by_user[users[mail.to_email]]]]
         assert site.name in mail.body and f"約{site.travel_minutes}分" in mail.body
+
+
+async def test_staff_actions_and_publication_are_audited_in_japanese(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    from courses.models.resources import AuditLog
+
+    w = await _campus(db, learners=2)
+    staff = b.bearer(w["staff"])
+    async with db.write() as s:
+        admin = b.bearer(await b.token(s, await b.user(s, role="admin")))
+        walk_in = await b.user(s, "walkin@example.jp")
+    sid = w["session_id"]
+    r = await client.post(
+        f"/api/staff/sessions/{sid}/enrollments",
+        json={"email": "walkin@example.jp", "lodging": False},
+        headers=staff,
+    )
+    assert r.status_code == 201, r.text
+    enrolled = r.json()["id"]
+    assert (await client.post(f"/api/staff/enrollments/{enrolled}/cancel", headers=staff)).status_code == 200
+    plan_id = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    assert (await client.post(f"/api/staff/plans/{plan_id}/publish", headers=staff)).status_code == 200
+    # an edit that changes nothing writes nothing
+    async with db.write() as s:
+        from courses.core import audit
+
+        assert (
+            await audit.record(
+                s,
+                None,
+                "update",
+                "courses",
+                1,
+                None,
+                {"a": 1, "version": 1},
+                {"a": 1, "version": 2},
+                datetime.now(UTC),
+            )
+            is None
+        )
+    async with db.read() as s:
+        logged = [
+            (x.action, x.entity, x.entity_id)
+            for x in await s.exec(select(AuditLog).order_by(col(AuditLog.id)))
+        ]
+    assert logged == [
+        ("enroll", "enrollment", enrolled),
+        ("cancel", "enrollment", enrolled),
+        ("publish", "plan", plan_id),
+    ]
+    page = (await client.get("/admin/audit", headers=admin)).text
+    assert "職員による申込" in page and "中止・キャンセル" in page and "公開" in page
+    assert walk_in.name in page and "状態: confirmed → cancelled" in page
+    options = [line for line in page.splitlines() if "<option" in line and 'name="entity"' in line]
+    labels = re.findall(r'<option value="([^"]*)"', options[0]) if options else []
+    assert labels and len(labels) == len(set(labels))

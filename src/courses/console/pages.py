@@ -664,17 +664,7 @@ class AdminPages(Controller):
                 "campus": campus or "",
                 "campuses": campuses,
                 "staff": staff,
-                "entities": [
-                    "courses",
-                    "sessions",
-                    "session",
-                    "classrooms",
-                    "dorm-rooms",
-                    "room_outage",
-                    "instructors",
-                    "sites",
-                    "staff",
-                ],
+                "entities": audit.ENTITY_JA,
             },
         )
 

@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.core import audit
 from courses.core.errors import Conflict, not_found
 from courses.models import (
     CourseSession,
@@ -390,7 +391,18 @@ async def publish(s: AsyncSession, plan: PlanVersion, user: User, now: datetime)
     plan.published_at = now
     plan.published_by = user.id
     s.add(plan)
-    await notices.tell_learners(s, plan, before, now)
+    told = await notices.tell_learners(s, plan, before, now)
+    await audit.record(
+        s,
+        user,
+        "publish",
+        "plan",
+        plan.id or 0,
+        plan.campus_id,
+        {"published_at": None, "replaces": before.id if before else None},
+        {"published_at": now.isoformat(), "kind": plan.kind, "status": plan.status, "learners_told": told},
+        now,
+    )
     return plan
 
 

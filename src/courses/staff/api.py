@@ -6,34 +6,15 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
-from sqlmodel import select
 
 from courses.accounts.guards import me
 from courses.accounts.service import normalize_email
-from courses.billing import service as billing
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
-from courses.core.errors import InvalidInput, NotFound, not_found
-from courses.enrollment import service as enrollment
-from courses.models import Enrollment, User
-from courses.staff import rosters
+from courses.core.errors import InvalidInput
+from courses.staff import actions, rosters
 
 STAFF = {"access": "staff"}
-
-
-async def _session_on_my_campus(s: Any, user: User, session_id: int) -> enrollment.SessionContext:
-    ctx = await s.run_sync(enrollment.load_session, session_id)
-    await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
-    return ctx
-
-
-async def _enrollment_on_my_campus(s: Any, user: User, enrollment_id: int) -> Enrollment:
-    """An enrollment of a session on one of the caller's campuses (404 when there is none)."""
-    row = await s.get(Enrollment, enrollment_id)
-    if row is None:
-        raise not_found("申込", "Enrollment", enrollment_id)
-    await _session_on_my_campus(s, user, row.session_id)
-    return row  # type: ignore[no-any-return]
 
 
 class StaffApi(Controller):
@@ -46,7 +27,7 @@ class StaffApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
     ) -> dict[str, Any]:
         async with db.read() as s:
-            ctx = await _session_on_my_campus(s, me(request), session_id)
+            ctx = await actions.session_on_my_campus(s, me(request), session_id)
             rows = await rosters.session_roster(s, session_id)
         return {
             "session": {
@@ -67,7 +48,7 @@ class StaffApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
     ) -> Response[bytes]:
         async with db.read() as s:
-            ctx = await _session_on_my_campus(s, me(request), session_id)
+            ctx = await actions.session_on_my_campus(s, me(request), session_id)
             rows = await rosters.session_roster(s, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
@@ -91,18 +72,8 @@ class StaffApi(Controller):
                 "Give the learner's email and lodging (true/false).",
             )
         async with db.write() as s:
-            await _session_on_my_campus(s, me(request), session_id)
-            learner = (await s.exec(select(User).where(User.email == email))).first()
-            if learner is None:
-                raise NotFound(f"{email} の受講者は登録されていません。", f"No learner with email {email}.")
-            result = await s.run_sync(
-                enrollment.enroll,
-                user=learner,
-                session_id=session_id,
-                lodging=lodging,
-                now=request.app.state.clock(),
-                source="staff",
-                check_window=False,
+            result = await actions.enroll_by_hand(
+                s, me(request), session_id, email, lodging, request.app.state.clock()
             )
         return result.as_dict()
 
@@ -115,8 +86,7 @@ class StaffApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> dict[str, Any]:
         async with db.write() as s:
-            await _enrollment_on_my_campus(s, me(request), enrollment_id)
-            promoted = await s.run_sync(enrollment.promote_one, enrollment_id, request.app.state.clock())
+            promoted = await actions.promote(s, me(request), enrollment_id, request.app.state.clock())
         return {"id": promoted.id, "status": promoted.status}
 
     @post(
@@ -128,9 +98,8 @@ class StaffApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> dict[str, Any]:
         async with db.write() as s:
-            row = await _enrollment_on_my_campus(s, me(request), enrollment_id)
-            promoted, owed = await billing.cancel_with_fee(
-                s, row, request.app.state.clock(), request.app.state.settings, cancelled_by="staff"
+            promoted, owed = await actions.cancel(
+                s, me(request), enrollment_id, request.app.state.clock(), request.app.state.settings
             )
         return {
             "id": enrollment_id,
@@ -149,7 +118,5 @@ class StaffApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
     ) -> dict[str, Any]:
         async with db.write() as s:
-            await _session_on_my_campus(s, me(request), session_id)
-            count = await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
-            await billing.settle_cancelled_session(s, session_id, request.app.state.clock())
+            count = await actions.cancel_session(s, me(request), session_id, request.app.state.clock())
         return {"id": session_id, "status": "cancelled", "enrollments_cancelled": count}

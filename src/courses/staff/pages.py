@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -11,14 +12,13 @@ from sqlmodel import col, select
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
-from courses.billing.service import settle_cancelled_session
 from courses.core import notifications
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, NotFound, not_found
 from courses.enrollment import service as enrollment
-from courses.models import Campus, Course, CourseSession, Enrollment, User
-from courses.staff import rosters
+from courses.models import Campus, Course, CourseSession, Enrollment
+from courses.staff import actions, rosters
 
 Form = URLEncodedBody[dict[str, str]]
 STAFF = {"access": "staff"}
@@ -127,41 +127,27 @@ async def _manual_enroll(
     s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
 ) -> None:
     email = accounts.normalize_email(data.get("email", ""))
-    learner = (await s.exec(select(User).where(User.email == email))).first()
-    if learner is None:
-        raise NotFound(f"{email or '（空欄）'} の受講者は登録されていません。", "No such learner.")
-    await s.run_sync(
-        enrollment.enroll,
-        user=learner,
-        session_id=session_id,
-        lodging=data.get("lodging") == "on",
-        now=request.app.state.clock(),
-        source="staff",
-        check_window=False,
+    await actions.enroll_by_hand(
+        s, me(request), session_id, email, data.get("lodging") == "on", request.app.state.clock()
     )
 
 
 async def _cancel_session(
     s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
 ) -> None:
-    await s.run_sync(enrollment.cancel_session, session_id, request.app.state.clock())
-    await settle_cancelled_session(s, session_id, request.app.state.clock())
+    await actions.cancel_session(s, me(request), session_id, request.app.state.clock())
 
 
 async def _act(
     request: Request[Any, Any, Any], db: Any, session_id: int, ok: str, action: Any, data: dict[str, str]
 ) -> Response[Any]:
-    user = me(request)
     try:
         async with db.write() as s:
-            ctx = await s.run_sync(enrollment.load_session, session_id)
-            await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
+            await actions.session_on_my_campus(s, me(request), session_id)
             await action(s, request, session_id, data)
     except DomainError as exc:
         if exc.status in (403, 404) and not isinstance(exc, NotFound):
             raise
-        from urllib.parse import quote
-
         return Redirect(f"/staff/sessions/{session_id}?error={quote(exc.detail_ja)}")
     return Redirect(f"/staff/sessions/{session_id}?msg={ok}")
 
@@ -175,11 +161,11 @@ async def _on_enrollment(
         raise not_found("申込", "Enrollment", enrollment_id)
 
     async def action(s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]) -> None:
-        fresh = await s.get(Enrollment, enrollment_id)
+        now = request.app.state.clock()
         if ok == "promoted":
-            await s.run_sync(enrollment.promote_one, enrollment_id, request.app.state.clock())
-        else:
-            await s.run_sync(enrollment.cancel, fresh, request.app.state.clock(), by_staff=True)
+            await actions.promote(s, me(request), enrollment_id, now)
+        else:  # the same cancellation terms (and fee) as through the API
+            await actions.cancel(s, me(request), enrollment_id, now, request.app.state.settings)
 
     return await _act(request, db, row.session_id, ok, action, {})
 
