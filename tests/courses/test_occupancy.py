@@ -324,3 +324,40 @@ async def test_staff_actions_and_publication_are_audited_in_japanese(
     options = [line for line in page.splitlines() if "<option" in line and 'name="entity"' in line]
     labels = re.findall(r'<option value="([^"]*)"', options[0]) if options else []
     assert labels and len(labels) == len(set(labels))
+
+
+async def test_practicum_groups_per_host_company(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    w = await _campus(db, practicum=True)
+    staff = b.bearer(w["staff"])
+    plan_id = (await _run(client, app, db, w["staff"], kinds=["practicum"]))["progress"]["plans"][0]
+    plan = (await client.get(f"/api/staff/plans/{plan_id}", headers=staff)).json()
+    r = await client.get(f"/api/staff/plans/{plan_id}/sites", headers=staff)
+    assert r.status_code == 200, r.text
+    sites = r.json()["sites"]
+    listed = {(h["site_id"], x["enrollment_id"]) for h in sites for g in h["groups"] for x in g["learners"]}
+    assert listed == {(a["site_id"], a["enrollment_id"]) for a in plan["assignments"]}
+    names = await _names(db)
+    for h in sites:
+        for day in h["per_day"]:
+            on_day = sum(len(g["learners"]) for g in h["groups"] if day["date"] in g["days"])
+            assert day["learners"] == on_day <= h["capacity_per_day"]
+        for g in h["groups"]:
+            assert g["days"] and all(x["name"] == names[x["enrollment_id"]] for x in g["learners"])
+    page = await client.get(f"/staff/plans/{plan_id}/sites", headers=staff)
+    assert page.status_code == 200 and all(names[e] in page.text for _, e in listed)
+    assert (
+        f"/staff/plans/{plan_id}/sites" in (await client.get(f"/staff/plans/{plan_id}", headers=staff)).text
+    )
+    one = sites[0]
+    csv = await client.get(f"/staff/plans/{plan_id}/sites.csv?site={one['site_id']}", headers=staff)
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("実習先,受入企業") and len(lines) == 1 + sum(
+        len(g["learners"]) for g in one["groups"]
+    )
+    assert all(line.startswith(one["name"] + ",") for line in lines[1:])
+    outsider = b.bearer(w["outsider"])
+    assert (await client.get(f"/api/staff/plans/{plan_id}/sites", headers=outsider)).status_code in (403, 404)
+    rooms_plan = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    assert (await client.get(f"/api/staff/plans/{rooms_plan}/sites", headers=staff)).status_code == 400

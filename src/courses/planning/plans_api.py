@@ -15,7 +15,7 @@ from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment
 from courses.models import Campus, DormRoom
 from courses.models.plans import PlannedRoom, PlannedSite, SolverRun
-from courses.planning import occupancy, plans, runner
+from courses.planning import occupancy, plans, practicum_view, runner
 
 STAFF = {"access": "staff"}
 
@@ -161,6 +161,17 @@ class PlansApi(Controller):
             await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
             view = await occupancy.occupancy(s, plan, occupancy.night_range(plan, date_from, date_to))
         return view.as_dict()
+
+    @get(
+        "/plans/{plan_id:int}/sites",
+        summary="A practicum plan as groups per host company and session, with each day's use of its capacity",
+    )
+    async def sites(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> dict[str, Any]:
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            view = await practicum_view.practicum_view(s, plan)
+        return {"plan_id": plan_id, "sites": [h.as_dict() for h in view]}
 
     @get("/plans/{plan_id:int}/compare", summary="Who moves if this plan replaces the published one")
     async def compare(

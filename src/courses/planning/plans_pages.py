@@ -18,10 +18,11 @@ from courses.core import tabular
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError
+from courses.core.reference import INDUSTRIES
 from courses.enrollment import service as enrollment
 from courses.models import Campus
 from courses.models.plans import PlanVersion, SolverRun
-from courses.planning import occupancy, plans, runner
+from courses.planning import occupancy, plans, practicum_view, runner
 from courses.planning.plans_api import start_run
 
 STAFF = {"access": "staff"}
@@ -198,6 +199,38 @@ class PlanningPages(Controller):
             view = await occupancy.occupancy(s, plan, days)
         content = tabular.write_csv(occupancy.CSV_HEADER, occupancy.occupancy_csv(view))
         return csv_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.csv")
+
+    @get("/plans/{plan_id:int}/sites")
+    async def sites_page(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Template:
+        """Who goes to which host company, on which days, and how full each host is."""
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            campus = await s.get(Campus, plan.campus_id)
+            view = await practicum_view.practicum_view(s, plan)
+        return Template(
+            "staff/practicum.html",
+            context={"view": view, "plan": plan, "campus": campus, "industries": INDUSTRIES},
+        )
+
+    @get("/plans/{plan_id:int}/sites.csv", media_type="text/csv")
+    async def sites_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        plan_id: FromPath[int],
+        site: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        """The list for the host companies: all of them, or one (``site``) to send to that company."""
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            view = await practicum_view.practicum_view(s, plan)
+        if site is not None:
+            view = [h for h in view if h.site.id == site]
+        content = tabular.write_csv(practicum_view.CSV_HEADER, practicum_view.practicum_csv(view))
+        name = f"practicum-plan-{plan_id}" + (f"-site-{site}" if site is not None else "") + ".csv"
+        return csv_response(content, name)
 
     @post("/plans/{plan_id:int}/publish")
     async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Response[Any]:
