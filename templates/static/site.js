@@ -25,8 +25,20 @@ async function loadTimetable(box) {
 }
 
 // A planning run's progress, polled until it ends (run page).
+// The best objective so far, drawn as a line against the elapsed seconds (no library needed).
+function drawChart(points) {
+  const line = document.querySelector("#chart polyline");
+  if (!line || points.length === 0) return;
+  const xs = points.map(p => p[0]), ys = points.map(p => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), y0 = Math.min(...ys), y1 = Math.max(...ys, y0 + 1);
+  line.setAttribute("points", points.map(([x, y]) =>
+    (5 + 290 * (x - x0) / (x1 - x0)).toFixed(1) + "," + (95 - 90 * (y - y0) / (y1 - y0)).toFixed(1)).join(" "));
+}
+
 function watchRun(box) {
   const labels = {queued: "待機中", running: "計算中", done: "完了", failed: "失敗"};
+  const history = [];
+  const bar = document.getElementById("elapsed");
   async function poll() {
     const r = await fetch(box.dataset.url, {headers: {"Accept": "application/json"}});
     if (!r.ok) return setTimeout(poll, 2000);
@@ -42,16 +54,32 @@ function watchRun(box) {
     }
     if (run.error) parts.push(run.error);
     document.getElementById("detail").textContent = parts.join(" ／ ");
+    let elapsed = 0, best = null;
+    for (const kind of ["rooms", "practicum", "timetable"]) {
+      const p = run.progress[kind];
+      if (p) { elapsed = Math.max(elapsed, p.elapsed || 0); best = (best || 0) + (p.best_objective || 0); }
+    }
+    if (bar) {
+      bar.value = finished ? bar.max : Math.min(elapsed, bar.max);
+      document.getElementById("elapsed-text").textContent = finished ? "終了" : elapsed.toFixed(1) + " 秒";
+    }
+    if (best !== null && (history.length === 0 || history[history.length - 1][0] !== elapsed)) {
+      history.push([elapsed, best]);
+      drawChart(history);
+    }
     if (run.status === "done") {
       document.getElementById("more-time").hidden = !(run.progress.timed_out || []).length;
       const list = document.getElementById("plans");
       list.textContent = "";
-      for (const id of run.progress.plans || []) {
+      const kindNames = {rooms: "部屋割り", practicum: "企業実習先", timetable: "時間割・講師"};
+      const kinds = run.progress.plan_kinds || [];
+      (run.progress.plans || []).forEach(function (id, k) {
         const li = document.createElement("li");
         const a = document.createElement("a");
-        a.href = "/staff/plans/" + id; a.textContent = "計画 #" + id + " を見る";
+        a.href = "/staff/plans/" + id;
+        a.textContent = (kindNames[kinds[k]] ? kindNames[kinds[k]] + "の" : "") + "計画 #" + id + " を見る";
         li.appendChild(a); list.appendChild(li);
-      }
+      });
       return;
     }
     if (run.status !== "failed") setTimeout(poll, 1000);

@@ -361,3 +361,17 @@ async def test_practicum_groups_per_host_company(
     assert (await client.get(f"/api/staff/plans/{plan_id}/sites", headers=outsider)).status_code in (403, 404)
     rooms_plan = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
     assert (await client.get(f"/api/staff/plans/{rooms_plan}/sites", headers=staff)).status_code == 400
+
+
+async def test_a_finished_run_names_the_kind_of_each_plan(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    w = await _campus(db, practicum=True)
+    staff = b.bearer(w["staff"])
+    run = await _run(client, app, db, w["staff"], kinds=["rooms", "practicum"])
+    kinds = run["progress"]["plan_kinds"]
+    for plan_id, kind in zip(run["progress"]["plans"], kinds, strict=True):
+        assert (await client.get(f"/api/staff/plans/{plan_id}", headers=staff)).json()["kind"] == kind
+    assert sorted(kinds) == ["practicum", "rooms"]
+    page = await client.get(f"/staff/runs/{run['id']}", headers=staff)
+    assert '<progress id="elapsed"' in page.text and 'id="chart"' in page.text

@@ -434,6 +434,7 @@ class Runner:
             plan_ids = [(await plans.save_plan(s, fresh, outcome, self.clock())).id for outcome in outcomes]
             progress = json.loads(fresh.progress_json or "{}")
             progress["plans"] = plan_ids
+            progress["plan_kinds"] = [outcome.kind for outcome in outcomes]  # in the order of "plans"
             progress["timed_out"] = timed_out_kinds(outcomes)
             fresh.progress_json = json.dumps(progress)
             s.add(fresh)
