@@ -375,3 +375,56 @@ async def test_a_finished_run_names_the_kind_of_each_plan(
     assert sorted(kinds) == ["practicum", "rooms"]
     page = await client.get(f"/staff/runs/{run['id']}", headers=staff)
     assert '<progress id="elapsed"' in page.text and 'id="chart"' in page.text
+
+
+async def test_the_staff_dashboard_warns_of_full_sessions_short_nights_and_stale_plans(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    from courses.models import CourseSession
+    from courses.staff.dashboard import overview
+
+    w = await _campus(db, rooms=3, women=1, learners=5)  # five lodgers, three beds
+    staff = b.bearer(w["staff"])
+    plan_id = (await _run(client, app, db, w["staff"], kinds=["rooms"]))["progress"]["plans"][0]
+    assert (await client.post(f"/api/staff/plans/{plan_id}/publish", headers=staff)).status_code == 200
+    async with db.write() as s:
+        sess = await s.get(CourseSession, w["session_id"])
+        assert sess is not None
+        sess.capacity = 5  # now full: the next one waits
+        s.add(sess)
+    r = await client.post(
+        f"/api/sessions/{w['session_id']}/enrollments",
+        json={"lodging": True},
+        headers=b.bearer(w["learners"][0][0]),
+    )
+    assert r.status_code == 409  # already enrolled; use a new learner
+    async with db.write() as s:
+        late = await b.token(s, await b.user(s))
+    r = await client.post(
+        f"/api/sessions/{w['session_id']}/enrollments", json={"lodging": True}, headers=b.bearer(late)
+    )
+    assert r.status_code == 201 and r.json()["status"] == "waitlisted"
+    async with db.write() as s:  # a learner of the plan changed their booking after it was made
+        from datetime import timedelta
+
+        from courses.models.plans import PlanVersion
+
+        plan = await s.get(PlanVersion, plan_id)
+        assert plan is not None
+        changed = await s.get(Enrollment, w["learners"][1][1])
+        assert changed is not None
+        changed.updated_at = plan.created_at + timedelta(minutes=5)
+        s.add(changed)
+    async with db.read() as s:
+        view = await overview(s, sess.campus_id, date(2026, 6, 1))
+    nights = {n.night: n for n in view.nights}
+    assert (nights[date(2026, 6, 8)].demand, nights[date(2026, 6, 8)].beds) == (5, 3)
+    assert (nights[date(2026, 6, 10)].demand, nights[date(2026, 6, 22)].demand) == (0, 5)
+    line = next(x for x in view.sessions if x.session.id == w["session_id"])
+    assert line.waiting == 1 and line.fill == 1.0
+    text = " ".join(view.warnings)
+    assert "キャンセル待ちが1名" in text and "ベッド数を超える夜が4夜" in text and f"計画 #{plan_id}" in text
+    page = await client.get("/staff", headers=staff)
+    assert page.status_code == 200 and "ベッド数を超える夜が" in page.text and "<svg" in page.text
+    roster = await client.get(f"/staff/sessions/{w['session_id']}", headers=staff)
+    assert "キャンセル待ち 1名" in roster.text

@@ -140,7 +140,7 @@ async def _world(db: Database, app: Litestar, client: AsyncTestClient[Litestar])
     body = {"campus": "tokyo", "from": str(start), "to": str(start + timedelta(days=6))}
     r = await client.post(
         "/api/staff/solver-runs",
-        json={**body, "kinds": ["rooms"], "time_limit_s": 2},
+        json={**body, "kinds": ["rooms", "practicum"], "time_limit_s": 2},
         headers=b.bearer(tokens["staff"]),
     )
     assert r.status_code == 202, r.text
@@ -151,7 +151,8 @@ async def _world(db: Database, app: Litestar, client: AsyncTestClient[Litestar])
         await client.get(f"/api/staff/solver-runs/{r.json()['id']}", headers=b.bearer(tokens["staff"]))
     ).json()
     assert run["status"] == "done", run
-    ids |= {"run_id": run["id"], "plan_id": run["progress"]["plans"][0]}
+    of_kind = dict(zip(run["progress"]["plan_kinds"], run["progress"]["plans"], strict=True))
+    ids |= {"run_id": run["id"], "plan_id": of_kind["rooms"], "practicum_plan_id": of_kind["practicum"]}
     # the learner's invoice, as the learner issues it from my page
     r = await client.post(
         f"/api/billing/enrollments/{result.id}/invoice", headers=b.bearer(tokens["learner"])
@@ -173,6 +174,8 @@ def _concrete(path: str, ids: dict[str, int | str]) -> str:
             return f"{ids['feed_token']}.ics"
         if name == "file_path":
             return "site.css"
+        if name == "plan_id" and "/sites" in path:  # the practicum view of a practicum plan
+            return str(ids["practicum_plan_id"])
         return str(ids[name])
 
     return re.sub(r"\{(\w+)(?::\w+)?\}", value, path)

@@ -17,8 +17,8 @@ from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, NotFound, not_found
 from courses.enrollment import service as enrollment
-from courses.models import Campus, Course, CourseSession, Enrollment
-from courses.staff import actions, rosters
+from courses.models import Campus, Enrollment
+from courses.staff import actions, dashboard, rosters
 
 Form = URLEncodedBody[dict[str, str]]
 STAFF = {"access": "staff"}
@@ -49,23 +49,15 @@ class StaffPages(Controller):
                 )
             )
             chosen = [c for c in campuses if c.code == campus] or campuses[:1]
-            sessions = []
-            if chosen:
-                sessions = list(
-                    await s.exec(
-                        select(CourseSession, Course)
-                        .join(Course, col(Course.id) == CourseSession.course_id)
-                        .where(CourseSession.campus_id == chosen[0].id, CourseSession.end_date >= today)
-                        .order_by(col(CourseSession.start_date))
-                    )
-                )
+            view = await dashboard.overview(s, chosen[0].id or 0, today) if chosen else None
         return Template(
             "staff/dashboard.html",
             context={
                 "user": user,
                 "campuses": campuses,
                 "campus": chosen[0] if chosen else None,
-                "sessions": sessions,
+                "view": view,
+                "weeks": dashboard.WEEKS,
             },
         )
 
