@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,8 @@ import pytest
 
 from courses.core.db import Database
 from courses.core.migrate import upgrade
+from courses.enrollment import service as enrollment
+from courses.models import DormRoom
 from tests.courses import builders as b
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -48,6 +50,23 @@ async def _prepare(url: str) -> None:
         await b.session(s, course, campus, start=today + timedelta(days=30), capacity=20)
         await b.user(s, "admin@e2e.example", role="admin")
         await b.user(s, "staff@e2e.example", role="staff", campuses=[campus])
+        # a session of next week with lodgers, and a small dormitory, for the planning journey
+        for i in range(4):
+            s.add(
+                DormRoom(campus_id=campus.id or 0, room_number=f"30{i}", floor=3, kind="single", zone="any")
+            )
+        soon = await b.session(s, course, campus, start=today + timedelta(days=7), capacity=20)
+        for i in range(3):
+            learner = await b.user(s, f"lodger{i}@e2e.example")
+            await s.run_sync(
+                enrollment.enroll,
+                user=learner,
+                session_id=soon.id or 0,
+                lodging=True,
+                now=datetime.now(UTC),
+                check_window=False,
+                notify=False,
+            )
     await db.dispose()
 
 
@@ -175,3 +194,56 @@ def test_staff_pages_fit_a_phone_screen(server: str, tmp_path: Path) -> None:
             context.close()
         browser.close()
     assert wide == {}, wide
+
+
+def _sign_in(page, server: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/login")
+    page.fill("#email", email)
+    page.fill("#password", b.PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_planning_journey_run_watch_inspect_publish(server: str, tmp_path: Path) -> None:
+    """A dormitory officer starts a rooms run, watches it finish, reads who sleeps where, publishes,
+    and the front-desk view fits a phone too."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+        page.on("dialog", lambda dialog: dialog.accept())  # the publish button asks first
+        _sign_in(page, server, "staff@e2e.example")
+        page.goto(server + "/staff/planning")
+        page.fill("#time_limit_s", "5")
+        page.get_by_role("button", name="計算を開始").click()
+        page.wait_for_url("**/staff/runs/*")
+        page.get_by_role("link", name="部屋割りの計画").first.wait_for(timeout=60_000)  # polled, no reload
+        assert page.inner_text("#elapsed-text") == "終了"
+        page.screenshot(path=str(tmp_path / "run-done.png"), full_page=True)
+        page.get_by_role("link", name="部屋割りの計画").first.click()
+        page.wait_for_url("**/staff/plans/*")
+        assert "最適（証明済み）" in page.inner_text("main") or "実行可能" in page.inner_text("main")
+        plan_url = page.url
+        page.get_by_role("link", name="部屋割り表を見る").click()
+        page.wait_for_url("**/rooms")
+        page.fill("#from", str(date.today() + timedelta(days=7)))
+        page.fill("#to", str(date.today() + timedelta(days=13)))
+        page.get_by_role("button", name="表示").click()
+        page.wait_for_load_state()
+        table = page.inner_text(".occupancy")
+        page.screenshot(path=str(tmp_path / "occupancy-desktop.png"), full_page=True)
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="ja-JP")
+        phone.context.add_cookies(page.context.cookies())
+        phone.goto(page.url)
+        assert phone.evaluate(OVERFLOWING) == []
+        phone.screenshot(path=str(tmp_path / "occupancy-phone.png"), full_page=True)
+        page.goto(plan_url)
+        page.get_by_role("button", name="この計画を公開する").click()
+        page.wait_for_url("**msg=published")
+        published = page.inner_text("main")
+        page.screenshot(path=str(tmp_path / "plan-published.png"), full_page=True)
+        browser.close()
+    (tmp_path / "occupancy.txt").write_text(table)
+    assert table.count("受講 太郎") >= 3, table  # the three lodgers, by name, on their nights
+    assert "計画を公開しました" in published
