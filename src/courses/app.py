@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from courses.accounts.api import AuthApi
 from courses.accounts.guards import TokenCache, access_guard
-from courses.accounts.pages import AccountPages
+from courses.accounts.pages import AccountPages, PasswordPages
 from courses.background import start_background
 from courses.billing.routes import BillingApi, BillingPages
 from courses.bulk.api import OrganizationApi
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         EnrollmentApi,
         StaffApi,
         AccountPages,
+        PasswordPages,
         LearnerPages,
         StaffPages,
         MailboxPage,

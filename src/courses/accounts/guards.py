@@ -101,6 +101,10 @@ class TokenCache:
     def evict(self, secret: str) -> None:
         self._items.pop(secret, None)
 
+    def clear(self) -> None:
+        """Forget every cached token (after a password change ends other sign-ins)."""
+        self._items.clear()
+
 
 def access_of(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> str | None:
     access = handler.opt.get("access")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import QueryParameter, URLEncodedBody
+from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
+from sqlmodel import col, select
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, session_cookie
+from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, me, session_cookie
+from courses.core import notifications
 from courses.core.deps import DB
-from courses.core.errors import Conflict, DomainError, FieldError
+from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES, PREFECTURES
 from courses.core.security import client_address
+from courses.models import AuthToken, User
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -122,3 +126,99 @@ def _register_context(values: dict[str, str], errors: list[dict[str, Any]], next
 
 
 __all__ = ["AccountPages", "current_user"]
+
+
+RECOVERY_TTL = timedelta(hours=1)
+RECOVERY_EVERY = timedelta(minutes=10)  # at most one recovery message per account in this time
+
+
+class PasswordPages(Controller):
+    """A forgotten password (a link by email), and changing one's password when signed in."""
+
+    include_in_schema = False
+
+    @get("/password/forgot", opt={"access": "public"})
+    async def forgot_form(self) -> Template:
+        return Template("password_forgot.html", context={"sent": False, "error": None})
+
+    @post("/password/forgot", opt={"access": "public"})
+    async def forgot(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Template:
+        """The same answer whether or not the address has an account, and at most one message per
+        account every ten minutes, so the form neither tells who is registered nor floods a mailbox."""
+        email = accounts.normalize_email(data.get("email", ""))
+        if not accounts.EMAIL_RE.match(email):
+            return Template(
+                "password_forgot.html",
+                context={"sent": False, "error": "メールアドレスの形式が正しくありません。"},
+                status_code=400,
+            )
+        now = request.app.state.clock()
+        async with db.write() as s:
+            user = (await s.exec(select(User).where(User.email == email))).first()
+            recent = None
+            if user is not None:
+                recent = (
+                    await s.exec(
+                        select(AuthToken).where(
+                            AuthToken.user_id == user.id,
+                            AuthToken.kind == "reset",
+                            col(AuthToken.created_at) > now - RECOVERY_EVERY,
+                        )
+                    )
+                ).first()
+            if user is not None and recent is None:
+                secret = await accounts.issue_token(s, user, "reset", now, ttl=RECOVERY_TTL)
+                base = str(request.base_url).rstrip("/")
+                notifications.queue(
+                    s,
+                    user,
+                    "【中小企業大学校】パスワード再設定のご案内",
+                    f"{user.name} 様\n\nパスワードの再設定を受け付けました。次のリンクから新しいパスワードを設定してください"
+                    f"（有効期限 1時間）。\n{base}/password/set#{secret}\n"
+                    f"\nリンクが開けない場合は、{base}/password/set に次の確認コードを入力してください。\n確認コード: {secret}\n"
+                    "\nお心当たりのない場合は、このメールを破棄してください。パスワードは変わりません。",
+                    now,
+                )
+        return Template("password_forgot.html", context={"sent": True, "error": None})
+
+    @get("/account/password", opt={"access": "user"})
+    async def change_form(self, msg: FromQuery[str | None] = None) -> Template:
+        return Template("password_change.html", context={"done": msg == "changed", "error": None})
+
+    @post("/account/password", opt={"access": "user"})
+    async def change(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        """The current password, then the new one twice; other sign-ins of the account end."""
+        user = me(request)
+        try:
+            async with db.read() as s:
+                stored = (await s.exec(select(User.password_hash).where(User.id == user.id))).one()
+            if not await accounts.verify_password(stored, data.get("current_password", "")):
+                raise InvalidInput(
+                    "現在のパスワードが正しくありません。",
+                    "The current password is wrong.",
+                    errors=[
+                        FieldError(
+                            "current_password", "現在のパスワードが正しくありません。", "Wrong password."
+                        )
+                    ],
+                )
+            accounts.check_new_password(data.get("password", ""), data.get("password_confirm", ""))
+            new_hash = await accounts.hash_password(data.get("password", ""))
+            mine = request.cookies.get(SESSION_COOKIE, "")
+            async with db.write() as s:
+                row = await s.get(User, user.id)
+                assert row is not None
+                row.password_hash = new_hash
+                s.add(row)
+                keep = accounts.token_hash(mine) if mine else ""
+                for token in await s.exec(select(AuthToken).where(AuthToken.user_id == user.id)):
+                    if token.token_hash != keep:
+                        await s.delete(token)
+        except DomainError as exc:
+            return Template(
+                "password_change.html",
+                context={"done": False, "error": exc.detail_ja},
+                status_code=exc.status,
+            )
+        request.app.state.token_cache.clear()
+        return Redirect("/account/password?msg=changed")

@@ -251,9 +251,11 @@ async def email_taken(db: AsyncSession, email: str) -> bool:
     return (await db.exec(select(User.id).where(User.email == email))).first() is not None
 
 
-async def issue_token(db: AsyncSession, user: User, kind: str, now: datetime) -> str:
+async def issue_token(
+    db: AsyncSession, user: User, kind: str, now: datetime, ttl: timedelta | None = None
+) -> str:
     secret = secrets.token_urlsafe(32)
-    ttl = {"api": API_TOKEN_TTL, "web": WEB_SESSION_TTL, "reset": RESET_TOKEN_TTL}[kind]
+    ttl = ttl or {"api": API_TOKEN_TTL, "web": WEB_SESSION_TTL, "reset": RESET_TOKEN_TTL}[kind]
     db.add(
         AuthToken(
             token_hash=token_hash(secret), user_id=user.id, kind=kind, created_at=now, expires_at=now + ttl
@@ -348,3 +350,24 @@ async def staff_campus_ids(db: AsyncSession, user: User) -> set[int]:
 
 async def profile_of(db: AsyncSession, user_id: int) -> LearnerProfile | None:
     return await db.get(LearnerProfile, user_id)
+
+
+def check_new_password(password: str, confirm: str) -> None:
+    """A password has at least MIN_PASSWORD characters and is typed the same twice."""
+    errors = []
+    if len(password) < MIN_PASSWORD:
+        errors.append(
+            FieldError(
+                "password",
+                f"パスワードは{MIN_PASSWORD}文字以上にしてください。",
+                f"The password must have at least {MIN_PASSWORD} characters.",
+            )
+        )
+    elif password != confirm:
+        errors.append(
+            FieldError(
+                "password_confirm", "確認用のパスワードが一致しません。", "The passwords do not match."
+            )
+        )
+    if errors:
+        raise InvalidInput(errors[0].message_ja, errors[0].message_en, errors=errors)

@@ -15,11 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
 from courses.accounts import throttle as signin_throttle
+from courses.accounts.service import check_new_password  # noqa: F401  (the pages use it from here)
 from courses.billing.schemas import CancellationQuote
 from courses.billing.service import cancel_with_fee
 from courses.catalog import service as catalog
 from courses.core import tabular
-from courses.core.errors import FieldError, InvalidInput, not_found
+from courses.core.errors import InvalidInput, not_found
 from courses.core.settings import Settings
 from courses.models import (
     AuthToken,
@@ -346,27 +347,6 @@ def billing_csv(bill: Billing) -> bytes:
 # --- setting a password from the emailed link -------------------------------------------------------
 
 
-def check_new_password(password: str, confirm: str) -> None:
-    """A password has at least MIN_PASSWORD characters and is typed the same twice."""
-    errors = []
-    if len(password) < accounts.MIN_PASSWORD:
-        errors.append(
-            FieldError(
-                "password",
-                f"パスワードは{accounts.MIN_PASSWORD}文字以上にしてください。",
-                f"The password must have at least {accounts.MIN_PASSWORD} characters.",
-            )
-        )
-    elif password != confirm:
-        errors.append(
-            FieldError(
-                "password_confirm", "確認用のパスワードが一致しません。", "The passwords do not match."
-            )
-        )
-    if errors:
-        raise InvalidInput(errors[0].message_ja, errors[0].message_en, errors=errors)
-
-
 def invalid_link() -> InvalidInput:
     return InvalidInput(
         "このリンクは無効か、有効期限が切れています。大学校または申込団体にお問い合わせください。",
@@ -382,8 +362,7 @@ async def set_password(s: AsyncSession, secret: str, password_hash: str, now: da
     user.password_hash = password_hash
     await signin_throttle.forget_email(s, user.email)
     s.add(user)
-    for token in await s.exec(
-        select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == "reset")
-    ):
+    # the link works once, and a recovered account is signed out everywhere else
+    for token in await s.exec(select(AuthToken).where(AuthToken.user_id == user.id)):
         await s.delete(token)
     return user
