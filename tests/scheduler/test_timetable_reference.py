@@ -1,15 +1,19 @@
 """The timetable solver's claims against an exact reference written from docs/timetable.md.
 
-On 200 random small campuses, solved with every classroom on offer and with each session's two
-smallest only (as the solver prunes at year scale): every plan passes the validator, costs what the solver says (the
-validator's count), never less than the reference optimum, and exactly that whenever the solver says
-"optimal". Contradictory pins must be reported as infeasible.
+On 300 random small campuses (issue #15 asks for at least 200), solved with every classroom on
+offer and with each session's two smallest only (as the solver prunes at year scale): every plan
+passes the validator and costs what the solver says (the validator's count, term by term), never
+less than the reference optimum, and exactly that whenever the solver says "optimal"; the
+reference's own timetable passes the validator at the reference's cost.
+Contradictory pins must be reported as infeasible, never as an "optimal" plan. The timetable
+reports no bound, so there is no bound to hold against the optimum.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 
 import pytest
 
@@ -17,7 +21,7 @@ from scheduler.timetable import solve_timetable
 from scheduler.timetable_validate import validate_timetable
 from tests.scheduler.timetable_reference import random_timetable_problem, timetable_reference
 
-SEEDS = range(200)
+SEEDS = range(300)
 
 
 @pytest.mark.parametrize("pruned", [False, True])
@@ -31,12 +35,19 @@ def test_timetable_solver_agrees_with_the_exact_reference(
         problem = dataclasses.replace(problem, rooms_per_session=2)
     reference = timetable_reference(problem)
     assert reference.proven, f"seed {seed}: the reference did not prove its optimum"
+    if reference.optimum is not None:  # the two scorers written from the page agree
+        own = validate_timetable(problem, list(reference.placements))
+        assert own.violations == [], f"seed {seed}: the reference breaks {own.violations}"
+        assert sum(own.penalties.values()) == reference.optimum, f"seed {seed}: {own.penalties}"
     solution = solve_timetable(problem)
     if reference.optimum is None:
+        everything = len(solution.placements) == sum(len(s.modules) for s in problem.sessions)
+        assert not (solution.status == "optimal" and everything), f"seed {seed}: pins cannot be kept"
         assert solution.status == "infeasible", f"seed {seed}: the pins cannot be kept"
         return
     report = validate_timetable(problem, solution.placements)
     assert report.violations == [], f"seed {seed}: {report.violations}"
+    assert report.penalties == solution.terms, f"seed {seed}: terms are not the validator's"
     assert sum(report.penalties.values()) == solution.objective
     assert solution.objective >= reference.optimum, f"seed {seed}: below the optimum?"
     if solution.status == "optimal":
@@ -46,8 +57,20 @@ def test_timetable_solver_agrees_with_the_exact_reference(
 
 
 def test_most_small_campuses_are_solved_to_proven_optimality() -> None:
-    optimal = 0
+    """Not vacuous: at least 90% of the feasible instances come back "optimal", and every soft
+    rule is at stake (non-zero at the optimum) in some of them."""
+    statuses: Counter[str] = Counter()
+    at_stake: Counter[str] = Counter()
+    feasible = 0
     for seed in SEEDS:
         problem = random_timetable_problem(random.Random(seed))
-        optimal += solve_timetable(problem).status in ("optimal", "infeasible")
-    assert optimal >= len(SEEDS) * 0.8
+        solution = solve_timetable(problem)
+        statuses[solution.status] += 1
+        if solution.status != "infeasible":
+            feasible += 1
+        if solution.status == "optimal":
+            at_stake.update(rule for rule, v in solution.terms.items() if v)
+    assert statuses["optimal"] >= 0.9 * feasible, statuses
+    assert feasible >= 0.8 * len(SEEDS), statuses
+    for rule in ("unplaced", "curriculum_order", "spread", "session_room", "change"):
+        assert at_stake[rule] >= 0.05 * len(SEEDS), (rule, at_stake)

@@ -28,6 +28,7 @@ from scheduler.timetable import (
     Placement,
     Session,
     TimetableProblem,
+    TimetableWeights,
 )
 
 DAY0 = date(2026, 6, 1)
@@ -37,6 +38,7 @@ DAY0 = date(2026, 6, 1)
 class Reference:
     optimum: int | None  # None: the pins cannot all be kept
     proven: bool
+    placements: tuple[Placement, ...] = ()  # a timetable at that cost, for the validator to recount
 
 
 def _days(session: Session) -> list[date]:
@@ -129,65 +131,101 @@ def timetable_reference(problem: TimetableProblem, seconds: float = 20.0) -> Ref
     code = solver.solve(m)
     if code == cp_model.INFEASIBLE:
         return Reference(None, True)
-    return Reference(round(solver.objective_value), code == cp_model.OPTIMAL)
+    session_of = {mod.id: (s.id, mod.half_days) for s in problem.sessions for mod in s.modules}
+    plan = tuple(
+        Placement(mid, session_of[mid][0], start, room, session_of[mid][1])
+        for (mid, start, room), v in x.items()
+        if solver.value(v)
+    )
+    return Reference(round(solver.objective_value), code == cp_model.OPTIMAL, plan)
 
 
 def random_timetable_problem(rng: random.Random) -> TimetableProblem:
-    """One or two campuses, 1-3 sessions of 1-3 days (sometimes two blocks), 2-5 modules each, 1-6
-    classrooms per campus (some too small, some closed at times), sometimes pins and a previous plan."""
+    """One or two campuses, 1-3 sessions of 1-3 days (sometimes a second block), 2-6 modules each
+    (some full-day, some sharing a curriculum position, most with an intended day), 1-5 classrooms
+    per campus (some too small, some closed at times), sometimes 1-2 pins (now and then
+    contradictory), a previous plan (now and then stale: a start the session no longer has) and
+    weights other than the defaults (even an `unplaced` cheaper than the soft rules)."""
     campuses = ["tokyo"] if rng.random() < 0.7 else ["tokyo", "osaka"]
     sessions = []
     for k in range(rng.randint(1, 3)):
         first = DAY0 + timedelta(rng.randint(0, 3))
-        length = rng.randint(1, 2)
+        length = rng.choice((1, 1, 2, 2, 3))
         blocks = [DateBlock(first, first + timedelta(length - 1))]
         if rng.random() < 0.25:
             again = blocks[0].end + timedelta(rng.randint(2, 4))
             blocks.append(DateBlock(again, again))
         n_days = sum((b.end - b.start).days + 1 for b in blocks)
         modules = []
-        for i in range(rng.randint(2, 5)):
+        for i in range(rng.randint(2, 6)):
             modules.append(
                 Module(
                     f"s{k}m{i}",
-                    "finance",
+                    rng.choice(("finance", "law")),
+                    kind=rng.choice(("lecture", "exercise", "practicum")),
                     half_days=rng.choice((1, 1, 1, 2)),
                     order=i if rng.random() < 0.85 else max(0, i - 1),
                     target_day=rng.randrange(n_days) if rng.random() < 0.6 else None,
                 )
             )
+        if rng.random() < 0.2:  # the curriculum positions need not follow the tuple's order
+            rng.shuffle(modules)
         sessions.append(
             Session(f"s{k}", rng.choice(campuses), rng.randint(10, 40), tuple(blocks), tuple(modules))
         )
     all_days = sorted({d for s in sessions for d in _days(s)})
     classrooms = []
     for campus in campuses:
-        for r in range(rng.randint(1, 6)):
+        for r in range(rng.randint(1, 5)):
             closed = frozenset(
                 Period(d, h) for d in all_days for h in (MORNING, AFTERNOON) if rng.random() < 0.12
             )
-            classrooms.append(Classroom(f"{campus}-{r}", campus, rng.choice((15, 25, 30, 40, 60)), closed))
+            classrooms.append(
+                Classroom(f"{campus}-{r}", campus, rng.choice((15, 25, 30, 40, 60, 80)), closed)
+            )
     pins = []
-    if rng.random() < 0.3:
+    pinned: set[str] = set()
+    for _ in range(rng.choice((0, 0, 0, 1, 1, 2))):
         s = rng.choice(sessions)
-        mod = rng.choice(s.modules)
+        mod = rng.choice([mod for mod in s.modules if mod.id not in pinned] or [None])
+        if mod is None:
+            continue
+        pinned.add(mod.id)
         start = rng.choice(_starts(s, mod))
-        room = rng.choice([c.id for c in classrooms if c.campus == s.campus] + [None])
+        rooms = [c for c in classrooms if c.campus == s.campus]
+        if rng.random() < 0.8:  # mostly a classroom that fits and is open then
+            rooms = [
+                c
+                for c in rooms
+                if c.capacity >= s.learners and not set(_covers(start, mod.half_days)) & c.unavailable
+            ]
+        room = rng.choice([c.id for c in rooms] + [None])
         pins.append(Pin(mod.id, start, room))
     previous = []
     if rng.random() < 0.35:
         for s in sessions:
+            rooms = [c.id for c in classrooms if c.campus == s.campus]
             for mod in s.modules:
                 if rng.random() < 0.5:
-                    rooms = [c.id for c in classrooms if c.campus == s.campus]
-                    previous.append(
-                        Placement(mod.id, s.id, rng.choice(_starts(s, mod)), rng.choice(rooms), mod.half_days)
-                    )
+                    start = rng.choice(_starts(s, mod))
+                    if rng.random() < 0.1:  # the session's dates or the module changed since
+                        start = Period(start.day + timedelta(rng.choice((-7, 7, 0))), AFTERNOON)
+                    previous.append(Placement(mod.id, s.id, start, rng.choice(rooms), mod.half_days))
+    weights = TimetableWeights()
+    if rng.random() < 0.3:
+        weights = TimetableWeights(
+            unplaced=rng.choice((100_000, 1_000, 150)),
+            curriculum_order=rng.choice((0, 200, 1_000)),
+            spread=rng.choice((0, 20, 300)),
+            session_room=rng.choice((0, 50, 400)),
+            change=rng.choice((0, 500, 3_000)),
+        )
     return TimetableProblem(
         tuple(sessions),
         tuple(classrooms),
         tuple(pins),
         tuple(previous),
+        weights=weights,
         time_limit=2.0,
         num_workers=1,
         seed=0,
