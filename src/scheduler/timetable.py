@@ -125,9 +125,11 @@ def _precheck(session: Session, module: Module, rooms: list[Classroom]) -> str |
 
 
 def _solve_campus(
-    problem: TimetableProblem, campus: str, seconds: float
+    problem: TimetableProblem, campus: str, seconds: float, prune: bool = True
 ) -> tuple[str, list[Placement], list[Unplaced], dict[str, int]]:
     from ortools.sat.python import cp_model
+
+    began = time.monotonic()
 
     w = problem.weights
     sessions = [s for s in problem.sessions if s.campus == campus]
@@ -158,7 +160,7 @@ def _solve_campus(
         named |= {p.classroom for p in problem.previous if p.session_id == s.id}
         every = sorted((r for r in rooms if r.capacity >= s.learners), key=lambda r: (r.capacity, r.id))
         fits = every
-        if cells > EXACT_CELLS:
+        if prune and cells > EXACT_CELLS:
             fits = [r for k, r in enumerate(every) if k < problem.rooms_per_session or r.id in named]
         pruned = pruned or len(fits) < len(every)
         fits_of[s.id] = fits
@@ -258,6 +260,10 @@ def _solve_campus(
     solver.parameters.num_workers = problem.num_workers
     solver.parameters.random_seed = problem.seed
     code = solver.solve(m)
+    if code == cp_model.INFEASIBLE and pruned:
+        # Only the pins make a model infeasible, and a pin without a classroom may need one the
+        # pruning left out (the smallest closed or taken then): ask again over every one that fits.
+        return _solve_campus(problem, campus, max(0.1, seconds - (time.monotonic() - began)), prune=False)
     if code == cp_model.INFEASIBLE:
         out = [
             Unplaced(

@@ -14,10 +14,21 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter
+from datetime import date
 
 import pytest
 
-from scheduler.timetable import solve_timetable
+from scheduler.timetable import (
+    MORNING,
+    Classroom,
+    DateBlock,
+    Module,
+    Period,
+    Pin,
+    Session,
+    TimetableProblem,
+    solve_timetable,
+)
 from scheduler.timetable_validate import validate_timetable
 from tests.scheduler.timetable_reference import random_timetable_problem, timetable_reference
 
@@ -74,3 +85,40 @@ def test_most_small_campuses_are_solved_to_proven_optimality() -> None:
     assert feasible >= 0.8 * len(SEEDS), statuses
     for rule in ("unplaced", "curriculum_order", "spread", "session_room", "change"):
         assert at_stake[rule] >= 0.05 * len(SEEDS), (rule, at_stake)
+
+
+def test_a_pin_without_classroom_is_kept_when_the_smallest_classrooms_are_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the reference (seed 573 of a longer run, pruned): the session's smallest classroom
+    is closed at the pinned time, so the pruned model could not keep the pin and the campus was
+    called infeasible, although the pin holds in a bigger classroom."""
+    monkeypatch.setattr("scheduler.timetable.EXACT_CELLS", 0)
+    day = date(2026, 6, 1)
+    morning = Period(day, MORNING)
+    session = Session(
+        "s0",
+        "tokyo",
+        30,
+        (DateBlock(day, day),),
+        (Module("m0", "finance", order=0), Module("m1", "finance", order=1)),
+    )
+    problem = TimetableProblem(
+        (session,),
+        (
+            Classroom("small", "tokyo", 30, frozenset({morning})),
+            Classroom("big", "tokyo", 60),
+        ),
+        pins=(Pin("m0", morning),),
+        rooms_per_session=1,
+        time_limit=2.0,
+        num_workers=1,
+    )
+    reference = timetable_reference(problem)
+    assert reference.proven and reference.optimum is not None
+    solution = solve_timetable(problem)
+    assert solution.status != "infeasible"
+    assert validate_timetable(problem, solution.placements).violations == []
+    assert solution.objective >= reference.optimum
+    if solution.status == "optimal":
+        assert solution.objective == reference.optimum
