@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.bulk.service import secret_hash
+from courses.accounts import service as accounts
 from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, InvalidInput, NotEligible
 from courses.enrollment import service as enrollment
@@ -81,7 +81,7 @@ async def _pending(s: AsyncSession, secret: str, now: datetime) -> list[Offered]
         .join(Course, col(Course.id) == CourseSession.course_id)
         .join(Campus, col(Campus.id) == CourseSession.campus_id)
         .where(
-            RegistrationInvitation.token_hash == secret_hash(secret),
+            RegistrationInvitation.token_hash == accounts.token_hash(secret),
             RegistrationInvitation.status == InvitationStatus.PENDING,
         )
         .order_by(col(RegistrationInvitation.row))

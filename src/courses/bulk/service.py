@@ -643,10 +643,6 @@ async def _commit_once(
     return report
 
 
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 async def _invite(
     s: AsyncSession,
     org: Organization,
@@ -676,7 +672,7 @@ async def _invite(
                     session_id=plan.session_id or 0,
                     lodging=plan.lodging,
                     profile_json=json.dumps(plan.profile or {}, ensure_ascii=False),
-                    token_hash=secret_hash(secret),
+                    token_hash=accounts.token_hash(secret),
                     created_at=now,
                     expires_at=now + INVITATION_TTL,
                 )

@@ -17,7 +17,7 @@ from courses.models.plans import PlanKind, PlannedRoom, PlannedSite, PlanVersion
 from courses.models.resources import PracticumSite
 from courses.planning.loading import _blocks
 
-ZONE_JA = {"women": "女性用", "men": "男性用", "any": "共用"}
+ZONE_JA = {"women": "女性用", "men": "男性用", "any": "共用"}  # also the occupancy view's
 
 
 async def _rooms_of(s: AsyncSession, plan_id: int | None) -> dict[int, dict[int, int]]:

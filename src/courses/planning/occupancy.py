@@ -20,10 +20,10 @@ from courses.models import Course, CourseSession, DormRoom, Enrollment, User
 from courses.models.plans import PlanKind, PlannedRoom, PlanVersion
 from courses.models.resources import RoomOutage
 from courses.planning.loading import _blocks
+from courses.planning.notices import ZONE_JA
 from courses.planning.plans import published_plan
 
 MAX_NIGHTS = 31
-ZONE_JA = {"women": "女性用", "men": "男性用", "any": "共用"}
 KIND_JA = {"single": "シングル", "twin": "ツイン"}
 
 
