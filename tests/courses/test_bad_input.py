@@ -106,3 +106,43 @@ async def test_solver_run_kinds_of_the_wrong_type_are_a_400(
     assert [e["field"] for e in r.json()["errors"]] == ["kinds"]
     async with db.read() as s:
         assert (await s.exec(select(SolverRun))).first() is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "ja", "en"),
+    [
+        ({"time_limit_s": 9999}, "time_limit_s", "制限時間（秒）は1以上600以下で", "between 1 and 600"),
+        ({"from": "2026-02-30"}, "from", "開始日の日付が正しくありません", "YYYY-MM-DD"),
+        ({"pin_published": "maybe"}, "pin_published", "固定は true か false で指定", "true or false"),
+        ({"campus": 7}, "campus", "キャンパスは文字列で指定", "campus: str"),
+        ({"colour": "red"}, "colour", "「colour」という項目はありません", "unknown field"),
+        ({"kinds": ["rooms", "gym"]}, "kinds", "計画の種類は次から選んでください: practicum、rooms、timetable", "one of"),
+    ],
+)
+async def test_a_typed_body_names_the_refused_field_in_the_callers_language(
+    change: dict[str, object], field: str, ja: str, en: str, client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    async with db.write() as s:
+        campus = await b.campus(s, "tokyo")
+        token = await b.token(s, await b.user(s, role="staff", campuses=[campus]))
+    body = {"campus": "tokyo", "from": "2026-06-01", "to": "2026-06-30"} | change
+    for lang, text in [("ja", ja), ("en", en)]:
+        r = await client.post(
+            "/api/staff/solver-runs", json=body, headers={**b.bearer(token), "Accept-Language": lang}
+        )
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        errors = r.json()["errors"]
+        assert [e["field"] for e in errors] == [field]
+        assert text in errors[0]["message"], errors
+    async with db.read() as s:
+        assert (await s.exec(select(SolverRun))).first() is None
+
+
+async def test_a_missing_required_field_is_named(client: AsyncTestClient[Litestar], db: Database) -> None:
+    async with db.write() as s:
+        campus = await b.campus(s, "tokyo")
+        token = await b.token(s, await b.user(s, role="staff", campuses=[campus]))
+    r = await client.post("/api/staff/solver-runs", json={"campus": "tokyo"}, headers=b.bearer(token))
+    assert r.status_code == 400
+    assert r.json()["errors"][0] == {"field": "from", "message": "開始日を入力してください。"}

@@ -9,6 +9,8 @@ from litestar.params import JSONBody
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import bearer_secret, cache_key, me
+from courses.accounts.schemas import Registration, TokenRequest
+from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.errors import Conflict, InvalidInput
 from courses.core.security import client_address
@@ -26,9 +28,9 @@ class AuthApi(Controller):
 
     @post("/register", opt={"access": "public"}, summary="Register a learner", status_code=201)
     async def register(
-        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[dict[str, Any]]
+        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[Registration]
     ) -> dict[str, Any]:
-        reg = accounts.validate_registration(data)
+        reg = accounts.validate_registration(sent(data))
         async with db.read() as s:
             if await accounts.email_taken(s, reg.email):
                 raise Conflict(
@@ -47,10 +49,10 @@ class AuthApi(Controller):
         status_code=200,
     )
     async def token(
-        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[dict[str, Any]]
+        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[TokenRequest]
     ) -> dict[str, Any]:
-        email = accounts.normalize_email(str(data.get("email") or ""))
-        password = str(data.get("password") or "")
+        email = accounts.normalize_email(data.email)
+        password = data.password
         if not email or not password:
             raise InvalidInput(
                 "メールアドレスとパスワードを入力してください。", "email and password are required."

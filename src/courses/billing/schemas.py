@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
 
 class CampusFeeWrite(msgspec.Struct, forbid_unknown_fields=True):
-    lodging_per_night_yen: int = msgspec.field()
-    meals_per_day_yen: int = msgspec.field()
+    """What a campus charges for a night in the dormitory and a day's meals, tax included."""
+
+    lodging_per_night_yen: Annotated[int, Meta(title="宿泊費（1泊・円）", ge=0, le=100_000, examples=[3300])]
+    meals_per_day_yen: Annotated[int, Meta(title="食費（1日・円）", ge=0, le=100_000, examples=[2500])]
 
 
 class CampusFeeRead(msgspec.Struct):
@@ -19,12 +23,18 @@ class CampusFeeRead(msgspec.Struct):
 
 
 class CourseFeeWrite(msgspec.Struct, forbid_unknown_fields=True):
-    fee_yen: int
+    """A course's fee per learner, tax included."""
+
+    fee_yen: Annotated[int, Meta(title="受講料（円）", ge=0, le=2_000_000, examples=[66000])]
 
 
 class TermsWrite(msgspec.Struct, forbid_unknown_fields=True):
-    free_days_before: int
-    late_percent: int
+    """Cancellation terms: free until ``free_days_before`` days before the start, then a share."""
+
+    free_days_before: Annotated[
+        int, Meta(title="無料で取り消せる日数（開始の何日前まで）", ge=0, le=365, examples=[14])
+    ]
+    late_percent: Annotated[int, Meta(title="それ以降の取消料（受講料の%）", ge=0, le=100, examples=[50])]
 
 
 class TermsRead(msgspec.Struct):
@@ -75,9 +85,11 @@ class InvoiceData(msgspec.Struct):
 
 
 class PaymentWrite(msgspec.Struct, forbid_unknown_fields=True):
-    amount_yen: int
-    paid_on: date
-    reference: str
+    """A payment received against an invoice (a bank transfer, say)."""
+
+    amount_yen: Annotated[int, Meta(title="入金額（円）", ge=1, le=99_999_999, examples=[66000])]
+    paid_on: Annotated[date, Meta(title="入金日", examples=["2026-07-31"])]
+    reference: Annotated[str, Meta(title="照合用の摘要", max_length=100, examples=["振込 サンジョウセイキ"])]
 
 
 class PaymentRead(msgspec.Struct):

@@ -12,6 +12,7 @@ from courses.accounts.guards import me
 from courses.bulk import files as bulk_file
 from courses.bulk import organization as bulk_org
 from courses.bulk import service as bulk
+from courses.bulk.schemas import BulkUpload
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
 from courses.core.problems import report_response, request_language
@@ -51,16 +52,14 @@ class OrganizationApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         organization_id: FromPath[int],
-        data: MultipartBody[dict[str, Any]],
+        data: MultipartBody[BulkUpload],
     ) -> Response[Any]:
         user = me(request)
         now = request.app.state.clock()
         async with db.read() as s:
             org = await bulk_org.organization_for(s, user, organization_id)
-        filename, content = await bulk_file.read_upload(data.get("file"))
-        dry_run = bulk_file.form_flag(data.get("dry_run"), True)
-        consent = bulk_file.form_flag(data.get("consent"), False)
-        mode = data.get("mode") if isinstance(data.get("mode"), str) else None
+        filename, content = await bulk_file.read_upload(data.file)
+        dry_run, consent, mode = data.dry_run, data.consent, data.mode
         table = await asyncio.to_thread(bulk_file.read_table, filename, content)  # off the event loop
         lang = request_language(request)
         if dry_run:

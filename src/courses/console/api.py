@@ -4,12 +4,12 @@
 Every edit carries the ``version`` the client last read; a stale one is refused with 409.
 """
 
-from __future__ import annotations
-
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from courses.accounts.guards import me
@@ -21,7 +21,21 @@ from courses.console import sessions as console_sessions
 from courses.console import staff as console_staff
 from courses.console.entities import ENTITIES, Entity
 from courses.console.forms import campus_by_code, choose_campus
+from courses.console.schemas import (
+    ENTITY_CHANGE,
+    ENTITY_CREATE,
+    ArchiveChange,
+    CoordinatorCreate,
+    OrganizationCreate,
+    OutageCreate,
+    SessionChange,
+    SessionCreate,
+    StaffChange,
+    StaffCreate,
+    StatusChange,
+)
 from courses.core import audit
+from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import FieldError, InvalidInput
@@ -29,21 +43,21 @@ from courses.core.problems import report_response, request_language
 
 STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
-Body = JSONBody[dict[str, Any]]
 
 
 def _now(request: Request[Any, Any, Any]):  # type: ignore[no-untyped-def]
     return request.app.state.clock()
 
 
-def _flag(raw: Any, default: bool) -> bool:
-    if raw is None or raw == "":
-        return default
-    return str(raw).strip().lower() in {"true", "1", "on", "yes"}
+@dataclass
+class CsvImport:
+    """A CSV file of records; ``dry_run`` true (the default) previews and writes nothing."""
+
+    file: UploadFile | None = None
+    dry_run: bool = True
 
 
-async def upload_bytes(data: dict[str, Any]) -> bytes:
-    upload = data.get("file")
+async def upload_bytes(upload: Any) -> bytes:
     if upload is None or isinstance(upload, str) or not hasattr(upload, "read"):
         raise InvalidInput(
             "CSVファイルを選んでアップロードしてください。",
@@ -55,6 +69,9 @@ async def upload_bytes(data: dict[str, Any]) -> bytes:
 
 def entity_api(ent: Entity) -> type[Controller]:
     """The list/create/read/update/archive routes of one kind of record (and CSV, where it has one)."""
+
+    create_body = ENTITY_CREATE[ent.name]
+    change_body = ENTITY_CHANGE[ent.name]
 
     class EntityApi(Controller):
         path = f"/api/console/{ent.name}"
@@ -78,9 +95,14 @@ def entity_api(ent: Entity) -> type[Controller]:
             return {"items": items, "count": len(items)}
 
         @post("/", summary=f"Add one of {ent.name}", status_code=201)
-        async def add(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+        async def add(
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            data: JSONBody[create_body],  # type: ignore[valid-type]
+        ) -> dict[str, Any]:
             async with db.write() as s:
-                row = await console_entities.create(s, me(request), ent, data, _now(request))
+                row = await console_entities.create(s, me(request), ent, sent(data), _now(request))
                 return await console_entities.as_dict(s, ent, row)
 
         @get("/{row_id:int}", summary=f"One of {ent.name}")
@@ -93,11 +115,15 @@ def entity_api(ent: Entity) -> type[Controller]:
 
         @patch("/{row_id:int}", summary=f"Change one of {ent.name} (send the version you read)")
         async def change(
-            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int], data: Body
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            row_id: FromPath[int],
+            data: JSONBody[change_body],  # type: ignore[valid-type]
         ) -> dict[str, Any]:
             async with db.write() as s:
                 row = await console_entities.update(
-                    s, me(request), ent, row_id, data, _now(request), partial=True
+                    s, me(request), ent, row_id, sent(data), _now(request), partial=True
                 )
                 return await console_entities.as_dict(s, ent, row)
 
@@ -108,10 +134,16 @@ def entity_api(ent: Entity) -> type[Controller]:
             status_code=200,
         )
         async def archive(
-            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int], data: Body
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            row_id: FromPath[int],
+            data: JSONBody[ArchiveChange],
         ) -> dict[str, Any]:
             async with db.write() as s:
-                row = await console_entities.set_archived(s, me(request), ent, row_id, data, _now(request))
+                row = await console_entities.set_archived(
+                    s, me(request), ent, row_id, sent(data), _now(request)
+                )
                 return await console_entities.as_dict(s, ent, row)
 
     EntityApi.__name__ = f"ConsoleApi_{ent.name.replace('-', '_')}"
@@ -150,10 +182,10 @@ def csv_api(ent: Entity) -> type[Controller]:
             },
         )
         async def import_file(
-            self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[dict[str, Any]]
+            self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[CsvImport]
         ) -> Response[Any]:
-            content = await upload_bytes(data)
-            dry_run = _flag(data.get("dry_run"), True)
+            content = await upload_bytes(data.file)
+            dry_run = data.dry_run
             runner = db.read if dry_run else db.write
             async with runner() as s:
                 report = await console_resources.import_csv(
@@ -189,10 +221,16 @@ def room_outage_api(kind: str) -> type[Controller]:
             status_code=201,
         )
         async def add_outage(
-            self, request: Request[Any, Any, Any], db: DB, room_id: FromPath[int], data: Body
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            room_id: FromPath[int],
+            data: JSONBody[OutageCreate],  # type: ignore[valid-type]
         ) -> dict[str, Any]:
             async with db.write() as s:
-                o = await console_resources.add_outage(s, me(request), kind, room_id, data, _now(request))
+                o = await console_resources.add_outage(
+                    s, me(request), kind, room_id, sent(data), _now(request)
+                )
             return console_resources.outage_dict(o)
 
     OutageApi.__name__ = f"ConsoleOutageApi_{kind.replace('-', '_')}"
@@ -226,9 +264,14 @@ class SessionsApi(Controller):
         return {"items": items, "count": len(items)}
 
     @post("/", summary="Create a session (a draft until published)", status_code=201)
-    async def add(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+    async def add(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        data: JSONBody[SessionCreate],  # type: ignore[valid-type]
+    ) -> dict[str, Any]:
         async with db.write() as s:
-            row = await console_sessions.create(s, me(request), data, _now(request))
+            row = await console_sessions.create(s, me(request), sent(data), _now(request))
             return await console_sessions.as_dict(s, row)
 
     @get("/{session_id:int}", summary="One session")
@@ -244,32 +287,41 @@ class SessionsApi(Controller):
         summary="Change capacity, lodging, blocks or application window (version; confirm_affected)",
     )
     async def change(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        data: JSONBody[SessionChange],  # type: ignore[valid-type]
     ) -> dict[str, Any]:
         async with db.write() as s:
             row, effects = await console_sessions.update(
-                s, me(request), session_id, data, _now(request), partial=True
+                s, me(request), session_id, sent(data), _now(request), partial=True
             )
             return {**await console_sessions.as_dict(s, row), **effects}
 
     async def _status(
-        self, request: Request[Any, Any, Any], db: Any, session_id: int, action: str, data: dict[str, Any]
+        self,
+        request: Request[Any, Any, Any],
+        db: Any,
+        session_id: int,
+        action: str,
+        data: JSONBody[StatusChange],
     ) -> dict[str, Any]:
         async with db.write() as s:
             row, told = await console_sessions.change_status(
-                s, me(request), session_id, action, data, _now(request)
+                s, me(request), session_id, action, sent(data), _now(request)
             )
             return {**await console_sessions.as_dict(s, row), "enrollments_cancelled": told}
 
     @post("/{session_id:int}/publish", summary="Publish: learners see it and may apply", status_code=200)
     async def publish(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
     ) -> dict[str, Any]:
         return await self._status(request, db, session_id, "publish", data)
 
     @post("/{session_id:int}/close", summary="Close applications", status_code=200)
     async def close(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
     ) -> dict[str, Any]:
         return await self._status(request, db, session_id, "close", data)
 
@@ -279,7 +331,7 @@ class SessionsApi(Controller):
         status_code=200,
     )
     async def cancel(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Body
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
     ) -> dict[str, Any]:
         return await self._status(request, db, session_id, "cancel", data)
 
@@ -307,9 +359,14 @@ class AdminApi(Controller):
             return {"items": await console_orgs.org_list(s)}
 
     @post("/organizations", summary="Create an organisation (name, kind, prefecture)", status_code=201)
-    async def add_organization(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
+    async def add_organization(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        data: JSONBody[OrganizationCreate],  # type: ignore[valid-type]
+    ) -> dict[str, Any]:
         async with db.write() as s:
-            return await console_orgs.create_org(s, me(request), data, _now(request))
+            return await console_orgs.create_org(s, me(request), sent(data), _now(request))
 
     @post(
         "/organizations/{organization_id:int}/coordinators",
@@ -317,11 +374,15 @@ class AdminApi(Controller):
         status_code=201,
     )
     async def add_coordinator(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int], data: Body
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        data: JSONBody[CoordinatorCreate],  # type: ignore[valid-type]
     ) -> dict[str, Any]:
         async with db.write() as s:
             return await console_orgs.create_coordinator(
-                s, me(request), organization_id, data, _now(request), str(request.base_url)
+                s, me(request), organization_id, sent(data), _now(request), str(request.base_url)
             )
 
     @get("/staff", summary="Staff and administrator accounts with their campuses")
@@ -331,20 +392,29 @@ class AdminApi(Controller):
         return {"items": items}
 
     @post("/staff", summary="Create a staff account (email, name, role, campuses, password)", status_code=201)
-    async def add_staff(self, request: Request[Any, Any, Any], db: DB, data: Body) -> dict[str, Any]:
-
-        password = str(data.get("password") or "")
+    async def add_staff(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        data: JSONBody[StaffCreate],  # type: ignore[valid-type]
+    ) -> dict[str, Any]:
+        values = sent(data)
+        password = str(values.pop("password", "") or "")
         console_staff.check_password(password)
         hashed = await hash_password(password)  # slow: before the write transaction
         async with db.write() as s:
-            return await console_staff.create(s, me(request), data, hashed, _now(request))
+            return await console_staff.create(s, me(request), values, hashed, _now(request))
 
     @patch("/staff/{user_id:int}", summary="Change name, role or campuses (campuses replaces the list)")
     async def change_staff(
-        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int], data: Body
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        user_id: FromPath[int],
+        data: JSONBody[StaffChange],  # type: ignore[valid-type]
     ) -> dict[str, Any]:
         async with db.write() as s:
-            return await console_staff.update(s, me(request), user_id, data, _now(request))
+            return await console_staff.update(s, me(request), user_id, sent(data), _now(request))
 
     @post(
         "/staff/{user_id:int}/deactivate",

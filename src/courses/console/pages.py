@@ -281,7 +281,7 @@ def csv_pages(ent: Entity) -> type[Controller]:
             if data.get("content"):
                 content = base64.b64decode(str(data["content"]))
             else:
-                content = await upload_bytes(data)
+                content = await upload_bytes(data.get("file"))
             apply = str(data.get("apply") or "") == "1"
             try:
                 async with db.write() if apply else db.read() as s:

@@ -17,7 +17,9 @@ from litestar.exceptions import (
 )
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
+from litestar.utils.scope.state import ScopeState
 
+from courses.core import bodies
 from courses.core.db_outage import database_unavailable, exception_chain, outage_log
 from courses.core.errors import DomainError, FieldError
 
@@ -168,18 +170,30 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     )
 
 
-def _validation_errors(exc: ValidationException) -> list[FieldError]:
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    """The Struct the route decodes its body into, if any (to name a refused field in Japanese)."""
+    try:
+        field = request.route_handler.parsed_fn_signature.parameters.get("data")
+    except AttributeError:
+        return None
+    return getattr(field, "annotation", None)
+
+
+def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[FieldError]:
     out: list[FieldError] = []
+    body_type = _body_type(request)
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            key = str(item.get("key") or item.get("source") or "body")
+            key = str(item.get("key") or "body")
             msg = str(item.get("message", ""))
-            if key == "data" and "Expected `object`" in msg:
-                ja = "リクエスト本文はJSONオブジェクト（{ ... }）で送ってください。"
-            else:
-                ja = f"{key}: 値が正しくありません（{msg}）"
-            out.append(FieldError(key, ja, f"{key}: {msg}"))
-    return out
+            if item.get("source") not in (None, "body") and key != "data":
+                out.append(FieldError(key, f"{key}: 値が正しくありません（{msg}）", f"{key}: {msg}"))
+                continue
+            name, ja, en = bodies.explain(body_type, key, msg)
+            out.append(FieldError(name, ja, en))
+    raw = ScopeState.from_scope(request.scope).body
+    today = request.app.state.clock().date()
+    return bodies.every_error(body_type, raw if isinstance(raw, bytes) else b"", today, out)
 
 
 def _bad_body(request: Request[Any, Any, Any], lang: str, *, encoding: bool = False) -> Response[Any]:
@@ -232,7 +246,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
         return Redirect(f"/login?next={quote(request.url.path)}")  # type: ignore[return-value]
     if isinstance(exc, ValidationException):
-        errors = _validation_errors(exc)
+        errors = _validation_errors(request, exc)
         malformed = "JSON" in (exc.detail or "") or "decode" in (exc.detail or "").lower()
         detail = (
             ("The request body is not valid JSON." if malformed else "Some fields are missing or invalid.")

@@ -14,9 +14,10 @@ from courses.accounts.guards import me
 from courses.billing import service as billing
 from courses.catalog import service as catalog
 from courses.core.deps import DB
-from courses.core.errors import Conflict, InvalidInput
+from courses.core.errors import Conflict
 from courses.enrollment import service as enrollment
 from courses.learners import ical
+from courses.learners.schemas import EnrollRequest
 from courses.models import IdempotencyRecord, User
 from courses.planning import plans
 
@@ -42,15 +43,11 @@ class EnrollmentApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         session_id: FromPath[int],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[EnrollRequest],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Any]:
         user = me(request)
-        lodging = data.get("lodging", False)
-        if not isinstance(lodging, bool):
-            raise InvalidInput(
-                "lodging は true か false で指定してください。", "lodging must be true or false."
-            )
+        lodging = data.lodging
         key = (idempotency_key or "").strip()[:200] or None
         if key:
             replay = await _replay(db, user, key)

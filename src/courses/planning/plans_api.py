@@ -10,12 +10,14 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import col, select
 
 from courses.accounts.guards import me
+from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment
 from courses.models import Campus, DormRoom
 from courses.models.plans import PlannedRoom, PlannedSite, SolverRun
 from courses.planning import occupancy, plans, practicum_view, runner
+from courses.planning.schemas import SolverRunRequest
 
 STAFF = {"access": "staff"}
 
@@ -81,9 +83,9 @@ class PlansApi(Controller):
         status_code=202,
     )
     async def create(
-        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[dict[str, Any]]
+        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[SolverRunRequest]
     ) -> Response[Any]:
-        run = await start_run(request, db, data)
+        run = await start_run(request, db, sent(data))
         return Response(runner.run_dict(run), status_code=202)
 
     @get("/solver-runs", summary="Recent runs of a campus")

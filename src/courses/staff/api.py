@@ -13,6 +13,7 @@ from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import InvalidInput
 from courses.staff import actions, rosters
+from courses.staff.schemas import ManualEnrollment
 
 STAFF = {"access": "staff"}
 
@@ -62,11 +63,11 @@ class StaffApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         session_id: FromPath[int],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[ManualEnrollment],
     ) -> dict[str, Any]:
-        email = normalize_email(str(data.get("email") or ""))
-        lodging = data.get("lodging", False)
-        if not email or not isinstance(lodging, bool):
+        email = normalize_email(data.email)
+        lodging = data.lodging
+        if not email:
             raise InvalidInput(
                 "受講者のメールアドレスと宿泊の有無（true/false）を指定してください。",
                 "Give the learner's email and lodging (true/false).",

@@ -1,0 +1,74 @@
+"""The accounts API's request bodies. ``validate_registration`` keeps the rules (a katakana reading,
+a JIS prefecture, a password of ten characters or more); these say what may be sent, for ``/schema``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from courses.accounts.service import MIN_PASSWORD, validate_registration
+from courses.core.bodies import RECHECKS
+from courses.core.errors import FieldError, InvalidInput
+
+Email = Annotated[str, Meta(title="メールアドレス", max_length=254, examples=["yamada@example.jp"])]
+
+
+def _text(title: str, max_length: int, example: str) -> Any:
+    return Annotated[str, Meta(title=title, max_length=max_length, examples=[example])]
+
+
+class Registration(msgspec.Struct, forbid_unknown_fields=True):
+    """A learner's own registration: the account and the profile the campus needs for lodging."""
+
+    email: Email
+    password: Annotated[
+        str,
+        Meta(
+            title="パスワード",
+            description=f"{MIN_PASSWORD}文字以上",
+            max_length=200,
+            examples=["correct-horse-battery"],
+        ),
+    ]
+    name: _text("氏名", 100, "山田 太郎")  # type: ignore[valid-type]
+    name_kana: _text("フリガナ", 100, "ヤマダ タロウ")  # type: ignore[valid-type]
+    organization_kind: Annotated[
+        Literal["sme", "support_agency"],
+        Meta(title="所属の種別", description="sme（中小企業）、support_agency（支援機関）"),
+    ]
+    company: _text("会社・団体名", 200, "三条精機株式会社")  # type: ignore[valid-type]
+    industry: Annotated[str, Meta(title="業種", description="日本標準産業分類の大分類 A〜T", examples=["E"])]
+    employees: Annotated[int, Meta(title="従業員数", ge=0, le=10_000_000, examples=[45])]
+    capital_yen: Annotated[int, Meta(title="資本金（円）", ge=0, le=10**14, examples=[30_000_000])]
+    prefecture: Annotated[
+        str | int, Meta(title="都道府県", description="JISコード 01〜47 または都道府県名", examples=["15"])
+    ]
+    company_kana: _text("会社・団体名フリガナ", 200, "サンジョウセイキ") | UnsetType = UNSET  # type: ignore[valid-type]
+    department: _text("部署", 100, "製造部") | UnsetType = UNSET  # type: ignore[valid-type]
+    position: _text("役職", 100, "部長") | UnsetType = UNSET  # type: ignore[valid-type]
+    phone: _text("電話番号", 30, "0256-00-0000") | UnsetType = UNSET  # type: ignore[valid-type]
+    gender: Annotated[Literal["female", "male"] | None, Meta(title="性別（相部屋の割当てに使います）")] = None
+    accessibility_needs: _text("配慮が必要な事項", 500, "車椅子を使用") | UnsetType = UNSET  # type: ignore[valid-type]
+    needs_accessible_room: Annotated[bool, Meta(title="バリアフリーの部屋が必要")] = False
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Sign in to the API: an email and password for a bearer token."""
+
+    email: Email
+    password: Annotated[str, Meta(title="パスワード", max_length=200, examples=["correct-horse-battery"])]
+
+
+def _recheck_registration(data: Mapping[str, Any], today: date) -> list[FieldError]:
+    try:
+        validate_registration(dict(data))
+    except InvalidInput as exc:
+        return list(exc.errors)
+    return []
+
+
+RECHECKS[Registration] = _recheck_registration
