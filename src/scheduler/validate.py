@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scheduler.practicum import PracticumProblem, PracticumSolution
-    from scheduler.rooms import DormRoom, RoomAssignment, RoomsProblem, RoomsSolution
+    from scheduler.rooms.types import DormRoom, RoomAssignment, RoomsProblem, RoomsSolution
 
 
 @dataclass(frozen=True)

@@ -467,7 +467,7 @@ def test_a_twin_pinned_for_one_block_is_kept_for_the_next_when_that_is_cheaper()
 def test_the_counts_bound_is_a_bound_without_the_exact_model(monkeypatch: pytest.MonkeyPatch) -> None:
     # As on a part too large for the exact model: the relaxed counts must give a bound below the true
     # optimum (0, keeping the pinned twin), whatever plan the counts find.
-    monkeypatch.setattr("scheduler.rooms.EXACT_CELLS", 0)
+    monkeypatch.setattr("scheduler.rooms.solve.EXACT_CELLS", 0)
     problem = a_pinned_twin_across_blocks()
     solution = solve(problem)
     assert solution.best_bound <= 0

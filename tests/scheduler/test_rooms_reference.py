@@ -40,7 +40,7 @@ def test_rooms_solver_agrees_with_the_exact_reference(monkeypatch: pytest.Monkey
         # the full solver (exact model on small parts), the counts alone (bound from the relaxation), and a
         # solve with no time at all (greedy plan)
         for exact_cells, limit in ((4000, 2.0), (0, 2.0), (4000, 0.0)):
-            monkeypatch.setattr("scheduler.rooms.EXACT_CELLS", exact_cells)
+            monkeypatch.setattr("scheduler.rooms.solve.EXACT_CELLS", exact_cells)
             if limit == 0.0 and seed % 8:
                 continue
             solution = solve_rooms(problem, time_limit=limit, num_workers=1)
