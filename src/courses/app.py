@@ -54,7 +54,7 @@ def provide_db(state: State) -> Database:
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = japan_now) -> Litestar:
     """Build the service. ``clock`` is passed in so that deadlines can be tested."""
     settings = settings or Settings.from_env()
-    db = Database.connect(settings.database_url)
+    db = Database.connect(settings.database_url, settings.pools)
 
     async def on_shutdown(app: Litestar) -> None:
         if stop := app.state.get("stop_background"):

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import gc
 import logging
-import os
 import sys
 
 from courses.core.settings import Settings
@@ -17,7 +16,7 @@ async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
     from courses.core.db import Database
     from courses.seeding import seeds as seeding
 
-    db = Database.connect(settings.database_url)
+    db = Database.connect(settings.database_url, settings.pools)
     try:
         async with db.write() as s:
             if not await seeding.database_is_empty(s):
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"serving on http://{settings.host}:{settings.port}/  (API schema: /schema)")
         _print_demo_accounts()
-        access_log = os.environ.get("ACCESS_LOG", "1").lower() not in {"0", "false", "no", "off"}
+        access_log = settings.access_log
         app = create_app(settings)
         # What is alive now (modules, the app and its routes) lives as long as the process: moved
         # out of the collector's reach, a full collection under load pauses for a few milliseconds

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select
 from sqlmodel import Session
 
-from courses.core.db import Database
+from courses.core.db import Database, create_engine
+from courses.core.settings import Pools
 from courses.core.tx import Tx, as_tx
 from courses.models import Campus, table_of
 
@@ -67,3 +69,27 @@ async def test_transact_inside_write_is_refused_not_deadlocked(db: Database) -> 
         with pytest.raises(RuntimeError, match="run_sync"):
             await db.transact(_add_campus, "nested")
     assert await db.query(_count, "nested") == 0
+
+
+def test_every_pool_size_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Pool sizes come from Settings (read from the environment once), not from os.environ deep in
+    the database layer."""
+    from courses.core.settings import Settings
+
+    for name, value in {
+        "SQLITE_POOL_SIZE": "3",
+        "SQLITE_READ_THREADS": "5",
+        "PG_POOL_SIZE": "7",
+        "PG_MAX_OVERFLOW": "2",
+        "PG_DIRECT_POOL_SIZE": "4",
+        "ACCESS_LOG": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    assert settings.pools == Pools(
+        sqlite_pool_size=3, sqlite_read_threads=5, pg_pool_size=7, pg_max_overflow=2, pg_direct_pool_size=4
+    )
+    assert settings.access_log is False
+    monkeypatch.delenv("SQLITE_POOL_SIZE")  # read once: the Database uses what Settings holds
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pools.db'}", pools=settings.pools)
+    assert engine.pool.size() == 3  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ async def create_user(settings: Settings, args: argparse.Namespace) -> int:
     if args.role == "staff" and not args.campus:
         print("create-user: staff need at least one --campus", file=sys.stderr)
         return 2
-    db = Database.connect(settings.database_url)
+    db = Database.connect(settings.database_url, settings.pools)
     try:
         password_hash = await hash_password(password)
         async with db.write() as s:

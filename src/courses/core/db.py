@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +34,7 @@ from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.core.settings import Pools
 from courses.core.tx import AsyncpgTx, SessionTx, Tx
 
 P = ParamSpec("P")
@@ -69,21 +69,23 @@ def _install_sqlite_transactions(engine: AsyncEngine | Engine) -> None:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pools: Pools | None = None) -> AsyncEngine:
     """Create the async engine with the settings each backend needs to be safe under load."""
+    pools = pools or Pools()
     if is_sqlite(url):
         path = make_url(url).database
         if path and path != ":memory:":
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # aiosqlite runs a thread per connection: a few connections shared by many requests beat
-        # dozens of threads fighting over the GIL (writers are serialised anyway).
-        size = int(os.environ.get("SQLITE_POOL_SIZE", "4"))
-        engine = create_async_engine(url, echo=echo, pool_size=size, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=pools.sqlite_pool_size, max_overflow=0, pool_timeout=60
+        )
         _install_sqlite_transactions(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, pool_size=pools.pg_pool_size, max_overflow=pools.pg_max_overflow, pool_pre_ping=True
+    )
 
 
 def _create_sqlite_sync(url: str, size: int) -> Engine | None:
@@ -115,12 +117,17 @@ class Database:
     _reader: ThreadPoolExecutor | None = None
     _direct: asyncpg.Pool | None = None
     _direct_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _direct_size: int = field(default_factory=lambda: int(os.environ.get("PG_DIRECT_POOL_SIZE", "10")))
+    pools: Pools = field(default_factory=Pools)
     _direct_turn: asyncio.Semaphore = field(init=False)
 
     @classmethod
-    def connect(cls, url: str) -> Database:
-        return cls(url=url, engine=create_engine(url))
+    def connect(cls, url: str, pools: Pools | None = None) -> Database:
+        pools = pools or Pools()
+        return cls(url=url, engine=create_engine(url, pools=pools), pools=pools)
+
+    @property
+    def _direct_size(self) -> int:
+        return self.pools.pg_direct_pool_size
 
     @property
     def sqlite(self) -> bool:
@@ -146,7 +153,7 @@ class Database:
             if self._writer_engine is not None:
                 self._writer_bind = self._writer_engine.execution_options(sqlite_begin="IMMEDIATE")
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-            readers = int(os.environ.get("SQLITE_READ_THREADS", "2"))
+            readers = self.pools.sqlite_read_threads
             self._reader_engine = _create_sqlite_sync(self.url, readers)
             if self._reader_engine is not None:
                 self._reader_bind = self._reader_engine.execution_options(sqlite_begin="NONE")

@@ -43,6 +43,32 @@ def _bool(name: str, default: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class Pools:
+    """How many database connections and threads the process keeps."""
+
+    # aiosqlite runs a thread per connection: a few connections shared by many requests beat dozens
+    # of threads fighting over the GIL (writers are serialised anyway).
+    sqlite_pool_size: int = 4
+    # threads with their own SQLite connection for the reads every API request makes (token sign-in)
+    sqlite_read_threads: int = 2
+    # PostgreSQL: the async engine's pool and its overflow
+    pg_pool_size: int = 20
+    pg_max_overflow: int = 10
+    # PostgreSQL connections that enrollment and token sign-in run on directly (core/tx.py)
+    pg_direct_pool_size: int = 10
+
+    @classmethod
+    def from_env(cls) -> Pools:
+        return cls(
+            sqlite_pool_size=int(os.environ.get("SQLITE_POOL_SIZE", "4")),
+            sqlite_read_threads=int(os.environ.get("SQLITE_READ_THREADS", "2")),
+            pg_pool_size=int(os.environ.get("PG_POOL_SIZE", "20")),
+            pg_max_overflow=int(os.environ.get("PG_MAX_OVERFLOW", "10")),
+            pg_direct_pool_size=int(os.environ.get("PG_DIRECT_POOL_SIZE", "10")),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment."""
 
@@ -57,6 +83,9 @@ class Settings:
     smtp_port: int = 25
     smtp_from: str = "no-reply@sme-univ.example"
     debug: bool = False
+    # uvicorn's access log (the benchmarks turn it off)
+    access_log: bool = True
+    pools: Pools = field(default_factory=Pools)
     # The web process solves in a worker pool of this size (0 disables the in-process worker).
     solver_workers: int = 1
     # A running solver run whose instance has not refreshed its heartbeat for this long is taken
@@ -86,6 +115,8 @@ class Settings:
             smtp_port=int(os.environ.get("SMTP_PORT", "25")),
             smtp_from=os.environ.get("SMTP_FROM", "no-reply@sme-univ.example"),
             debug=_bool("DEBUG", False),
+            access_log=_bool("ACCESS_LOG", True),
+            pools=Pools.from_env(),
             solver_workers=int(os.environ.get("SOLVER_WORKERS", "1")),
             solver_stale_after_s=float(os.environ.get("SOLVER_STALE_AFTER_S", "60")),
             invoice_registration_number=os.environ.get("INVOICE_REGISTRATION_NUMBER", "T1234567890123"),
