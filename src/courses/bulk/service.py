@@ -33,6 +33,7 @@ from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
 from courses.core.reference import INDUSTRIES, prefecture_code
 from courses.core.web import ja_date
+from courses.enrollment import seats
 from courses.enrollment import service as enrollment
 from courses.models import (
     Audience,
@@ -151,7 +152,7 @@ class Report:
 
 @dataclass
 class Lookups:
-    sessions: dict[str, enrollment.SessionContext]  # by session code
+    sessions: dict[str, seats.SessionContext]  # by session code
     users: dict[str, User]  # by email
     profiles: dict[int, LearnerProfile]  # by user id
     active: set[tuple[int, int]]  # (session id, user id) of active enrollments
@@ -176,7 +177,7 @@ async def load_lookups(s: AsyncSession, org: Organization, table: Table) -> Look
     raw_codes = {cells.get("session_code", "") for _, cells in table.rows}
     codes = sorted((raw_codes | {c.upper() for c in raw_codes}) - {""})
     emails = sorted({accounts.normalize_email(cells.get("email", "")) for _, cells in table.rows} - {""})
-    sessions: dict[str, enrollment.SessionContext] = {}
+    sessions: dict[str, seats.SessionContext] = {}
     for part in _chunks(codes):
         rows = await s.exec(
             select(CourseSession, Course, Campus)
@@ -184,7 +185,7 @@ async def load_lookups(s: AsyncSession, org: Organization, table: Table) -> Look
             .join(Campus, col(Campus.id) == CourseSession.campus_id)
             .where(col(CourseSession.code).in_(part), CourseSession.status != SessionStatus.DRAFT)
         )
-        sessions.update({r[0].code: enrollment.SessionContext(*r) for r in rows})
+        sessions.update({r[0].code: seats.SessionContext(*r) for r in rows})
     users: dict[str, User] = {}
     for part in _chunks(emails):
         users.update({u.email: u for u in await s.exec(select(User).where(col(User.email).in_(part)))})
@@ -215,7 +216,7 @@ async def load_lookups(s: AsyncSession, org: Organization, table: Table) -> Look
                 select(Enrollment.session_id, Enrollment.user_id).where(
                     col(Enrollment.user_id).in_(part),
                     col(Enrollment.session_id).in_(session_ids),
-                    col(Enrollment.status).in_(enrollment.ACTIVE),
+                    col(Enrollment.status).in_(seats.ACTIVE),
                 )
             )
             active.update((a, b) for a, b in found)
@@ -315,7 +316,7 @@ def check_lodging(c: RowChecker) -> bool:
     return False
 
 
-def check_session(c: RowChecker, lookups: Lookups) -> enrollment.SessionContext | None:
+def check_session(c: RowChecker, lookups: Lookups) -> seats.SessionContext | None:
     """The session code names a session of the catalog."""
     code = c.text("session_code", required=True, max_len=40).upper()
     if not code:
@@ -330,7 +331,7 @@ def check_session(c: RowChecker, lookups: Lookups) -> enrollment.SessionContext 
     return ctx
 
 
-def profile_from_row(c: RowChecker, ctx: enrollment.SessionContext, org: Organization) -> dict[str, Any]:
+def profile_from_row(c: RowChecker, ctx: seats.SessionContext, org: Organization) -> dict[str, Any]:
     """The learner profile a new account gets. An organisation's own advisers (support-staff courses)
     work for a support agency; staff of member companies (SME courses) work for an SME, whose size
     decides its eligibility, so industry, employees and capital are required for them."""
@@ -371,7 +372,7 @@ def profile_from_row(c: RowChecker, ctx: enrollment.SessionContext, org: Organiz
     }
 
 
-def _ideal_profile(ctx: enrollment.SessionContext) -> LearnerProfile:
+def _ideal_profile(ctx: seats.SessionContext) -> LearnerProfile:
     """A profile every rule about people accepts for this session, to tell session refusals apart."""
     kind = OrganizationKind.SME if ctx.course.audience == Audience.SME else OrganizationKind.SUPPORT_AGENCY
     return LearnerProfile(
@@ -387,7 +388,7 @@ def _ideal_profile(ctx: enrollment.SessionContext) -> LearnerProfile:
 
 def check_eligible(
     c: RowChecker,
-    ctx: enrollment.SessionContext,
+    ctx: seats.SessionContext,
     profile: LearnerProfile,
     lodging: bool,
     today: date,
@@ -397,14 +398,12 @@ def check_eligible(
     """The same eligibility rules as a single enrollment (status, application window, audience, SME
     thresholds, lodging), reported on the column that causes the refusal."""
     try:
-        enrollment.check_eligibility(enrollment.Offer.of(ctx), profile, lodging, today, check_window=True)
+        seats.check_eligibility(seats.Offer.of(ctx), profile, lodging, today, check_window=True)
         return
     except NotEligible as refusal:
         error = refusal
     try:
-        enrollment.check_eligibility(
-            enrollment.Offer.of(ctx), _ideal_profile(ctx), False, today, check_window=True
-        )
+        seats.check_eligibility(seats.Offer.of(ctx), _ideal_profile(ctx), False, today, check_window=True)
         if lodging and not ctx.session.lodging:
             key = "lodging"
         elif known:
