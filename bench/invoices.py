@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from courses.billing import pdf, service  # noqa: E402
+from courses.billing import invoicing, pdf  # noqa: E402
 from courses.core.db import Database  # noqa: E402
 from courses.core.migrate import upgrade  # noqa: E402
 from courses.core.settings import Settings  # noqa: E402
@@ -130,16 +130,16 @@ async def main(enrollments: int) -> None:
         settings = Settings(database_url=url, secret_key="b" * 40, solver_workers=0)
         staff, ids = await _build(db, enrollments)
         started = time.perf_counter()
-        invoices = [await service.issue_for_enrollment(db, staff, eid, settings, NOW) for eid in ids]
+        invoices = [await invoicing.issue_for_enrollment(db, staff, eid, settings, NOW) for eid in ids]
         issued = time.perf_counter() - started
         started = time.perf_counter()
-        again = [await service.issue_for_enrollment(db, staff, eid, settings, NOW) for eid in ids[:100]]
+        again = [await invoicing.issue_for_enrollment(db, staff, eid, settings, NOW) for eid in ids[:100]]
         reissue = (time.perf_counter() - started) / len(again)
         assert [i.id for i in again] == [i.id for i in invoices[:100]]
         started = time.perf_counter()
         size = 0
         async with db.read() as s:
-            datas = [await service.invoice_data(s, inv, settings) for inv in invoices]
+            datas = [await invoicing.invoice_data(s, inv, settings) for inv in invoices]
         loaded = time.perf_counter() - started
         started = time.perf_counter()
         for data in datas:

@@ -2,7 +2,7 @@
 
 Loads the seed catalog (9 campuses, ~700 sessions, their course modules, 300 instructors) into a
 temporary SQLite database, builds each campus's timetable problem exactly as a solver run does
-(``courses.planning.timetable``), solves the timetables campus by campus, then assigns instructors in
+(``courses.planning.timetable_job``), solves the timetables campus by campus, then assigns instructors in
 one year-wide model, and re-checks everything with ``scheduler.timetable_validate``. The seeds hold
 only demo learners, so the dormitory rooms and practicum sites of the complete year are measured on
 the synthetic full year of ``bench/year_pipeline.py`` (15,000 learners), through a SQLite database.
@@ -34,7 +34,8 @@ from sqlmodel import select
 from courses.core.db import Database
 from courses.core.migrate import upgrade
 from courses.models import Campus
-from courses.planning import timetable as svc
+from courses.planning import timetable_job as svc
+from courses.planning import timetable_solve as solve_svc
 from courses.seeding import seeds as seeding
 from scheduler import instructors as ins
 from scheduler.timetable_validate import validate_instructors, validate_timetable
@@ -96,7 +97,7 @@ def main() -> int:
     t_violations, unplaced, t_penalty = 0, 0, 0
     for job in jobs:
         problem = dataclasses.replace(job.timetable, time_limit=args.timetable_limit)
-        sol = svc.solve_in_groups(problem)
+        sol = solve_svc.solve_in_groups(problem)
         report = validate_timetable(problem, sol.placements)
         t_violations += len(report.violations)
         t_penalty += sum(report.penalties.values())
@@ -130,7 +131,7 @@ def main() -> int:
             )
             continue
         b0 = time.perf_counter()
-        lp = svc.instructor_bound(problem, seconds=20.0)
+        lp = solve_svc.instructor_bound(problem, seconds=20.0)
         lp_seconds = time.perf_counter() - b0
         bound = max(lp, sol.bound)
         gap = (objective - bound) / objective if objective else 0.0

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scheduler.practicum import PracticumProblem, PracticumSolution
+    from scheduler.practicum.types import PracticumProblem, PracticumSolution
     from scheduler.rooms.types import DormRoom, RoomAssignment, RoomsProblem, RoomsSolution
 
 

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import func, select
 
-from courses.billing import pdf, service
+from courses.billing import invoicing, pdf, service
 from courses.billing.schemas import Line
 from courses.core.db import Database
 from courses.core.settings import Settings
@@ -41,21 +41,21 @@ def pdf_text(content: bytes) -> str:
 def test_tax_is_rounded_down_once_per_invoice_not_per_line() -> None:
     lines = [Line("a", 1, 105), Line("b", 1, 105)]
     # tax-inclusive prices; per line: floor(105 × 10/110) = 9, twice 18; once on 210: floor(19.09) = 19
-    assert service.totals(lines) == (191, 19, 210)
+    assert invoicing.totals(lines) == (191, 19, 210)
 
 
 def test_tax_is_computed_per_rate() -> None:
     lines = [Line("fee", 1, 1999), Line("meal", 3, 333), Line("cancellation", 1, 1234, tax_rate_percent=0)]
-    rows = service.taxes(lines)
+    rows = invoicing.taxes(lines)
     # 2,998 × 10/110 = 272.5 -> 272; the not-taxed line adds nothing
     assert [(r.rate_percent, r.base_yen, r.tax_yen) for r in rows] == [(10, 2998, 272), (0, 1234, 0)]
-    assert service.totals(lines) == (3960, 272, 4232)
+    assert invoicing.totals(lines) == (3960, 272, 4232)
 
 
 def test_credit_note_tax_mirrors_its_invoice() -> None:
     lines = [Line("fee", 1, 105), Line("fee", 1, 105)]
     credit = [Line(x.description, -x.quantity, x.unit_yen) for x in lines]
-    assert service.totals(credit) == tuple(-v for v in service.totals(lines))
+    assert invoicing.totals(credit) == tuple(-v for v in invoicing.totals(lines))
 
 
 def test_enrollment_owes_fee_lodging_per_night_and_meals_per_day() -> None:
@@ -68,14 +68,14 @@ def test_enrollment_owes_fee_lodging_per_night_and_meals_per_day() -> None:
         SessionBlock(session_id=1, seq=2, start_date=date(2026, 6, 10), end_date=date(2026, 6, 11)),
     ]
     fee = CampusFee(campus_id=1, lodging_per_night_yen=3000, meals_per_day_yen=1500, updated_at=NOW)
-    lines = service.enrollment_lines(e, course, blocks, fee)  # type: ignore[arg-type]
+    lines = invoicing.enrollment_lines(e, course, blocks, fee)  # type: ignore[arg-type]
     assert [(x.quantity, x.unit_yen) for x in lines] == [(1, 30000), (3, 3000), (5, 1500)]
     e.lodging = False
-    assert [(x.quantity, x.unit_yen) for x in service.enrollment_lines(e, course, blocks, fee)] == [
+    assert [(x.quantity, x.unit_yen) for x in invoicing.enrollment_lines(e, course, blocks, fee)] == [
         (1, 30000),
         (5, 1500),
     ]  # type: ignore[arg-type]
-    assert len(service.enrollment_lines(e, course, blocks, None)) == 1  # type: ignore[arg-type]
+    assert len(invoicing.enrollment_lines(e, course, blocks, None)) == 1  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -177,9 +177,9 @@ async def test_invoice_of_an_enrollment_carries_every_qualified_invoice_field(
 async def test_pdf_contains_registration_number_and_japanese_text(db: Database) -> None:
     w = await _world(db)
     settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await service.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    invoice = await invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
     async with db.read() as s:
-        data = await service.invoice_data(s, invoice, settings)
+        data = await invoicing.invoice_data(s, invoice, settings)
     original = pdf.render.__globals__["canvas"].Canvas
 
     class Plain(original):  # type: ignore[misc,valid-type]
@@ -201,8 +201,8 @@ async def test_two_concurrent_issues_give_one_invoice(db: Database) -> None:
     w = await _world(db)
     settings = Settings(database_url=db.url, secret_key="k" * 40)
     first, second = await asyncio.gather(
-        service.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW),
-        service.issue_for_enrollment(db, w["learner"], w["enrollment"].id, settings, NOW),
+        invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW),
+        invoicing.issue_for_enrollment(db, w["learner"], w["enrollment"].id, settings, NOW),
     )
     assert first.id == second.id
     async with db.read() as s:
@@ -288,7 +288,7 @@ async def test_concurrent_recording_of_one_transfer_gives_one_payment_and_unpaid
     w = await _world(db)
     t = w["tokens"]
     settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await service.issue_for_enrollment(
+    invoice = await invoicing.issue_for_enrollment(
         db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=40)
     )
     unpaid = await client.get(f"/api/billing/campuses/{w['campus'].id}/unpaid", headers=b.bearer(t["staff"]))
@@ -494,7 +494,7 @@ async def test_staff_billing_page_sets_fees_and_records_a_payment(
 ) -> None:
     w = await _world(db)
     settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await service.issue_for_enrollment(
+    invoice = await invoicing.issue_for_enrollment(
         db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=60)
     )
     await _sign_in(client, w["staff"].email)
@@ -551,7 +551,7 @@ async def test_staff_page_cancelling_the_session_credits_the_invoice(
 ) -> None:
     w = await _cancel_world(db, 3)
     settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await service.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    invoice = await invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
     await _sign_in(client, w["staff"].email)
     r = await client.post(
         f"/staff/sessions/{w['session'].id}/cancel", data={"_csrf_token": client.cookies.get("csrftoken", "")}

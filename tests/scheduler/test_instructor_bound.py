@@ -146,8 +146,9 @@ def test_bound_never_exceeds_the_optimum(seed: int, variant: str, monkeypatch: p
     if variant == "pruned":
         problem = dataclasses.replace(problem, candidates_per_module=6)
     elif variant == "narrow":
-        monkeypatch.setattr(ins, "LP_EXTRA", 0)
-        monkeypatch.setattr(ins, "RC_STEP", 1)
+        # patched where they are read: the narrowing in ``lp``, the widening step in ``assign``
+        monkeypatch.setattr("scheduler.instructors.lp.LP_EXTRA", 0)
+        monkeypatch.setattr("scheduler.instructors.assign.RC_STEP", 1)
     elif variant == "short":  # the LPs, then greedy parts
         problem = dataclasses.replace(problem, time_limit=0.05)
     elif variant == "no time":  # not even the LPs: greedy parts in price order

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from courses.accounts.guards import me
-from courses.billing import pdf, service
+from courses.billing import invoicing, pdf, service
 from courses.billing.schemas import (
     CampusFeeRead,
     CampusFeeWrite,
@@ -44,8 +44,8 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
 
 async def _data(db: DB, request: Request[Any, Any, Any], invoice_id: int) -> InvoiceData:
     async with db.read() as s:
-        invoice = await service.visible_invoice(s, me(request), invoice_id)
-        return await service.invoice_data(s, invoice, _settings(request))
+        invoice = await invoicing.visible_invoice(s, me(request), invoice_id)
+        return await invoicing.invoice_data(s, invoice, _settings(request))
 
 
 async def pdf_response(db: DB, request: Request[Any, Any, Any], invoice_id: int) -> Response[bytes]:
@@ -68,7 +68,7 @@ class BillingApi(Controller):
     @get("/campuses/{campus_id:int}/fees", opt=STAFF, summary="A campus's lodging and meal charges")
     async def fees(self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int]) -> CampusFeeRead:
         async with db.read() as s:
-            await service.ensure_campus(s, me(request), campus_id)
+            await invoicing.ensure_campus(s, me(request), campus_id)
             row = await s.get(CampusFee, campus_id)
         if row is None:
             return CampusFeeRead(campus_id, 0, 0)
@@ -83,7 +83,7 @@ class BillingApi(Controller):
         data: JSONBody[CampusFeeWrite],
     ) -> CampusFeeRead:
         async with db.write() as s:
-            await service.ensure_campus(s, me(request), campus_id)
+            await invoicing.ensure_campus(s, me(request), campus_id)
             row = await service.set_campus_fee(
                 s, campus_id, data.lodging_per_night_yen, data.meals_per_day_yen, _now(request)
             )
@@ -130,7 +130,7 @@ class BillingApi(Controller):
     async def issue(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> InvoiceData:
-        invoice = await service.issue_for_enrollment(
+        invoice = await invoicing.issue_for_enrollment(
             db, me(request), enrollment_id, _settings(request), _now(request)
         )
         return await _data(db, request, invoice.id)  # type: ignore[arg-type]
@@ -148,7 +148,7 @@ class BillingApi(Controller):
         campus_id: FromPath[int],
         month: FromPath[str],
     ) -> InvoiceData:
-        invoice = await service.issue_for_organization(
+        invoice = await invoicing.issue_for_organization(
             db, me(request), organization_id, campus_id, month, _settings(request), _now(request)
         )
         return await _data(db, request, invoice.id)  # type: ignore[arg-type]
@@ -156,7 +156,7 @@ class BillingApi(Controller):
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
     async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
         async with db.read() as s:
-            rows = await service.invoices_of(s, me(request))
+            rows = await invoicing.invoices_of(s, me(request))
         return [
             {"id": i.id, "number": i.number, "kind": i.kind, "total_yen": i.total_yen, "due_date": i.due_date}
             for i in rows
@@ -182,7 +182,7 @@ class BillingApi(Controller):
     async def pay(
         self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int], data: JSONBody[PaymentWrite]
     ) -> PaymentRead:
-        p = await service.record_payment(
+        p = await invoicing.record_payment(
             db, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
         )
         return PaymentRead(p.id, p.invoice_id, p.amount_yen, p.paid_on, p.reference)  # type: ignore[arg-type]
@@ -196,7 +196,7 @@ class BillingApi(Controller):
         self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int]
     ) -> list[UnpaidRow]:
         async with db.read() as s:
-            return await service.unpaid_past_due(s, me(request), campus_id, _now(request).date())
+            return await invoicing.unpaid_past_due(s, me(request), campus_id, _now(request).date())
 
 
 Form = URLEncodedBody[dict[str, str]]
@@ -225,7 +225,7 @@ class BillingPages(Controller):
     async def issue_mine(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> Redirect:
-        invoice = await service.issue_for_enrollment(
+        invoice = await invoicing.issue_for_enrollment(
             db, me(request), enrollment_id, _settings(request), _now(request)
         )
         return Redirect(f"/billing/invoices/{invoice.id}/pdf")
@@ -241,10 +241,10 @@ class BillingPages(Controller):
         user = me(request)
         async with db.read() as s:
             campus = await s.get(Campus, campus_id)
-            await service.ensure_campus(s, user, campus_id)
+            await invoicing.ensure_campus(s, user, campus_id)
             fee = await s.get(CampusFee, campus_id)
-            invoices = await service.campus_invoices(s, user, campus_id)
-            unpaid = await service.unpaid_past_due(s, user, campus_id, _now(request).date())
+            invoices = await invoicing.campus_invoices(s, user, campus_id)
+            unpaid = await invoicing.unpaid_past_due(s, user, campus_id, _now(request).date())
         return Template(
             "billing/campus.html",
             context={
@@ -263,7 +263,7 @@ class BillingPages(Controller):
     ) -> Redirect:
         lodging, meals = _form_int(data, "lodging_per_night_yen"), _form_int(data, "meals_per_day_yen")
         async with db.write() as s:
-            await service.ensure_campus(s, me(request), campus_id)
+            await invoicing.ensure_campus(s, me(request), campus_id)
             await service.set_campus_fee(s, campus_id, lodging, meals, _now(request))
         return Redirect(f"/billing/campuses/{campus_id}?msg=fees")
 
@@ -277,7 +277,7 @@ class BillingPages(Controller):
             raise InvalidInput(
                 "入金日を YYYY-MM-DD で入力してください。", "Give the payment date as YYYY-MM-DD."
             ) from None
-        p = await service.record_payment(
+        p = await invoicing.record_payment(
             db,
             me(request),
             invoice_id,

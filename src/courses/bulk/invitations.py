@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.accounts import service as accounts
 from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, InvalidInput, NotEligible
+from courses.enrollment import seats
 from courses.enrollment import service as enrollment
 from courses.models import (
     Campus,
@@ -192,7 +193,7 @@ async def _adopt(s: AsyncSession, inv: RegistrationInvitation, user: User, alrea
             select(Enrollment).where(
                 Enrollment.session_id == inv.session_id,
                 Enrollment.user_id == user.id,
-                col(Enrollment.status).in_(enrollment.ACTIVE),
+                col(Enrollment.status).in_(seats.ACTIVE),
             )
         )
     ).first()

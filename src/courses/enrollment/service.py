@@ -11,29 +11,41 @@ Core statements over a ``courses.core.tx.Tx``: the API and the pages call ``enro
 code already inside an async transaction passes its ORM ``Session`` with ``await
 session.run_sync(...)``, which they wrap. Promotion and cancellation are ORM code on a ``Session``.
 Pages that only read stay async.
+
+The seat counter, the offer and the eligibility rules are in ``courses.enrollment.seats``.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Protocol
+from datetime import datetime
 
-from sqlalchemy import bindparam, exists, func, insert, literal_column, update
-from sqlalchemy import select as core_select
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.service import staff_campus_ids
 from courses.core import notifications
-from courses.core.errors import Conflict, Forbidden, NotEligible, not_found
-from courses.core.reference import is_sme
+from courses.core.errors import Conflict, Forbidden, not_found
 from courses.core.tx import Tx, as_tx
 from courses.core.web import ja_date
+from courses.enrollment.seats import (
+    _INSERT_ENROLLMENT,
+    _POSITION,
+    _SET_WAITLISTED,
+    ACTIVE,
+    Offer,
+    check_eligibility,
+    load_offer_for,
+    load_session,
+    next_waitlist_seq,
+    release_seat,
+    take_seat,
+    waitlist_position,
+)
 from courses.models import (
-    Audience,
     Campus,
     Course,
     CourseSession,
@@ -41,13 +53,10 @@ from courses.models import (
     EnrollmentStatus,
     IdempotencyRecord,
     LearnerProfile,
-    OrganizationKind,
     SessionStatus,
     User,
     table_of,
 )
-
-ACTIVE = (EnrollmentStatus.CONFIRMED, EnrollmentStatus.WAITLISTED)
 
 
 @dataclass
@@ -64,256 +73,6 @@ class EnrollResult:
             "waitlist_position": self.waitlist_position,
             "session_id": self.session_id,
         }
-
-
-# The statements of the enrollment path are built once: composing a statement costs more CPU than
-# SQLite takes to run it. They run as Core on the session's connection (no identity map involved).
-_SESSIONS = table_of(CourseSession)
-_ENROLLMENTS = table_of(Enrollment)
-_TAKE_SEAT = (
-    update(_SESSIONS)
-    .where(_SESSIONS.c.id == bindparam("sid"), _SESSIONS.c.confirmed_count < _SESSIONS.c.capacity)
-    .values(confirmed_count=_SESSIONS.c.confirmed_count + 1)
-    .returning(_SESSIONS.c.confirmed_count)
-)
-_RELEASE_SEAT = (
-    update(_SESSIONS)
-    .where(_SESSIONS.c.id == bindparam("sid"), _SESSIONS.c.confirmed_count > 0)
-    .values(confirmed_count=_SESSIONS.c.confirmed_count - 1)
-    .returning(_SESSIONS.c.confirmed_count)
-)
-_NEXT_WAITLIST_SEQ = (
-    update(_SESSIONS)
-    .where(_SESSIONS.c.id == bindparam("sid"))
-    .values(waitlist_seq=_SESSIONS.c.waitlist_seq + 1)
-    .returning(_SESSIONS.c.waitlist_seq)
-)
-_INSERT_ENROLLMENT = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.id)
-_SET_WAITLISTED = (
-    update(_ENROLLMENTS)
-    .where(_ENROLLMENTS.c.id == bindparam("eid"))
-    .values(status=EnrollmentStatus.WAITLISTED, waitlist_seq=bindparam("seq"))
-)
-_PROFILES = table_of(LearnerProfile)
-_COURSES = table_of(Course)
-_CAMPUSES = table_of(Campus)
-_OFFER_FOR = (
-    core_select(
-        _SESSIONS.c.code,
-        _SESSIONS.c.status,
-        _SESSIONS.c.application_opens,
-        _SESSIONS.c.application_closes,
-        _SESSIONS.c.lodging,
-        _SESSIONS.c.start_date,
-        _SESSIONS.c.end_date,
-        _COURSES.c.audience,
-        _COURSES.c.title_ja,
-        _CAMPUSES.c.name_ja.label("campus_name_ja"),
-        _PROFILES.c.organization_kind,
-        _PROFILES.c.industry,
-        _PROFILES.c.capital_yen,
-        _PROFILES.c.employees,
-        exists()
-        .where(
-            _ENROLLMENTS.c.session_id == bindparam("sid"),
-            _ENROLLMENTS.c.user_id == bindparam("uid"),
-            # the unique index's own predicate, as a literal: a bound value would keep a prepared
-            # statement's generic plan from using that partial index (PostgreSQL then scanned the
-            # whole table once its plan had been made on an empty one)
-            _ENROLLMENTS.c.status != literal_column(f"'{EnrollmentStatus.CANCELLED.value}'"),
-        )
-        .label("already_enrolled"),
-    )
-    .join(_COURSES, _COURSES.c.id == _SESSIONS.c.course_id)
-    .join(_CAMPUSES, _CAMPUSES.c.id == _SESSIONS.c.campus_id)
-    .join(_PROFILES, _PROFILES.c.user_id == bindparam("uid"), isouter=True)
-    .where(_SESSIONS.c.id == bindparam("sid"))
-)
-_SESSION = (
-    select(CourseSession, Course, Campus)
-    .join(Course, col(Course.id) == CourseSession.course_id)
-    .join(Campus, col(Campus.id) == CourseSession.campus_id)
-    .where(col(CourseSession.id) == bindparam("sid"))
-)
-
-
-def take_seat(db: Session | Tx, session_id: int) -> bool:
-    """Take one seat if one is free: check and increment in one statement (the only way seats are taken).
-
-    The counter changes in the database only; a ``CourseSession`` object already loaded in the same
-    session keeps its old count (matching every object of a long bulk transaction made each seat
-    cost more than the last).
-    """
-    return as_tx(db).first(_TAKE_SEAT, {"sid": session_id}) is not None
-
-
-def release_seat(db: Session | Tx, session_id: int) -> None:
-    as_tx(db).execute(_RELEASE_SEAT, {"sid": session_id})
-
-
-def next_waitlist_seq(db: Session | Tx, session_id: int) -> int:
-    return int(as_tx(db).scalar(_NEXT_WAITLIST_SEQ, {"sid": session_id}))
-
-
-_POSITION = core_select(func.count().label("position")).where(
-    _ENROLLMENTS.c.session_id == bindparam("sid"),
-    _ENROLLMENTS.c.status == EnrollmentStatus.WAITLISTED,
-    _ENROLLMENTS.c.waitlist_seq <= bindparam("seq"),
-)
-
-
-def waitlist_position(db: Session | Tx, session_id: int, seq: int) -> int:
-    """Place on the waiting list: how many still wait up to and including ``seq``."""
-    return int(as_tx(db).scalar(_POSITION, {"sid": session_id, "seq": seq}))
-
-
-@dataclass
-class SessionContext:
-    session: CourseSession
-    course: Course
-    campus: Campus
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """What eligibility and the learner's messages need to know of a session, its course and campus."""
-
-    code: str
-    status: str
-    application_opens: date
-    application_closes: date
-    lodging: bool
-    start_date: date
-    end_date: date
-    audience: str
-    title_ja: str
-    campus_name_ja: str
-
-    @classmethod
-    def of(cls, ctx: SessionContext) -> Offer:
-        s = ctx.session
-        return cls(
-            s.code,
-            s.status,
-            s.application_opens,
-            s.application_closes,
-            s.lodging,
-            s.start_date,
-            s.end_date,
-            ctx.course.audience,
-            ctx.course.title_ja,
-            ctx.campus.name_ja,
-        )
-
-
-class Applicant(Protocol):
-    """The parts of a learner's profile that decide eligibility (a ``LearnerProfile`` or a row)."""
-
-    @property
-    def organization_kind(self) -> str: ...
-    @property
-    def industry(self) -> str: ...
-    @property
-    def capital_yen(self) -> int: ...
-    @property
-    def employees(self) -> int: ...
-
-
-_OFFER_FIELDS = (
-    "code",
-    "status",
-    "application_opens",
-    "application_closes",
-    "lodging",
-    "start_date",
-    "end_date",
-    "audience",
-    "title_ja",
-    "campus_name_ja",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Profile:
-    organization_kind: str
-    industry: str
-    capital_yen: int
-    employees: int
-
-
-def load_offer_for(db: Session | Tx, session_id: int, user_id: int) -> tuple[Offer, Applicant | None, bool]:
-    """The session as the learner is offered it, the learner's profile, and whether they already hold
-    a place in it, in one Core query (loading four ORM objects cost four times as much)."""
-    row = as_tx(db).first(_OFFER_FOR, {"sid": session_id, "uid": user_id})
-    if row is None or row["status"] == SessionStatus.DRAFT:
-        raise not_found("開催回", "Session", session_id)
-    profile = None
-    if row["organization_kind"] is not None:
-        profile = _Profile(row["organization_kind"], row["industry"], row["capital_yen"], row["employees"])
-    return Offer(*(row[f] for f in _OFFER_FIELDS)), profile, bool(row["already_enrolled"])
-
-
-def load_session(db: Session, session_id: int) -> SessionContext:
-    row = db.exec(_SESSION, params={"sid": session_id}).first()
-    if row is None or row[0].status == SessionStatus.DRAFT:
-        raise not_found("開催回", "Session", session_id)
-    return SessionContext(*row)
-
-
-def check_eligibility(
-    offer: Offer,
-    profile: Applicant | None,
-    lodging: bool,
-    today: date,
-    *,
-    check_window: bool = True,
-) -> None:
-    """A learner may take a published session in its application window, of their audience, and ask
-    for lodging only where there is some. Each refusal says why."""
-    s = offer
-    if s.status == SessionStatus.CANCELLED:
-        raise NotEligible("この開催回は中止になりました。", "This session has been cancelled.")
-    if s.status != SessionStatus.PUBLISHED:
-        raise NotEligible(
-            "この開催回は申し込みを受け付けていません。", "This session is not open for enrollment."
-        )
-    if check_window and today < s.application_opens:
-        raise NotEligible(
-            f"申込受付は{ja_date(s.application_opens)}からです。",
-            f"Applications open on {s.application_opens.isoformat()}.",
-        )
-    if check_window and today > s.application_closes:
-        raise NotEligible(
-            f"申込受付は{ja_date(s.application_closes)}で終了しました。",
-            f"Applications closed on {s.application_closes.isoformat()}.",
-        )
-    if lodging and not s.lodging:
-        raise NotEligible(
-            f"{offer.campus_name_ja}のこの開催回には宿泊施設がありません。宿泊なしでお申し込みください。",
-            "This session offers no lodging; apply without lodging.",
-        )
-    if profile is None:
-        raise NotEligible(
-            "受講者情報（所属・業種など）が登録されていないため申し込めません。",
-            "A learner profile (organisation, industry, ...) is needed to enroll.",
-        )
-    if offer.audience == Audience.SUPPORT and profile.organization_kind != OrganizationKind.SUPPORT_AGENCY:
-        raise NotEligible(
-            "この研修は商工会・商工会議所・都道府県などの支援機関職員向けです。",
-            "This course is for staff of support agencies (chambers of commerce, prefectures).",
-        )
-    if offer.audience == Audience.SME:
-        if profile.organization_kind != OrganizationKind.SME:
-            raise NotEligible(
-                "この研修は中小企業の経営者・管理者向けです。支援機関職員向けの研修をご覧ください。",
-                "This course is for executives and managers of SMEs.",
-            )
-        if not is_sme(profile.industry, profile.capital_yen, profile.employees):
-            raise NotEligible(
-                "中小企業基本法の中小企業の範囲（業種ごとの資本金または従業員数）を超えるため、お申し込みいただけません。",
-                "Your company is above the SME thresholds of the SME Basic Act (capital or employees "
-                "for its industry).",
-            )
 
 
 class LostToTwin(Conflict):

@@ -41,8 +41,8 @@ from courses.core.db_outage import database_unavailable, outage_log
 from courses.core.errors import FieldError, InvalidInput, not_found
 from courses.models import Campus
 from courses.models.plans import PlanKind, RunStatus, SolverRun
-from courses.planning import plans, timetable
-from courses.planning.timetable import solve_job
+from courses.planning import plans, timetable_job
+from courses.planning.timetable_solve import solve_job
 from courses.planning.worker_pool import solver_pool
 
 log = logging.getLogger(__name__)
@@ -393,7 +393,7 @@ class Runner:
                 build: Any = {
                     PlanKind.ROOMS: plans.build_rooms_problem,
                     PlanKind.PRACTICUM: plans.build_practicum_problem,
-                    PlanKind.TIMETABLE: timetable.build_timetable_job,
+                    PlanKind.TIMETABLE: timetable_job.build_timetable_job,
                 }[PlanKind(kind)]
                 problems.append(
                     (

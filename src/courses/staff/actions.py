@@ -15,12 +15,13 @@ from courses.billing.schemas import CancellationQuote
 from courses.core import audit
 from courses.core.errors import NotFound, not_found
 from courses.core.settings import Settings
+from courses.enrollment import seats
 from courses.enrollment import service as enrollment
 from courses.models import Enrollment, User
 
 
-async def session_on_my_campus(s: AsyncSession, staff: User, session_id: int) -> enrollment.SessionContext:
-    ctx = await s.run_sync(enrollment.load_session, session_id)
+async def session_on_my_campus(s: AsyncSession, staff: User, session_id: int) -> seats.SessionContext:
+    ctx = await s.run_sync(seats.load_session, session_id)
     await enrollment.ensure_staff_campus(s, staff, ctx.campus.id or 0)
     return ctx
 
@@ -35,7 +36,7 @@ async def enrollment_on_my_campus(s: AsyncSession, staff: User, enrollment_id: i
 
 
 async def _snapshot(s: AsyncSession, row: Enrollment) -> dict[str, Any]:
-    ctx = await s.run_sync(enrollment.load_session, row.session_id)
+    ctx = await s.run_sync(seats.load_session, row.session_id)
     learner = await s.get(User, row.user_id)
     return {
         "status": row.status,
@@ -76,7 +77,7 @@ async def promote(s: AsyncSession, staff: User, enrollment_id: int, now: datetim
     row = await enrollment_on_my_campus(s, staff, enrollment_id)
     before = await _snapshot(s, row)
     promoted = await s.run_sync(enrollment.promote_one, enrollment_id, now)
-    ctx = await s.run_sync(enrollment.load_session, row.session_id)
+    ctx = await s.run_sync(seats.load_session, row.session_id)
     await audit.record(
         s,
         staff,
@@ -97,7 +98,7 @@ async def cancel(
     row = await enrollment_on_my_campus(s, staff, enrollment_id)
     before = await _snapshot(s, row)
     promoted, owed = await billing.cancel_with_fee(s, row, now, settings, cancelled_by="staff")
-    ctx = await s.run_sync(enrollment.load_session, row.session_id)
+    ctx = await s.run_sync(seats.load_session, row.session_id)
     after = {**await _snapshot(s, row), "cancellation_fee_yen": owed.fee_yen}
     await audit.record(s, staff, "cancel", "enrollment", enrollment_id, ctx.campus.id, before, after, now)
     return promoted, owed
