@@ -26,8 +26,8 @@ from courses.billing.routes import BillingApi, BillingPages
 from courses.bulk.api import OrganizationApi
 from courses.bulk.pages import InvitationPage, OrganizationPages, PasswordSetPage
 from courses.catalog.api import CatalogApi, health
-from courses.catalog.pages import CatalogPages
-from courses.catalog.service import AUDIENCE_LABELS, STATUS_LABELS
+from courses.catalog.pages import CatalogPages, PageCache
+from courses.catalog.service import APPLICATION_LABELS, AUDIENCE_LABELS, STATUS_LABELS
 from courses.console import api as console_api
 from courses.console import pages as console_pages
 from courses.console.sessions import available_actions
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         engine.engine.filters.update(
             audience_label=lambda v: AUDIENCE_LABELS.get(v, (v, v))[0],
             status_label=lambda v: STATUS_LABELS.get(v, (v, v))[0],
+            application_label=lambda v: APPLICATION_LABELS.get(v, (v, v))[0],
         )
         engine.engine.globals["session_actions"] = available_actions
 
@@ -113,7 +114,15 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             cookie_samesite="lax",
             exclude=["/api/"],
         ),
-        state=State({"db": db, "settings": settings, "clock": clock, "token_cache": TokenCache()}),
+        state=State(
+            {
+                "db": db,
+                "settings": settings,
+                "clock": clock,
+                "token_cache": TokenCache(),
+                "catalog_pages": PageCache(settings.catalog_cache_s),
+            }
+        ),
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=template_engine
         ),

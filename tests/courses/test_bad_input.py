@@ -116,7 +116,12 @@ async def test_solver_run_kinds_of_the_wrong_type_are_a_400(
         ({"pin_published": "maybe"}, "pin_published", "固定は true か false で指定", "true or false"),
         ({"campus": 7}, "campus", "キャンパスは文字列で指定", "campus: str"),
         ({"colour": "red"}, "colour", "「colour」という項目はありません", "unknown field"),
-        ({"kinds": ["rooms", "gym"]}, "kinds", "計画の種類は次から選んでください: practicum、rooms、timetable", "one of"),
+        (
+            {"kinds": ["rooms", "gym"]},
+            "kinds",
+            "計画の種類は次から選んでください: practicum、rooms、timetable",
+            "one of",
+        ),
     ],
 )
 async def test_a_typed_body_names_the_refused_field_in_the_callers_language(

@@ -69,7 +69,10 @@ class CatalogApi(Controller):
         description=(
             "Without filters every session of every date and status is listed. `month` (YYYY-MM) or "
             "`from`/`to` (YYYY-MM-DD) select sessions that meet in that period; `q` searches titles in "
-            "Japanese and English."
+            "Japanese and English, and the courses' readings in kana (「ざいむ」); `accepting=true` keeps the "
+            "sessions open for applications today and `has_seats=true` those with a seat left. Each "
+            "item's `application` says where applying stands today: open, upcoming, closed, cancelled "
+            "or draft."
         ),
     )
     async def sessions(
@@ -86,8 +89,13 @@ class CatalogApi(Controller):
         status: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
         per_page: FromQuery[str | None] = None,
+        accepting: FromQuery[str | None] = None,
+        has_seats: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
+        today = request.app.state.clock().date()
         params = {
+            "accepting": accepting,
+            "has_seats": has_seats,
             "campus": campus,
             "audience": audience,
             "month": month,
@@ -100,20 +108,22 @@ class CatalogApi(Controller):
             "per_page": per_page,
         }
         async with db.read() as s:
-            flt = await catalog.parse_session_filter(s, params, current_user(request))
+            flt = await catalog.parse_session_filter(s, params, current_user(request), today)
             result = await catalog.list_sessions(s, flt)
         return {
-            "items": [catalog.session_to_dict(r) for r in result.items],
+            "items": [catalog.session_to_dict(r, today) for r in result.items],
             "total": result.total,
             "page": result.page,
             "per_page": result.per_page,
         }
 
     @get("/sessions/{session_id:int}", summary="One session")
-    async def session(self, db: DB, session_id: FromPath[int]) -> dict[str, Any]:
+    async def session(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
-        return catalog.session_to_dict(row)
+        return catalog.session_to_dict(row, request.app.state.clock().date())
 
 
 @get("/health", opt=PUBLIC, tags=["ops"], summary="Liveness with a database round trip")

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
+from sqlmodel import col, select
 
+from courses.accounts.guards import current_user
 from courses.billing import service as service_billing
 from courses.catalog import service as catalog
 from courses.core.deps import DB
-from courses.core.errors import InvalidInput
+from courses.core.errors import InvalidInput, NotEligible
+from courses.enrollment import seats
+from courses.models import CourseSession, Enrollment, EnrollmentStatus, LearnerProfile, Role, User
 
 PUBLIC = {"access": "public"}
 
@@ -39,8 +45,18 @@ class CatalogPages(Controller):
         category: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
+        show: FromQuery[str | None] = None,
+        seats: FromQuery[str | None] = None,
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
-    ) -> Template:
+    ) -> Response[Any]:
+        today = _today(request)
+        anonymous = current_user(request) is None
+        key = f"{today.isoformat()}?{request.url.query}"
+        cache: PageCache = request.app.state.catalog_pages
+        if anonymous and (body := cache.get(key, db.writes)) is not None:
+            return Response(body, media_type=MediaType.HTML)
+        writes = db.writes
+        show = show if show in SHOW_CHOICES else "open"
         params: dict[str, str | None] = {
             "campus": campus,
             "audience": audience,
@@ -49,79 +65,168 @@ class CatalogPages(Controller):
             "q": q,
             "page": page,
             "from": date_from,
+            "accepting": "true" if show == "open" else None,
+            "has_seats": "true" if seats else None,
         }
         error = None
         async with db.read() as s:
-            campuses, categories = await _filter_choices(request, s)
+            campuses, categories, months = await _filter_choices(request, s, today)
             try:
-                flt = await catalog.parse_session_filter(s, params)
+                flt = await catalog.parse_session_filter(s, params, today=today)
             except InvalidInput as exc:
                 error = exc.detail_ja
-                flt = catalog.SessionFilter()
+                flt = catalog.SessionFilter(accepting_on=today)
             if not flt.date_from and not month:
-                flt.starts_from = _today(request)  # the catalog opens on sessions still to begin
+                flt.starts_from = today  # the catalog lists sessions still to begin
             result = await catalog.list_sessions(s, flt)
-        kept = {k: v for k, v in params.items() if v and k != "page"}
+        shown = {"show": show if show != "open" else None, "seats": "1" if seats else None}
+        kept = {
+            k: v for k, v in {**params, **shown}.items() if v and k not in {"page", "accepting", "has_seats"}
+        }
 
         def page_url(n: int) -> str:
             return "/?" + urlencode({**kept, "page": n})
 
-        return Template(
+        template = Template(
             template_name="catalog.html",
             context={
                 "result": result,
                 "campuses": campuses,
                 "categories": categories,
-                "params": {k: v or "" for k, v in params.items()},
+                "params": {k: v or "" for k, v in params.items()} | {"show": show, "seats": seats or ""},
                 "page_url": page_url,
                 "error": error,
-                "months": _month_options(_today(request)),
+                "months": months,
+                "today": today,
             },
             status_code=400 if error else 200,
         )
+        if not anonymous or error:
+            return template
+        html = render(request, template)
+        cache.put(key, writes, html)
+        return Response(html, media_type=MediaType.HTML)
 
     @get("/sessions/{session_id:int}")
     async def session(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> Template:
+        today = _today(request)
+        user = current_user(request)
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
             categories = {c.code: c for c in await catalog.list_categories(s)}
             terms = service_billing.terms_text(*await service_billing.terms_of(s, row.course.id))
-        today = _today(request)
-        open_now = (
-            row.session.status == "published"
-            and row.session.application_opens <= today <= row.session.application_closes
-        )
+            standing = await learner_standing(s, user, row, today) if user is not None else None
         return Template(
             template_name="session.html",
             context={
                 "row": row,
                 "category": categories.get(row.course.category),
-                "open_now": open_now,
+                "application": row.application(today),
+                "open_now": row.application(today) == "open",
                 "terms": terms,
+                "standing": standing,
             },
         )
+
+
+SHOW_CHOICES = {"open": "受付中の研修", "upcoming": "今後開講するすべての研修"}
+
+
+@dataclass
+class Standing:
+    """What the signed-in person's applying would meet: their place here, if any, or why they may
+    not apply, and the other sessions of the same course they hold."""
+
+    enrollment: Enrollment | None = None
+    refusal: str = ""
+    same_course: list[str] = field(default_factory=list)
+
+    @property
+    def may_apply(self) -> bool:
+        return self.enrollment is None and not self.refusal
+
+
+async def learner_standing(s: Any, user: User, row: catalog.SessionRow, today: date) -> Standing:
+    """The button of the session page follows the same rules as the enrollment itself."""
+    if user.role != Role.LEARNER:
+        return Standing(refusal="受講の申し込みは受講者のアカウントで行います。")
+    held = list(
+        await s.exec(
+            select(Enrollment, CourseSession.code, CourseSession.id)
+            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
+            .where(
+                Enrollment.user_id == user.id,
+                CourseSession.course_id == row.course.id,
+                col(Enrollment.status).in_([EnrollmentStatus.CONFIRMED, EnrollmentStatus.WAITLISTED]),
+            )
+        )
+    )
+    here = next((e for e, _, sid in held if sid == row.session.id), None)
+    others = [code for _, code, sid in held if sid != row.session.id]
+    if here is not None:
+        return Standing(enrollment=here, same_course=others)
+    profile = await s.get(LearnerProfile, user.id)
+    offer = seats.Offer.of(seats.SessionContext(row.session, row.course, row.campus))
+    try:
+        seats.check_eligibility(offer, profile, False, today)
+    except NotEligible as exc:
+        return Standing(refusal=exc.detail_ja, same_course=others)
+    return Standing(same_course=others)
+
+
+class PageCache:
+    """Rendered catalog pages for visitors who are not signed in, kept for ``ttl`` seconds and dropped
+    as soon as this process writes to the database (an enrollment changes a seat count), so a page is
+    never older than the last write here, nor than ``ttl`` for writes by other instances."""
+
+    def __init__(self, ttl: float, size: int = 256) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.pages: OrderedDict[str, tuple[float, int, bytes]] = OrderedDict()
+
+    def get(self, key: str, writes: int) -> bytes | None:
+        hit = self.pages.get(key)
+        if hit is None or hit[0] < time.monotonic() or hit[1] != writes:
+            return None
+        return hit[2]
+
+    def put(self, key: str, writes: int, body: bytes) -> None:
+        if self.ttl <= 0:
+            return
+        self.pages[key] = (time.monotonic() + self.ttl, writes, body)
+        self.pages.move_to_end(key)
+        while len(self.pages) > self.size:
+            self.pages.popitem(last=False)
+
+
+def render(request: Request[Any, Any, Any], template: Template) -> bytes:
+    """The page as the template response would render it (for a visitor with no form to protect)."""
+    engine = request.app.template_engine
+    assert engine is not None and template.template_name is not None
+    context = {**template.context, "request": request, "csrf_input": ""}
+    return engine.get_template(template.template_name).render(**context).encode()
 
 
 CHOICES_TTL_S = 60.0
 
 
-async def _filter_choices(request: Request[Any, Any, Any], s: Any) -> tuple[list[Any], list[Any]]:
-    """Campuses and categories for the filter form, kept for a minute: they change a few times a year
-    and every catalog page needs them."""
+async def _filter_choices(
+    request: Request[Any, Any, Any], s: Any, today: date
+) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
+    """Campuses, categories and the months that have sessions, for the filter form; kept for a minute
+    (they change a few times a year, or when staff publish a session) since every catalog page needs
+    them."""
     cached = request.app.state.get("catalog_choices")
-    if cached and cached[0] > time.monotonic():
-        return cached[1], cached[2]
+    if cached and cached[0] > time.monotonic() and cached[1] == today:
+        return cached[2], cached[3], cached[4]
     campuses = await catalog.list_campuses(s)
     categories = await catalog.list_categories(s)
-    request.app.state.catalog_choices = (time.monotonic() + CHOICES_TTL_S, campuses, categories)
-    return campuses, categories
-
-
-def _month_options(today: date) -> list[tuple[str, str]]:
-    """The twelve months from this one, as (YYYY-MM, 2026年6月)."""
-    out = []
-    y, m = today.year, today.month
-    for _ in range(12):
-        out.append((f"{y:04d}-{m:02d}", f"{y}年{m}月"))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    months = await catalog.session_months(s, today)
+    request.app.state.catalog_choices = (
+        time.monotonic() + CHOICES_TTL_S,
+        today,
+        campuses,
+        categories,
+        months,
+    )
+    return campuses, categories, months

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts.service import staff_campus_ids
+from courses.accounts.service import staff_campus_ids, to_katakana
 from courses.core.errors import FieldError, InvalidInput, not_found
 from courses.models import (
     Audience,
@@ -31,6 +32,14 @@ DEFAULT_PER_PAGE = 20
 AUDIENCE_LABELS = {
     Audience.SME: ("中小企業の経営者・管理者向け", "For SME executives and managers"),
     Audience.SUPPORT: ("支援機関職員向け", "For support-agency staff"),
+}
+# Where a session stands for someone who wants to apply today, with the badge it carries.
+APPLICATION_LABELS = {
+    "open": ("受付中", "Open for applications"),
+    "upcoming": ("受付前", "Not open yet"),
+    "closed": ("受付終了", "Applications closed"),
+    "cancelled": ("中止", "Cancelled"),
+    "draft": ("準備中", "Draft"),
 }
 STATUS_LABELS = {
     SessionStatus.DRAFT: ("準備中", "Draft"),
@@ -52,6 +61,8 @@ class SessionFilter:
     starts_from: date | None = None  # only sessions that have not begun (the catalog's default view)
     q: str | None = None
     statuses: tuple[str, ...] = ()
+    accepting_on: date | None = None  # only sessions open for applications on this day
+    with_seats: bool = False  # only sessions with a seat left
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     # Drafts are listed only for these campuses (the caller's own, as staff); everyone else sees none.
@@ -68,6 +79,22 @@ class SessionRow:
     @property
     def seats_left(self) -> int:
         return max(0, self.session.capacity - self.session.confirmed_count)
+
+    def application(self, today: date) -> str:
+        """open, upcoming, closed, cancelled or draft: whether someone may apply today."""
+        return application_state(self.session, today)
+
+
+def application_state(session: CourseSession, today: date) -> str:
+    if session.status == SessionStatus.CANCELLED:
+        return "cancelled"
+    if session.status == SessionStatus.DRAFT:
+        return "draft"
+    if session.status == SessionStatus.CLOSED or today > session.application_closes:
+        return "closed"
+    if today < session.application_opens:
+        return "upcoming"
+    return "open"
 
 
 @dataclass
@@ -123,14 +150,31 @@ def _parse_int(name: str, raw: str | None, default: int, low: int, high: int | N
     return value
 
 
+def _flag(name: str, raw: str | None) -> bool:
+    text = (raw or "").strip().lower()
+    if text in {"", "0", "false", "no", "off"}:
+        return False
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    raise _bad(name, f"{name} は true か false で指定してください。", f"{name} must be true or false.")
+
+
 async def parse_session_filter(
-    db: AsyncSession, params: dict[str, str | None], viewer: User | None = None
+    db: AsyncSession,
+    params: dict[str, str | None],
+    viewer: User | None = None,
+    today: date | None = None,
 ) -> SessionFilter:
     """Check raw query parameters and turn them into a filter, or refuse with a clear reason.
 
     Drafts are listed to ``viewer`` only for the campuses they staff (administrators: every campus).
+    ``accepting=true`` keeps the sessions open for applications on ``today``; ``has_seats=true``
+    those with a seat left.
     """
     flt = SessionFilter()
+    if _flag("accepting", params.get("accepting")):
+        flt.accepting_on = today
+    flt.with_seats = _flag("has_seats", params.get("has_seats"))
     if viewer is not None:
         flt.draft_campus_ids = frozenset(await staff_campus_ids(db, viewer))
     campus = (params.get("campus") or "").strip()
@@ -201,6 +245,14 @@ def _apply(stmt: Any, flt: SessionFilter) -> Any:
         stmt = stmt.where(CourseSession.start_date >= flt.starts_from)
     if flt.statuses:
         stmt = stmt.where(col(CourseSession.status).in_(flt.statuses))
+    if flt.accepting_on:
+        stmt = stmt.where(
+            CourseSession.status == SessionStatus.PUBLISHED,
+            col(CourseSession.application_opens) <= flt.accepting_on,
+            col(CourseSession.application_closes) >= flt.accepting_on,
+        )
+    if flt.with_seats:
+        stmt = stmt.where(col(CourseSession.confirmed_count) < col(CourseSession.capacity))
     stmt = stmt.where(
         or_(
             CourseSession.status != SessionStatus.DRAFT,
@@ -209,21 +261,39 @@ def _apply(stmt: Any, flt: SessionFilter) -> Any:
     )
     if flt.q:
         like = contains_pattern(flt.q)
-        stmt = stmt.where(
-            or_(
-                *(
-                    col(c).ilike(like, escape=LIKE_ESCAPE)
-                    for c in (
-                        Course.title_ja,
-                        Course.title_en,
-                        Course.code,
-                        Course.description,
-                        CourseSession.code,
-                    )
-                )
-            )
-        )
+        columns = (Course.title_ja, Course.title_en, Course.code, Course.description, CourseSession.code)
+        matches = [col(c).ilike(like, escape=LIKE_ESCAPE) for c in columns]
+        reading = reading_of(flt.q)
+        if reading:  # 「ざいむ」 or 「ザイム」 finds 財務 through the course's reading
+            matches.append(col(Course.title_kana).like(contains_pattern(reading), escape=LIKE_ESCAPE))
+        stmt = stmt.where(or_(*matches))
     return stmt
+
+
+def reading_of(keyword: str) -> str:
+    """The keyword as a katakana reading without spaces, when it is written in kana only ('' if not)."""
+    text = "".join(ch for ch in to_katakana(unicodedata.normalize("NFKC", keyword)) if ch not in " 　・")
+    return text if text and KANA_ONLY.fullmatch(text) else ""
+
+
+KANA_ONLY = re.compile(r"[ァ-ヶー]+")
+
+
+async def session_months(db: AsyncSession, today: date) -> list[tuple[str, str]]:
+    """The months from this one in which a listed session meets, as (YYYY-MM, 2026年6月)."""
+    rows = await db.exec(
+        select(CourseSession.start_date, CourseSession.end_date).where(
+            CourseSession.status != SessionStatus.DRAFT, col(CourseSession.end_date) >= today
+        )
+    )
+    first = (today.year, today.month)
+    months: set[tuple[int, int]] = set()
+    for start, end in rows:
+        y, m = max((start.year, start.month), first)
+        while (y, m) <= (end.year, end.month):
+            months.add((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return [(f"{y:04d}-{m:02d}", f"{y}年{m}月") for y, m in sorted(months)]
 
 
 LIKE_ESCAPE = "\\"
@@ -307,7 +377,7 @@ async def list_categories(db: AsyncSession) -> list[Category]:
     return list(await db.exec(select(Category).order_by(col(Category.sort_order), col(Category.id))))
 
 
-def session_to_dict(row: SessionRow) -> dict[str, Any]:
+def session_to_dict(row: SessionRow, today: date | None = None) -> dict[str, Any]:
     """The API shape of a session (also used by the session page's JSON-LD and tests)."""
     s, c, k = row.session, row.course, row.campus
     return {
@@ -316,6 +386,7 @@ def session_to_dict(row: SessionRow) -> dict[str, Any]:
         "course_code": c.code,
         "course_title": c.title_ja,
         "course_title_en": c.title_en,
+        "course_title_kana": c.title_kana,
         "audience": c.audience,
         "category": c.category,
         "campus": k.code,
@@ -331,4 +402,4 @@ def session_to_dict(row: SessionRow) -> dict[str, Any]:
         "application_opens": s.application_opens.isoformat(),
         "application_closes": s.application_closes.isoformat(),
         "status": s.status,
-    }
+    } | ({"application": application_state(s, today)} if today else {})

@@ -104,6 +104,13 @@ COURSE = Entity(
         F("title_ja", "研修名"),
         F("title_en", "研修名（英語）"),
         F(
+            "title_kana",
+            "研修名フリガナ",
+            "kana",
+            required=False,
+            hint="カタカナ。かなで検索したときに見つかります",
+        ),
+        F(
             "audience",
             "対象",
             "choice",

@@ -118,6 +118,8 @@ class Database:
     _direct: asyncpg.Pool | None = None
     _direct_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pools: Pools = field(default_factory=Pools)
+    # write transactions this process has run (caches of rendered pages are dropped when it moves)
+    writes: int = 0
     _direct_turn: asyncio.Semaphore = field(init=False)
 
     @classmethod
@@ -185,6 +187,7 @@ class Database:
             ):
                 yield session
         finally:
+            self.writes += 1
             _in_write.reset(token)
 
     async def transact(self, fn: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -192,14 +195,17 @@ class Database:
         committed when it returns, rolled back when it raises (the exception reaches the caller)."""
         if _in_write.get():
             raise RuntimeError("Database.transact inside Database.write: use session.run_sync instead")
-        if not self.sqlite:
-            async with self._direct_connection() as conn, conn.transaction():
-                return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
-        if self._writer is None:  # SQLite in memory: the async engine's one connection
-            async with self.write() as session:
-                return await session.run_sync(_on_session, fn, args, kwargs)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, lambda: self._run_in_writer(fn, args, kwargs))
+        try:
+            if not self.sqlite:
+                async with self._direct_connection() as conn, conn.transaction():
+                    return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
+            if self._writer is None:  # SQLite in memory: the async engine's one connection
+                async with self.write() as session:
+                    return await session.run_sync(_on_session, fn, args, kwargs)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer, lambda: self._run_in_writer(fn, args, kwargs))
+        finally:
+            self.writes += 1
 
     async def query(self, fn: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(tx, *args, **kwargs)``, synchronous code over a ``Tx`` that only reads, each

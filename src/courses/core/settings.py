@@ -85,6 +85,9 @@ class Settings:
     debug: bool = False
     # uvicorn's access log (the benchmarks turn it off)
     access_log: bool = True
+    # the catalog page as rendered for visitors not signed in is reused for this long (it is dropped
+    # at the first write to the database anyway); 0 turns it off
+    catalog_cache_s: float = 2.0
     pools: Pools = field(default_factory=Pools)
     # The web process solves in a worker pool of this size (0 disables the in-process worker).
     solver_workers: int = 1
@@ -116,6 +119,7 @@ class Settings:
             smtp_from=os.environ.get("SMTP_FROM", "no-reply@sme-univ.example"),
             debug=_bool("DEBUG", False),
             access_log=_bool("ACCESS_LOG", True),
+            catalog_cache_s=float(os.environ.get("CATALOG_CACHE_S", "2")),
             pools=Pools.from_env(),
             solver_workers=int(os.environ.get("SOLVER_WORKERS", "1")),
             solver_stale_after_s=float(os.environ.get("SOLVER_STALE_AFTER_S", "60")),

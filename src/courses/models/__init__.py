@@ -105,6 +105,8 @@ class Course(SQLModel, table=True):
     code: str = Field(max_length=32, unique=True, index=True)
     title_ja: str = Field(max_length=200)
     title_en: str = Field(max_length=200)
+    # the title's reading in katakana (ザイムショヒョウノヨミカタ), so that a search in kana finds it
+    title_kana: str = Field(default="", max_length=200)
     audience: str = Field(max_length=10, index=True)
     category: str = Field(foreign_key="category.code", max_length=32, index=True)
     description: str = ""

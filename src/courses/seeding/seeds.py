@@ -121,6 +121,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
             code=row["code"],
             title_ja=row["title_ja"],
             title_en=row["title_en"],
+            title_kana=row.get("title_kana", ""),
             audience=row["audience"],
             category=row["category"],
             description=row["description"],
