@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from courses.accounts.api import AuthApi
 from courses.accounts.guards import TokenCache, access_guard
 from courses.accounts.pages import AccountPages, PasswordPages
+from courses.accounts.profile import EmailConfirmPage, PrivacyPage, ProfilePages
 from courses.background import start_background
 from courses.billing.routes import BillingApi, BillingPages
 from courses.bulk.api import OrganizationApi
@@ -82,6 +83,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         StaffApi,
         AccountPages,
         PasswordPages,
+        ProfilePages,
+        EmailConfirmPage,
+        PrivacyPage,
         LearnerPages,
         StaffPages,
         MailboxPage,
