@@ -38,6 +38,7 @@ from courses.core.db import Database
 from courses.core.errors import DomainError
 from courses.core.security import security_headers
 from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+from courses.learners.account import AccountDataPages
 from courses.learners.api import EnrollmentApi
 from courses.learners.pages import LearnerPages
 from courses.planning.plans_api import PlansApi
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         EmailConfirmPage,
         PrivacyPage,
         LearnerPages,
+        AccountDataPages,
         StaffPages,
         MailboxPage,
         PlansApi,
