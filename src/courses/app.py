@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from courses.accounts.api import AuthApi
 from courses.accounts.guards import TokenCache, access_guard
 from courses.accounts.pages import AccountPages, PasswordPages
+from courses.accounts.profile import EmailConfirmPage, PrivacyPage, ProfilePages
 from courses.background import start_background
 from courses.billing.routes import BillingApi, BillingPages
 from courses.bulk.api import OrganizationApi
@@ -37,6 +38,7 @@ from courses.core.db import Database
 from courses.core.errors import DomainError
 from courses.core.security import security_headers
 from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
+from courses.learners.account import AccountDataPages
 from courses.learners.api import EnrollmentApi
 from courses.learners.pages import LearnerPages
 from courses.planning.plans_api import PlansApi
@@ -83,7 +85,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         StaffApi,
         AccountPages,
         PasswordPages,
+        ProfilePages,
+        EmailConfirmPage,
+        PrivacyPage,
         LearnerPages,
+        AccountDataPages,
         StaffPages,
         MailboxPage,
         PlansApi,

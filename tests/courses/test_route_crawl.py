@@ -37,6 +37,7 @@ ADMITS = {
     "coordinator": {"coordinator", "admin"},
     "staff": {"staff", "other_staff", "admin"},
     "admin": {"admin"},
+    "self_service": {"learner", "coordinator"},
 }
 # markers on the Tokyo records, and who may see each in a response
 LEARNER_EMAIL = "crawl.learner@example.jp"

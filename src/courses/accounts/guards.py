@@ -17,7 +17,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from courses.accounts import service as accounts
-from courses.core.errors import Unauthorized
+from courses.core.errors import Forbidden, Unauthorized
 from courses.core.tx import detached
 from courses.models import Role, User, table_of
 
@@ -30,6 +30,9 @@ ACCESS: dict[str, frozenset[str] | None] = {
     "coordinator": frozenset({Role.COORDINATOR, Role.ADMIN}),
     "staff": frozenset({Role.STAFF, Role.ADMIN}),
     "admin": frozenset({Role.ADMIN}),
+    # what a person does to their own account that staff and administrators may not (deleting it:
+    # their accounts are managed by an administrator)
+    "self_service": frozenset({Role.LEARNER, Role.COORDINATOR}),
 }
 
 
@@ -127,6 +130,9 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     if user is None:
         raise NotAuthorizedException("sign-in required")
     if user.role not in allowed:
+        # a route may say why a signed-in role is refused: opt={"refused": ("日本語", "English")}
+        if refused := handler.opt.get("refused"):
+            raise Forbidden(*refused)
         raise PermissionDeniedException("not allowed for this role")
 
 

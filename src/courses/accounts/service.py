@@ -40,6 +40,7 @@ _hasher = PasswordHasher()
 API_TOKEN_TTL = timedelta(days=30)
 WEB_SESSION_TTL = timedelta(days=14)
 RESET_TOKEN_TTL = timedelta(days=7)
+EMAIL_CHANGE_TTL = timedelta(hours=24)
 MAX_LOCK = timedelta(minutes=15)
 MIN_PASSWORD = 10
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -151,12 +152,35 @@ def validate_registration(data: Any) -> Registration:
             f"パスワードは{MIN_PASSWORD}文字以上にしてください。",
             f"password must have at least {MIN_PASSWORD} characters.",
         )
+    name, name_kana = _check_names(c)
+    profile = _check_profile(c)
+    _raise_if_wrong(c)
+    return Registration(email=email, password=password, name=name, name_kana=name_kana, profile=profile)
+
+
+def _raise_if_wrong(c: _Checker) -> None:
+    if c.errors:
+        raise InvalidInput(
+            "入力内容に誤りがあります。各項目のメッセージをご確認ください。",
+            "Some fields are missing or invalid.",
+            errors=c.errors,
+        )
+
+
+def _check_names(c: _Checker) -> tuple[str, str]:
+    """氏名 and フリガナ (hiragana is turned into katakana), as registration and the profile page ask."""
     name = c.text("name", "氏名", max_len=100)
     name_kana = to_katakana(c.text("name_kana", "フリガナ", max_len=100))
     if name_kana and not KATAKANA_RE.match(name_kana):
         c.fail(
             "name_kana", "フリガナはカタカナで入力してください。", "name_kana must be written in katakana."
         )
+    return name, name_kana
+
+
+def _check_profile(c: _Checker) -> dict[str, Any]:
+    """A learner's profile (LearnerProfile's columns), with registration's rules and messages."""
+    data = c.data
     kind = c.text("organization_kind", "所属の種別")
     if kind and kind not in {k.value for k in OrganizationKind}:
         c.fail(
@@ -199,7 +223,7 @@ def validate_registration(data: Any) -> Registration:
     needs_accessible = data.get("needs_accessible_room", False)
     if isinstance(needs_accessible, str):
         needs_accessible = needs_accessible.lower() in {"1", "true", "on", "yes"}
-    profile = {
+    return {
         "organization_kind": kind,
         "company": company,
         "company_kana": company_kana,
@@ -214,13 +238,45 @@ def validate_registration(data: Any) -> Registration:
         "accessibility_needs": c.text("accessibility_needs", "配慮が必要な事項", required=False, max_len=500),
         "needs_accessible_room": bool(needs_accessible),
     }
-    if c.errors:
-        raise InvalidInput(
-            "入力内容に誤りがあります。各項目のメッセージをご確認ください。",
-            "Some fields are missing or invalid.",
-            errors=c.errors,
-        )
-    return Registration(email=email, password=password, name=name, name_kana=name_kana, profile=profile)
+
+
+@dataclass
+class ProfileChange:
+    """What a person may change about themselves: names, and a learner's profile."""
+
+    name: str
+    name_kana: str
+    profile: dict[str, Any] | None = None  # None: the account has no learner profile (staff and the like)
+
+
+def validate_profile(data: Any, *, learner: bool) -> ProfileChange:
+    """Check the profile page's form with registration's rules; say everything that is wrong."""
+    if not isinstance(data, dict):
+        raise InvalidInput("入力内容はフォームで送ってください。", "The body must be a form or JSON object.")
+    c = _Checker(data)
+    name, name_kana = _check_names(c)
+    profile = _check_profile(c) if learner else None
+    _raise_if_wrong(c)
+    return ProfileChange(name=name, name_kana=name_kana, profile=profile)
+
+
+async def save_profile(db: AsyncSession, user_id: int, change: ProfileChange) -> User:
+    """Store a checked change (a simple update: the profile is the person's own, not audited)."""
+    user = await db.get(User, user_id)
+    if user is None:
+        raise Unauthorized("ログインが必要です。", "Sign-in required.")
+    user.name, user.name_kana = change.name, change.name_kana
+    db.add(user)
+    if change.profile is not None:
+        row = await db.get(LearnerProfile, user_id)
+        if row is None:
+            row = LearnerProfile(user_id=user_id, **change.profile)
+        else:
+            for key, value in change.profile.items():
+                setattr(row, key, value)
+        db.add(row)
+    await db.flush()
+    return user
 
 
 async def register_learner(db: AsyncSession, reg: Registration, now: datetime, password_hash: str) -> User:
@@ -371,3 +427,94 @@ def check_new_password(password: str, confirm: str) -> None:
         )
     if errors:
         raise InvalidInput(errors[0].message_ja, errors[0].message_en, errors=errors)
+
+
+# --- changing one's email address -----------------------------------------------------------------
+
+
+def check_new_email(raw: str, current: str) -> str:
+    """The normalised new address, or an error on the field ``new_email``."""
+    email = normalize_email(raw)
+    problem = None
+    if not email:
+        problem = ("新しいメールアドレスを入力してください。", "Enter the new email address.")
+    elif len(email) > 254 or not EMAIL_RE.match(email):
+        problem = ("メールアドレスの形式が正しくありません。", "The email address is not valid.")
+    elif email == current:
+        problem = ("現在と同じメールアドレスです。", "This is already your email address.")
+    if problem:
+        raise InvalidInput(*problem, errors=[FieldError("new_email", *problem)])
+    return email
+
+
+def address_taken() -> Conflict:
+    ja = "このメールアドレスは既に別のアカウントで使われています。"
+    return Conflict(
+        ja,
+        "This email address is already used by another account.",
+        errors=[FieldError("new_email", ja, "taken")],
+    )
+
+
+async def request_email_change(db: AsyncSession, user: User, new_email: str, now: datetime) -> str:
+    """A single-use secret that confirms ``new_email`` for ``user`` within EMAIL_CHANGE_TTL; an earlier
+    request of the same person stops working. Only the secret's SHA-256 is stored."""
+    if await email_taken(db, new_email):
+        raise address_taken()
+    for old in await db.exec(
+        select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == "email")
+    ):
+        await db.delete(old)
+    secret = secrets.token_urlsafe(32)
+    db.add(
+        AuthToken(
+            token_hash=token_hash(secret),
+            user_id=user.id,  # type: ignore[arg-type]
+            kind="email",
+            created_at=now,
+            expires_at=now + EMAIL_CHANGE_TTL,
+            new_email=new_email,
+        )
+    )
+    return secret
+
+
+def invalid_email_link() -> InvalidInput:
+    return InvalidInput(
+        "このリンクは無効か、有効期限（24時間）が切れています。プロフィールのページからもう一度お申し込みください。",
+        "This link is not valid or has expired (24 hours); please ask again from your profile page.",
+    )
+
+
+@dataclass
+class EmailChanged:
+    user: User
+    old_email: str
+
+
+async def confirm_email_change(db: AsyncSession, secret: str, now: datetime) -> EmailChanged:
+    """Use the secret once: the account's address becomes the one it confirms, unless another account
+    has taken that address in the meantime."""
+    token = (
+        await db.exec(
+            select(AuthToken).where(AuthToken.token_hash == token_hash(secret), AuthToken.kind == "email")
+        )
+    ).first()
+    expires = _aware(token.expires_at, now) if token is not None else None
+    if token is None or not token.new_email or expires is None or expires <= now:
+        raise invalid_email_link()
+    user = await db.get(User, token.user_id)
+    new_email = token.new_email
+    if user is None:
+        raise invalid_email_link()
+    if await email_taken(db, new_email):
+        raise address_taken()
+    await db.delete(token)
+    old_email = user.email
+    user.email = new_email
+    db.add(user)
+    try:
+        await db.flush()
+    except IntegrityError:
+        raise address_taken() from None
+    return EmailChanged(user=user, old_email=old_email)

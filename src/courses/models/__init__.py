@@ -236,16 +236,18 @@ class StaffCampus(SQLModel, table=True):
 
 
 class AuthToken(SQLModel, table=True):
-    """A bearer token (API) or browser session (cookie); only the SHA-256 of the secret is stored."""
+    """A bearer token (API), browser session (cookie), password-reset or email-change link; only the
+    SHA-256 of the secret is stored."""
 
     __tablename__ = "auth_token"
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
-    kind: str = Field(max_length=10)  # api | web | reset
+    kind: str = Field(max_length=10)  # api | web | reset | email (a change of address, to be confirmed)
     created_at: datetime = Field(sa_column=_tz())
     expires_at: datetime = Field(sa_column=_tz())
+    new_email: str | None = Field(default=None, max_length=254)  # kind "email": the address asked for
 
 
 # --- enrollment -----------------------------------------------------------------------------------

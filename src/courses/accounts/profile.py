@@ -1,0 +1,205 @@
+"""A person's own account: the profile page, changing the email address by a link, the privacy notice.
+
+Deleting an account and downloading one's data need enrollments and invoices, so they live in
+``courses.learners.account`` (accounts sits below enrollment and billing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from courses.accounts import service as accounts
+from courses.accounts.guards import me
+from courses.core import notifications
+from courses.core.deps import DB
+from courses.core.errors import DomainError, FieldError, InvalidInput
+from courses.core.reference import INDUSTRIES, PREFECTURES
+from courses.models import LearnerProfile, Role, User
+
+Form = URLEncodedBody[dict[str, str]]
+PROFILE_FIELDS = (
+    "organization_kind",
+    "company",
+    "company_kana",
+    "department",
+    "position",
+    "industry",
+    "employees",
+    "capital_yen",
+    "prefecture",
+    "phone",
+    "gender",
+    "accessibility_needs",
+    "needs_accessible_room",
+)
+FLASH = {
+    "saved": "保存しました。",
+    "email_sent": "新しいメールアドレスに確認のメールを送りました。メールのリンク（24時間有効）を開くと変更が完了します。",
+}
+
+
+def _values(user: User, profile: LearnerProfile | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"name": user.name, "name_kana": user.name_kana}
+    if profile is not None:
+        values |= {f: getattr(profile, f) for f in PROFILE_FIELDS}
+        values["gender"] = profile.gender or ""
+    return values
+
+
+def _by_field(exc: DomainError | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in exc.errors if exc else []:
+        out.setdefault(e.field, e.message_ja)
+    return out
+
+
+def _page(
+    user: User,
+    values: dict[str, Any],
+    *,
+    flash: str | None = None,
+    error: DomainError | None = None,
+    email_error: DomainError | None = None,
+    new_email: str = "",
+) -> Template:
+    problem = error or email_error
+    return Template(
+        "account_profile.html",
+        context={
+            "values": values,
+            "errors": _by_field(error),
+            "general_error": error.detail_ja if error else None,
+            "email_errors": _by_field(email_error),
+            "email_error": email_error.detail_ja if email_error else None,
+            "new_email": new_email,
+            "email": user.email,
+            "learner": user.role == Role.LEARNER,
+            "may_delete": user.role in {Role.LEARNER, Role.COORDINATOR},
+            "prefectures": PREFECTURES,
+            "industries": INDUSTRIES,
+            "flash": {"kind": "ok", "text": flash} if flash else None,
+        },
+        status_code=problem.status if problem else 200,
+    )
+
+
+async def _current(db: DB, user_id: int) -> tuple[User, LearnerProfile | None]:
+    async with db.read() as s:
+        user = await s.get(User, user_id)
+        if user is None:
+            raise accounts.bad_credentials()
+        return user, await accounts.profile_of(s, user_id)
+
+
+class ProfilePages(Controller):
+    """``/account/profile``: names for everyone; a learner's profile too, with registration's rules."""
+
+    include_in_schema = False
+
+    @get("/account/profile", opt={"access": "user"})
+    async def profile_form(
+        self, request: Request[Any, Any, Any], db: DB, msg: FromQuery[str | None] = None
+    ) -> Template:
+        user, profile = await _current(db, me(request).id or 0)
+        return _page(user, _values(user, profile), flash=FLASH.get(msg or ""))
+
+    @post("/account/profile", opt={"access": "user"})
+    async def save(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        signed_in = me(request)
+        try:
+            change = accounts.validate_profile(dict(data), learner=signed_in.role == Role.LEARNER)
+            async with db.write() as s:
+                await accounts.save_profile(s, signed_in.id or 0, change)
+        except DomainError as exc:
+            user, _ = await _current(db, signed_in.id or 0)
+            return _page(user, dict(data), error=exc)
+        request.app.state.token_cache.clear()  # pages show the new name at once
+        return Redirect("/account/profile?msg=saved")
+
+    @post("/account/email", opt={"access": "user"})
+    async def ask_email_change(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        """The current password, then a link to the NEW address; nothing changes until it is opened."""
+        user, profile = await _current(db, me(request).id or 0)
+        raw = data.get("new_email", "")
+        now = request.app.state.clock()
+        try:
+            new_email = accounts.check_new_email(raw, user.email)
+            if not await accounts.verify_password(user.password_hash, data.get("current_password", "")):
+                wrong = "現在のパスワードが正しくありません。"
+                raise InvalidInput(
+                    wrong,
+                    "The current password is wrong.",
+                    errors=[FieldError("current_password", wrong, "Wrong password.")],
+                )
+            async with db.write() as s:
+                secret = await accounts.request_email_change(s, user, new_email, now)
+                base = str(request.base_url).rstrip("/")
+                notifications.queue_to(
+                    s,
+                    new_email,
+                    user.id,
+                    "【中小企業大学校】メールアドレス変更の確認",
+                    f"{user.name} 様\n\nアカウントのメールアドレスをこのアドレスに変更するお申し込みを受け付けました。"
+                    f"次のリンクを開くと変更が完了します（有効期限 24時間）。\n{base}/account/email/confirm#{secret}\n"
+                    f"\nリンクが開けない場合は、{base}/account/email/confirm に次の確認コードを入力してください。\n"
+                    f"確認コード: {secret}\n"
+                    "\nお心当たりのない場合は、このメールを破棄してください。メールアドレスは変わりません。",
+                    now,
+                )
+        except DomainError as exc:
+            return _page(user, _values(user, profile), email_error=exc, new_email=raw)
+        return Redirect("/account/profile?msg=email_sent")
+
+
+class EmailConfirmPage(Controller):
+    """Where the emailed link lands. Its secret is in the fragment: ``site.js`` puts it in the form and
+    POSTs it, so it never appears in a URL a server log or a Referer could keep."""
+
+    path = "/account/email/confirm"
+    include_in_schema = False
+    opt = {"access": "public"}
+
+    @get("/")
+    async def form(self) -> Template:
+        return Template("account_email_confirm.html", context={"done": False, "error": None})
+
+    @post("/")
+    async def confirm(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Template:
+        now = request.app.state.clock()
+        try:
+            async with db.write() as s:
+                changed = await accounts.confirm_email_change(s, data.get("token", "").strip(), now)
+                notifications.queue_to(
+                    s,
+                    changed.old_email,
+                    changed.user.id,
+                    "【中小企業大学校】メールアドレスが変更されました",
+                    f"{changed.user.name} 様\n\nアカウントのメールアドレスが{now:%Y年%m月%d日 %H:%M}に変更されました。"
+                    "今後のお知らせは新しいメールアドレスへお送りします。\n"
+                    "\nお心当たりのない場合は、至急、中小企業大学校 研修申込窓口へご連絡ください。",
+                    now,
+                )
+                email = changed.user.email
+        except DomainError as exc:
+            return Template(
+                "account_email_confirm.html",
+                context={"done": False, "error": exc.detail_ja},
+                status_code=exc.status,
+            )
+        request.app.state.token_cache.clear()
+        return Template("account_email_confirm.html", context={"done": True, "error": None, "email": email})
+
+
+class PrivacyPage(Controller):
+    include_in_schema = False
+
+    @get("/privacy", opt={"access": "public"})
+    async def privacy(self) -> Template:
+        return Template("privacy.html")
+
+
+__all__ = ["EmailConfirmPage", "PrivacyPage", "ProfilePages"]
