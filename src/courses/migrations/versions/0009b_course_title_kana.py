@@ -1,7 +1,7 @@
 """course.title_kana: the reading of a course title, so that a search in kana finds it
 
 Revision ID: 0009b
-Revises: 0008i
+Revises: 0009a
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from courses.core.settings import SEEDS_DIR
 
 revision: str = "0009b"
-down_revision: str | None = "0008i"
+down_revision: str | None = "0009a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
