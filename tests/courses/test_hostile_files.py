@@ -21,6 +21,7 @@ from openpyxl import Workbook
 
 from courses.bulk import files as bulk_file
 from courses.core.db import Database
+from tests.courses import builders as b
 from tests.courses import test_bulk_api as bulk
 from tests.courses import test_console_api as console
 
@@ -202,6 +203,29 @@ async def test_console_import_refuses_bombs_and_stays_responsive(
             files={"file": ("sites.xlsx", BOMBS[name](), "application/octet-stream")},
             data={"dry_run": "true"},
             headers=w.staff,
+        )
+    )
+    slowest = await _health_while(client, upload)
+    r = upload.result()
+    assert time.perf_counter() - started < 2
+    assert r.status_code in (400, 413), r.text[:300]
+    assert r.json()["detail"]
+    assert slowest < 1.0
+
+
+@pytest.mark.parametrize("name", ["cells bomb", "shared strings bomb", "CSV of one endless row"])
+async def test_bank_statement_import_refuses_bombs_and_stays_responsive(
+    client: AsyncTestClient[Litestar], db: Database, name: str
+) -> None:
+    async with db.write() as s:
+        campus = await b.campus(s)
+        token = await b.token(s, await b.user(s, role="staff", campuses=[campus]))
+    started = time.perf_counter()
+    upload = asyncio.ensure_future(
+        client.post(
+            f"/api/billing/campuses/{campus.id}/transfers",
+            files={"file": ("meisai.xlsx", BOMBS[name](), "application/octet-stream")},
+            headers=b.bearer(token),
         )
     )
     slowest = await _health_while(client, upload)

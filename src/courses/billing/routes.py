@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from courses.accounts.guards import me
-from courses.billing import invoicing, pdf, service
+from courses.billing import invoicing, pdf, service, transfers
 from courses.billing.schemas import (
     CampusFeeRead,
     CampusFeeWrite,
@@ -21,8 +22,11 @@ from courses.billing.schemas import (
     PaymentWrite,
     TermsRead,
     TermsWrite,
+    TransferImport,
     UnpaidRow,
 )
+from courses.billing.transfers import TransferReport
+from courses.bulk import files as bulk_file
 from courses.core.deps import DB
 from courses.core.downloads import attachment
 from courses.core.errors import InvalidInput
@@ -198,6 +202,32 @@ class BillingApi(Controller):
         async with db.read() as s:
             return await invoicing.unpaid_past_due(s, me(request), campus_id, _now(request).date())
 
+    @post(
+        "/campuses/{campus_id:int}/transfers",
+        opt=STAFF,
+        status_code=200,
+        summary="Import a bank statement: match each transfer to an unpaid invoice (dry_run=true previews)",
+        description=(
+            "A transfer matches when its amount is what the invoice still owes and the payer's kana name "
+            "is the recipient's reading (or the payer line carries the invoice number). Rows come back "
+            "matched, recorded, ambiguous, unmatched or invalid, each with its reason; with dry_run=false "
+            "the matched ones are recorded as payments, each once however often the file is imported."
+        ),
+    )
+    async def import_transfers(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus_id: FromPath[int],
+        data: MultipartBody[TransferImport],
+    ) -> TransferReport:
+        _, content = await bulk_file.read_upload(data.file)
+        rows = await transfers.read(content)
+        if data.dry_run:
+            async with db.read() as s:
+                return await transfers.match(s, me(request), campus_id, rows)
+        return await transfers.record(db, me(request), campus_id, rows, _now(request))
+
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -237,6 +267,7 @@ class BillingPages(Controller):
         db: DB,
         campus_id: FromPath[int],
         msg: FromQuery[str | None] = None,
+        n: FromQuery[int] = 0,
     ) -> Template:
         user = me(request)
         async with db.read() as s:
@@ -252,7 +283,7 @@ class BillingPages(Controller):
                 "fee": fee,
                 "invoices": invoices,
                 "unpaid": unpaid,
-                "msg": PAGE_MESSAGES.get(msg or ""),
+                "msg": PAGE_MESSAGES.get(msg or "", "").format(n=n),
                 "today": _now(request).date(),
             },
         )
@@ -290,5 +321,46 @@ class BillingPages(Controller):
             invoice = await s.get(Invoice, p.invoice_id)
         return Redirect(f"/billing/campuses/{invoice.campus_id if invoice else 0}?msg=paid")
 
+    @post("/campuses/{campus_id:int}/transfers", opt=STAFF)
+    async def transfers_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus_id: FromPath[int],
+        data: MultipartBody[dict[str, Any]],
+    ) -> Template | Redirect:
+        """Upload a statement for a preview; the preview's button posts the same bytes back to record."""
+        if data.get("content"):
+            content = base64.b64decode(str(data["content"]))
+        else:
+            _, content = await bulk_file.read_upload(data.get("file"))
+        rows = await transfers.read(content)
+        if str(data.get("apply") or "") == "1":
+            report = await transfers.record(db, me(request), campus_id, rows, _now(request))
+            return Redirect(f"/billing/campuses/{campus_id}?msg=transfers&n={report.recorded}")
+        async with db.read() as s:
+            campus = await s.get(Campus, campus_id)
+            report = await transfers.match(s, me(request), campus_id, rows)
+        return Template(
+            "billing/transfers.html",
+            context={
+                "campus": campus,
+                "report": report,
+                "content": base64.b64encode(content).decode(),
+                "labels": TRANSFER_LABELS,
+            },
+        )
 
-PAGE_MESSAGES = {"fees": "宿泊費・食事代を保存しました。", "paid": "入金を記録しました。"}
+
+TRANSFER_LABELS = {
+    "matched": "照合済み（記録します）",
+    "recorded": "記録済み",
+    "ambiguous": "要確認（複数候補）",
+    "unmatched": "照合できず",
+    "invalid": "読めない行",
+}
+PAGE_MESSAGES = {
+    "fees": "宿泊費・食事代を保存しました。",
+    "paid": "入金を記録しました。",
+    "transfers": "振込明細から{n}件の入金を記録しました。",
+}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
 import msgspec
+from litestar.datastructures import UploadFile
 from msgspec import Meta
 
 
@@ -114,3 +116,12 @@ class CancellationQuote(msgspec.Struct):
     percent: int
     fee_yen: int
     text_ja: str
+
+
+@dataclass
+class TransferImport:
+    """A bank statement (CSV in UTF-8 or Shift_JIS, or .xlsx) with the columns 入金日, 金額,
+    振込依頼人名 and, where the bank gives it, 照会番号; ``dry_run`` true (the default) previews."""
+
+    file: UploadFile | None = None
+    dry_run: bool = True
