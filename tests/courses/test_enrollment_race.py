@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import date
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
+from courses.app import create_app
 from courses.core.db import Database
+from courses.core.settings import Pools, Settings
 from courses.models import CourseSession, Enrollment
+from tests.conftest import ON_POSTGRES
 from tests.courses import builders as b
 
 
@@ -92,3 +98,26 @@ async def test_concurrent_cancellations_and_enrollments_promote_in_order(
     promoted = [t for t in waiting_in_order if by_id[answers[t]["id"]].status == "confirmed"]
     assert promoted == waiting_in_order[:10]
     assert sum(1 for e in rows if e.status == "confirmed") == 20
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the direct asyncpg pool exists only on PostgreSQL")
+async def test_concurrent_enrollments_through_the_engine_alone(
+    settings: Settings, clock: Callable[[], datetime], db: Database
+) -> None:
+    """PG_DIRECT_POOL_SIZE=0 runs enrollment and token sign-in through SQLAlchemy's async engine
+    (the comparison docs/benchmarks.md reports); capacity holds the same way."""
+    app = create_app(replace(settings, pools=Pools(pg_direct_pool_size=0)), clock=clock)
+    session_id, tokens = await _session_and_learners(db, capacity=10, learners=100)
+    async with AsyncTestClient(app=app) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    f"/api/sessions/{session_id}/enrollments", json={"lodging": False}, headers=b.bearer(t)
+                )
+                for t in tokens
+            )
+        )
+        assert app.state.db._direct is None  # the hand-written asyncpg path was never opened
+    assert all(r.status_code == 201 for r in responses)
+    assert sum(r.json()["status"] == "confirmed" for r in responses) == 10
+    await _check_invariants(db, session_id, 10)

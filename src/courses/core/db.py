@@ -1,6 +1,6 @@
 """Database engine and transactions for SQLite (embedded default) and PostgreSQL.
 
-SQLite needs care to be correct under concurrency (see shared/STACK_NOTES.md): the driver's own
+SQLite needs care to be correct under concurrency: the driver's own
 transaction handling is switched off and we emit BEGIN ourselves, BEGIN IMMEDIATE for write
 transactions, so that a capacity check can never be overtaken by another writer. Inside one process
 write transactions are also serialised, which keeps SQLite's busy-wait tail short.
@@ -196,10 +196,10 @@ class Database:
         if _in_write.get():
             raise RuntimeError("Database.transact inside Database.write: use session.run_sync instead")
         try:
-            if not self.sqlite:
+            if not self.sqlite and self._direct_size > 0:
                 async with self._direct_connection() as conn, conn.transaction():
                     return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
-            if self._writer is None:  # SQLite in memory: the async engine's one connection
+            if self._writer is None:  # PostgreSQL through the engine, or SQLite in memory
                 async with self.write() as session:
                     return await session.run_sync(_on_session, fn, args, kwargs)
             loop = asyncio.get_running_loop()
@@ -210,7 +210,7 @@ class Database:
     async def query(self, fn: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(tx, *args, **kwargs)``, synchronous code over a ``Tx`` that only reads, each
         statement on its own (used where every request reads, e.g. signing in by token)."""
-        if not self.sqlite:
+        if not self.sqlite and self._direct_size > 0:
             async with self._direct_connection() as conn:
                 return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
         if self._reader is None:

@@ -54,7 +54,8 @@ class Pools:
     # PostgreSQL: the async engine's pool and its overflow
     pg_pool_size: int = 20
     pg_max_overflow: int = 10
-    # PostgreSQL connections that enrollment and token sign-in run on directly (core/tx.py)
+    # PostgreSQL connections that enrollment and token sign-in run on directly (core/tx.py); 0 runs
+    # them through the async engine instead
     pg_direct_pool_size: int = 10
 
     @classmethod

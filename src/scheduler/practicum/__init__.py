@@ -1,6 +1,6 @@
 """Practicum sites: split the learners of each practicum session into groups and give each group a host.
 
-Following SOLVER_NOTES, learners of one session with the same industry and the same set of sites they
+Learners of one session with the same industry and the same set of sites they
 must avoid are interchangeable: CP-SAT decides counts per learner type x site, each count linked to its
 own "group at this site" switch, one part per campus and set of sessions whose practicum days overlap.
 A session's group at a site is all its learners sent there, so group sizes are checked per session x

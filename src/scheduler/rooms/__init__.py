@@ -1,6 +1,6 @@
 """Dormitory rooms: give every lodging learner one room for each block of their session.
 
-The model follows the trial in SOLVER_NOTES: learners of one session block with the same gender and
+The model counts instead of naming: learners of one session block with the same gender and
 access need are interchangeable, and so are rooms of one floor, type, zone, accessibility and outage
 pattern. CP-SAT decides integer counts per learner group x room pool, one part per campus and set of
 sessions whose stays overlap; a first-fit pass then gives real room numbers. Each stay is a fixed
