@@ -10,6 +10,11 @@ flight is waited for), and the table gives the median with the range: single run
 machine shared with wrk and the database differ by 10-30 %.
 Needs `wrk` (Debian package). PostgreSQL: BENCH_PG_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/test
 (the bench drops and recreates the schema there, so never point it at a database you care about).
+On PostgreSQL it runs twice: as deployed, and with PG_DIRECT_POOL_SIZE=0 (enrollment and token sign-in
+through SQLAlchemy's async engine instead of core/tx.py's asyncpg executor). BENCH_BACKENDS (e.g.
+"sqlite" or "postgresql") keeps only the backends whose names start so.
+The catalog page is requested by a visitor who is not signed in, so it is served from the two-second
+page cache between writes; a signed-in person's page is rendered every time.
 """
 
 from __future__ import annotations
@@ -188,7 +193,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_backend(name: str, url: str, workdir: Path) -> dict[str, list[dict[str, float]]]:
+def run_backend(
+    name: str, url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> dict[str, list[dict[str, float]]]:
     from courses.core.migrate import upgrade
 
     if url.startswith("postgresql"):
@@ -213,6 +220,7 @@ def run_backend(name: str, url: str, workdir: Path) -> dict[str, list[dict[str, 
         "COURSES_VAR_DIR": str(workdir),
         "SECRET_KEY": "bench-" + "k" * 40,
         "ACCESS_LOG": "0",
+        **(extra_env or {}),
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "courses", "serve"],
@@ -296,9 +304,14 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("http_load: wrk is not installed (apt-get install wrk); skipped")
         return 0
-    backends = [("sqlite", None)]
+    backends: list[tuple[str, str | None, dict[str, str]]] = [("sqlite", None, {})]
     if pg_reachable(PG_URL):
-        backends.append(("postgresql", PG_URL))
+        backends.append(("postgresql", PG_URL, {}))
+        # the same service with enrollment and token sign-in through SQLAlchemy's async engine instead
+        # of core/tx.py's asyncpg executor: the measurement that keeps (or retires) that layer
+        backends.append(
+            ("postgresql, engine only (PG_DIRECT_POOL_SIZE=0)", PG_URL, {"PG_DIRECT_POOL_SIZE": "0"})
+        )
     else:
         print(f"http_load: PostgreSQL not reachable at {PG_URL}; SQLite only")
     print(
@@ -307,9 +320,12 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        for name, url in backends:
+        wanted = os.environ.get("BENCH_BACKENDS", "")
+        for name, url, extra in backends:
+            if wanted and not any(name.startswith(w.strip()) for w in wanted.split(",")):
+                continue
             url = url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-            results = run_backend(name, url, workdir)
+            results = run_backend(name.split(",")[0] if not extra else "pg-engine", url, workdir, extra)
             health = [r["rps"] for r in results[HEALTH]]
             print(f"\n{name} (median of {ROUNDS} rounds, each endpoint in turn, range in brackets):")
             print("| endpoint | req/s | p50 ms | p99 ms | ratio to /health (same round) | non-2xx |")
