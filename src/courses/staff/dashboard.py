@@ -20,9 +20,11 @@ from courses.models import (
     SessionStatus,
 )
 from courses.models.plans import PlanKind
-from courses.models.resources import RoomOutage
+from courses.models.resources import Instructor, RoomOutage
+from courses.models.timetable import PlannedModule
 from courses.planning.loading import _blocks
 from courses.planning.plans import published_plan
+from courses.planning.timetable_job import latest_published_rows
 
 WEEKS = 8
 NEARLY_FULL = 0.9
@@ -167,4 +169,37 @@ async def overview(s: AsyncSession, campus_id: int, today: date) -> Overview:
             view.warnings.append(
                 f"公開中の部屋割り（計画 #{plan.id}）の作成後に、宿泊のある申込・キャンセルが{changed}件あります。再計算してください。"
             )
+    view.warnings += await instructor_overloads(s, campus_id, today, until)
     return view
+
+
+async def instructor_overloads(s: AsyncSession, campus_id: int, today: date, until: date) -> list[str]:
+    """Instructors teaching at this campus in the coming weeks whose published timetables, at every
+    campus, give them more コマ (half days) in a month than their monthly maximum."""
+    first = today.replace(day=1)
+    last = (until.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    rows = await latest_published_rows(
+        s,
+        col(PlannedModule.instructor_id).is_not(None),
+        col(PlannedModule.day) >= first,
+        col(PlannedModule.day) <= last,
+    )
+    here = {
+        row.instructor_id for row, plan in rows if plan.campus_id == campus_id and today <= row.day <= until
+    }
+    load: dict[tuple[int, int, int], int] = defaultdict(int)
+    for row, _ in rows:
+        if row.instructor_id in here:
+            load[(row.instructor_id or 0, row.day.year, row.day.month)] += row.half_days
+    instructors = {
+        i.id: i for i in await s.exec(select(Instructor).where(col(Instructor.id).in_(list(here) or [0])))
+    }
+    out = []
+    for (iid, year, month), half_days in sorted(load.items()):
+        person = instructors.get(iid)
+        if person is not None and half_days > person.max_modules_per_month:
+            out.append(
+                f"講師 {person.name}: {year}年{month}月の担当が{half_days}コマあり、"
+                f"月の上限{person.max_modules_per_month}コマを超えています（公開中の時間割、全キャンパス）。"
+            )
+    return out
