@@ -274,3 +274,44 @@ async def test_campus_scoping(client: AsyncTestClient[Litestar], app: Litestar, 
     bad = {**body, "kinds": ["timetable", "everything"]}
     r = await client.post("/api/staff/solver-runs", json=bad, headers=b.bearer(w["staff"]))
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "kinds"
+
+
+async def test_publishing_a_timetable_tells_each_instructor_their_modules_once(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database
+) -> None:
+    from sqlmodel import select
+
+    from courses.models import OutboxMessage
+    from courses.models.resources import Instructor
+
+    w = await _world(db)
+    staff = b.bearer(w["staff"])
+    plan = await _run(client, app, db, w["staff"])
+    preview = (
+        await client.get(
+            "/api/staff/timetable",
+            params={"campus": "tokyo", "from": "2026-06-01", "to": "2026-06-30", "plan_id": plan["id"]},
+            headers=staff,
+        )
+    ).json()["modules"]
+    assert (await client.post(f"/api/staff/plans/{plan['id']}/publish", headers=staff)).status_code == 200
+    async with db.read() as s:
+        mails = list(
+            await s.exec(select(OutboxMessage).where(OutboxMessage.subject.startswith("【ご担当の講義】")))
+        )  # type: ignore[attr-defined]
+        teachers = {i.id: i for i in await s.exec(select(Instructor))}
+    teaching = {m["instructor_id"] for m in preview}
+    assert sorted(m.to_email for m in mails) == sorted(teachers[i].email for i in teaching)
+    for mail in mails:
+        iid = next(i for i in teaching if teachers[i].email == mail.to_email)
+        mine = [m for m in preview if m["instructor_id"] == iid]
+        assert mail.body.count("・2026年6月") == len(mine)
+        assert all(m["module"] in mail.body and "第" in mail.body for m in mine)
+    # the same timetable published again tells nobody anything new
+    again = await _run(client, app, db, w["staff"], pin_published=True)
+    assert (await client.post(f"/api/staff/plans/{again['id']}/publish", headers=staff)).status_code == 200
+    async with db.read() as s:
+        total = list(
+            await s.exec(select(OutboxMessage).where(OutboxMessage.subject.startswith("【ご担当の講義")))
+        )  # type: ignore[attr-defined]
+    assert len(total) == len(mails)
