@@ -174,9 +174,9 @@ class PasswordPages(Controller):
                     user,
                     "【中小企業大学校】パスワード再設定のご案内",
                     f"{user.name} 様\n\nパスワードの再設定を受け付けました。次のリンクから新しいパスワードを設定してください"
-                    f"（有効期限 1時間）。\n{base}/password/set#{secret}\n"
-                    f"\nリンクが開けない場合は、{base}/password/set に次の確認コードを入力してください。\n確認コード: {secret}\n"
-                    "\nお心当たりのない場合は、このメールを破棄してください。パスワードは変わりません。",
+                    "（有効期限 1時間）。\n"
+                    + notifications.secret_link(base, "/password/set", secret)
+                    + "\nお心当たりのない場合は、このメールを破棄してください。パスワードは変わりません。",
                     now,
                 )
         return Template("password_forgot.html", context={"sent": True, "error": None})

@@ -144,10 +144,9 @@ class ProfilePages(Controller):
                     user.id,
                     "【中小企業大学校】メールアドレス変更の確認",
                     f"{user.name} 様\n\nアカウントのメールアドレスをこのアドレスに変更するお申し込みを受け付けました。"
-                    f"次のリンクを開くと変更が完了します（有効期限 24時間）。\n{base}/account/email/confirm#{secret}\n"
-                    f"\nリンクが開けない場合は、{base}/account/email/confirm に次の確認コードを入力してください。\n"
-                    f"確認コード: {secret}\n"
-                    "\nお心当たりのない場合は、このメールを破棄してください。メールアドレスは変わりません。",
+                    "次のリンクを開くと変更が完了します（有効期限 24時間）。\n"
+                    + notifications.secret_link(base, "/account/email/confirm", secret)
+                    + "\nお心当たりのない場合は、このメールを破棄してください。メールアドレスは変わりません。",
                     now,
                 )
         except DomainError as exc:

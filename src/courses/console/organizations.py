@@ -100,15 +100,13 @@ async def create_coordinator(
     s.add(user)
     await s.flush()
     secret = await accounts.issue_token(s, user, "reset", now)
-    link = f"{base_url.rstrip('/')}/password/set#{secret}"  # a fragment never reaches a server log
     notifications.queue(
         s,
         user,
         f"【中小企業大学校】{org.name} の団体申込担当者として登録されました",
         f"{user.name} 様\n\n{org.name} の団体一括申込の担当者として登録されました。\n"
-        f"次のリンクからパスワードを設定してください（7日間有効）。\n{link}\n"
-        f"\nリンクが開けない場合は、{base_url.rstrip('/')}/password/set に次の確認コードを入力してください。\n"
-        f"確認コード: {secret}\n",
+        "次のリンクからパスワードを設定してください（7日間有効）。\n"
+        + notifications.secret_link(base_url, "/password/set", secret),
         now,
     )
     after = {"id": user.id, "email": user.email, "name": user.name, "organization_id": org.id}

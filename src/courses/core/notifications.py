@@ -32,6 +32,17 @@ def queue(db: Session | AsyncSession | Tx, user: User, subject: str, body: str, 
     queue_to(db, user.email, user.id, subject, body, now)
 
 
+def secret_link(base_url: str, path: str, secret: str) -> str:
+    """A link with its secret in the fragment (which no server log or ``Referer`` sees), then the same
+    secret as a 確認コード to type in at ``path`` where the link cannot be opened; ends with a newline.
+    ``redact_secrets`` removes both once the message is sent."""
+    page = base_url.rstrip("/") + path
+    return (
+        f"{page}#{secret}\n"
+        f"\nリンクが開けない場合は、{page} に次の確認コードを入力してください。\n確認コード: {secret}\n"
+    )
+
+
 def queue_to(
     db: Session | AsyncSession | Tx, email: str, user_id: int | None, subject: str, body: str, now: datetime
 ) -> None:
