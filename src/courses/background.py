@@ -1,4 +1,5 @@
-"""Background work of a service process: delivering the notification outbox, working the solver queue."""
+"""Background work of a service process: delivering the notification outbox, queueing the reminders
+that are due, working the solver queue."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from courses.core.db_outage import database_unavailable, outage_log
 from courses.core.notifications import deliver_pending
+from courses.enrollment.reminders import send_due
 from courses.planning.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -27,10 +29,26 @@ async def _mail_loop(app: Any) -> None:
         await asyncio.sleep(MAIL_INTERVAL_S)
 
 
+async def _reminder_loop(app: Any) -> None:
+    """Every ``reminder_interval_s``, queue the reminders due today (each goes out once, whatever
+    other instances or the `send-reminders` command do)."""
+    while True:
+        await asyncio.sleep(app.state.settings.reminder_interval_s)
+        try:
+            await send_due(app.state.db, app.state.clock(), app.state.settings.base_url)
+        except Exception as exc:  # try again at the next round; never take the service down
+            if database_unavailable(exc):
+                outage_log.note(exc, "reminders waiting")
+            else:
+                log.exception("reminders failed")
+
+
 def start_background(app: Any) -> None:
     tasks: list[asyncio.Task[None]] = []
     if app.state.settings.smtp_host:
         tasks.append(asyncio.create_task(_mail_loop(app)))
+    if app.state.settings.reminder_interval_s > 0:
+        tasks.append(asyncio.create_task(_reminder_loop(app)))
     solver = None
     if app.state.settings.solver_workers > 0:
         settings = app.state.settings

@@ -1,4 +1,4 @@
-"""Command line of the service: ``python -m courses migrate|seed|serve|run|create-user``."""
+"""Command line of the service: ``python -m courses migrate|seed|serve|run|create-user|send-reminders``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,22 @@ async def _seed_demo(session, today) -> str:  # type: ignore[no-untyped-def]
     return await demo.load_demo(session, today)
 
 
+async def _send_reminders(settings: Settings) -> int:
+    """Queue the reminders due now, once (for deployments that run it from cron)."""
+    from courses.core.clock import japan_now
+    from courses.core.db import Database
+    from courses.enrollment.reminders import send_due
+
+    db = Database.connect(settings.database_url, settings.pools)
+    try:
+        sent = await send_due(db, japan_now(), settings.base_url)
+    finally:
+        await db.dispose()
+    counts = ", ".join(f"{kind}: {n}" for kind, n in sent.counts.items())
+    print(f"reminders: {sent.total} queued ({counts})")
+    return 0
+
+
 def _print_demo_accounts() -> None:
     from courses.seeding.demo import DEMO_FILE
 
@@ -67,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--role", choices=["staff", "admin", "coordinator"], required=True)
     user.add_argument("--campus", action="append", default=[], help="campus code (staff; repeatable)")
     user.add_argument("--password", help="read from the COURSES_PASSWORD variable or a prompt if omitted")
+    sub.add_parser("send-reminders", help="queue the reminder emails due today (the service also does it)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -106,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             access_log=access_log,
         )
         return 0
+    if args.command == "send-reminders":
+        return asyncio.run(_send_reminders(settings))
     if args.command == "create-user":
         from courses.accounts.cli import create_user
 

@@ -101,6 +101,11 @@ class Settings:
     invoice_issuer: str = "独立行政法人中小企業基盤整備機構 中小企業大学校"
     invoice_bank_account: str = "みずほ銀行 虎ノ門支店 普通 1234567 チュウショウキギョウダイガッコウ"
     invoice_due_days: int = 30
+    # the address people reach the service at, for links in mail sent without a request (reminders);
+    # empty: http://HOST:PORT
+    site_url: str = ""
+    # the service queues the reminders due (issue #18) this often; 0 leaves it to `send-reminders`
+    reminder_interval_s: float = 600.0
 
     def __post_init__(self) -> None:
         if not REGISTRATION_NUMBER.fullmatch(self.invoice_registration_number):
@@ -128,4 +133,11 @@ class Settings:
             invoice_issuer=os.environ.get("INVOICE_ISSUER", cls.invoice_issuer),
             invoice_bank_account=os.environ.get("INVOICE_BANK_ACCOUNT", cls.invoice_bank_account),
             invoice_due_days=int(os.environ.get("INVOICE_DUE_DAYS", "30")),
+            site_url=os.environ.get("SITE_URL", ""),
+            reminder_interval_s=float(os.environ.get("REMINDER_INTERVAL_S", "600")),
         )
+
+    @property
+    def base_url(self) -> str:
+        """Where the service is reached, for links in mail that no request asked for."""
+        return (self.site_url or f"http://{self.host}:{self.port}").rstrip("/")

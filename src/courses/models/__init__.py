@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Table, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -47,6 +47,9 @@ def _tz() -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), nullable=False)
 
 
+DORM_CHECKIN_DEFAULT = "初日 8:30〜9:15 に寮の受付へ"
+
+
 class Campus(SQLModel, table=True):
     """One of the university's campuses. The list is data: campuses open, close and move."""
 
@@ -58,6 +61,14 @@ class Campus(SQLModel, table=True):
     address: str = Field(max_length=200)
     has_lodging: bool = True
     sort_order: int = 0
+    # how to get there (nearest station, bus or taxi), for the reminders sent before a session
+    access_ja: str | None = Field(default=None, sa_type=Text)
+    # when and where learners who stay check in to the dormitory (reminders)
+    dorm_checkin_ja: str = Field(
+        default=DORM_CHECKIN_DEFAULT,
+        max_length=200,
+        sa_column_kwargs={"server_default": DORM_CHECKIN_DEFAULT},
+    )
 
 
 class Classroom(SQLModel, table=True):

@@ -88,6 +88,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
             address=row["address"],
             has_lodging=_bool(row["has_lodging"]),
             sort_order=int(row["sort_order"]),
+            access_ja=row.get("access_ja") or None,
         )
         db.add(campus)
         campuses[campus.code] = campus
