@@ -4,6 +4,7 @@ picklable outcome a worker process hands back."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.models import Course, CourseSession, SessionBlock, SessionStatus
+from courses.models import Course, CourseSession, Enrollment, SessionBlock, SessionStatus, User
 
 
 def _overlapping(date_from: date, date_to: date) -> Any:
@@ -66,3 +67,28 @@ class SolveOutcome:
     sites: list[tuple[int, int, int]]  # session, enrollment, site
     # timetable: session, course module, day, half, half days, classroom, instructor (or None)
     modules: list[tuple[int, int, date, int, int, int, int | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Person:
+    """How a plan's views name an enrollment: the learner, and the session and course."""
+
+    name: str
+    session_code: str
+    course_title: str
+
+
+async def people_of(s: AsyncSession, enrollment_ids: Iterable[int]) -> dict[int, Person]:
+    """The learner's name, session code and course title of each enrollment, 500 ids a query."""
+    ids = sorted(set(enrollment_ids))
+    out: dict[int, Person] = {}
+    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for eid, name, code, title in await s.exec(
+            select(Enrollment.id, User.name, CourseSession.code, Course.title_ja)
+            .join(User, col(User.id) == Enrollment.user_id)
+            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .where(col(Enrollment.id).in_(part))
+        ):
+            out[int(eid or 0)] = Person(name, code, title)
+    return out

@@ -16,10 +16,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.core.errors import FieldError, InvalidInput
-from courses.models import Course, CourseSession, DormRoom, Enrollment, User
+from courses.models import DormRoom
 from courses.models.plans import PlanKind, PlannedRoom, PlanVersion
 from courses.models.resources import RoomOutage
-from courses.planning.loading import _blocks
+from courses.planning.loading import _blocks, people_of
 from courses.planning.notices import ZONE_JA
 from courses.planning.plans import published_plan
 
@@ -188,17 +188,10 @@ async def occupancy(s: AsyncSession, plan: PlanVersion, days: list[date]) -> Occ
     current = await published_plan(s, plan.campus_id, plan.kind)
     compared = current.id if current is not None and current.id != plan.id else None
     before = await _nights_of(s, compared, days) if compared is not None else {}
-    people: dict[int, tuple[str, str, str]] = {}
-    ids = sorted({e for e, _ in mine})
-    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-        for eid, name, code, title in await s.exec(
-            select(Enrollment.id, User.name, CourseSession.code, Course.title_ja)
-            .join(User, col(User.id) == Enrollment.user_id)
-            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-            .join(Course, col(Course.id) == CourseSession.course_id)
-            .where(col(Enrollment.id).in_(part))
-        ):
-            people[int(eid or 0)] = (name, code, title)
+    people = {
+        e: (p.name, p.session_code, p.course_title)
+        for e, p in (await people_of(s, (e for e, _ in mine))).items()
+    }
     out_of_service: set[tuple[int, date]] = set()
     for outage in await s.exec(
         select(RoomOutage).where(

@@ -31,7 +31,7 @@ from courses.models.plans import PlanKind, PlannedRoom, PlannedSite, PlanVersion
 from courses.models.resources import PracticumSite, PracticumSiteAvailability, RoomOutage
 from courses.models.timetable import PlannedModule
 from courses.planning import notices, timetable
-from courses.planning.loading import SolveOutcome, _blocks, _sessions
+from courses.planning.loading import SolveOutcome, _blocks, _sessions, people_of
 from scheduler import practicum as pr
 from scheduler import rooms as rm
 
@@ -363,15 +363,7 @@ async def _placements_of(s: AsyncSession, plan: PlanVersion) -> dict[int, str]:
 
 
 async def _names(s: AsyncSession, enrollment_ids: list[int]) -> dict[int, tuple[str, str]]:
-    if not enrollment_ids:
-        return {}
-    rows = await s.exec(
-        select(Enrollment.id, User.name, CourseSession.code)
-        .join(User, col(User.id) == Enrollment.user_id)
-        .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-        .where(col(Enrollment.id).in_(enrollment_ids))
-    )
-    return {int(i or 0): (n, c) for i, n, c in rows}
+    return {e: (p.name, p.session_code) for e, p in (await people_of(s, enrollment_ids)).items()}
 
 
 async def publish(s: AsyncSession, plan: PlanVersion, user: User, now: datetime) -> PlanVersion:
