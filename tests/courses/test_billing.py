@@ -560,3 +560,40 @@ async def test_staff_page_cancelling_the_session_credits_the_invoice(
     async with db.read() as s:
         credit = (await s.exec(select(Invoice).where(Invoice.kind == "credit"))).one()
     assert credit.total_yen == -invoice.total_yen and credit.user_id == w["learner"].id
+
+
+async def test_administrators_set_each_courses_fee_and_terms_on_one_page(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    async with db.write() as s:
+        admin = await b.user(s, role="admin")
+        course_id = w["session"].course_id
+    await _sign_in(client, w["staff"].email)
+    page = await client.get("/billing/courses")
+    assert page.status_code == 200 and "開講日の8日前までは無料" in page.text and "（標準）" in page.text
+    assert f'action="/billing/courses/{course_id}"' not in page.text  # staff read, administrators change
+    csrf = client.cookies.get("csrftoken", "")
+    denied = await client.post(
+        f"/billing/courses/{course_id}",
+        data={"fee_yen": "1", "free_days_before": "1", "late_percent": "1", "_csrf_token": csrf},
+    )
+    assert denied.status_code == 403
+    await client.post("/logout", data={"_csrf_token": csrf})
+    await _sign_in(client, admin.email)
+    csrf = client.cookies.get("csrftoken", "")
+    r = await client.post(
+        f"/billing/courses/{course_id}",
+        data={"fee_yen": "44,000", "free_days_before": "15", "late_percent": "50", "_csrf_token": csrf},
+    )
+    assert r.status_code == 200 and "保存しました" in r.text
+    assert "開講日の15日前までは無料、14日前から前日までは受講料の50%" in r.text
+    terms = (await client.get(f"/api/billing/courses/{course_id}/cancellation-terms")).json()
+    assert (terms["free_days_before"], terms["late_percent"]) == (15, 50)
+    bad = await client.post(
+        f"/billing/courses/{course_id}",
+        data={"fee_yen": "44000", "free_days_before": "15", "late_percent": "150", "_csrf_token": csrf},
+    )
+    assert bad.status_code == 400 and "0〜100" in bad.text
+    terms = (await client.get(f"/api/billing/courses/{course_id}/cancellation-terms")).json()
+    assert terms["late_percent"] == 50  # nothing half-done: the fee was not saved either

@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
+from sqlmodel import col, select
 
 from courses.accounts.guards import me
 from courses.billing import invoicing, pdf, service, transfers
@@ -31,8 +32,8 @@ from courses.core.deps import DB
 from courses.core.downloads import attachment
 from courses.core.errors import InvalidInput
 from courses.core.settings import Settings
-from courses.models import Campus
-from courses.models.billing import CampusFee, Invoice
+from courses.models import Campus, Course, Role
+from courses.models.billing import CampusFee, CancellationTerms, Invoice
 
 STAFF = {"access": "staff"}
 USER = {"access": "user"}
@@ -321,6 +322,43 @@ class BillingPages(Controller):
             invoice = await s.get(Invoice, p.invoice_id)
         return Redirect(f"/billing/campuses/{invoice.campus_id if invoice else 0}?msg=paid")
 
+    @get("/courses", opt=STAFF)
+    async def courses_page(
+        self, request: Request[Any, Any, Any], db: DB, msg: FromQuery[str | None] = None
+    ) -> Template:
+        """Every course's fee and cancellation terms; administrators change them here."""
+        async with db.read() as s:
+            courses = list(await s.exec(select(Course).order_by(col(Course.audience), col(Course.code))))
+            terms = {t.course_id: t for t in await s.exec(select(CancellationTerms))}
+        rows = []
+        for course in courses:
+            own = terms.get(course.id or 0)
+            free, late = (
+                (own.free_days_before, own.late_percent)
+                if own
+                else (service.DEFAULT_FREE_DAYS_BEFORE, service.DEFAULT_LATE_PERCENT)
+            )
+            rows.append((course, free, late, own is not None, service.terms_text(free, late)))
+        return Template(
+            "billing/courses.html",
+            context={
+                "rows": rows,
+                "may_edit": me(request).role == Role.ADMIN,
+                "msg": PAGE_MESSAGES.get(msg or "", ""),
+            },
+        )
+
+    @post("/courses/{course_id:int}", opt={"access": "admin"})
+    async def set_course_terms(
+        self, request: Request[Any, Any, Any], db: DB, course_id: FromPath[int], data: Form
+    ) -> Redirect:
+        fee = _form_int(data, "fee_yen")
+        free, late = _form_int(data, "free_days_before"), _form_int(data, "late_percent")
+        async with db.write() as s:
+            await service.set_course_fee(s, course_id, fee)
+            await service.set_terms(s, course_id, free, late)
+        return Redirect(f"/billing/courses?msg=course#course-{course_id}")
+
     @post("/campuses/{campus_id:int}/transfers", opt=STAFF)
     async def transfers_page(
         self,
@@ -363,4 +401,5 @@ PAGE_MESSAGES = {
     "fees": "宿泊費・食事代を保存しました。",
     "paid": "入金を記録しました。",
     "transfers": "振込明細から{n}件の入金を記録しました。",
+    "course": "受講料とキャンセル規定を保存しました。",
 }
