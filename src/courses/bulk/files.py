@@ -359,7 +359,7 @@ ERROR_HEADER = "エラー"  # the first column of a file handed back with its ro
 def template_csv(session_codes: Sequence[str] = ()) -> bytes:
     """The template with Japanese headers, UTF-8 with BOM so that Excel opens it correctly; with
     ``session_codes``, one row per session with only its code filled in."""
-    rows: list[list[object]] = [[code] + [""] * (len(COLUMNS) - 1) for code in session_codes]
+    rows: list[list[object]] = [[code, *[""] * (len(COLUMNS) - 1)] for code in session_codes]
     return tabular.write_csv([c.header for c in COLUMNS], rows)
 
 
@@ -438,7 +438,7 @@ def marked_grid(table: Table, messages: dict[int, list[str]]) -> list[list[str]]
 def marked_csv(table: Table, messages: dict[int, list[str]]) -> bytes:
     """`marked_grid` as CSV, UTF-8 with BOM (whatever the upload's encoding was)."""
     grid = marked_grid(table, messages)
-    return tabular.write_csv(grid[0], [list(r) for r in grid[1:]])
+    return tabular.write_csv(grid[0], [list[object](r) for r in grid[1:]])
 
 
 def marked_xlsx(table: Table, messages: dict[int, list[str]]) -> bytes:
