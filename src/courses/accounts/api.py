@@ -14,6 +14,7 @@ from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.errors import Conflict, InvalidInput
 from courses.core.security import client_address
+from courses.models import Organization, Role
 
 LEARNER = {"access": "learner"}
 
@@ -80,7 +81,28 @@ class AuthApi(Controller):
             async with db.write() as s:
                 await accounts.revoke_token(s, secret, "api")
 
-    @get("/me", opt={"access": "user"}, summary="Who am I")
-    async def whoami(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    @get(
+        "/me",
+        opt={"access": "user"},
+        summary="Who am I (a coordinator's organisation included; null for everyone else)",
+    )
+    async def whoami(self, request: Request[Any, Any, Any], db: DB) -> dict[str, Any]:
         user = me(request)
-        return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+        organization = None
+        if user.role == Role.COORDINATOR and user.organization_id is not None:
+            async with db.read() as s:
+                org = await s.get(Organization, user.organization_id)
+            if org is not None:
+                organization = {
+                    "id": org.id,
+                    "name": org.name,
+                    "kind": org.kind,
+                    "prefecture": org.prefecture,
+                }
+        return {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "role": user.role,
+            "organization": organization,
+        }

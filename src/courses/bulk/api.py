@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, MultipartBody
+from litestar.params import FromPath, FromQuery, MultipartBody
 
 from courses.accounts.guards import me
 from courses.bulk import files as bulk_file
 from courses.bulk import organization as bulk_org
 from courses.bulk import service as bulk
+from courses.bulk import sessions as bulk_sessions
 from courses.bulk.schemas import BulkUpload
+from courses.core.db import Database
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
 from courses.core.problems import report_response, request_language
+from courses.models import Organization
 
 COORDINATOR = {"access": "coordinator"}
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def marked_response(
+    db: Database,
+    org: Organization,
+    filename: str,
+    content: bytes,
+    mode: str | None,
+    fmt: Literal["csv", "xlsx"],
+    lang: str,
+    now: datetime,
+) -> Response[bytes]:
+    """Check the file as a preview does and hand it back with each row's errors in a first column."""
+    table = await asyncio.to_thread(bulk_file.read_table, filename, content)
+    report = await bulk.preview(db, org, table, mode, now)
+    messages = bulk.row_messages(report, lang)
+    stem = filename.rsplit(".", 1)[0] or "upload"
+    if fmt == "csv":
+        return csv_response(bulk_file.marked_csv(table, messages), f"{stem}_エラー.csv")
+    marked = await asyncio.to_thread(bulk_file.marked_xlsx, table, messages)
+    return file_response(marked, f"{stem}_エラー.xlsx", XLSX)
 
 
 class OrganizationApi(Controller):
@@ -81,27 +106,104 @@ class OrganizationApi(Controller):
 
     @get(
         "/{organization_id:int}/bulk-registrations/template.csv",
-        summary="Empty registration file with Japanese headers (CSV, UTF-8 with BOM)",
+        summary="Registration file with Japanese headers (CSV, UTF-8 with BOM), pre-filled with one row "
+        "per session code given in `session` (repeatable)",
         media_type="text/csv",
     )
     async def template_csv(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
-        return csv_response(bulk_file.template_csv(), "bulk-registration-template.csv")
+            codes = await bulk_sessions.chosen_codes(s, session)
+        return csv_response(bulk_file.template_csv(codes), "bulk-registration-template.csv")
 
     @get(
         "/{organization_id:int}/bulk-registrations/template.xlsx",
-        summary="Empty registration file with Japanese headers (.xlsx, with a sheet explaining each column)",
+        summary="Registration file with Japanese headers (.xlsx: drop-down lists for 業種, 都道府県 and "
+        "宿泊希望, a sheet explaining each column), pre-filled with the session codes in `session`",
         media_type=XLSX,
     )
     async def template_xlsx(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
-        return file_response(bulk_file.template_xlsx(), "bulk-registration-template.xlsx", XLSX)
+            codes = await bulk_sessions.chosen_codes(s, session)
+        return file_response(bulk_file.template_xlsx(codes), "bulk-registration-template.xlsx", XLSX)
+
+    @post(
+        "/{organization_id:int}/bulk-registrations/errors.csv",
+        summary="The uploaded file handed back as CSV (UTF-8 with BOM) with a first column エラー holding "
+        "each row's errors; checked like a preview, nothing is written or kept",
+        description="Multipart fields: file (as for the upload), mode.",
+        media_type="text/csv",
+        status_code=200,
+    )
+    async def marked_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        data: MultipartBody[BulkUpload],
+    ) -> Response[bytes]:
+        return await self._marked(request, db, organization_id, data, "csv")
+
+    @post(
+        "/{organization_id:int}/bulk-registrations/errors.xlsx",
+        summary="The uploaded file handed back as .xlsx with a first column エラー holding each row's "
+        "errors; checked like a preview, nothing is written or kept",
+        description="Multipart fields: file (as for the upload), mode.",
+        media_type=XLSX,
+        status_code=200,
+    )
+    async def marked_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        data: MultipartBody[BulkUpload],
+    ) -> Response[bytes]:
+        return await self._marked(request, db, organization_id, data, "xlsx")
+
+    async def _marked(
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        organization_id: int,
+        data: BulkUpload,
+        fmt: Literal["csv", "xlsx"],
+    ) -> Response[bytes]:
+        async with db.read() as s:
+            org = await bulk_org.organization_for(s, me(request), organization_id)
+        filename, content = await bulk_file.read_upload(data.file)
+        return await marked_response(
+            db, org, filename, content, data.mode, fmt, request_language(request), request.app.state.clock()
+        )
+
+    @get(
+        "/{organization_id:int}/sessions",
+        summary="Sessions open for applications today, soonest first, with the codes a file names them by",
+    )
+    async def open_sessions(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        campus: FromQuery[str | None] = None,
+    ) -> list[dict[str, Any]]:
+        async with db.read() as s:
+            await bulk_org.organization_for(s, me(request), organization_id)
+            rows = await bulk_sessions.open_sessions(s, request.app.state.clock().date(), campus)
+        return [r.as_dict() for r in rows]
 
     @get("/{organization_id:int}/registrations", summary="Everyone the organisation registered, with status")
     async def registrations(

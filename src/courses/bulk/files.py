@@ -11,11 +11,13 @@ import csv
 import io
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from courses.core import tabular
 from courses.core.errors import DomainError, FieldError, InvalidInput
+from courses.core.reference import INDUSTRIES, PREFECTURES
 
 MAX_BYTES = 5 * 1024 * 1024  # 5 MB: a 5,000-row CSV with every column filled is about 1.5 MB
 MAX_ROWS = 5_000  # data rows (the header row not counted)
@@ -28,6 +30,10 @@ MAX_XLSX_UNPACKED = 40 * 1024 * 1024  # all members of the .xlsx, uncompressed
 MAX_SHEET_XML = 24 * 1024 * 1024  # the first sheet, uncompressed
 MAX_SHARED_STRINGS = 8 * 1024 * 1024  # sharedStrings.xml, uncompressed (openpyxl loads it whole)
 MAX_XLSX_MEMBERS = 500
+
+# A session code as the catalog shows it: fiscal year, campus, course, number (see seeds/sessions.csv
+# and courses.console.sessions, which make them the same way). The example is a seeded session.
+EXAMPLE_CODE = "2026-TOK-ZAI01-01"
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,8 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("session_code", "開催回コード", ("session code", "session_code", "開催回", "研修コード"), True,
-           "研修一覧に表示される開催回のコード（例: 2026-TOK-ZAI01-01）"),
+           "研修一覧・団体申込ページに表示される開催回のコード。年度-校-研修-番号の形"
+           f"（例: {EXAMPLE_CODE}）。同じ開催回に何人でも、1人1行で"),
     Column("name", "氏名", ("name", "お名前", "受講者氏名"), True, "姓と名の間は空白"),
     Column("name_kana", "フリガナ", ("ふりがな", "name_kana", "氏名フリガナ", "カナ"), True, "カタカナ（ひらがなも可）"),
     Column("email", "メールアドレス", ("email", "e-mail", "mail", "メール"), True, "本人のアドレス（同じ人の判定に使います）"),
@@ -52,11 +59,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("department", "部署", ("department", "所属部署"), False, "任意"),
     Column("position", "役職", ("position", "役職名"), False, "任意"),
     Column("industry", "業種", ("industry", "業種コード"), False,
-           "日本標準産業分類の大分類 A〜T（例: E）または名称（例: 製造業）。中小企業向け研修は必須"),
+           "日本標準産業分類の大分類 A〜T（例: E）、名称（例: 製造業）またはリストの「E 製造業」。"
+           "中小企業向け研修は必須"),
     Column("employees", "従業員数", ("employees", "常用従業員数"), False, "数字。中小企業向け研修は必須"),
     Column("capital_yen", "資本金（円）", ("capital", "capital_yen", "資本金", "資本金(円)"), False,
            "円単位の数字。中小企業向け研修は必須"),
-    Column("prefecture", "都道府県", ("prefecture",), False, "空欄なら団体の所在地"),
+    Column("prefecture", "都道府県", ("prefecture",), False, "都道府県名（リストから選択）またはJISコード。空欄なら団体の所在地"),
     Column("phone", "電話番号", ("phone", "電話", "tel"), False, "任意"),
     Column("lodging", "宿泊希望", ("lodging", "宿泊"), False, "有 または 無（空欄は無）"),
 )  # fmt: skip
@@ -90,6 +98,8 @@ class Table:
     headers: dict[str, str]  # column key -> the header as written in the file
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     encoding: str = ""
+    header_row: int = 1  # the spreadsheet row of the headers
+    grid: list[list[str]] = field(default_factory=list, repr=False)  # every cell as read, for marking
 
     def header(self, key: str) -> str:
         return self.headers.get(key) or COLUMN_BY_KEY[key].header
@@ -305,15 +315,20 @@ def _to_table(filename: str, grid: list[list[str]], encoding: str) -> Table:
             f"必須の列がありません: {names}。1行目に見出しを入れてください（テンプレートをご利用ください）。",
             f"Required columns are missing: {', '.join(c.key for c in missing)}. Row 1 must hold the headers.",
         )
-    table = Table(filename=filename, headers=headers, encoding=encoding)
+    table = Table(filename=filename, headers=headers, encoding=encoding, header_row=start + 1, grid=grid)
     for index in range(start + 1, len(grid)):
         raw_row = grid[index]
         if not any(c.strip() for c in raw_row):
             continue
         cells = {
-            key: unicodedata.normalize("NFKC", raw_row[pos]).strip() if pos < len(raw_row) else ""
+            # a cell the service wrote with a ' before a formula-like start reads back as it was
+            key: tabular.unsafe_again(unicodedata.normalize("NFKC", raw_row[pos]).strip())
+            if pos < len(raw_row)
+            else ""
             for key, pos in positions.items()
         }
+        if not any(v for k, v in cells.items() if k != "session_code"):
+            continue  # an unused line of a template pre-filled with session codes: skipped like a blank row
         table.rows.append((index + 1, cells))
         if len(table.rows) > MAX_ROWS:
             raise TooManyRows(
@@ -329,33 +344,125 @@ def _to_table(filename: str, grid: list[list[str]], encoding: str) -> Table:
 
 # --- the template -----------------------------------------------------------------------------------
 
+# The drop-down lists of the .xlsx template. The reader accepts each of these values (and more: a JSIC
+# letter or name alone, a JIS prefecture code, はい/いいえ...), so the lists only warn when a cell holds
+# something else.
+INDUSTRY_CHOICES: tuple[str, ...] = tuple(f"{code} {name}" for code, name in INDUSTRIES.items())
+PREFECTURE_CHOICES: tuple[str, ...] = tuple(PREFECTURES.values())
+LODGING_CHOICES: tuple[str, ...] = ("有", "無")
+TEMPLATE_ROWS = 1000  # rows 2..1001 of the input sheet offer the drop-down lists
+MAX_TEMPLATE_SESSIONS = 200  # session codes a pre-filled template may carry
+INPUT_SHEET, NOTES_SHEET = "申込者一覧", "記入方法"
+ERROR_HEADER = "エラー"  # the first column of a file handed back with its rows' errors
 
-def template_csv() -> bytes:
-    """The empty template with Japanese headers, UTF-8 with BOM so that Excel opens it correctly."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow([c.header for c in COLUMNS])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+def template_csv(session_codes: Sequence[str] = ()) -> bytes:
+    """The template with Japanese headers, UTF-8 with BOM so that Excel opens it correctly; with
+    ``session_codes``, one row per session with only its code filled in."""
+    rows: list[list[object]] = [[code, *[""] * (len(COLUMNS) - 1)] for code in session_codes]
+    return tabular.write_csv([c.header for c in COLUMNS], rows)
 
 
-def template_xlsx() -> bytes:
-    """The template as a workbook: the input sheet first, then a sheet explaining each column."""
+def template_xlsx(session_codes: Sequence[str] = ()) -> bytes:
+    """The template as a workbook: the input sheet first (drop-down lists for 業種, 都道府県 and 宿泊希望;
+    with ``session_codes``, one row per session with its code filled in), then a sheet explaining each
+    column, which also holds the lists."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "申込者一覧"
+    sheet.title = INPUT_SHEET
     sheet.append([c.header for c in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for letter, col in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", COLUMNS, strict=False):
-        sheet.column_dimensions[letter].width = max(12, len(col.header) * 2 + 4)
-    notes = book.create_sheet("記入方法")
+    for code in session_codes:
+        sheet.append([code])
+    for i, col in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = max(12, len(col.header) * 2 + 4)
+    sheet.freeze_panes = "A2"
+
+    notes = book.create_sheet(NOTES_SHEET)
     notes.append(["列", "必須", "記入方法"])
     for col in COLUMNS:
         notes.append([col.header, "必須" if col.required else "", col.note])
+    notes.append([])
+    notes.append(["開催回コードの例", "", EXAMPLE_CODE])
     notes.column_dimensions["A"].width = 18
     notes.column_dimensions["C"].width = 70
+    lists = {"industry": INDUSTRY_CHOICES, "prefecture": PREFECTURE_CHOICES, "lodging": LODGING_CHOICES}
+    for offset, (key, choices) in enumerate(lists.items()):
+        letter = get_column_letter(5 + offset)  # E, F, G of the notes sheet
+        notes[f"{letter}1"] = f"{COLUMN_BY_KEY[key].header}（選択肢）"
+        notes[f"{letter}1"].font = Font(bold=True)
+        for row, choice in enumerate(choices, start=2):
+            notes[f"{letter}{row}"] = choice
+        notes.column_dimensions[letter].width = 34 if key == "industry" else 14
+        header = COLUMN_BY_KEY[key].header
+        validation = DataValidation(
+            type="list",
+            formula1=f"'{NOTES_SHEET}'!${letter}$2:${letter}${len(choices) + 1}",
+            allow_blank=True,
+            showDropDown=False,  # (sic) False shows the arrow
+            showErrorMessage=True,
+            errorStyle="warning",  # the reader accepts other spellings too: warn, do not refuse
+            errorTitle=f"{header}の値",
+            error=f"{header}はリストから選んでください（{COLUMN_BY_KEY[key].note}）。",
+        )
+        target = get_column_letter(next(i for i, c in enumerate(COLUMNS, start=1) if c.key == key))
+        validation.add(f"{target}2:{target}{TEMPLATE_ROWS + 1}")
+        sheet.add_data_validation(validation)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+# --- a file handed back with its errors ----------------------------------------------------------------
+
+
+def marked_grid(table: Table, messages: dict[int, list[str]]) -> list[list[str]]:
+    """The uploaded rows as they were read, with a first column 「エラー」 holding each row's messages
+    (empty for good rows). Rows keep their places, so row numbers stay those of the uploaded file."""
+    grid = list(table.grid)
+    while grid and not any(c.strip() for c in grid[-1]):
+        grid.pop()
+    marked = []
+    for number, raw in enumerate(grid, start=1):
+        first = ERROR_HEADER if number == table.header_row else " ／ ".join(messages.get(number, []))
+        marked.append([first, *raw])
+    return marked
+
+
+def marked_csv(table: Table, messages: dict[int, list[str]]) -> bytes:
+    """`marked_grid` as CSV, UTF-8 with BOM (whatever the upload's encoding was)."""
+    grid = marked_grid(table, messages)
+    return tabular.write_csv(grid[0], [list[object](r) for r in grid[1:]])
+
+
+def marked_xlsx(table: Table, messages: dict[int, list[str]]) -> bytes:
+    """`marked_grid` as a workbook; every cell is text, so nothing in it runs as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = INPUT_SHEET
+    flagged = PatternFill("solid", fgColor="FFD7D7")
+    for r, values in enumerate(marked_grid(table, messages), start=1):
+        for c, value in enumerate(values, start=1):
+            if value == "":
+                continue
+            cell = sheet.cell(row=r, column=c, value=value)
+            cell.data_type = "s"  # "=..." stays text
+            if r == table.header_row:
+                cell.font = Font(bold=True)
+            elif c == 1:
+                cell.fill = flagged
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.column_dimensions["A"].width = 60
+    sheet.freeze_panes = f"B{table.header_row + 1}"
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()

@@ -7,7 +7,7 @@ import asyncio
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
@@ -20,7 +20,8 @@ from courses.bulk import files as bulk_file
 from courses.bulk import invitations
 from courses.bulk import organization as bulk_org
 from courses.bulk import service as bulk
-from courses.bulk.api import XLSX
+from courses.bulk import sessions as bulk_sessions
+from courses.bulk.api import XLSX, marked_response
 from courses.core.db import Database
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
@@ -37,7 +38,12 @@ MESSAGES = {
 
 
 async def _dashboard(
-    db: Database, user: User, org_id: int | None, now: datetime, flash: dict[str, str] | None = None
+    db: Database,
+    user: User,
+    org_id: int | None,
+    now: datetime,
+    flash: dict[str, str] | None = None,
+    campus: str | None = None,
 ) -> Template:
     async with db.read() as s:
         orgs = await bulk_org.organizations_of(s, user)
@@ -56,6 +62,9 @@ async def _dashboard(
                 "invitations": await bulk_org.invitations(s, chosen.id or 0, now),
                 "billing": await bulk_org.billing(s, chosen.id or 0),
                 "invoices": await billing_service.invoices_of(s, user, organization_id=chosen.id),
+                "open_sessions": await bulk_sessions.open_sessions(s, now.date(), campus),
+                "campuses": await bulk_sessions.campuses(s),
+                "campus": campus or "",
             }
     return Template("org/dashboard.html", context=context)
 
@@ -80,6 +89,31 @@ def _preview_page(
     )
 
 
+def _posted_file(data: dict[str, Any]) -> tuple[str, bytes]:
+    """The file the preview page carries back (base64 in a hidden field), as it was uploaded."""
+    try:
+        content = base64.b64decode(str(data.get("file_b64") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        content = b""
+    if not content:
+        raise InvalidInput("ファイルをもう一度アップロードしてください。", "Upload the file again.")
+    return str(data.get("filename") or "upload.csv")[:255], content
+
+
+async def _marked(
+    request: Request[Any, Any, Any],
+    db: Database,
+    organization_id: int,
+    data: dict[str, Any],
+    fmt: Literal["csv", "xlsx"],
+) -> Response[bytes]:
+    async with db.read() as s:
+        org = await bulk_org.organization_for(s, me(request), organization_id)
+    filename, content = _posted_file(data)
+    mode = data.get("mode") if isinstance(data.get("mode"), str) else None
+    return await marked_response(db, org, filename, content, mode, fmt, "ja", request.app.state.clock())
+
+
 class OrganizationPages(Controller):
     path = "/org"
     include_in_schema = False
@@ -92,9 +126,10 @@ class OrganizationPages(Controller):
         db: DB,
         org: FromQuery[int | None] = None,
         msg: FromQuery[str | None] = None,
+        campus: FromQuery[str | None] = None,
     ) -> Template:
         flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
-        return await _dashboard(db, me(request), org, request.app.state.clock(), flash)
+        return await _dashboard(db, me(request), org, request.app.state.clock(), flash, campus)
 
     @get("/template.csv", media_type="text/csv")
     async def template_csv(self) -> Response[bytes]:
@@ -103,6 +138,54 @@ class OrganizationPages(Controller):
     @get("/template.xlsx", media_type=XLSX)
     async def template_xlsx(self) -> Response[bytes]:
         return file_response(bulk_file.template_xlsx(), "bulk-registration-template.xlsx", XLSX)
+
+    @get("/{organization_id:int}/template.csv", media_type="text/csv")
+    async def chosen_template_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        session: FromQuery[list[str] | None] = None,
+    ) -> Response[bytes]:
+        """The template with one row per ticked session, its code filled in."""
+        async with db.read() as s:
+            await bulk_org.organization_for(s, me(request), organization_id)
+            codes = await bulk_sessions.chosen_codes(s, session)
+        return csv_response(bulk_file.template_csv(codes), "bulk-registration-template.csv")
+
+    @get("/{organization_id:int}/template.xlsx", media_type=XLSX)
+    async def chosen_template_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        session: FromQuery[list[str] | None] = None,
+    ) -> Response[bytes]:
+        async with db.read() as s:
+            await bulk_org.organization_for(s, me(request), organization_id)
+            codes = await bulk_sessions.chosen_codes(s, session)
+        return file_response(bulk_file.template_xlsx(codes), "bulk-registration-template.xlsx", XLSX)
+
+    @post("/{organization_id:int}/errors.csv", media_type="text/csv", status_code=200)
+    async def marked_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        data: MultipartBody[dict[str, Any]],
+    ) -> Response[bytes]:
+        """The previewed file (sent back from the preview page) with each row's errors in a first column."""
+        return await _marked(request, db, organization_id, data, "csv")
+
+    @post("/{organization_id:int}/errors.xlsx", media_type=XLSX, status_code=200)
+    async def marked_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        organization_id: FromPath[int],
+        data: MultipartBody[dict[str, Any]],
+    ) -> Response[bytes]:
+        return await _marked(request, db, organization_id, data, "xlsx")
 
     @post("/{organization_id:int}/upload")
     async def upload(

@@ -6,6 +6,7 @@ whole file, and the checks of one row (email, kana, lodging, session, profile, e
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,7 +38,30 @@ from courses.models.bulk import OrganizationMember
 
 YES = {"有", "あり", "はい", "要", "希望", "希望する", "○", "〇", "◯", "yes", "y", "true", "1", "on"}
 NO = {"", "無", "なし", "いいえ", "不要", "希望しない", "×", "-", "no", "n", "false", "0", "off"}
-INDUSTRY_BY_NAME = {name: code for code, name in INDUSTRIES.items()}
+
+
+def _fold(text: str) -> str:
+    """A name as the reader compares it: NFKC (as every cell is read), without spaces."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+INDUSTRY_BY_NAME = {_fold(name): code for code, name in INDUSTRIES.items()}
+
+
+def industry_code(raw: str) -> str | None:
+    """A JSIC major division from its letter (E), its name (製造業, 農業，林業) or both, as the template's
+    drop-down list writes them (E 製造業); None when it is none of these."""
+    text = _fold(raw)
+    if text.upper() in INDUSTRIES:
+        return text.upper()
+    if text in INDUSTRY_BY_NAME:
+        return INDUSTRY_BY_NAME[text]
+    head, rest = text[:1].upper(), text[1:].lstrip(":.、")
+    if head in INDUSTRIES and rest and INDUSTRY_BY_NAME.get(rest) == head:
+        return head
+    return None
+
+
 CHUNK = 500  # values per IN (...) list, well under every driver's parameter limit
 
 
@@ -232,12 +256,12 @@ def profile_from_row(c: RowChecker, ctx: seats.SessionContext, org: Organization
     for_sme = ctx.course.audience == Audience.SME
     company = c.text("company", required=for_sme, max_len=200) or org.name
     industry_raw = c.cells.get("industry", "")
-    industry = INDUSTRY_BY_NAME.get(industry_raw, industry_raw.upper())
-    if not industry:
+    industry = industry_code(industry_raw) if industry_raw else ""
+    if not industry_raw:
         if for_sme:
             c.fail("industry", f"{c.table.header('industry')}が入力されていません。", "industry is missing.")
         industry = "R"  # chambers of commerce and 商工会 are JSIC R (93: political, business and cultural)
-    elif industry not in INDUSTRIES:
+    elif industry is None:
         c.fail(
             "industry",
             "業種は日本標準産業分類の大分類（A〜T）の記号か名称（例: E、製造業）で入力してください。",
@@ -258,7 +282,7 @@ def profile_from_row(c: RowChecker, ctx: seats.SessionContext, org: Organization
         "company": company,
         "department": c.text("department", required=False, max_len=100),
         "position": c.text("position", required=False, max_len=100),
-        "industry": industry if industry in INDUSTRIES else "R",
+        "industry": industry if industry and industry in INDUSTRIES else "R",
         "employees": employees or 0,
         "capital_yen": capital or 0,
         "prefecture": prefecture or org.prefecture,

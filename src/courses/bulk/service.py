@@ -250,6 +250,16 @@ async def preview(db: Database, org: Organization, table: Table, mode: str | Non
     return Report(table.filename, mode, True, plans)
 
 
+def row_messages(report: Report, lang: str) -> dict[int, list[str]]:
+    """Each row's errors as one line each, 「column」 first, by spreadsheet row number."""
+    messages: dict[int, list[str]] = {}
+    for plan in report.rows:
+        for error in plan.errors:
+            item = error.as_dict(lang)
+            messages.setdefault(plan.row, []).append(f"「{item['field']}」{item['message']}")
+    return messages
+
+
 def _rejected(report: Report) -> BulkRowError:
     n = sum(1 for r in report.rows if r.outcome == ERROR)
     return BulkRowError(
