@@ -420,15 +420,13 @@ async def _invite(
                 f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
                 f"{ja_date(ctx.session.end_date)}）{'、宿泊希望' if plan.lodging else ''}"
             )
-        link = f"{base_url.rstrip('/')}/invitation#{secret}"
         body = (
             f"{rows[0].name} 様\n\n{org.name}から、次の中小企業大学校の研修へのお申し込みのご依頼が届いています。\n\n"
             + "\n".join(lines)
             + "\n\nお申し込みは、ご本人が承諾された時点で確定します（席に空きがなければキャンセル待ちになります）。"
-            f"次のリンクから内容を確認し、承諾または辞退してください（有効期限 {INVITATION_TTL.days}日）。\n{link}\n"
-            f"\nリンクが開けない場合は、{base_url.rstrip('/')}/invitation に次の確認コードを入力してください。\n"
-            f"確認コード: {secret}\n"
-            "\nお心当たりのない場合は、このメールを破棄してください。"
+            f"次のリンクから内容を確認し、承諾または辞退してください（有効期限 {INVITATION_TTL.days}日）。\n"
+            + notifications.secret_link(base_url, "/invitation", secret)
+            + "\nお心当たりのない場合は、このメールを破棄してください。"
         )
         notifications.queue_to(
             s, email, None, "【中小企業大学校】研修お申し込みのご依頼（要承諾）", body, now
