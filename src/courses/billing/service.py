@@ -20,6 +20,7 @@ from courses.billing.invoicing import (
 from courses.billing.schemas import CancellationQuote, Line
 from courses.core.errors import InvalidInput, not_found
 from courses.core.settings import Settings
+from courses.core.tx import run_sync
 from courses.enrollment import service as enrollments
 from courses.models import (
     Campus,
@@ -184,7 +185,7 @@ async def settle_cancellation(
     invoiced = list(
         (
             await s.exec(
-                select(InvoiceLine, Invoice)  # type: ignore[call-overload]
+                select(InvoiceLine, Invoice)
                 .join(Invoice, col(Invoice.id) == InvoiceLine.invoice_id)
                 .where(InvoiceLine.enrollment_id == e.id, Invoice.kind == InvoiceKind.INVOICE)
                 .order_by(col(InvoiceLine.id))
@@ -241,7 +242,7 @@ async def cancel_with_fee(
     """Cancel an enrollment (the seat goes to the waiting list) and settle what it owes, in one transaction."""
 
     was_confirmed = e.status == EnrollmentStatus.CONFIRMED
-    promoted = await s.run_sync(enrollments.cancel, e, now, by_staff=cancelled_by == "staff")
+    promoted = await run_sync(s, enrollments.cancel, e, now, by_staff=cancelled_by == "staff")
     return promoted, await settle_cancellation(s, e, was_confirmed, cancelled_by, settings, now)
 
 

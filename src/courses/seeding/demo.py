@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.service import _hasher
 from courses.core.settings import VAR_DIR
+from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.models import (
     Campus,
@@ -158,7 +159,8 @@ async def _demo_enrollments(
         pool = support_sessions if support else sme_sessions
         for session in rng.sample(pool, k=min(len(pool), rng.randint(1, 2))):
             try:
-                await db.run_sync(
+                await run_sync(
+                    db,
                     enrollment.enroll,
                     user=user,
                     session_id=session.id or 0,
