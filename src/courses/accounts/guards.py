@@ -110,7 +110,7 @@ def access_of(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     access = handler.opt.get("access")
     if access is None and connection.url.path.startswith("/schema"):
         return "public"  # the OpenAPI document describes the API and holds no data
-    return access  # type: ignore[no-any-return]
+    return access
 
 
 async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -131,7 +131,7 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
-    return connection.scope.get("state", {}).get("user")  # type: ignore[no-any-return]
+    return connection.scope.get("state", {}).get("user")
 
 
 def me(request: Request[Any, Any, Any]) -> User:

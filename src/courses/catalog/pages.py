@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,12 +15,14 @@ from courses.billing import service as service_billing
 from courses.catalog import service as catalog
 from courses.core.deps import DB
 from courses.core.errors import InvalidInput
+from courses.models import id_of
 
 PUBLIC = {"access": "public"}
 
 
 def _today(request: Request[Any, Any, Any]) -> date:
-    return request.app.state.clock().date()
+    now: datetime = request.app.state.clock()
+    return now.date()
 
 
 class CatalogPages(Controller):
@@ -85,7 +87,7 @@ class CatalogPages(Controller):
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
             categories = {c.code: c for c in await catalog.list_categories(s)}
-            terms = service_billing.terms_text(*await service_billing.terms_of(s, row.course.id))
+            terms = service_billing.terms_text(*await service_billing.terms_of(s, id_of(row.course)))
         today = _today(request)
         open_now = (
             row.session.status == "published"

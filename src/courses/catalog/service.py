@@ -203,7 +203,7 @@ def _apply(stmt: Any, flt: SessionFilter) -> Any:
         stmt = stmt.where(col(CourseSession.status).in_(flt.statuses))
     stmt = stmt.where(
         or_(
-            CourseSession.status != SessionStatus.DRAFT,
+            col(CourseSession.status) != SessionStatus.DRAFT,
             col(CourseSession.campus_id).in_(sorted(flt.draft_campus_ids)),
         )
     )

@@ -4,7 +4,7 @@ messages appear next to the field they are about. Administrators also get /admin
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -47,8 +47,9 @@ SAVED = {
 }
 
 
-def _now(request: Request[Any, Any, Any]):  # type: ignore[no-untyped-def]
-    return request.app.state.clock()
+def _now(request: Request[Any, Any, Any]) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
 
 
 def _flash(msg: str | None, error: str | None = None) -> dict[str, str] | None:

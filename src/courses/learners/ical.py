@@ -31,7 +31,8 @@ def build(rows: Sequence[object], blocks: dict[int, list[tuple[object, object]]]
             event.add("location", f"{campus.name_ja} {campus.address}")
             event.add("description", f"開催回コード: {session.code}")
             cal.add_component(event)
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data
 
 
 def response(

@@ -267,7 +267,7 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
     await s.flush()
     # A year's rooms plan has some 15,000 rows: one core bulk insert, not an ORM object per row.
     if outcome.rooms:
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             insert(PlannedRoom),
             params=[
                 {
@@ -281,7 +281,7 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
             ],
         )
     if outcome.sites:
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             insert(PlannedSite),
             params=[
                 {"plan_id": plan.id, "session_id": sid, "enrollment_id": eid, "site_id": site}
@@ -289,7 +289,7 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
             ],
         )
     if outcome.modules:
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             insert(PlannedModule),
             params=[
                 {

@@ -137,7 +137,7 @@ async def claim_next(db: Database, now: datetime) -> SolverRun | None:
     for run_id in candidates:
         async with db.write() as s:
             won = (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     update(SolverRun)
                     .where(col(SolverRun.id) == run_id, col(SolverRun.status) == RunStatus.QUEUED)
                     .values(
@@ -147,7 +147,7 @@ async def claim_next(db: Database, now: datetime) -> SolverRun | None:
                         heartbeat_at=now,
                         attempts=col(SolverRun.attempts) + 1,
                     )
-                    .returning(SolverRun.id)
+                    .returning(col(SolverRun.id))
                 )
             ).first()
         if won is not None:
@@ -220,6 +220,7 @@ async def reclaim_stale(
         )
     reclaimed: dict[int, str] = {}
     for run_id, attempts in candidates:
+        assert run_id is not None  # a primary key
         values: dict[str, Any]
         if attempts >= max_attempts:
             values = {
@@ -237,11 +238,11 @@ async def reclaim_stale(
             }
         async with db.write() as s:
             won = (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     update(SolverRun)
                     .where(col(SolverRun.id) == run_id, col(SolverRun.attempts) == attempts, _stale(cutoff))
                     .values(**values)
-                    .returning(SolverRun.id)
+                    .returning(col(SolverRun.id))
                 )
             ).first()
         if won is not None:
@@ -254,8 +255,8 @@ async def beat(db: Database, run: SolverRun, now: datetime) -> bool:
     """Refresh the run's heartbeat; False when this instance no longer owns the run."""
     async with db.write() as s:
         row = (
-            await s.exec(  # type: ignore[call-overload]
-                update(SolverRun).where(_owned(run)).values(heartbeat_at=now).returning(SolverRun.id)
+            await s.exec(
+                update(SolverRun).where(_owned(run)).values(heartbeat_at=now).returning(col(SolverRun.id))
             )
         ).first()
     return row is not None
@@ -420,11 +421,11 @@ class Runner:
         async with self.db.write() as s:
             # the first statement both checks and ends our ownership, so plans are saved once
             finished = (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     update(SolverRun)
                     .where(_owned(run))
                     .values(status=RunStatus.DONE, finished_at=self.clock(), error="")
-                    .returning(SolverRun.id)
+                    .returning(col(SolverRun.id))
                 )
             ).first()
             if finished is None:
@@ -453,13 +454,11 @@ class Runner:
                 "best_objective": data["best_objective"],
                 "elapsed": round(data["elapsed"], 2),
             }
-            await s.exec(  # type: ignore[call-overload]
-                update(SolverRun).where(_owned(run)).values(progress_json=json.dumps(progress))
-            )
+            await s.exec(update(SolverRun).where(_owned(run)).values(progress_json=json.dumps(progress)))
 
     async def _finish(self, run: SolverRun, status: str, *, error: str = "") -> None:
         async with self.db.write() as s:
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 update(SolverRun)
                 .where(_owned(run))
                 .values(status=status, error=error, finished_at=self.clock())

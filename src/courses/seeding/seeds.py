@@ -26,6 +26,7 @@ from courses.models import (
     DormRoom,
     SessionBlock,
     SessionStatus,
+    id_of,
 )
 from courses.planning.timetable_modules import load_modules
 
@@ -97,7 +98,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
     report.campuses = len(campuses)
 
     for row in _rows(seeds_dir / "classrooms.csv"):
-        db.add(Classroom(campus_id=campuses[row["campus"]].id, name=row["name"], seats=int(row["seats"])))
+        db.add(Classroom(campus_id=id_of(campuses[row["campus"]]), name=row["name"], seats=int(row["seats"])))
         report.classrooms += 1
     for row in _rows(seeds_dir / "dorm_rooms.csv"):
         campus = campuses[row["campus"]]
@@ -105,7 +106,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
             raise ValueError(f"dorm room {row['room_number']} at {campus.code}, a campus without lodging")
         db.add(
             DormRoom(
-                campus_id=campus.id,
+                campus_id=id_of(campus),
                 room_number=row["room_number"],
                 floor=int(row["floor"]),
                 kind=row["kind"],
