@@ -46,7 +46,8 @@ async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User |
     secret sent as a bearer token is no API token and answers 401.
     """
     if "user" in connection.scope.get("state", {}):
-        return connection.scope["state"]["user"]  # type: ignore[no-any-return]
+        user: User | None = connection.scope["state"]["user"]
+        return user
     bearer = bearer_secret(connection)
     secret, kind = (bearer, "api") if bearer else (None, "")
     if secret is None and not connection.url.path.startswith("/api/"):

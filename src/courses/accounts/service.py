@@ -245,7 +245,7 @@ async def register_learner(db: AsyncSession, reg: Registration, now: datetime, p
             "This email address is already registered; please sign in.",
             errors=[FieldError("email", "このメールアドレスは既に登録されています。", "already registered")],
         ) from None
-    db.add(LearnerProfile(user_id=user.id, **reg.profile))  # type: ignore[arg-type]
+    db.add(LearnerProfile(user_id=id_of(user), **reg.profile))
     return user
 
 

@@ -186,7 +186,7 @@ async def _store(
     for line in lines:
         s.add(
             InvoiceLine(
-                invoice_id=invoice.id,  # type: ignore[arg-type]
+                invoice_id=id_of(invoice),
                 enrollment_id=line.enrollment_id,
                 description=line.description,
                 quantity=line.quantity,
@@ -339,7 +339,7 @@ async def invoice_data(s: AsyncSession, invoice: Invoice, settings: Settings) ->
     lines = [Line(r.description, r.quantity, r.unit_yen, r.tax_rate_percent, r.enrollment_id) for r in rows]
     paid = sum((await s.exec(select(Payment.amount_yen).where(Payment.invoice_id == invoice.id))).all())
     return InvoiceData(
-        id=invoice.id,  # type: ignore[arg-type]
+        id=id_of(invoice),
         number=invoice.number,
         kind=invoice.kind,
         issuer=settings.invoice_issuer,
@@ -423,7 +423,7 @@ async def record_payment(
             amount_yen=amount_yen,
             paid_on=paid_on,
             reference=reference,
-            recorded_by=user.id,  # type: ignore[arg-type]
+            recorded_by=id_of(user),
             created_at=now,
         )
         s.add(payment)

@@ -27,7 +27,7 @@ from courses.core.deps import DB
 from courses.core.downloads import attachment
 from courses.core.errors import InvalidInput
 from courses.core.settings import Settings
-from courses.models import Campus
+from courses.models import Campus, id_of
 from courses.models.billing import CampusFee, Invoice
 
 STAFF = {"access": "staff"}
@@ -135,7 +135,7 @@ class BillingApi(Controller):
         invoice = await invoicing.issue_for_enrollment(
             db, me(request), enrollment_id, _settings(request), _now(request)
         )
-        return await _data(db, request, invoice.id)  # type: ignore[arg-type]
+        return await _data(db, request, id_of(invoice))
 
     @post(
         "/organizations/{organization_id:int}/campuses/{campus_id:int}/months/{month:str}/invoice",
@@ -153,7 +153,7 @@ class BillingApi(Controller):
         invoice = await invoicing.issue_for_organization(
             db, me(request), organization_id, campus_id, month, _settings(request), _now(request)
         )
-        return await _data(db, request, invoice.id)  # type: ignore[arg-type]
+        return await _data(db, request, id_of(invoice))
 
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
     async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
@@ -187,7 +187,7 @@ class BillingApi(Controller):
         p = await invoicing.record_payment(
             db, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
         )
-        return PaymentRead(p.id, p.invoice_id, p.amount_yen, p.paid_on, p.reference)  # type: ignore[arg-type]
+        return PaymentRead(id_of(p), p.invoice_id, p.amount_yen, p.paid_on, p.reference)
 
     @get(
         "/campuses/{campus_id:int}/unpaid",

@@ -30,6 +30,7 @@ from courses.models import (
     EnrollmentStatus,
     Organization,
     User,
+    id_of,
 )
 from courses.models.billing import (
     CampusFee,
@@ -140,7 +141,7 @@ async def quote(s: AsyncSession, e: Enrollment, on: date) -> CancellationQuote:
     assert session is not None
     course = await s.get(Course, session.course_id)
     assert course is not None
-    free, late = await terms_of(s, course.id)  # type: ignore[arg-type]
+    free, late = await terms_of(s, id_of(course))
     days_before, percent = cancellation_percent(free, late, session.start_date, on)
     fee = course.fee_yen * percent // 100
     text = (
@@ -169,7 +170,7 @@ async def settle_cancellation(
     q = await quote(s, e, now.date()) if was_confirmed and cancelled_by != "school" else NO_FEE
     s.add(
         CancellationRecord(
-            enrollment_id=e.id,  # type: ignore[arg-type]
+            enrollment_id=id_of(e),
             days_before=q.days_before,
             percent=q.percent,
             fee_yen=q.fee_yen,

@@ -65,7 +65,8 @@ async def upload_bytes(upload: Any) -> bytes:
             "Attach the file in the multipart field 'file'.",
             errors=[FieldError("file", "ファイルが添付されていません。", "file is missing.")],
         )
-    return await upload.read(5 * 1024 * 1024 + 1)  # type: ignore[no-any-return]
+    content: bytes = await upload.read(5 * 1024 * 1024 + 1)
+    return content
 
 
 def entity_api(ent: Entity) -> type[Controller]:

@@ -324,13 +324,15 @@ class Move:
     after: str
 
 
-async def compare_with_published(s: AsyncSession, plan: PlanVersion) -> tuple[PlanVersion | None, list[Move]]:
+async def compare_with_published(
+    s: AsyncSession, plan: PlanVersion
+) -> tuple[PlanVersion | None, list[Move] | list[timetable.ModuleMove]]:
     """Who would move if this plan replaced the published one (learners of both plans)."""
     current = await published_plan(s, plan.campus_id, plan.kind)
     if current is None or current.id == plan.id:
         return current, []
     if plan.kind == PlanKind.TIMETABLE:
-        return current, await timetable.compare(s, plan, current)  # type: ignore[return-value]
+        return current, await timetable.compare(s, plan, current)
     new, old = await _placements_of(s, plan), await _placements_of(s, current)
     moved_ids = sorted(e for e in new.keys() & old.keys() if new[e] != old[e])
     names = await _names(s, moved_ids)

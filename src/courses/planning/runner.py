@@ -279,12 +279,10 @@ def solve_in_worker(kind: str, problem: Any, time_limit: float, progress_path: s
     if kind == PlanKind.TIMETABLE:
         return solve_job(problem, time_limit, progress)
     if kind == PlanKind.ROOMS:
-        sol = solve_rooms(problem, time_limit=time_limit, num_workers=2, progress=progress)
-        violations = validate.validate_rooms(problem, sol)
-    else:
-        sol = solve_practicum(problem, time_limit=time_limit, num_workers=2, progress=progress)  # type: ignore[assignment]
-        violations = validate.validate_practicum(problem, sol)  # type: ignore[arg-type]
-    return outcome_of(kind, sol, violations, time.monotonic() - started)
+        rooms = solve_rooms(problem, time_limit=time_limit, num_workers=2, progress=progress)
+        return outcome_of(kind, rooms, validate.validate_rooms(problem, rooms), time.monotonic() - started)
+    sites = solve_practicum(problem, time_limit=time_limit, num_workers=2, progress=progress)
+    return outcome_of(kind, sites, validate.validate_practicum(problem, sites), time.monotonic() - started)
 
 
 def outcome_of(kind: str, sol: Any, violations: list[Any], seconds: float) -> plans.SolveOutcome:

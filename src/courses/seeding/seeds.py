@@ -148,8 +148,8 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
         status = SessionStatus.PUBLISHED if first > today else SessionStatus.CLOSED
         session = CourseSession(
             code=f"{fy_start.year}-{row['code']}",
-            course_id=course.id,  # type: ignore[arg-type]
-            campus_id=campus.id,  # type: ignore[arg-type]
+            course_id=id_of(course),
+            campus_id=id_of(campus),
             capacity=course.default_capacity,
             lodging=course.residential and campus.has_lodging,
             start_date=first,
@@ -164,7 +164,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
     await db.flush()
     for session, blocks in blocks_by_session:
         for seq, (first, last) in enumerate(blocks, start=1):
-            db.add(SessionBlock(session_id=session.id, seq=seq, start_date=first, end_date=last))  # type: ignore[arg-type]
+            db.add(SessionBlock(session_id=id_of(session), seq=seq, start_date=first, end_date=last))
     await db.flush()
     report.sessions = len(blocks_by_session)
 
