@@ -33,7 +33,7 @@ test: $(STAMP) ## run the whole test suite (TEST_DATABASE_URL selects the databa
 fuzz: $(STAMP) ## Schemathesis against the OpenAPI document as four roles (FUZZ_MAX_TIME s each, default 30)
 	$(BIN)/python tests/fuzz_api.py
 
-lint: $(STAMP) ## ruff, and mypy on the solver package
+lint: $(STAMP) ## ruff, and mypy on src
 	$(BIN)/ruff check src tests bench seeds
 	$(BIN)/ruff format --check src tests bench seeds
 	$(BIN)/mypy

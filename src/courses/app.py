@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
@@ -16,6 +16,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import HTTPScope
 from sqlalchemy.exc import DBAPIError
 
 from courses.accounts.api import AuthApi
@@ -50,7 +51,8 @@ from courses.staff.pages import MailboxPage, StaffPages
 
 
 def provide_db(state: State) -> Database:
-    return state.db  # type: ignore[no-any-return]
+    db: Database = state.db
+    return db
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = japan_now) -> Litestar:
@@ -177,6 +179,6 @@ def answer_head_as_get(app: Litestar) -> None:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await inner({**scope, "method": "GET"}, receive, headers_only)
+        await inner(cast("HTTPScope", {**scope, "method": "GET"}), receive, headers_only)
 
     app.asgi_handler = handler

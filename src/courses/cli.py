@@ -7,8 +7,13 @@ import asyncio
 import gc
 import logging
 import sys
+from datetime import date
+from typing import TYPE_CHECKING
 
 from courses.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
@@ -37,7 +42,7 @@ async def _seed(settings: Settings, *, only_if_empty: bool) -> int:
         await db.dispose()
 
 
-async def _seed_demo(session, today) -> str:  # type: ignore[no-untyped-def]
+async def _seed_demo(session: AsyncSession, today: date) -> str:
     """Demo accounts and enrollments."""
     from courses.seeding import demo
 

@@ -210,7 +210,7 @@ def solution_to_dict(
     solution: RoomsSolution | PracticumSolution, violations: list[Violation] | None = None
 ) -> dict[str, Any]:
     """A solution as a JSON object, with the validator's verdict when one is given."""
-    data = to_jsonable(solution)
+    data: dict[str, Any] = to_jsonable(solution)
     if isinstance(solution, RoomsSolution):
         data["messages"] = solution.messages
     if violations is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
@@ -19,8 +20,9 @@ from courses.models import Organization, Role
 LEARNER = {"access": "learner"}
 
 
-def _now(request: Request[Any, Any, Any]):  # type: ignore[no-untyped-def]
-    return request.app.state.clock()
+def _now(request: Request[Any, Any, Any]) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
 
 
 class AuthApi(Controller):

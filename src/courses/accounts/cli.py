@@ -14,7 +14,7 @@ from courses.accounts.service import EMAIL_RE, MIN_PASSWORD, hash_password, norm
 from courses.core.clock import japan_now
 from courses.core.db import Database
 from courses.core.settings import Settings
-from courses.models import Campus, Role, StaffCampus, User
+from courses.models import Campus, Role, StaffCampus, User, id_of
 
 
 async def create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ async def create_user(settings: Settings, args: argparse.Namespace) -> int:
             s.add(user)
             await s.flush()
             for campus in campuses:
-                s.add(StaffCampus(user_id=user.id, campus_id=campus.id))  # type: ignore[arg-type]
+                s.add(StaffCampus(user_id=id_of(user), campus_id=id_of(campus)))
         print(f"create-user: {args.role} {email} created")
         return 0
     finally:

@@ -49,7 +49,8 @@ async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User |
     secret sent as a bearer token is no API token and answers 401.
     """
     if "user" in connection.scope.get("state", {}):
-        return connection.scope["state"]["user"]  # type: ignore[no-any-return]
+        user: User | None = connection.scope["state"]["user"]
+        return user
     bearer = bearer_secret(connection)
     secret, kind = (bearer, "api") if bearer else (None, "")
     if secret is None and not connection.url.path.startswith("/api/"):
@@ -113,7 +114,7 @@ def access_of(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     access = handler.opt.get("access")
     if access is None and connection.url.path.startswith("/schema"):
         return "public"  # the OpenAPI document describes the API and holds no data
-    return access  # type: ignore[no-any-return]
+    return access
 
 
 async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -137,7 +138,7 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
-    return connection.scope.get("state", {}).get("user")  # type: ignore[no-any-return]
+    return connection.scope.get("state", {}).get("user")
 
 
 def me(request: Request[Any, Any, Any]) -> User:

@@ -33,6 +33,7 @@ from courses.models import (
     Role,
     StaffCampus,
     User,
+    id_of,
     table_of,
 )
 
@@ -145,7 +146,8 @@ def validate_registration(data: Any) -> Registration:
     email = normalize_email(c.text("email", "メールアドレス", max_len=254))
     if email and not EMAIL_RE.match(email):
         c.fail("email", "メールアドレスの形式が正しくありません。", "email is not a valid address.")
-    password = data.get("password") if isinstance(data.get("password"), str) else ""
+    raw_password = data.get("password")
+    password = raw_password if isinstance(raw_password, str) else ""
     if len(password) < MIN_PASSWORD:
         c.fail(
             "password",
@@ -299,7 +301,7 @@ async def register_learner(db: AsyncSession, reg: Registration, now: datetime, p
             "This email address is already registered; please sign in.",
             errors=[FieldError("email", "このメールアドレスは既に登録されています。", "already registered")],
         ) from None
-    db.add(LearnerProfile(user_id=user.id, **reg.profile))  # type: ignore[arg-type]
+    db.add(LearnerProfile(user_id=id_of(user), **reg.profile))
     return user
 
 
@@ -314,9 +316,13 @@ async def issue_token(
     ttl = ttl or {"api": API_TOKEN_TTL, "web": WEB_SESSION_TTL, "reset": RESET_TOKEN_TTL}[kind]
     db.add(
         AuthToken(
-            token_hash=token_hash(secret), user_id=user.id, kind=kind, created_at=now, expires_at=now + ttl
+            token_hash=token_hash(secret),
+            user_id=id_of(user),
+            kind=kind,
+            created_at=now,
+            expires_at=now + ttl,
         )
-    )  # type: ignore[arg-type]
+    )
     return secret
 
 

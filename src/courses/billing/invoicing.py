@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +33,7 @@ from courses.models import (
     Role,
     SessionBlock,
     User,
+    id_of,
 )
 from courses.models.billing import (
     CampusFee,
@@ -184,7 +186,7 @@ async def _store(
     for line in lines:
         s.add(
             InvoiceLine(
-                invoice_id=invoice.id,  # type: ignore[arg-type]
+                invoice_id=id_of(invoice),
                 enrollment_id=line.enrollment_id,
                 description=line.description,
                 quantity=line.quantity,
@@ -209,7 +211,7 @@ async def _load_lines(s: AsyncSession, enrollments: list[Enrollment]) -> list[Li
                 await s.exec(
                     select(SessionBlock)
                     .where(SessionBlock.session_id == session.id)
-                    .order_by(SessionBlock.seq)
+                    .order_by(col(SessionBlock.seq))
                 )
             ).all()
         )
@@ -337,7 +339,7 @@ async def invoice_data(s: AsyncSession, invoice: Invoice, settings: Settings) ->
     lines = [Line(r.description, r.quantity, r.unit_yen, r.tax_rate_percent, r.enrollment_id) for r in rows]
     paid = sum((await s.exec(select(Payment.amount_yen).where(Payment.invoice_id == invoice.id))).all())
     return InvoiceData(
-        id=invoice.id,  # type: ignore[arg-type]
+        id=id_of(invoice),
         number=invoice.number,
         kind=invoice.kind,
         issuer=settings.invoice_issuer,
@@ -370,11 +372,11 @@ async def invoices_of(s: AsyncSession, user: User, *, organization_id: int | Non
     if organization_id is not None:
         if user.role != Role.ADMIN and organization_id != user.organization_id:
             return []
-        where = Invoice.organization_id == organization_id
+        where: ColumnElement[bool] = col(Invoice.organization_id) == organization_id
     elif user.role == Role.COORDINATOR:
-        where = Invoice.organization_id == (user.organization_id or -1)
+        where = col(Invoice.organization_id) == (user.organization_id or -1)
     elif user.role == Role.LEARNER:
-        where = (Invoice.user_id == user.id) & col(Invoice.organization_id).is_(None)
+        where = (col(Invoice.user_id) == user.id) & col(Invoice.organization_id).is_(None)
     else:
         where = col(Invoice.campus_id).in_(await staff_campus_ids(s, user))
     return list((await s.exec(select(Invoice).where(where).order_by(col(Invoice.id).desc()))).all())
@@ -421,7 +423,7 @@ async def record_payment(
             amount_yen=amount_yen,
             paid_on=paid_on,
             reference=reference,
-            recorded_by=user.id,  # type: ignore[arg-type]
+            recorded_by=id_of(user),
             created_at=now,
         )
         s.add(payment)
@@ -448,7 +450,7 @@ async def unpaid_past_due(s: AsyncSession, user: User, campus_id: int, today: da
     )
     paid_yen = func.coalesce(paid.c.paid, 0)
     rows = await s.exec(
-        select(Invoice, paid_yen)  # type: ignore[call-overload]
+        select(Invoice, paid_yen)
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .where(
             Invoice.campus_id == campus_id,
@@ -459,5 +461,6 @@ async def unpaid_past_due(s: AsyncSession, user: User, campus_id: int, today: da
         .order_by(col(Invoice.due_date), col(Invoice.id))
     )
     return [
-        UnpaidRow(i.id, i.number, i.recipient_name, i.due_date, i.total_yen, int(p)) for i, p in rows.all()
+        UnpaidRow(id_of(i), i.number, i.recipient_name, i.due_date, i.total_yen, int(p))
+        for i, p in rows.all()
     ]

@@ -32,7 +32,7 @@ from courses.core.deps import DB
 from courses.core.downloads import attachment
 from courses.core.errors import InvalidInput
 from courses.core.settings import Settings
-from courses.models import Campus, Course, Role
+from courses.models import Campus, Course, Role, id_of
 from courses.models.billing import CampusFee, CancellationTerms, Invoice
 
 STAFF = {"access": "staff"}
@@ -40,11 +40,13 @@ USER = {"access": "user"}
 
 
 def _now(request: Request[Any, Any, Any]) -> datetime:
-    return request.app.state.clock()  # type: ignore[no-any-return]
+    now: datetime = request.app.state.clock()
+    return now
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def _data(db: DB, request: Request[Any, Any, Any], invoice_id: int) -> InvoiceData:
@@ -138,7 +140,7 @@ class BillingApi(Controller):
         invoice = await invoicing.issue_for_enrollment(
             db, me(request), enrollment_id, _settings(request), _now(request)
         )
-        return await _data(db, request, invoice.id)  # type: ignore[arg-type]
+        return await _data(db, request, id_of(invoice))
 
     @post(
         "/organizations/{organization_id:int}/campuses/{campus_id:int}/months/{month:str}/invoice",
@@ -156,7 +158,7 @@ class BillingApi(Controller):
         invoice = await invoicing.issue_for_organization(
             db, me(request), organization_id, campus_id, month, _settings(request), _now(request)
         )
-        return await _data(db, request, invoice.id)  # type: ignore[arg-type]
+        return await _data(db, request, id_of(invoice))
 
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
     async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
@@ -190,7 +192,7 @@ class BillingApi(Controller):
         p = await invoicing.record_payment(
             db, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
         )
-        return PaymentRead(p.id, p.invoice_id, p.amount_yen, p.paid_on, p.reference)  # type: ignore[arg-type]
+        return PaymentRead(id_of(p), p.invoice_id, p.amount_yen, p.paid_on, p.reference)
 
     @get(
         "/campuses/{campus_id:int}/unpaid",

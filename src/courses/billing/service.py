@@ -20,6 +20,7 @@ from courses.billing.invoicing import (
 from courses.billing.schemas import CancellationQuote, Line
 from courses.core.errors import InvalidInput, not_found
 from courses.core.settings import Settings
+from courses.core.tx import run_sync
 from courses.enrollment import service as enrollments
 from courses.models import (
     Campus,
@@ -29,6 +30,7 @@ from courses.models import (
     EnrollmentStatus,
     Organization,
     User,
+    id_of,
 )
 from courses.models.billing import (
     CampusFee,
@@ -139,7 +141,7 @@ async def quote(s: AsyncSession, e: Enrollment, on: date) -> CancellationQuote:
     assert session is not None
     course = await s.get(Course, session.course_id)
     assert course is not None
-    free, late = await terms_of(s, course.id)  # type: ignore[arg-type]
+    free, late = await terms_of(s, id_of(course))
     days_before, percent = cancellation_percent(free, late, session.start_date, on)
     fee = course.fee_yen * percent // 100
     text = (
@@ -168,7 +170,7 @@ async def settle_cancellation(
     q = await quote(s, e, now.date()) if was_confirmed and cancelled_by != "school" else NO_FEE
     s.add(
         CancellationRecord(
-            enrollment_id=e.id,  # type: ignore[arg-type]
+            enrollment_id=id_of(e),
             days_before=q.days_before,
             percent=q.percent,
             fee_yen=q.fee_yen,
@@ -184,7 +186,7 @@ async def settle_cancellation(
     invoiced = list(
         (
             await s.exec(
-                select(InvoiceLine, Invoice)  # type: ignore[call-overload]
+                select(InvoiceLine, Invoice)
                 .join(Invoice, col(Invoice.id) == InvoiceLine.invoice_id)
                 .where(InvoiceLine.enrollment_id == e.id, Invoice.kind == InvoiceKind.INVOICE)
                 .order_by(col(InvoiceLine.id))
@@ -241,7 +243,7 @@ async def cancel_with_fee(
     """Cancel an enrollment (the seat goes to the waiting list) and settle what it owes, in one transaction."""
 
     was_confirmed = e.status == EnrollmentStatus.CONFIRMED
-    promoted = await s.run_sync(enrollments.cancel, e, now, by_staff=cancelled_by == "staff")
+    promoted = await run_sync(s, enrollments.cancel, e, now, by_staff=cancelled_by == "staff")
     return promoted, await settle_cancellation(s, e, was_confirmed, cancelled_by, settings, now)
 
 

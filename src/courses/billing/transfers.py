@@ -152,7 +152,7 @@ async def _owed(s: AsyncSession, campus_id: int) -> list[_Owed]:
     )
     paid_yen = func.coalesce(paid.c.paid, 0)
     rows = await s.exec(
-        select(Invoice, paid_yen, User.name_kana)  # type: ignore[call-overload]
+        select(Invoice, paid_yen, User.name_kana)
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .outerjoin(User, col(User.id) == Invoice.user_id)
         .where(

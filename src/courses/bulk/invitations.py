@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.accounts import service as accounts
 from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, InvalidInput, NotEligible
+from courses.core.tx import run_sync
 from courses.enrollment import seats
 from courses.enrollment import service as enrollment
 from courses.models import (
@@ -157,7 +158,8 @@ async def _take(s: AsyncSession, offered: Offered, user: User, now: datetime) ->
     inv.answered_at = now
     s.add(inv)
     try:
-        result = await s.run_sync(
+        result = await run_sync(
+            s,
             enrollment.enroll,
             user=user,
             session_id=inv.session_id,

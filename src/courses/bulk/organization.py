@@ -22,6 +22,7 @@ from courses.catalog import service as catalog
 from courses.core import tabular
 from courses.core.errors import InvalidInput, not_found
 from courses.core.settings import Settings
+from courses.core.tx import run_sync
 from courses.models import (
     AuthToken,
     Campus,
@@ -122,7 +123,8 @@ async def registrants(s: AsyncSession, organization_id: int) -> list[Registrant]
     """Everyone the organisation registered, with waiting-list positions counted in one query."""
     rows = list(
         await s.exec(
-            select(Enrollment, User, CourseSession, Course, Campus)
+            # sqlmodel's select is typed for at most four entities
+            select(Enrollment, User, CourseSession, Course, Campus)  # type: ignore[call-overload]
             .join(User, col(User.id) == Enrollment.user_id)
             .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
             .join(Course, col(Course.id) == CourseSession.course_id)
@@ -356,7 +358,7 @@ def invalid_link() -> InvalidInput:
 
 async def set_password(s: AsyncSession, secret: str, password_hash: str, now: datetime) -> User:
     """Set the password of the person a reset link was sent to; the link then stops working."""
-    user = await s.run_sync(accounts.user_for_token, secret, "reset", now)
+    user = await run_sync(s, accounts.user_for_token, secret, "reset", now)
     if user is None:
         raise invalid_link()
     user.password_hash = password_hash

@@ -26,6 +26,7 @@ from courses.core.db import Database
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError, InvalidInput
+from courses.core.tx import run_sync
 from courses.models import Organization, User
 from courses.models.bulk import BulkMode
 
@@ -304,7 +305,7 @@ class PasswordSetPage(Controller):
         user = None
         if token:
             async with db.read() as s:
-                user = await s.run_sync(accounts.user_for_token, token, "reset", request.app.state.clock())
+                user = await run_sync(s, accounts.user_for_token, token, "reset", request.app.state.clock())
         error = bulk_org.invalid_link().detail_ja if token and user is None else None
         return Template(
             "org/password_set.html",
@@ -321,7 +322,7 @@ class PasswordSetPage(Controller):
         user: User | None = None
         try:
             async with db.read() as s:
-                user = await s.run_sync(accounts.user_for_token, token, "reset", now) if token else None
+                user = await run_sync(s, accounts.user_for_token, token, "reset", now) if token else None
             if user is None:
                 raise bulk_org.invalid_link()
             bulk_org.check_new_password(data.get("password", ""), data.get("password_confirm", ""))

@@ -43,6 +43,7 @@ from courses.bulk.rows import (
 from courses.core import notifications
 from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
+from courses.core.tx import run_sync
 from courses.core.web import ja_date
 from courses.enrollment import service as enrollment
 from courses.models import (
@@ -438,7 +439,8 @@ async def _register(
 ) -> None:
     """One row through the single-enrollment path: a seat, or the end of the waiting list."""
     try:
-        result = await s.run_sync(
+        result = await run_sync(
+            s,
             enrollment.enroll,
             user=user,
             session_id=plan.session_id or 0,

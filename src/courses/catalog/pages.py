@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,13 +20,22 @@ from courses.catalog import service as catalog
 from courses.core.deps import DB
 from courses.core.errors import InvalidInput, NotEligible
 from courses.enrollment import seats
-from courses.models import CourseSession, Enrollment, EnrollmentStatus, LearnerProfile, Role, User
+from courses.models import (
+    CourseSession,
+    Enrollment,
+    EnrollmentStatus,
+    LearnerProfile,
+    Role,
+    User,
+    id_of,
+)
 
 PUBLIC = {"access": "public"}
 
 
 def _today(request: Request[Any, Any, Any]) -> date:
-    return request.app.state.clock().date()
+    now: datetime = request.app.state.clock()
+    return now.date()
 
 
 class CatalogPages(Controller):
@@ -114,7 +123,7 @@ class CatalogPages(Controller):
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
             categories = {c.code: c for c in await catalog.list_categories(s)}
-            terms = service_billing.terms_text(*await service_billing.terms_of(s, row.course.id))
+            terms = service_billing.terms_text(*await service_billing.terms_of(s, id_of(row.course)))
             standing = await learner_standing(s, user, row, today) if user is not None else None
         return Template(
             template_name="session.html",
@@ -204,7 +213,8 @@ def render(request: Request[Any, Any, Any], template: Template) -> bytes:
     engine = request.app.template_engine
     assert engine is not None and template.template_name is not None
     context = {**template.context, "request": request, "csrf_input": ""}
-    return engine.get_template(template.template_name).render(**context).encode()
+    html: str = engine.get_template(template.template_name).render(**context)
+    return html.encode()
 
 
 CHOICES_TTL_S = 60.0

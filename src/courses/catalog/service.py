@@ -255,7 +255,7 @@ def _apply(stmt: Any, flt: SessionFilter) -> Any:
         stmt = stmt.where(col(CourseSession.confirmed_count) < col(CourseSession.capacity))
     stmt = stmt.where(
         or_(
-            CourseSession.status != SessionStatus.DRAFT,
+            col(CourseSession.status) != SessionStatus.DRAFT,
             col(CourseSession.campus_id).in_(sorted(flt.draft_campus_ids)),
         )
     )
@@ -282,7 +282,7 @@ KANA_ONLY = re.compile(r"[ァ-ヶー]+")
 async def session_months(db: AsyncSession, today: date) -> list[tuple[str, str]]:
     """The months from this one in which a listed session meets, as (YYYY-MM, 2026年6月)."""
     rows = await db.exec(
-        select(CourseSession.start_date, CourseSession.end_date).where(
+        select(col(CourseSession.start_date), col(CourseSession.end_date)).where(
             CourseSession.status != SessionStatus.DRAFT, col(CourseSession.end_date) >= today
         )
     )

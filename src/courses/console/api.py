@@ -5,7 +5,7 @@ Every edit carries the ``version`` the client last read; a stale one is refused 
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -45,8 +45,9 @@ STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
 
 
-def _now(request: Request[Any, Any, Any]):  # type: ignore[no-untyped-def]
-    return request.app.state.clock()
+def _now(request: Request[Any, Any, Any]) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
 
 
 @dataclass
@@ -64,7 +65,8 @@ async def upload_bytes(upload: Any) -> bytes:
             "Attach the file in the multipart field 'file'.",
             errors=[FieldError("file", "ファイルが添付されていません。", "file is missing.")],
         )
-    return await upload.read(5 * 1024 * 1024 + 1)  # type: ignore[no-any-return]
+    content: bytes = await upload.read(5 * 1024 * 1024 + 1)
+    return content
 
 
 def entity_api(ent: Entity) -> type[Controller]:

@@ -384,7 +384,7 @@ async def _replace_ranges(
     if ent.availability is None or ranges is None:
         return
     fk = getattr(ent.availability, ent.availability_fk)
-    await s.exec(delete(ent.availability).where(col(fk) == row_id))  # type: ignore[call-overload]
+    await s.exec(delete(ent.availability).where(col(fk) == row_id))
     for a, b in ranges:
         s.add(ent.availability(**{ent.availability_fk: row_id, "start_date": a, "end_date": b}))
     await s.flush()

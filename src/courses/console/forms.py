@@ -350,7 +350,7 @@ async def save_versioned(
         .values(**values, version=model.version + 1)
         .returning(model.id)
     )
-    if (await s.exec(stmt)).first() is None:  # type: ignore[call-overload]
+    if (await s.exec(stmt)).first() is None:
         raise stale(what_ja)
     await s.refresh(row)
 

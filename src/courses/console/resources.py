@@ -48,8 +48,9 @@ OUTAGE_FIELDS = [
 
 
 async def room_of(s: AsyncSession, user: User, kind: str, room_id: int) -> Classroom | DormRoom:
-    model = Classroom if kind == "classrooms" else DormRoom
-    room = await s.get(model, room_id)
+    room: Classroom | DormRoom | None = (
+        await s.get(Classroom, room_id) if kind == "classrooms" else await s.get(DormRoom, room_id)
+    )
     if room is None:
         raise not_found("部屋", "Room", room_id)
     await ensure_campus(s, user, room.campus_id)

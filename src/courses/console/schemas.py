@@ -81,7 +81,7 @@ def _wire_type(spec: FieldSpec) -> Any:
         codes = tuple(str(getattr(code, "value", code)) for code, _ in spec.choices)
         names = "、".join(f"{code}（{name}）" for code, name in spec.choices)
         described["description"] = names
-        return Annotated[Literal[codes], Meta(**described)]  # type: ignore[valid-type]
+        return Annotated[Literal[codes], Meta(**described)]
     if spec.kind == "ranges":
         return Annotated[str | list[DateRange], Meta(**described)]
     if spec.name == "campuses":

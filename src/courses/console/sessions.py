@@ -30,6 +30,7 @@ from courses.console.forms import (
 )
 from courses.core import audit, notifications
 from courses.core.errors import Conflict, FieldError, InvalidInput, not_found
+from courses.core.tx import run_sync
 from courses.core.web import ja_date
 from courses.enrollment import service as enrollment
 from courses.models import (
@@ -127,7 +128,7 @@ def _check_dates(values: dict[str, Any], blocks: list[tuple[date, date]], campus
 
 
 async def _replace_blocks(s: AsyncSession, session_id: int, blocks: list[tuple[date, date]]) -> None:
-    await s.exec(delete(SessionBlock).where(col(SessionBlock.session_id) == session_id))  # type: ignore[call-overload]
+    await s.exec(delete(SessionBlock).where(col(SessionBlock.session_id) == session_id))
     for seq, (a, b) in enumerate(blocks, start=1):
         s.add(SessionBlock(session_id=session_id, seq=seq, start_date=a, end_date=b))
     await s.flush()
@@ -203,7 +204,7 @@ async def _active(s: AsyncSession, session_id: int) -> list[tuple[Enrollment, Us
         .where(Enrollment.session_id == session_id, col(Enrollment.status).in_(enrollment.ACTIVE))
         .order_by(col(Enrollment.id))
     )
-    return list(rows)  # type: ignore[arg-type]
+    return list(rows)
 
 
 def _who(rows: list[tuple[Enrollment, User]]) -> list[dict[str, Any]]:
@@ -278,7 +279,7 @@ async def update(
     if moved:
         await _replace_blocks(s, session_id, blocks)
     promoted = (
-        await s.run_sync(enrollment.promote_waiting, session_id, now)
+        await run_sync(s, enrollment.promote_waiting, session_id, now)
         if merged["capacity"] > before["capacity"]
         else []
     )
@@ -346,7 +347,7 @@ async def change_status(
                 s, CourseSession, row, version, {"status": SessionStatus.CANCELLED}, "開催回"
             )
         else:
-            told = await s.run_sync(enrollment.cancel_session, session_id, now)
+            told = await run_sync(s, enrollment.cancel_session, session_id, now)
             await settle_cancelled_session(s, session_id, now)
     else:
         allowed, target = TRANSITIONS[action]

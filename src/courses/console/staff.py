@@ -45,7 +45,8 @@ async def _campus_ids(s: AsyncSession, raw: Any) -> list[int]:
         raw if isinstance(raw, list) else [c.strip() for c in str(raw or "").replace("、", ",").split(",")]
     )
     codes = [c for c in codes if c]
-    found = dict((await s.exec(select(Campus.code, Campus.id).where(col(Campus.code).in_(codes)))).all())
+    rows = (await s.exec(select(Campus.code, Campus.id).where(col(Campus.code).in_(codes)))).all()
+    found = {code: campus_id for code, campus_id in rows if campus_id is not None}
     unknown = [c for c in codes if c not in found]
     if unknown:
         ja = f"キャンパス「{unknown[0]}」はありません。"
@@ -131,7 +132,7 @@ async def update(
     s.add(user)
     if "campuses" in data:
         ids = await _campus_ids(s, data.get("campuses"))
-        await s.exec(delete(StaffCampus).where(col(StaffCampus.user_id) == user_id))  # type: ignore[call-overload]
+        await s.exec(delete(StaffCampus).where(col(StaffCampus.user_id) == user_id))
         for cid in ids:
             s.add(StaffCampus(user_id=user_id, campus_id=cid))
     await s.flush()
@@ -150,8 +151,8 @@ async def deactivate(s: AsyncSession, admin: User, user_id: int, now: datetime) 
     assert user is not None
     user.password_hash = None
     s.add(user)
-    await s.exec(delete(AuthToken).where(col(AuthToken.user_id) == user_id))  # type: ignore[call-overload]
-    await s.exec(delete(StaffCampus).where(col(StaffCampus.user_id) == user_id))  # type: ignore[call-overload]
+    await s.exec(delete(AuthToken).where(col(AuthToken.user_id) == user_id))
+    await s.exec(delete(StaffCampus).where(col(StaffCampus.user_id) == user_id))
     await s.flush()
     after = await get(s, user_id)
     await audit.record(s, admin, "deactivate", "staff", user_id, None, before, after, now)

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
@@ -35,7 +36,7 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.core.settings import Pools
-from courses.core.tx import AsyncpgTx, SessionTx, Tx
+from courses.core.tx import AsyncpgTx, SessionTx, Tx, run_sync
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -198,10 +199,10 @@ class Database:
         try:
             if not self.sqlite and self._direct_size > 0:
                 async with self._direct_connection() as conn, conn.transaction():
-                    return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
+                    return await greenlet_spawn(partial(fn, AsyncpgTx(conn), *args, **kwargs))
             if self._writer is None:  # PostgreSQL through the engine, or SQLite in memory
                 async with self.write() as session:
-                    return await session.run_sync(_on_session, fn, args, kwargs)
+                    return await run_sync(session, _on_session, fn, args, kwargs)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._writer, lambda: self._run_in_writer(fn, args, kwargs))
         finally:
@@ -212,10 +213,10 @@ class Database:
         statement on its own (used where every request reads, e.g. signing in by token)."""
         if not self.sqlite and self._direct_size > 0:
             async with self._direct_connection() as conn:
-                return await greenlet_spawn(fn, AsyncpgTx(conn), *args, **kwargs)
+                return await greenlet_spawn(partial(fn, AsyncpgTx(conn), *args, **kwargs))
         if self._reader is None:
             async with self.read() as session:
-                return await session.run_sync(_on_session, fn, args, kwargs)
+                return await run_sync(session, _on_session, fn, args, kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._reader, lambda: self._run_in_reader(fn, args, kwargs))
 

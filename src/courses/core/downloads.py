@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Response
@@ -32,7 +33,7 @@ def file_response(
     content: bytes, filename: str, media_type: str, charset: str | None = None
 ) -> Response[bytes]:
     """`content` offered for download as `filename` (`charset` for text types)."""
-    kwargs = {"encoding": charset} if charset else {}
+    kwargs: dict[str, Any] = {"encoding": charset} if charset else {}
     return Response(
         content, media_type=media_type, headers={"Content-Disposition": attachment(filename)}, **kwargs
     )

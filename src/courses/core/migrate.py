@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -18,7 +19,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _in_thread(fn, *args) -> None:  # type: ignore[no-untyped-def]
+def _in_thread(fn: Callable[..., object], *args: object) -> None:
     """Alembic's env.py calls asyncio.run; inside a running loop it must run in its own thread."""
     try:
         asyncio.get_running_loop()

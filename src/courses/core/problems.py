@@ -153,7 +153,7 @@ def problem_response(
             context={"status": status, "title": title, "detail": detail, "errors": errors or []},
             status_code=status,
             headers=headers,
-        )  # type: ignore[return-value]
+        )
     return Response(content=body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
@@ -244,7 +244,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if isinstance(exc, NotAuthorizedException) and wants_html(request) and request.method == "GET":
         from urllib.parse import quote
 
-        return Redirect(f"/login?next={quote(request.url.path)}")  # type: ignore[return-value]
+        return Redirect(f"/login?next={quote(request.url.path)}")
     if isinstance(exc, ValidationException):
         errors = _validation_errors(request, exc)
         malformed = "JSON" in (exc.detail or "") or "decode" in (exc.detail or "").lower()

@@ -23,16 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import orm as sa_orm
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.util import await_only
 from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 if TYPE_CHECKING:
     import asyncpg
@@ -40,6 +43,8 @@ if TYPE_CHECKING:
 Params = Mapping[str, Any]
 Row = Mapping[str, Any]
 M = TypeVar("M")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Tx(Protocol):
@@ -77,6 +82,15 @@ def as_tx(db: Session | Tx) -> Tx:
     return SessionTx(db) if isinstance(db, Session) else db
 
 
+async def run_sync(
+    s: AsyncSession, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``s.run_sync(fn, *args, **kwargs)``, typed as it runs: sqlmodel's ``AsyncSession`` hands ``fn``
+    a sqlmodel ``Session`` (its ``sync_session_class``), though the stub it inherits promises only
+    SQLAlchemy's ``Session``."""
+    return await s.run_sync(cast("Callable[Concatenate[sa_orm.Session, P], T]", fn), *args, **kwargs)
+
+
 def detached(model: type[M], row: Row) -> M:
     """An instance of ``model`` built from a row the way a session loads one, as if that session
     had since closed: adding it to a session updates the row, never inserts it. (Building it through
@@ -98,7 +112,7 @@ class _Compiled:
     """A statement as asyncpg runs it: SQL with $n placeholders, and how values go in and come out."""
 
     sql: str
-    construct: Callable[..., dict[str, Any]]
+    construct: Callable[[Params], Mapping[str, Any]]
     order: tuple[str, ...]  # bind names in placeholder order
     bind: tuple[Callable[[Any], Any] | None, ...]
     names: tuple[str, ...]  # result column names
@@ -114,7 +128,8 @@ def _compile(stmt: ClauseElement, keys: frozenset[str]) -> _Compiled:
         return hit
     if isinstance(stmt, TextClause):
         raise ValueError("AsyncpgTx runs text() only with its result columns named: text(...).columns(...)")
-    compiled = stmt.compile(dialect=_PG, column_keys=sorted(keys))
+    # A DML or SELECT statement compiles to an SQLCompiler, whose bind bookkeeping is read below.
+    compiled = cast(SQLCompiler, stmt.compile(dialect=_PG, column_keys=sorted(keys)))
     if compiled.positiontup is None:  # pragma: no cover - the asyncpg dialect is always positional
         raise RuntimeError("asyncpg statements need a positional paramstyle")
     by_name = {name: bind for bind, name in compiled.bind_names.items()}
@@ -135,11 +150,13 @@ def _compile(stmt: ClauseElement, keys: frozenset[str]) -> _Compiled:
     if len(set(names)) != len(names):
         raise ValueError(f"label the result columns of this statement apart: {names}")
     result = tuple(c.type.dialect_impl(_PG).result_processor(_PG, None) for c in columns)
-    construct = compiled.construct_params
+    construct: Callable[[Params], Mapping[str, Any]] = compiled.construct_params
     if defaults:
 
-        def construct(params: Params, _defaults: dict[str, Any] = defaults) -> dict[str, Any]:
+        def with_defaults(params: Params, _defaults: dict[str, Any] = defaults) -> Mapping[str, Any]:
             return compiled.construct_params({**_defaults, **params})
+
+        construct = with_defaults
 
     entry = _Compiled(compiled.string, construct, order, bind, names, result)
     _compiled[stmt, keys] = entry

@@ -247,21 +247,21 @@ def cancel(db: Session, enrollment: Enrollment, now: datetime, *, by_staff: bool
         )
     # Lock the session row first (PostgreSQL) so that a concurrent enrollment cannot slip into the
     # freed seat ahead of the waiting list.
-    db.exec(  # type: ignore[call-overload]
+    db.exec(
         update(CourseSession)
         .where(col(CourseSession.id) == enrollment.session_id)
         .values(version=CourseSession.version)
-        .returning(CourseSession.id)
+        .returning(col(CourseSession.id))
         .execution_options(synchronize_session=False)
     )
     db.refresh(enrollment)  # its status as of now, with the session locked
     was_confirmed = enrollment.status == EnrollmentStatus.CONFIRMED
     changed = (
-        db.exec(  # type: ignore[call-overload]
+        db.exec(
             update(Enrollment)
             .where(col(Enrollment.id) == enrollment.id, col(Enrollment.status).in_(ACTIVE))
             .values(status=EnrollmentStatus.CANCELLED, updated_at=now)
-            .returning(Enrollment.status)
+            .returning(col(Enrollment.status))
             .execution_options(synchronize_session=False)
         )
     ).first()
@@ -371,4 +371,4 @@ async def roster(db: AsyncSession, session_id: int) -> list[tuple[Enrollment, Us
         .where(Enrollment.session_id == session_id)
         .order_by(col(Enrollment.status), col(Enrollment.waitlist_seq), col(Enrollment.id))
     )
-    return list(rows)  # type: ignore[arg-type]
+    return list(rows)

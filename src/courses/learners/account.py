@@ -281,10 +281,10 @@ async def delete_account(s: AsyncSession, user_id: int, now: datetime, settings:
         (OrganizationMember, OrganizationMember.user_id),
         (IdempotencyRecord, IdempotencyRecord.user_id),
     ):
-        await s.exec(delete(table).where(column == user_id))  # type: ignore[call-overload]
+        await s.exec(delete(table).where(col(column) == user_id))
     # mail already delivered is not kept; what is still to be sent (the notices above) goes out
     await s.exec(
-        delete(OutboxMessage).where(  # type: ignore[call-overload]
+        delete(OutboxMessage).where(
             col(OutboxMessage.user_id) == user_id, col(OutboxMessage.sent_at).is_not(None)
         )
     )

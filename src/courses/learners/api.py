@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -24,8 +25,9 @@ from courses.planning import plans
 LEARNER = {"access": "learner"}
 
 
-def _now(request: Request[Any, Any, Any]):  # type: ignore[no-untyped-def]
-    return request.app.state.clock()
+def _now(request: Request[Any, Any, Any]) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
 
 
 class EnrollmentApi(Controller):

@@ -18,7 +18,7 @@ from courses.core.deps import DB
 from courses.core.errors import DomainError, NotFound
 from courses.enrollment import service as enrollment
 from courses.learners import ical
-from courses.models import User
+from courses.models import User, id_of
 from courses.planning import plans
 
 Form = URLEncodedBody[dict[str, str]]
@@ -51,7 +51,7 @@ class LearnerPages(Controller):
     ) -> Template:
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
-            terms = billing.terms_text(*await billing.terms_of(s, row.course.id))
+            terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)))
         return Template("apply.html", context={"row": row, "error": None, "terms": terms})
 
     @post("/sessions/{session_id:int}/apply", opt={"access": "learner"})
@@ -71,7 +71,7 @@ class LearnerPages(Controller):
         except DomainError as exc:
             async with db.read() as s:
                 row = await catalog.get_session(s, session_id)
-                terms = billing.terms_text(*await billing.terms_of(s, row.course.id))
+                terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)))
             return Template(
                 "apply.html",
                 context={"row": row, "error": exc.detail_ja, "terms": terms},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import CheckConstraint, Column, DateTime, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -43,7 +44,19 @@ def table_of(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
-def _tz() -> Column:  # type: ignore[type-arg]
+class Identified(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: Identified) -> int:
+    """The primary key of a stored row. SQLModel types ``id`` as ``int | None`` because it stays empty
+    until the row is flushed; a row read back or flushed always has one."""
+    assert row.id is not None, f"{type(row).__name__} has no id before it is flushed"
+    return row.id
+
+
+def _tz() -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=False)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-def _tz() -> Column:  # type: ignore[type-arg]
+def _tz() -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=False)
 
 

@@ -22,7 +22,7 @@ class PlanKind(enum.StrEnum):
     TIMETABLE = "timetable"  # campus timetable with instructors (courses.models.timetable)
 
 
-def _tz(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _tz(nullable: bool = False) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable)
 
 

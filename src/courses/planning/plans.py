@@ -267,7 +267,7 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
     await s.flush()
     # A year's rooms plan has some 15,000 rows: one core bulk insert, not an ORM object per row.
     if outcome.rooms:
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             insert(PlannedRoom),
             params=[
                 {
@@ -281,7 +281,7 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
             ],
         )
     if outcome.sites:
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             insert(PlannedSite),
             params=[
                 {"plan_id": plan.id, "session_id": sid, "enrollment_id": eid, "site_id": site}
@@ -289,7 +289,7 @@ async def save_plan(s: AsyncSession, run: SolverRun, outcome: SolveOutcome, now:
             ],
         )
     if outcome.modules:
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             insert(PlannedModule),
             params=[
                 {
@@ -324,13 +324,15 @@ class Move:
     after: str
 
 
-async def compare_with_published(s: AsyncSession, plan: PlanVersion) -> tuple[PlanVersion | None, list[Move]]:
+async def compare_with_published(
+    s: AsyncSession, plan: PlanVersion
+) -> tuple[PlanVersion | None, list[Move] | list[timetable.ModuleMove]]:
     """Who would move if this plan replaced the published one (learners of both plans)."""
     current = await published_plan(s, plan.campus_id, plan.kind)
     if current is None or current.id == plan.id:
         return current, []
     if plan.kind == PlanKind.TIMETABLE:
-        return current, await timetable.compare(s, plan, current)  # type: ignore[return-value]
+        return current, await timetable.compare(s, plan, current)
     new, old = await _placements_of(s, plan), await _placements_of(s, current)
     moved_ids = sorted(e for e in new.keys() & old.keys() if new[e] != old[e])
     names = await _names(s, moved_ids)

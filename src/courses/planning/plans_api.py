@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.core.bodies import sent
@@ -33,7 +34,7 @@ def _date(data: dict[str, Any], name: str) -> date:
         ) from None
 
 
-async def campus_by_code(s: Any, code: str) -> Campus:
+async def campus_by_code(s: AsyncSession, code: str) -> Campus:
     campus = (await s.exec(select(Campus).where(Campus.code == code))).first()
     if campus is None:
         raise InvalidInput(

@@ -84,9 +84,9 @@ class PlanningPages(Controller):
     async def create(
         self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
     ) -> Response[Any]:
-        form = dict(data)
+        form: dict[str, Any] = dict(data)
         form["kinds"] = ",".join(k for k in ("rooms", "practicum", "timetable") if form.get(f"kind_{k}"))
-        form["pin_published"] = form.get("pin_published") == "on"  # type: ignore[assignment]
+        form["pin_published"] = form.get("pin_published") == "on"
         try:
             run = await start_run(request, db, form)
         except DomainError as exc:

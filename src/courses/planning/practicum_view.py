@@ -87,7 +87,8 @@ async def practicum_view(s: AsyncSession, plan: PlanVersion) -> list[HostSite]:
         raise InvalidInput("企業実習の計画ではありません。", "Not a practicum plan.")
     rows = list(
         await s.exec(
-            select(PlannedSite, Enrollment, User, LearnerProfile, CourseSession, Course)
+            # sqlmodel's select is typed for at most four entities
+            select(PlannedSite, Enrollment, User, LearnerProfile, CourseSession, Course)  # type: ignore[call-overload]
             .join(Enrollment, col(Enrollment.id) == PlannedSite.enrollment_id)
             .join(User, col(User.id) == Enrollment.user_id)
             .join(LearnerProfile, col(LearnerProfile.user_id) == User.id, isouter=True)

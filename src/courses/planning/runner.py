@@ -137,7 +137,7 @@ async def claim_next(db: Database, now: datetime) -> SolverRun | None:
     for run_id in candidates:
         async with db.write() as s:
             won = (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     update(SolverRun)
                     .where(col(SolverRun.id) == run_id, col(SolverRun.status) == RunStatus.QUEUED)
                     .values(
@@ -147,7 +147,7 @@ async def claim_next(db: Database, now: datetime) -> SolverRun | None:
                         heartbeat_at=now,
                         attempts=col(SolverRun.attempts) + 1,
                     )
-                    .returning(SolverRun.id)
+                    .returning(col(SolverRun.id))
                 )
             ).first()
         if won is not None:
@@ -220,6 +220,7 @@ async def reclaim_stale(
         )
     reclaimed: dict[int, str] = {}
     for run_id, attempts in candidates:
+        assert run_id is not None  # a primary key
         values: dict[str, Any]
         if attempts >= max_attempts:
             values = {
@@ -237,11 +238,11 @@ async def reclaim_stale(
             }
         async with db.write() as s:
             won = (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     update(SolverRun)
                     .where(col(SolverRun.id) == run_id, col(SolverRun.attempts) == attempts, _stale(cutoff))
                     .values(**values)
-                    .returning(SolverRun.id)
+                    .returning(col(SolverRun.id))
                 )
             ).first()
         if won is not None:
@@ -254,8 +255,8 @@ async def beat(db: Database, run: SolverRun, now: datetime) -> bool:
     """Refresh the run's heartbeat; False when this instance no longer owns the run."""
     async with db.write() as s:
         row = (
-            await s.exec(  # type: ignore[call-overload]
-                update(SolverRun).where(_owned(run)).values(heartbeat_at=now).returning(SolverRun.id)
+            await s.exec(
+                update(SolverRun).where(_owned(run)).values(heartbeat_at=now).returning(col(SolverRun.id))
             )
         ).first()
     return row is not None
@@ -278,12 +279,10 @@ def solve_in_worker(kind: str, problem: Any, time_limit: float, progress_path: s
     if kind == PlanKind.TIMETABLE:
         return solve_job(problem, time_limit, progress)
     if kind == PlanKind.ROOMS:
-        sol = solve_rooms(problem, time_limit=time_limit, num_workers=2, progress=progress)
-        violations = validate.validate_rooms(problem, sol)
-    else:
-        sol = solve_practicum(problem, time_limit=time_limit, num_workers=2, progress=progress)  # type: ignore[assignment]
-        violations = validate.validate_practicum(problem, sol)  # type: ignore[arg-type]
-    return outcome_of(kind, sol, violations, time.monotonic() - started)
+        rooms = solve_rooms(problem, time_limit=time_limit, num_workers=2, progress=progress)
+        return outcome_of(kind, rooms, validate.validate_rooms(problem, rooms), time.monotonic() - started)
+    sites = solve_practicum(problem, time_limit=time_limit, num_workers=2, progress=progress)
+    return outcome_of(kind, sites, validate.validate_practicum(problem, sites), time.monotonic() - started)
 
 
 def outcome_of(kind: str, sol: Any, violations: list[Any], seconds: float) -> plans.SolveOutcome:
@@ -420,11 +419,11 @@ class Runner:
         async with self.db.write() as s:
             # the first statement both checks and ends our ownership, so plans are saved once
             finished = (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     update(SolverRun)
                     .where(_owned(run))
                     .values(status=RunStatus.DONE, finished_at=self.clock(), error="")
-                    .returning(SolverRun.id)
+                    .returning(col(SolverRun.id))
                 )
             ).first()
             if finished is None:
@@ -453,13 +452,11 @@ class Runner:
                 "best_objective": data["best_objective"],
                 "elapsed": round(data["elapsed"], 2),
             }
-            await s.exec(  # type: ignore[call-overload]
-                update(SolverRun).where(_owned(run)).values(progress_json=json.dumps(progress))
-            )
+            await s.exec(update(SolverRun).where(_owned(run)).values(progress_json=json.dumps(progress)))
 
     async def _finish(self, run: SolverRun, status: str, *, error: str = "") -> None:
         async with self.db.write() as s:
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 update(SolverRun)
                 .where(_owned(run))
                 .values(status=status, error=error, finished_at=self.clock())

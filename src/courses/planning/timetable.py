@@ -58,7 +58,7 @@ class Slot:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)  # type: ignore[call-overload,no-any-return]
+        return KIND_LABELS.get(self.kind, self.kind)
 
     def as_dict(self, *, with_instructor_id: bool = True) -> dict[str, Any]:
         out = {

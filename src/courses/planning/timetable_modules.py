@@ -13,7 +13,11 @@ from courses.core.settings import SEEDS_DIR
 from courses.models import Course
 from courses.models.timetable import CourseModule, ModuleKind
 
-KIND_LABELS = {ModuleKind.LECTURE: "講義", ModuleKind.EXERCISE: "演習", ModuleKind.PRACTICUM: "実習"}
+KIND_LABELS: dict[str, str] = {
+    ModuleKind.LECTURE: "講義",
+    ModuleKind.EXERCISE: "演習",
+    ModuleKind.PRACTICUM: "実習",
+}
 
 
 async def load_modules(db: AsyncSession, seeds_dir: Path = SEEDS_DIR) -> int:

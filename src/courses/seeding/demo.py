@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.service import _hasher
 from courses.core.settings import VAR_DIR
+from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.models import (
     Campus,
@@ -29,6 +30,7 @@ from courses.models import (
     SessionStatus,
     StaffCampus,
     User,
+    id_of,
 )
 from courses.models.bulk import OrganizationMember
 
@@ -81,7 +83,7 @@ async def load_demo(db: AsyncSession, today: date, *, learners: int = 400, seed:
             support = email.startswith("adviser")
             db.add(
                 LearnerProfile(
-                    user_id=user.id,  # type: ignore[arg-type]
+                    user_id=id_of(user),
                     organization_kind="support_agency" if support else "sme",
                     company="東京商工会議所" if support else "株式会社中小製作所",
                     company_kana="トウキョウショウコウカイギショ"
@@ -96,7 +98,7 @@ async def load_demo(db: AsyncSession, today: date, *, learners: int = 400, seed:
                 )
             )
         if role == Role.STAFF:
-            db.add(StaffCampus(user_id=user.id, campus_id=tokyo.id))  # type: ignore[arg-type]
+            db.add(StaffCampus(user_id=id_of(user), campus_id=id_of(tokyo)))
         lines.append(f"{role:<12} {email:<40} {password}")
     enrolled = await _demo_enrollments(db, today, now, org.id or 0, learners, seed)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -141,7 +143,7 @@ async def _demo_enrollments(
         await db.flush()
         db.add(
             LearnerProfile(
-                user_id=user.id,  # type: ignore[arg-type]
+                user_id=id_of(user),
                 organization_kind="support_agency" if support else "sme",
                 company="東京商工会議所" if support else f"{FAMILY[rng.randrange(len(FAMILY))]}工業株式会社",
                 industry="R" if support else rng.choice(INDUSTRIES),
@@ -158,7 +160,8 @@ async def _demo_enrollments(
         pool = support_sessions if support else sme_sessions
         for session in rng.sample(pool, k=min(len(pool), rng.randint(1, 2))):
             try:
-                await db.run_sync(
+                await run_sync(
+                    db,
                     enrollment.enroll,
                     user=user,
                     session_id=session.id or 0,

@@ -26,6 +26,7 @@ from courses.models import (
     DormRoom,
     SessionBlock,
     SessionStatus,
+    id_of,
 )
 from courses.planning.timetable_modules import load_modules
 
@@ -98,7 +99,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
     report.campuses = len(campuses)
 
     for row in _rows(seeds_dir / "classrooms.csv"):
-        db.add(Classroom(campus_id=campuses[row["campus"]].id, name=row["name"], seats=int(row["seats"])))
+        db.add(Classroom(campus_id=id_of(campuses[row["campus"]]), name=row["name"], seats=int(row["seats"])))
         report.classrooms += 1
     for row in _rows(seeds_dir / "dorm_rooms.csv"):
         campus = campuses[row["campus"]]
@@ -106,7 +107,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
             raise ValueError(f"dorm room {row['room_number']} at {campus.code}, a campus without lodging")
         db.add(
             DormRoom(
-                campus_id=campus.id,
+                campus_id=id_of(campus),
                 room_number=row["room_number"],
                 floor=int(row["floor"]),
                 kind=row["kind"],
@@ -149,8 +150,8 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
         status = SessionStatus.PUBLISHED if first > today else SessionStatus.CLOSED
         session = CourseSession(
             code=f"{fy_start.year}-{row['code']}",
-            course_id=course.id,  # type: ignore[arg-type]
-            campus_id=campus.id,  # type: ignore[arg-type]
+            course_id=id_of(course),
+            campus_id=id_of(campus),
             capacity=course.default_capacity,
             lodging=course.residential and campus.has_lodging,
             start_date=first,
@@ -165,7 +166,7 @@ async def load_catalog(db: AsyncSession, today: date, seeds_dir: Path = SEEDS_DI
     await db.flush()
     for session, blocks in blocks_by_session:
         for seq, (first, last) in enumerate(blocks, start=1):
-            db.add(SessionBlock(session_id=session.id, seq=seq, start_date=first, end_date=last))  # type: ignore[arg-type]
+            db.add(SessionBlock(session_id=id_of(session), seq=seq, start_date=first, end_date=last))
     await db.flush()
     report.sessions = len(blocks_by_session)
 

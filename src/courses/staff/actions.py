@@ -15,13 +15,14 @@ from courses.billing.schemas import CancellationQuote
 from courses.core import audit
 from courses.core.errors import NotFound, not_found
 from courses.core.settings import Settings
+from courses.core.tx import run_sync
 from courses.enrollment import seats
 from courses.enrollment import service as enrollment
 from courses.models import Enrollment, User
 
 
 async def session_on_my_campus(s: AsyncSession, staff: User, session_id: int) -> seats.SessionContext:
-    ctx = await s.run_sync(seats.load_session, session_id)
+    ctx = await run_sync(s, seats.load_session, session_id)
     await enrollment.ensure_staff_campus(s, staff, ctx.campus.id or 0)
     return ctx
 
@@ -36,7 +37,7 @@ async def enrollment_on_my_campus(s: AsyncSession, staff: User, enrollment_id: i
 
 
 async def _snapshot(s: AsyncSession, row: Enrollment) -> dict[str, Any]:
-    ctx = await s.run_sync(seats.load_session, row.session_id)
+    ctx = await run_sync(s, seats.load_session, row.session_id)
     learner = await s.get(User, row.user_id)
     return {
         "status": row.status,
@@ -56,7 +57,8 @@ async def enroll_by_hand(
         raise NotFound(
             f"{email or '（空欄）'} の受講者は登録されていません。", f"No learner with email {email}."
         )
-    result = await s.run_sync(
+    result = await run_sync(
+        s,
         enrollment.enroll,
         user=learner,
         session_id=session_id,
@@ -76,8 +78,8 @@ async def enroll_by_hand(
 async def promote(s: AsyncSession, staff: User, enrollment_id: int, now: datetime) -> Enrollment:
     row = await enrollment_on_my_campus(s, staff, enrollment_id)
     before = await _snapshot(s, row)
-    promoted = await s.run_sync(enrollment.promote_one, enrollment_id, now)
-    ctx = await s.run_sync(seats.load_session, row.session_id)
+    promoted = await run_sync(s, enrollment.promote_one, enrollment_id, now)
+    ctx = await run_sync(s, seats.load_session, row.session_id)
     await audit.record(
         s,
         staff,
@@ -98,7 +100,7 @@ async def cancel(
     row = await enrollment_on_my_campus(s, staff, enrollment_id)
     before = await _snapshot(s, row)
     promoted, owed = await billing.cancel_with_fee(s, row, now, settings, cancelled_by="staff")
-    ctx = await s.run_sync(seats.load_session, row.session_id)
+    ctx = await run_sync(s, seats.load_session, row.session_id)
     after = {**await _snapshot(s, row), "cancellation_fee_yen": owed.fee_yen}
     await audit.record(s, staff, "cancel", "enrollment", enrollment_id, ctx.campus.id, before, after, now)
     return promoted, owed
@@ -107,7 +109,7 @@ async def cancel(
 async def cancel_session(s: AsyncSession, staff: User, session_id: int, now: datetime) -> int:
     ctx = await session_on_my_campus(s, staff, session_id)
     before = {"status": ctx.session.status, "session_code": ctx.session.code}
-    count = await s.run_sync(enrollment.cancel_session, session_id, now)
+    count = await run_sync(s, enrollment.cancel_session, session_id, now)
     await billing.settle_cancelled_session(s, session_id, now)
     after = {"status": "cancelled", "session_code": ctx.session.code, "enrollments_cancelled": count}
     await audit.record(s, staff, "cancel", "session", session_id, ctx.campus.id, before, after, now)

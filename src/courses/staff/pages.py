@@ -16,6 +16,7 @@ from courses.core import notifications
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, NotFound, not_found
+from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.models import Campus, Enrollment
 from courses.staff import actions, dashboard, rosters
@@ -72,7 +73,7 @@ class StaffPages(Controller):
     ) -> Template:
         user = me(request)
         async with db.read() as s:
-            ctx = await s.run_sync(enrollment.load_session, session_id)
+            ctx = await run_sync(s, enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
             rows = await rosters.session_roster(s, session_id)
         flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
@@ -85,7 +86,7 @@ class StaffPages(Controller):
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
     ) -> Response[bytes]:
         async with db.read() as s:
-            ctx = await s.run_sync(enrollment.load_session, session_id)
+            ctx = await run_sync(s, enrollment.load_session, session_id)
             await enrollment.ensure_staff_campus(s, me(request), ctx.campus.id or 0)
             rows = await rosters.session_roster(s, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")

@@ -1,0 +1,216 @@
+"""The administrators' pages (/admin): staff accounts, organisations and their coordinators, and the
+audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
+
+from courses.accounts.guards import me
+from courses.accounts.service import hash_password
+from courses.console import organizations as console_orgs
+from courses.console import staff as console_staff
+from courses.console.forms import FieldSpec, campus_by_code, my_campuses
+from courses.console.page_common import ADMIN, Form, flash, form_page, request_now
+from courses.core import audit
+from courses.core.deps import DB
+from courses.core.errors import Conflict, InvalidInput
+
+
+class AdminPages(Controller):
+    path = "/admin"
+    include_in_schema = False
+    opt = ADMIN
+
+    @get("/staff")
+    async def staff(self, db: DB, msg: FromQuery[str | None] = None) -> Template:
+        async with db.read() as s:
+            items = await console_staff.staff_list(s)
+        return Template("console/staff.html", context={"items": items, "flash": flash(msg)})
+
+    @get("/staff/new")
+    async def new_staff(self) -> Template:
+
+        fields = [
+            *console_staff.STAFF_FIELDS,
+            FieldSpec(
+                "password",
+                "初期パスワード",
+                hint="10文字以上。本人に安全な方法で伝え、変更してもらってください。",
+            ),
+        ]
+        return form_page(
+            "職員アカウントの作成",
+            fields,
+            {"role": "staff"},
+            "/admin/staff/new",
+            back="/admin/staff",
+            creating=True,
+        )
+
+    @post("/staff/new")
+    async def create_staff(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+
+        fields = [*console_staff.STAFF_FIELDS, FieldSpec("password", "初期パスワード")]
+        try:
+            console_staff.check_password(data.get("password", ""))
+            hashed = await hash_password(data.get("password", ""))
+            async with db.write() as s:
+                await console_staff.create(s, me(request), dict(data), hashed, request_now(request))
+        except (InvalidInput, Conflict) as exc:
+            return form_page(
+                "職員アカウントの作成",
+                fields,
+                {**data, "password": ""},
+                "/admin/staff/new",
+                exc=exc,
+                back="/admin/staff",
+                creating=True,
+            )
+        return Redirect("/admin/staff?msg=saved")
+
+    @get("/staff/{user_id:int}")
+    async def edit_staff(self, db: DB, user_id: FromPath[int]) -> Template:
+        async with db.read() as s:
+            row = await console_staff.get(s, user_id)
+        values = {k: str(v) for k, v in row.items()}
+        return form_page(
+            f"職員アカウント: {row['email']}",
+            console_staff.STAFF_FIELDS,
+            values,
+            f"/admin/staff/{user_id}",
+            back="/admin/staff",
+            staff=row,
+        )
+
+    @post("/staff/{user_id:int}")
+    async def update_staff(
+        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                await console_staff.update(s, me(request), user_id, dict(data), request_now(request))
+        except (InvalidInput, Conflict) as exc:
+            return form_page(
+                "職員アカウント",
+                console_staff.STAFF_FIELDS,
+                dict(data),
+                f"/admin/staff/{user_id}",
+                exc=exc,
+                back="/admin/staff",
+            )
+        return Redirect("/admin/staff?msg=saved")
+
+    @post("/staff/{user_id:int}/deactivate")
+    async def deactivate(
+        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]
+    ) -> Response[Any]:
+        async with db.write() as s:
+            await console_staff.deactivate(s, me(request), user_id, request_now(request))
+        return Redirect("/admin/staff?msg=deactivated")
+
+    @get("/organizations")
+    async def organizations(self, db: DB, msg: FromQuery[str | None] = None) -> Template:
+        async with db.read() as s:
+            items = await console_orgs.org_list(s)
+        return Template(
+            "console/organizations.html",
+            context={"items": items, "kinds": dict(console_orgs.ORG_KINDS), "flash": flash(msg)},
+        )
+
+    @get("/organizations/new")
+    async def new_organization(self) -> Template:
+        return form_page(
+            "団体の登録",
+            console_orgs.ORG_FIELDS,
+            {},
+            "/admin/organizations/new",
+            back="/admin/organizations",
+            creating=True,
+        )
+
+    @post("/organizations/new")
+    async def create_organization(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                await console_orgs.create_org(s, me(request), dict(data), request_now(request))
+        except (InvalidInput, Conflict) as exc:
+            return form_page(
+                "団体の登録",
+                console_orgs.ORG_FIELDS,
+                dict(data),
+                "/admin/organizations/new",
+                exc=exc,
+                back="/admin/organizations",
+                creating=True,
+            )
+        return Redirect("/admin/organizations?msg=saved")
+
+    @get("/organizations/{organization_id:int}/coordinators/new")
+    async def new_coordinator(self, db: DB, organization_id: FromPath[int]) -> Template:
+        async with db.read() as s:
+            org = await console_orgs.get_org(s, organization_id)
+        return form_page(
+            f"団体申込担当者の登録: {org.name}",
+            console_orgs.COORDINATOR_FIELDS,
+            {},
+            f"/admin/organizations/{organization_id}/coordinators/new",
+            back="/admin/organizations",
+            creating=True,
+        )
+
+    @post("/organizations/{organization_id:int}/coordinators/new")
+    async def create_coordinator(
+        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                await console_orgs.create_coordinator(
+                    s, me(request), organization_id, dict(data), request_now(request), str(request.base_url)
+                )
+        except (InvalidInput, Conflict) as exc:
+            return form_page(
+                "団体申込担当者の登録",
+                console_orgs.COORDINATOR_FIELDS,
+                dict(data),
+                f"/admin/organizations/{organization_id}/coordinators/new",
+                exc=exc,
+                back="/admin/organizations",
+                creating=True,
+            )
+        return Redirect("/admin/organizations?msg=coordinator")
+
+    @get("/audit")
+    async def audit_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        entity: FromQuery[str | None] = None,
+        user_id: FromQuery[int | None] = None,
+        campus: FromQuery[str | None] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        async with db.read() as s:
+            campus_id = (await campus_by_code(s, campus)).id if campus else None
+            flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
+            entries, total = await audit.search(s, flt, request_now(request).tzinfo)
+            campuses = await my_campuses(s, me(request))
+            staff = await console_staff.staff_list(s)
+        return Template(
+            "console/audit.html",
+            context={
+                "entries": entries,
+                "total": total,
+                "flt": flt,
+                "campus": campus or "",
+                "campuses": campuses,
+                "staff": staff,
+                "entities": audit.ENTITY_JA,
+            },
+        )

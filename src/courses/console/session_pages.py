@@ -1,0 +1,181 @@
+"""The console's start page, room outages and course sessions (/console)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from courses.accounts.guards import me
+from courses.console import resources as console_resources
+from courses.console import sessions as console_sessions
+from courses.console.entities import ENTITIES
+from courses.console.entity_pages import edit_page
+from courses.console.forms import choose_campus, my_campuses
+from courses.console.page_common import STAFF, Form, flash, form_page, request_now
+from courses.core.deps import DB
+from courses.core.errors import Conflict, InvalidInput, NotFound
+
+
+class ConsolePages(Controller):
+    """The console's start page, room outages and sessions."""
+
+    path = "/console"
+    include_in_schema = False
+    opt = STAFF
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], db: DB) -> Template:
+        async with db.read() as s:
+            campuses = await my_campuses(s, me(request))
+        return Template(
+            "console/index.html", context={"campuses": campuses, "entities": list(ENTITIES.values())}
+        )
+
+    @post("/room-outages/{kind:str}/{room_id:int}")
+    async def add_outage(
+        self, request: Request[Any, Any, Any], db: DB, kind: FromPath[str], room_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        if kind not in ("classrooms", "dorm-rooms"):
+            raise NotFound("ページが見つかりません。", "Not found.")
+        try:
+            async with db.write() as s:
+                await console_resources.add_outage(
+                    s, me(request), kind, room_id, dict(data), request_now(request)
+                )
+        except InvalidInput as exc:
+            return await edit_page(request, db, ENTITIES[kind], room_id, flash=None, outage_error=exc)
+        return Redirect(f"/console/{kind}/{room_id}?msg=outage")
+
+    @post("/outages/{outage_id:int}/delete")
+    async def remove_outage(
+        self, request: Request[Any, Any, Any], db: DB, outage_id: FromPath[int]
+    ) -> Response[Any]:
+        async with db.write() as s:
+            o = await console_resources.remove_outage(s, me(request), outage_id, request_now(request))
+        kind, room = ("classrooms", o.classroom_id) if o.classroom_id else ("dorm-rooms", o.dorm_room_id)
+        return Redirect(f"/console/{kind}/{room}?msg=outage_removed")
+
+    @get("/sessions")
+    async def sessions(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus: FromQuery[str | None] = None,
+        msg: FromQuery[str | None] = None,
+    ) -> Template:
+        user = me(request)
+        async with db.read() as s:
+            chosen = await choose_campus(s, user, campus)
+            rows = await console_sessions.list_for_campus(s, user, chosen, None) if chosen else []
+            campuses = await my_campuses(s, user)
+        return Template(
+            "console/sessions.html",
+            context={"rows": rows, "campus": chosen, "campuses": campuses, "flash": flash(msg)},
+        )
+
+    @get("/sessions/new")
+    async def new_session(
+        self, request: Request[Any, Any, Any], campus: FromQuery[str | None] = None
+    ) -> Template:
+        return form_page(
+            "開催回の登録",
+            console_sessions.SESSION_FIELDS,
+            {"campus": campus or "", "lodging": "on"},
+            "/console/sessions/new",
+            back="/console/sessions",
+            creating=True,
+        )
+
+    @post("/sessions/new")
+    async def create_session(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                row = await console_sessions.create(s, me(request), dict(data), request_now(request))
+        except (InvalidInput, Conflict) as exc:
+            return form_page(
+                "開催回の登録",
+                console_sessions.SESSION_FIELDS,
+                dict(data),
+                "/console/sessions/new",
+                exc=exc,
+                back="/console/sessions",
+                creating=True,
+            )
+        return Redirect(f"/console/sessions/{row.id}?msg=saved")
+
+    @get("/sessions/{session_id:int}")
+    async def edit_session(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        msg: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Template:
+        async with db.read() as s:
+            row = await console_sessions.load(s, me(request), session_id)
+            data = await console_sessions.as_dict(s, row)
+        return form_page(
+            f"開催回の編集: {data['course_title']}",
+            console_sessions.EDIT_FIELDS,
+            console_sessions.form_values(data),
+            f"/console/sessions/{session_id}",
+            back=f"/console/sessions?campus={data['campus']}",
+            flash=flash(msg, error),
+            session=data,
+        )
+
+    @post("/sessions/{session_id:int}")
+    async def update_session(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        try:
+            async with db.write() as s:
+                await console_sessions.update(
+                    s, me(request), session_id, dict(data), request_now(request), partial=False
+                )
+        except (InvalidInput, Conflict) as exc:
+            async with db.read() as s:
+                current = await console_sessions.as_dict(
+                    s, await console_sessions.load(s, me(request), session_id)
+                )
+            return form_page(
+                f"開催回の編集: {current['course_title']}",
+                console_sessions.EDIT_FIELDS,
+                dict(data),
+                f"/console/sessions/{session_id}",
+                exc=exc,
+                back="/console/sessions",
+                session=current,
+                affected=exc.extra.get("affected"),
+            )
+        return Redirect(f"/console/sessions/{session_id}?msg=saved")
+
+    @post("/sessions/{session_id:int}/{action:str}")
+    async def session_action(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        action: FromPath[str],
+        data: Form,
+    ) -> Response[Any]:
+        if action not in ("publish", "close", "cancel", "copy"):
+            raise NotFound("ページが見つかりません。", "Not found.")
+        try:
+            async with db.write() as s:
+                if action == "copy":
+                    row = await console_sessions.copy_to_next_year(
+                        s, me(request), session_id, request_now(request)
+                    )
+                    return Redirect(f"/console/sessions/{row.id}?msg=copy")
+                await console_sessions.change_status(
+                    s, me(request), session_id, action, dict(data), request_now(request)
+                )
+        except (InvalidInput, Conflict) as exc:
+            return Redirect(f"/console/sessions/{session_id}?error={quote(exc.detail_ja)}")
+        return Redirect(f"/console/sessions/{session_id}?msg={action}")
