@@ -100,6 +100,8 @@ class Settings:
     invoice_issuer: str = "独立行政法人中小企業基盤整備機構 中小企業大学校"
     invoice_bank_account: str = "みずほ銀行 虎ノ門支店 普通 1234567 チュウショウキギョウダイガッコウ"
     invoice_due_days: int = 30
+    # the school's name printed on certificates of completion (修了証書)
+    school_name: str = "独立行政法人中小企業基盤整備機構 中小企業大学校"
 
     def __post_init__(self) -> None:
         if not REGISTRATION_NUMBER.fullmatch(self.invoice_registration_number):
@@ -127,4 +129,5 @@ class Settings:
             invoice_issuer=os.environ.get("INVOICE_ISSUER", cls.invoice_issuer),
             invoice_bank_account=os.environ.get("INVOICE_BANK_ACCOUNT", cls.invoice_bank_account),
             invoice_due_days=int(os.environ.get("INVOICE_DUE_DAYS", "30")),
+            school_name=os.environ.get("SCHOOL_NAME", cls.school_name),
         )
