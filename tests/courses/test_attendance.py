@@ -307,3 +307,28 @@ async def test_learner_sees_attendance_on_my_page(
     assert "出席 7 / 10コマ（70%、修了には80%以上）" in page
     mine = (await client.get("/api/me/attendance", headers=b.bearer(w["t_l2"]))).json()
     assert mine[0]["attended_half_days"] == 7 and mine[0]["completed"] is False
+
+
+async def test_a_check_in_link_opened_before_signing_in_comes_back_after(
+    app: Litestar, db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await world(db)
+    token = service.checkin_token(SECRET, w["session"].id, START, "am")
+    at(app, START, 9)
+    client.cookies.clear()
+    r = await client.get(f"/me/check-in?t={token}", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert r.status_code in (302, 303)
+    login = await client.get(r.headers["location"])
+    assert f'value="/me/check-in?t={token}"' in login.text
+    r = await client.post(
+        "/login",
+        data={
+            "email": w["l1"].email,
+            "password": b.PASSWORD,
+            "next": f"/me/check-in?t={token}",
+            "_csrf_token": client.cookies.get("csrftoken", ""),
+        },
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == f"/me/check-in?t={token}"
+    assert "出席を登録しました" in (await client.get(r.headers["location"])).text

@@ -16,7 +16,7 @@ from courses.attendance import certificates, pdf, service
 from courses.attendance.api import check_in_of, session_of_my_campus
 from courses.core.deps import DB
 from courses.core.downloads import attachment
-from courses.core.errors import DomainError, InvalidInput
+from courses.core.errors import DomainError
 from courses.models import EnrollmentStatus
 
 Form = URLEncodedBody[dict[str, str]]
@@ -58,8 +58,6 @@ class StaffAttendancePages(Controller):
         async with db.read() as s:
             ctx = await session_of_my_campus(s, me(request), session_id)
             days = service.meeting_days(await service.blocks_of(s, session_id))
-            if not days:
-                raise InvalidInput("この開催回には開催日がありません。", "The session has no days.")
             the_day = service.parse_day(day, days, now.date())
             sheets = [await service.sheet(s, session_id, the_day, h) for h in service.HALVES]
             progress = await service.progress(s, session_id)

@@ -52,6 +52,8 @@ async def blocks_of(s: AsyncSession, session_id: int) -> list[SessionBlock]:
 def parse_day(raw: str | None, days: list[date], today: date) -> date:
     """The day asked for (YYYY-MM-DD), which must be one the session meets; none: today when the
     session meets today, else its first day."""
+    if not days:
+        raise InvalidInput("この開催回には開催日がありません。", "The session has no days.")
     if not raw:
         return today if today in days else days[0]
     try:
@@ -198,8 +200,13 @@ async def save_sheet(
                 for i in unknown
             ],
         )
-    where = (AttendanceMark.session_id == session_id, AttendanceMark.day == day, AttendanceMark.half == half)
-    await s.exec(delete(AttendanceMark).where(*where))
+    await s.exec(
+        delete(AttendanceMark).where(
+            col(AttendanceMark.session_id) == session_id,
+            col(AttendanceMark.day) == day,
+            col(AttendanceMark.half) == half,
+        )
+    )
     for eid in sorted(ids):
         s.add(
             AttendanceMark(
