@@ -23,6 +23,8 @@ from courses.accounts.api import AuthApi
 from courses.accounts.guards import TokenCache, access_guard
 from courses.accounts.pages import AccountPages, PasswordPages
 from courses.accounts.profile import EmailConfirmPage, PrivacyPage, ProfilePages
+from courses.attendance.api import AttendanceApi
+from courses.attendance.pages import LearnerAttendancePages, StaffAttendancePages
 from courses.background import start_background
 from courses.billing.routes import BillingApi, BillingPages
 from courses.bulk.api import OrganizationApi
@@ -104,6 +106,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         InvitationPage,
         BillingApi,
         BillingPages,
+        AttendanceApi,
+        StaffAttendancePages,
+        LearnerAttendancePages,
         *console_api.controllers(),
         *console_pages.controllers(),
         create_static_files_router(

@@ -57,7 +57,10 @@ OWNED = {"invoice_id": {"learner", "staff", "admin"}}
 SHARED_PREFIXES = ("/api/console/courses/", "/console/courses/")
 # routes that cannot answer from the path alone, with the reason; every other route must answer an
 # admitted role with 2xx or 3xx when the crawl gives it real ids
-NEEDS_MORE = {"/password/set": "the invitation's one-time token comes in the query"}
+NEEDS_MORE = {
+    "/password/set": "the invitation's one-time token comes in the query",
+    "/certificates/{serial:str}": "a certificate exists only after a session is completed (404 otherwise)",
+}
 
 
 @dataclass
@@ -135,6 +138,9 @@ async def _world(db: Database, app: Litestar, client: AsyncTestClient[Litestar])
             "campus_id": tokyo.id or 0,
             "course_id": course.id or 0,
             "month": f"{sess.start_date:%Y-%m}",
+            "day": sess.start_date.isoformat(),  # a half-day's attendance: /attendance/{day}/{half}
+            "half": "am",
+            "serial": "FY2026-TOK-000000",
         }
     # a solver run and its plan, through the API and the runner as staff would make them
     start = sess.start_date

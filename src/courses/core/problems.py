@@ -244,7 +244,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if isinstance(exc, NotAuthorizedException) and wants_html(request) and request.method == "GET":
         from urllib.parse import quote
 
-        return Redirect(f"/login?next={quote(request.url.path)}")
+        # the query too: a check-in link (/me/check-in?t=...) opened before signing in still works after
+        query = f"?{request.url.query}" if request.url.query else ""
+        return Redirect(f"/login?next={quote(request.url.path + query)}")
     if isinstance(exc, ValidationException):
         errors = _validation_errors(request, exc)
         malformed = "JSON" in (exc.detail or "") or "decode" in (exc.detail or "").lower()

@@ -106,6 +106,8 @@ class Settings:
     site_url: str = ""
     # the service queues the reminders due (issue #18) this often; 0 leaves it to `send-reminders`
     reminder_interval_s: float = 600.0
+    # the school's name printed on certificates of completion (修了証書)
+    school_name: str = "独立行政法人中小企業基盤整備機構 中小企業大学校"
 
     def __post_init__(self) -> None:
         if not REGISTRATION_NUMBER.fullmatch(self.invoice_registration_number):
@@ -135,6 +137,7 @@ class Settings:
             invoice_due_days=int(os.environ.get("INVOICE_DUE_DAYS", "30")),
             site_url=os.environ.get("SITE_URL", ""),
             reminder_interval_s=float(os.environ.get("REMINDER_INTERVAL_S", "600")),
+            school_name=os.environ.get("SCHOOL_NAME", cls.school_name),
         )
 
     @property

@@ -12,6 +12,8 @@ from sqlmodel import select
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
+from courses.attendance import certificates as certificates
+from courses.attendance import service as attendance
 from courses.billing import service as billing
 from courses.catalog import service as catalog
 from courses.core.deps import DB
@@ -32,6 +34,10 @@ FLASH = {
     ),
     "registered": ("ok", "登録が完了しました。研修をお探しください。"),
     "signed_out": ("ok", "ログアウトしました。"),
+    "certificate_unavailable": (
+        "error",
+        "修了証書は、修了要件を満たした研修の終了後にダウンロードできます。",
+    ),
 }
 
 
@@ -90,6 +96,12 @@ class LearnerPages(Controller):
             profile = await accounts.profile_of(s, user.id or 0)
             extras = await _placements(s, rows)
             invoices = await billing.invoices_of(s, user)
+            progress = {
+                r.enrollment.id: await attendance.progress_of(s, r.enrollment)
+                for r in rows
+                if r.enrollment.status == "confirmed"
+            }
+            issued = await certificates.of_enrollments(s, [i or 0 for i in progress])
         return Template(
             "me.html",
             context={
@@ -101,6 +113,8 @@ class LearnerPages(Controller):
                 "feed_url": f"/calendar/{quote(user.feed_token)}.ics",
                 "placements": extras,
                 "invoices": invoices,
+                "attendance": progress,
+                "certificates": issued,
                 "today": request.app.state.clock().date(),
             },
         )

@@ -143,6 +143,8 @@ class Course(SQLModel, table=True):
     practicum_group_min: int = 4
     practicum_group_max: int = 8
     practicum_days: int = 2
+    # a learner completes the course by attending at least this share of its half-days (docs/attendance.md)
+    completion_min_percent: int = Field(default=80, sa_column_kwargs={"server_default": text("80")})
     archived: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 

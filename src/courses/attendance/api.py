@@ -1,0 +1,177 @@
+"""Attendance, check-in, the completion rule and certificates through the JSON API (bearer tokens)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, JSONBody
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.accounts.guards import me
+from courses.attendance import certificates, service
+from courses.attendance.schemas import AttendanceWrite, CheckInWrite, CompletionRuleWrite
+from courses.core.deps import DB
+from courses.core.errors import InvalidInput
+from courses.core.tx import run_sync
+from courses.enrollment import seats
+from courses.enrollment import service as enrollment
+from courses.models import User
+
+STAFF = {"access": "staff"}
+LEARNER = {"access": "learner"}
+
+
+async def session_of_my_campus(s: AsyncSession, staff: User, session_id: int) -> seats.SessionContext:
+    ctx = await run_sync(s, seats.load_session, session_id)
+    await enrollment.ensure_staff_campus(s, staff, ctx.campus.id or 0)
+    return ctx
+
+
+def check_in_of(request: Request[Any, Any, Any], session_id: int, day: Any, half: str) -> dict[str, str]:
+    """The QR code's URL and the code to type, for one half-day (valid only during it)."""
+    secret = request.app.state.settings.secret_key
+    token = service.checkin_token(secret, session_id, day, half)
+    return {
+        "url": f"{str(request.base_url).rstrip('/')}/me/check-in?t={token}",
+        "code": service.checkin_code(secret, session_id, day, half),
+        "valid_until": service.half_ends(day, half).isoformat(),
+    }
+
+
+class AttendanceApi(Controller):
+    path = "/api"
+    tags = ("attendance",)
+
+    @get("/staff/sessions/{session_id:int}/attendance", opt=STAFF, summary="Attendance rates and completion")
+    async def summary(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.read() as s:
+            ctx = await session_of_my_campus(s, me(request), session_id)
+            days = service.meeting_days(await service.blocks_of(s, session_id))
+            progress = await service.progress(s, session_id)
+            names = {e.id: u.name for e, u in await service.confirmed(s, session_id)}
+        return {
+            "session": {"id": session_id, "code": ctx.session.code},
+            "days": [d.isoformat() for d in days],
+            "half_days": 2 * len(days),
+            "completion_min_percent": ctx.course.completion_min_percent,
+            "learners": [{"name": names.get(k, ""), **p.as_dict()} for k, p in progress.items()],
+        }
+
+    @get(
+        "/staff/sessions/{session_id:int}/attendance/{day:str}/{half:str}",
+        opt=STAFF,
+        summary="One half-day's attendance (am/pm), with its check-in code",
+    )
+    async def half_day(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        day: FromPath[str],
+        half: FromPath[str],
+    ) -> dict[str, Any]:
+        today = request.app.state.clock().date()
+        async with db.read() as s:
+            await session_of_my_campus(s, me(request), session_id)
+            the_day = service.parse_day(
+                day, service.meeting_days(await service.blocks_of(s, session_id)), today
+            )
+            sheet = await service.sheet(s, session_id, the_day, service.parse_half(half))
+        return {**sheet.as_dict(), "check_in": check_in_of(request, session_id, the_day, sheet.half)}
+
+    @put(
+        "/staff/sessions/{session_id:int}/attendance/{day:str}/{half:str}",
+        opt=STAFF,
+        summary="Save one half-day's attendance: everyone present except `absent` (replaces it)",
+    )
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        day: FromPath[str],
+        half: FromPath[str],
+        data: JSONBody[AttendanceWrite],
+    ) -> dict[str, Any]:
+        user = me(request)
+        now = request.app.state.clock()
+        async with db.write() as s:
+            await session_of_my_campus(s, user, session_id)
+            the_day = service.parse_day(
+                day, service.meeting_days(await service.blocks_of(s, session_id)), now.date()
+            )
+            sheet = await service.save_sheet(
+                s, user, session_id, the_day, service.parse_half(half), set(data.absent), now
+            )
+        return sheet.as_dict()
+
+    @post(
+        "/staff/sessions/{session_id:int}/certificates",
+        opt=STAFF,
+        summary="Issue the certificates of everyone who completed the session (idempotent)",
+        status_code=200,
+    )
+    async def issue_all(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> list[dict[str, Any]]:
+        rows = await certificates.issue_for_session(db, me(request), session_id, request.app.state.clock())
+        return [
+            {"enrollment_id": c.enrollment_id, "serial": c.serial, "issued_on": c.issued_on.isoformat()}
+            for c in rows
+        ]
+
+    @put(
+        "/attendance/courses/{course_id:int}/completion-rule",
+        opt={"access": "admin"},
+        summary="Set the attendance (%) a course requires for completion",
+    )
+    async def set_rule(
+        self, db: DB, course_id: FromPath[int], data: JSONBody[CompletionRuleWrite]
+    ) -> dict[str, int]:
+        async with db.write() as s:
+            course = await service.set_completion_rule(s, course_id, data.completion_min_percent)
+        return {"course_id": course_id, "completion_min_percent": course.completion_min_percent}
+
+    @post(
+        "/me/check-in",
+        opt=LEARNER,
+        summary="Check in to the current half-day (code or QR token)",
+        status_code=200,
+    )
+    async def check_in(
+        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[CheckInWrite]
+    ) -> dict[str, Any]:
+        now = request.app.state.clock()
+        secret = request.app.state.settings.secret_key
+        if not data.code.strip() and not data.token.strip():
+            raise InvalidInput("出席コードを入力してください。", "Give the check-in code.")
+        async with db.write() as s:
+            if data.token.strip():
+                session_id, day, half = service.read_token(secret, data.token.strip(), now)
+                await service.check_in(s, me(request), session_id, day, half, now)
+            else:
+                session_id = await service.check_in_by_code(s, me(request), data.code, now, secret)
+                day, half = service.half_of(now)
+        return {"session_id": session_id, "day": day.isoformat(), "half": half, "present": True}
+
+    @get("/me/attendance", opt=LEARNER, summary="My attendance, completion and certificates")
+    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
+        user = me(request)
+        async with db.read() as s:
+            rows = [
+                r
+                for r in await enrollment.my_enrollments(s, user.id or 0)
+                if r.enrollment.status == "confirmed"
+            ]
+            certs = await certificates.of_enrollments(s, [r.enrollment.id or 0 for r in rows])
+            out = []
+            for r in rows:
+                p = await service.progress_of(s, r.enrollment)
+                cert = certs.get(r.enrollment.id or 0)
+                out.append(
+                    {"session_id": r.session.id, **p.as_dict(), "certificate": cert.serial if cert else None}
+                )
+        return out

@@ -1,0 +1,201 @@
+"""Pages: staff take attendance per half-day (phone-friendly) and print certificates; learners check
+in and download their certificate; anyone verifies a certificate by its serial."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from courses.accounts.guards import me
+from courses.attendance import certificates, pdf, service
+from courses.attendance.api import check_in_of, session_of_my_campus
+from courses.core.deps import DB
+from courses.core.downloads import attachment
+from courses.core.errors import DomainError
+from courses.models import EnrollmentStatus
+
+Form = URLEncodedBody[dict[str, str]]
+STAFF = {"access": "staff"}
+LEARNER = {"access": "learner"}
+SAVED = {"saved": "出席を保存しました。"}
+
+
+def pdf_response(content: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": attachment(filename), "Cache-Control": "no-store"},
+    )
+
+
+async def _render(request: Request[Any, Any, Any], rows: list[Any], filename: str) -> Response[bytes]:
+    settings = request.app.state.settings
+    content = await asyncio.to_thread(pdf.render, rows, settings.school_name, str(request.base_url))
+    return pdf_response(content, filename)
+
+
+class StaffAttendancePages(Controller):
+    path = "/staff/sessions"
+    include_in_schema = False
+    opt = STAFF
+
+    @get("/{session_id:int}/attendance")
+    async def attendance(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        session_id: FromPath[int],
+        day: FromQuery[str | None] = None,
+        msg: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
+    ) -> Template:
+        now = request.app.state.clock()
+        async with db.read() as s:
+            ctx = await session_of_my_campus(s, me(request), session_id)
+            days = service.meeting_days(await service.blocks_of(s, session_id))
+            the_day = service.parse_day(day, days, now.date())
+            sheets = [await service.sheet(s, session_id, the_day, h) for h in service.HALVES]
+            progress = await service.progress(s, session_id)
+            names = {e.id or 0: u.name for e, u in await service.confirmed(s, session_id)}
+            issued = await certificates.of_enrollments(s, list(names))
+        current = service.half_of(now)
+        checkins = {
+            h: check_in_of(request, session_id, the_day, h) for h in service.HALVES if current[0] == the_day
+        }
+        flash = {"kind": "ok", "text": SAVED[msg]} if msg in SAVED else None
+        if error:
+            flash = {"kind": "error", "text": error[:300]}
+        return Template(
+            "attendance/staff.html",
+            context={
+                "ctx": ctx,
+                "days": days,
+                "day": the_day,
+                "sheets": sheets,
+                "half_ja": service.HALF_JA,
+                "current": current,
+                "checkins": checkins,
+                "progress": progress,
+                "names": names,
+                "issued": issued,
+                "printable": now.date() >= ctx.session.end_date,
+                "flash": flash,
+            },
+        )
+
+    @post("/{session_id:int}/attendance")
+    async def save(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+    ) -> Response[Any]:
+        user = me(request)
+        now = request.app.state.clock()
+        raw_day = data.get("day", "")
+        try:
+            async with db.write() as s:
+                await session_of_my_campus(s, user, session_id)
+                days = service.meeting_days(await service.blocks_of(s, session_id))
+                the_day = service.parse_day(raw_day or None, days, now.date())
+                half = service.parse_half(data.get("half", ""))
+                roster = {e.id or 0 for e, _ in await service.confirmed(s, session_id)}
+                absent = {eid for eid in roster if data.get(f"p_{eid}") != "on"}
+                await service.save_sheet(s, user, session_id, the_day, half, absent, now)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            return Redirect(f"/staff/sessions/{session_id}/attendance?error={quote(exc.detail_ja)}")
+        return Redirect(f"/staff/sessions/{session_id}/attendance?day={the_day.isoformat()}&msg=saved#{half}")
+
+    @get("/{session_id:int}/certificates.pdf")
+    async def certificates_pdf(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> Response[Any]:
+        now = request.app.state.clock()
+        async with db.read() as s:
+            ctx = await session_of_my_campus(s, me(request), session_id)
+        back = f"/staff/sessions/{session_id}/attendance"
+        if now.date() < ctx.session.end_date:
+            return Redirect(f"{back}?error={quote('修了証書は研修の最終日から印刷できます。')}")
+        rows = await certificates.issue_for_session(db, me(request), session_id, now)
+        if not rows:
+            return Redirect(f"{back}?error={quote('修了要件を満たした受講者がいません。')}")
+        return await _render(request, rows, f"certificates-{ctx.session.code}.pdf")
+
+
+class LearnerAttendancePages(Controller):
+    include_in_schema = False
+
+    @get("/me/check-in", opt=LEARNER)
+    async def check_in_form(
+        self, request: Request[Any, Any, Any], db: DB, t: FromQuery[str | None] = None
+    ) -> Template:
+        """The QR code opens this page with its token: the learner is marked present at once."""
+        if not t:
+            return Template("attendance/check_in.html", context={"done": None, "error": None})
+        now = request.app.state.clock()
+        try:
+            session_id, day, half = service.read_token(request.app.state.settings.secret_key, t, now)
+            async with db.write() as s:
+                await service.check_in(s, me(request), session_id, day, half, now)
+        except DomainError as exc:
+            if exc.status in (401, 404):
+                raise
+            return Template(
+                "attendance/check_in.html",
+                context={"done": None, "error": exc.detail_ja},
+                status_code=exc.status,
+            )
+        return Template(
+            "attendance/check_in.html", context={"done": (day, service.HALF_JA[half]), "error": None}
+        )
+
+    @post("/me/check-in", opt=LEARNER)
+    async def check_in(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Template:
+        now = request.app.state.clock()
+        try:
+            async with db.write() as s:
+                await service.check_in_by_code(
+                    s, me(request), data.get("code", "")[:20], now, request.app.state.settings.secret_key
+                )
+        except DomainError as exc:
+            return Template(
+                "attendance/check_in.html",
+                context={"done": None, "error": exc.detail_ja},
+                status_code=exc.status,
+            )
+        day, half = service.half_of(now)
+        return Template(
+            "attendance/check_in.html", context={"done": (day, service.HALF_JA[half]), "error": None}
+        )
+
+    @get("/me/enrollments/{enrollment_id:int}/certificate.pdf", opt=LEARNER)
+    async def certificate(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Response[Any]:
+        now = request.app.state.clock()
+        async with db.read() as s:
+            row = await certificates.own_enrollment(s, me(request), enrollment_id)
+        if row.status != EnrollmentStatus.CONFIRMED:
+            return Redirect("/me?msg=certificate_unavailable")
+        try:
+            cert = await certificates.issue(db, row, now)
+        except DomainError as exc:
+            if exc.status == 404:
+                raise
+            return Redirect("/me?msg=certificate_unavailable")
+        return await _render(request, [cert], f"certificate-{cert.serial}.pdf")
+
+    @get("/certificates/{serial:str}", opt={"access": "public"})
+    async def verify(self, db: DB, serial: FromPath[str]) -> Template:
+        """Whether a certificate with this serial was issued, and to whom for what; nothing more."""
+        async with db.read() as s:
+            cert = await certificates.lookup(s, serial[:40])
+        return Template(
+            "attendance/verify.html",
+            context={"cert": cert, "serial": serial[:40]},
+            status_code=200 if cert else 404,
+        )
