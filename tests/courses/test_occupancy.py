@@ -89,6 +89,20 @@ async def test_who_sleeps_where_night_by_night(
     assert lines[0].startswith("日付（泊）,部屋")
     assert sum(1 for line in lines if line.startswith("2026-06-08") and "（空き）" not in line) == 5
     assert any(line.startswith("2026-06-09,305,") and "使用停止" in line for line in lines)
+    # the workbook holds the same rows as the CSV, cell for cell
+    xlsx = await client.get(f"/staff/plans/{plan_id}/rooms.xlsx?{WEEK}", headers=staff)
+    assert xlsx.status_code == 200 and xlsx.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    import csv as csv_module
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).worksheets[0]
+    cells = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    rows = list(csv_module.reader(io.StringIO(csv.content.decode("utf-8-sig"))))
+    assert [[c.strip() for c in r] for r in cells] == [[c.strip() for c in r[: len(cells[0])]] for r in rows]
 
 
 async def test_an_unpublished_plan_marks_who_would_move(

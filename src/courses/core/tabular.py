@@ -1,4 +1,4 @@
-"""CSV for download, with every cell that a spreadsheet would run as a formula neutralised.
+"""CSV and .xlsx for download, with every cell that a spreadsheet would run as a formula neutralised.
 
 Uploaded tables are read by ``courses.bulk.files`` (one decoder for the whole service)."""
 
@@ -38,3 +38,31 @@ def write_csv(header: list[str], rows: list[list[object]], encoding: str = "utf-
     if encoding == "cp932":
         return out.getvalue().encode("cp932", errors="replace")
     return out.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(header: list[str], rows: list[list[object]], title: str = "一覧") -> bytes:
+    """A workbook of one sheet: a bold, frozen header, then the rows. Text cells are stored as text,
+    so one that begins with '=' never runs as a formula; numbers and dates stay numbers and dates."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    for r, values in enumerate([list(header), *rows], start=1):
+        for c, value in enumerate(values, start=1):
+            if value is None or value == "":
+                continue
+            cell = sheet.cell(row=r, column=c, value=value)  # type: ignore[arg-type]
+            if isinstance(value, str):
+                cell.data_type = "s"
+            if r == 1:
+                cell.font = Font(bold=True)
+    for c, name in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = max(10, min(40, len(str(name)) * 2 + 4))
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -16,7 +16,7 @@ from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.core import tabular
 from courses.core.deps import DB
-from courses.core.downloads import csv_response
+from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError
 from courses.core.reference import INDUSTRIES
 from courses.enrollment import service as enrollment
@@ -26,6 +26,7 @@ from courses.planning import occupancy, plans, practicum_view, runner
 from courses.planning.plans_api import start_run
 
 STAFF = {"access": "staff"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PlanningPages(Controller):
@@ -200,6 +201,27 @@ class PlanningPages(Controller):
         content = tabular.write_csv(occupancy.CSV_HEADER, occupancy.occupancy_csv(view))
         return csv_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.csv")
 
+    @get(
+        "/plans/{plan_id:int}/rooms.xlsx",
+        media_type=XLSX,
+    )
+    async def rooms_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        plan_id: FromPath[int],
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> Response[bytes]:
+        """The same list as rooms.csv, as a workbook for the front desk."""
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            days = occupancy.night_range(plan, date_from, date_to)
+            view = await occupancy.occupancy(s, plan, days)
+        content = tabular.write_xlsx(occupancy.CSV_HEADER, occupancy.occupancy_csv(view), "部屋割り")
+        return file_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.xlsx", XLSX)
+
     @get("/plans/{plan_id:int}/sites")
     async def sites_page(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Template:
         """Who goes to which host company, on which days, and how full each host is."""
@@ -231,6 +253,27 @@ class PlanningPages(Controller):
         content = tabular.write_csv(practicum_view.CSV_HEADER, practicum_view.practicum_csv(view))
         name = f"practicum-plan-{plan_id}" + (f"-site-{site}" if site is not None else "") + ".csv"
         return csv_response(content, name)
+
+    @get("/plans/{plan_id:int}/sites.xlsx", media_type=XLSX)
+    async def sites_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        plan_id: FromPath[int],
+        site: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        """The same list as sites.csv, as a workbook."""
+        async with db.read() as s:
+            plan = await plans.get_plan(s, plan_id)
+            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+            view = await practicum_view.practicum_view(s, plan)
+        if site is not None:
+            view = [h for h in view if h.site.id == site]
+        content = tabular.write_xlsx(
+            practicum_view.CSV_HEADER, practicum_view.practicum_csv(view), "企業実習"
+        )
+        name = f"practicum-plan-{plan_id}" + (f"-site-{site}" if site is not None else "") + ".xlsx"
+        return file_response(content, name, XLSX)
 
     @post("/plans/{plan_id:int}/publish")
     async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Response[Any]:
