@@ -51,11 +51,12 @@ def write_xlsx(header: list[str], rows: list[list[object]], title: str = "一覧
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]
-    for r, values in enumerate([list(header), *rows], start=1):
+    table: list[list[object]] = [list(header), *rows]
+    for r, values in enumerate(table, start=1):
         for c, value in enumerate(values, start=1):
             if value is None or value == "":
                 continue
-            cell = sheet.cell(row=r, column=c, value=value)  # type: ignore[arg-type]
+            cell = sheet.cell(row=r, column=c, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"
             if r == 1:
