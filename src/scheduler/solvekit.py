@@ -7,16 +7,24 @@ a shared deadline, reports progress, and folds the parts' statuses and bounds in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
 
 SolveStatus = Literal["optimal", "feasible", "infeasible", "timed_out", "model_invalid"]
-ProgressCallback = Callable[[float, float], None]
-"""Called with (best objective so far, elapsed seconds) while a solve runs."""
+
+
+class ProgressCallback(Protocol):
+    """Called while a solve runs with the best objective so far, the elapsed seconds and, where the
+    solver proves one, the lower bound so far: the sum of the bounds of the parts solved, the same
+    sum the solution's ``best_bound`` is made of once every part is done."""
+
+    def __call__(self, best: float, elapsed: float, bound: float | None = None, /) -> None: ...
+
+
 MIN_PART_SECONDS = 1.0
 
 
@@ -61,6 +69,7 @@ class Deadline:
         self.end = self.start + max(0.0, float(time_limit))
         self.progress = progress
         self.done_objective = 0.0
+        self.done_bound = 0.0  # the proven bounds of the parts finished, summed
         self.solve_seconds = 0.0
 
     def remaining(self) -> float:
@@ -71,7 +80,7 @@ class Deadline:
 
     def report(self, current: float = 0.0) -> None:
         if self.progress is not None:
-            self.progress(self.done_objective + current, self.elapsed())
+            self.progress(self.done_objective + current, self.elapsed(), self.done_bound)
 
 
 def run_part(

@@ -25,14 +25,18 @@ async function loadTimetable(box) {
 }
 
 // A planning run's progress, polled until it ends (run page).
-// The best objective so far, drawn as a line against the elapsed seconds (no library needed).
+// The best objective so far (solid) and the proven lower bound so far (dashed), against the elapsed
+// seconds, on one scale (no library needed). A point is [elapsed, best, bound or null].
 function drawChart(points) {
-  const line = document.querySelector("#chart polyline");
-  if (!line || points.length === 0) return;
-  const xs = points.map(p => p[0]), ys = points.map(p => p[1]);
+  const best = document.querySelector("#chart polyline.best");
+  const bound = document.querySelector("#chart polyline.bound");
+  if (!best || points.length === 0) return;
+  const xs = points.map(p => p[0]);
+  const ys = points.flatMap(p => p[2] === null ? [p[1]] : [p[1], p[2]]);
   const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1), y0 = Math.min(...ys), y1 = Math.max(...ys, y0 + 1);
-  line.setAttribute("points", points.map(([x, y]) =>
-    (5 + 290 * (x - x0) / (x1 - x0)).toFixed(1) + "," + (95 - 90 * (y - y0) / (y1 - y0)).toFixed(1)).join(" "));
+  const at = (x, y) => (5 + 290 * (x - x0) / (x1 - x0)).toFixed(1) + "," + (95 - 90 * (y - y0) / (y1 - y0)).toFixed(1);
+  best.setAttribute("points", points.map(p => at(p[0], p[1])).join(" "));
+  if (bound) bound.setAttribute("points", points.filter(p => p[2] !== null).map(p => at(p[0], p[2])).join(" "));
 }
 
 function watchRun(box) {
@@ -50,21 +54,27 @@ function watchRun(box) {
       const p = run.progress[kind];
       // while it runs the objective is the best so far; once done it is the result
       if (p) parts.push((kind === "rooms" ? "部屋割り" : "実習先") + ": " + (finished ? "評価値 " : "暫定の評価値 ")
-        + p.best_objective + "（" + p.elapsed + " 秒経過）");
+        + p.best_objective + (p.best_bound === null || p.best_bound === undefined ? "" : "、下限 " + p.best_bound)
+        + "（" + p.elapsed + " 秒経過）");
     }
     if (run.error) parts.push(run.error);
     document.getElementById("detail").textContent = parts.join(" ／ ");
-    let elapsed = 0, best = null;
+    let elapsed = 0, best = null, bound = 0;
     for (const kind of ["rooms", "practicum", "timetable"]) {
       const p = run.progress[kind];
-      if (p) { elapsed = Math.max(elapsed, p.elapsed || 0); best = (best || 0) + (p.best_objective || 0); }
+      if (p) {
+        elapsed = Math.max(elapsed, p.elapsed || 0);
+        best = (best || 0) + (p.best_objective || 0);
+        // a kind that proves no bound while it runs leaves the total without one
+        bound = (bound === null || p.best_bound === null || p.best_bound === undefined) ? null : bound + p.best_bound;
+      }
     }
     if (bar) {
       bar.value = finished ? bar.max : Math.min(elapsed, bar.max);
       document.getElementById("elapsed-text").textContent = finished ? "終了" : elapsed.toFixed(1) + " 秒";
     }
     if (best !== null && (history.length === 0 || history[history.length - 1][0] !== elapsed)) {
-      history.push([elapsed, best]);
+      history.push([elapsed, best, bound]);
       drawChart(history);
     }
     if (run.status === "done") {

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -81,3 +83,13 @@ async def test_the_run_page_asks_for_more_time_only_when_the_limit_left_someone_
     assert "時間を延ばして再実行してください" in page
     page = (await client.get(f"/staff/runs/{done}", headers=b.bearer(token))).text
     assert '<p id="more-time" class="notice notice-error" hidden>' in page
+
+
+def test_the_worker_reports_the_bound_so_far_beside_the_best_objective(tmp_path: Path) -> None:
+    """What the run page draws: the best objective and the proven lower bound, never above it."""
+    path = tmp_path / "progress.json"
+    outcome = runner.solve_in_worker("rooms", _problem(), 5, str(path))
+    data = json.loads(path.read_text())
+    assert data["kind"] == "rooms" and data["best_bound"] is not None
+    assert data["best_bound"] <= data["best_objective"] + 1e-9
+    assert data["best_bound"] == pytest.approx(outcome.best_bound) or outcome.best_bound == outcome.objective

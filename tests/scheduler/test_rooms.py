@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import date
 from itertools import pairwise
@@ -415,11 +416,33 @@ def test_minimal_change_re_solve_moves_few() -> None:
 
 
 def test_progress_callback_reports_objective_and_time() -> None:
-    calls: list[tuple[float, float]] = []
+    calls: list[tuple[float, float, float | None]] = []
     problem = RoomsProblem([room(1)], [session(10)], [Lodger(1, 10, "male"), Lodger(2, 10, "male")])
-    solution = solve_rooms(problem, progress=lambda objective, seconds: calls.append((objective, seconds)))
+    solution = solve_rooms(
+        problem, progress=lambda objective, seconds, bound=None: calls.append((objective, seconds, bound))
+    )
     assert calls and calls[-1][0] == solution.objective == 1000
-    assert all(seconds >= 0 for _, seconds in calls)
+    assert all(seconds >= 0 for _, seconds, _ in calls)
+
+
+def test_progress_reports_a_bound_that_only_rises_never_passes_the_best_and_ends_at_the_solutions() -> None:
+    """The bound drawn live is the sum of the proven bounds of the parts solved so far: the same sum
+    the solution's best_bound is, once every part is done."""
+    calls: list[tuple[float, float, float | None]] = []
+    problem = RoomsProblem(
+        [room(1), room(2, zone="women"), room(3, kind="twin"), room(4)],
+        [session(10, block(1, 3)), session(11, block(10, 12)), session(12, block(20, 23))],
+        [Lodger(i, 10 + i % 3, "male" if i % 2 else "female") for i in range(1, 13)],
+    )
+    solution = solve_rooms(
+        problem, progress=lambda objective, seconds, bound=None: calls.append((objective, seconds, bound))
+    )
+    bounds = [b for _, _, b in calls if b is not None]
+    assert calls and len(bounds) == len(calls)
+    assert all(b1 <= b2 + 1e-9 for b1, b2 in itertools.pairwise(bounds))
+    assert all(b <= best + 1e-9 for (best, _, _), b in zip(calls, bounds, strict=True))
+    assert solution.parts >= 2
+    assert bounds[-1] == pytest.approx(solution.best_bound) or solution.best_bound == solution.objective
 
 
 def test_zero_time_limit_reports_timed_out_and_explains() -> None:

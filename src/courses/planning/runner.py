@@ -270,10 +270,11 @@ def solve_in_worker(kind: str, problem: Any, time_limit: float, progress_path: s
 
     started = time.monotonic()
 
-    def progress(best: float, elapsed: float) -> None:
+    def progress(best: float, elapsed: float, bound: float | None = None) -> None:
         with contextlib.suppress(OSError):
             tmp = progress_path + ".tmp"
-            Path(tmp).write_text(json.dumps({"kind": kind, "best_objective": best, "elapsed": elapsed}))
+            data = {"kind": kind, "best_objective": best, "elapsed": elapsed, "best_bound": bound}
+            Path(tmp).write_text(json.dumps(data))
             os.replace(tmp, progress_path)
 
     if kind == PlanKind.TIMETABLE:
@@ -450,6 +451,7 @@ class Runner:
             progress = json.loads(fresh.progress_json or "{}")
             progress[data["kind"]] = {
                 "best_objective": data["best_objective"],
+                "best_bound": data.get("best_bound"),  # None where the solver proves none while it runs
                 "elapsed": round(data["elapsed"], 2),
             }
             await s.exec(update(SolverRun).where(_owned(run)).values(progress_json=json.dumps(progress)))

@@ -84,6 +84,8 @@ def solve_practicum(
             sent.update(_learner_sites(part, result.values))
         else:
             failed.update({sid: result.status for sid in part.session_ids})
+        deadline.done_bound = bound
+        deadline.report()
     placements = [PracticumPlacement(sid, learner, site) for (sid, learner), site in sorted(sent.items())]
     solution = _score(problem, placements, combine_statuses(statuses), failed)
     solution.best_bound = min(bound, solution.objective)

@@ -97,10 +97,11 @@ def solve_rooms(
             part, lodgers, problem, keeper, counter, deadline, num_workers, size / left, previous
         )
         deadline.done_objective = done + cost  # progress counts the plan kept, not every model solved
-        deadline.report()
         left -= size
         rooms_of.update(plan)
         bound += min(part_bound, cost)
+        deadline.done_bound = bound
+        deadline.report()
         if cost <= math.ceil(part_bound - 1e-6):
             statuses.append("optimal")
         elif solved:
