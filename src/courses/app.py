@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -14,6 +14,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import HTTPScope
@@ -57,6 +58,12 @@ def provide_db(state: State) -> Database:
     return db
 
 
+@get("/favicon.ico", opt={"access": "public"}, include_in_schema=False)
+async def favicon() -> Redirect:
+    """Browsers ask for /favicon.ico whatever the page links: point them at the SVG mark."""
+    return Redirect("/static/favicon.svg", status_code=301)
+
+
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = japan_now) -> Litestar:
     """Build the service. ``clock`` is passed in so that deadlines can be tested."""
     settings = settings or Settings.from_env()
@@ -82,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
 
     route_handlers: list[Any] = [
         health,
+        favicon,
         CatalogApi,
         CatalogPages,
         AuthApi,

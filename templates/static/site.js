@@ -97,7 +97,23 @@ function watchRun(box) {
   poll();
 }
 
+// A wide table scrolls sideways in its .table-scroll box: the box takes the keyboard focus (arrow keys
+// scroll it) and is a region named after the table's caption or the heading above it (WCAG 2.1.1).
+function labelScrollBoxes() {
+  for (const box of document.querySelectorAll(".table-scroll")) {
+    box.tabIndex = 0;
+    box.setAttribute("role", "region");
+    if (box.hasAttribute("aria-label") || box.hasAttribute("aria-labelledby")) continue;
+    const caption = box.querySelector("caption");
+    let heading = box.previousElementSibling;
+    while (heading && !/^H[1-6]$/.test(heading.tagName)) heading = heading.previousElementSibling;
+    const name = (caption || heading || {}).textContent;
+    box.setAttribute("aria-label", name ? name.trim() + "（表）" : "表");
+  }
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  labelScrollBoxes();
   const timetable = document.getElementById("daily-timetable");
   if (timetable && timetable.dataset.url) loadTimetable(timetable);
   const progress = document.getElementById("progress");

@@ -46,6 +46,21 @@ async def test_every_kind_of_response_carries_the_headers(client: AsyncTestClien
     _assert_headers(r, csp=None)
 
 
+async def test_the_favicon_is_served_and_linked(client: AsyncTestClient[Litestar]) -> None:
+    """The SVG mark is a static file the CSP admits (img-src 'self'); /favicon.ico, which browsers ask
+    for by themselves, leads to it instead of a 404."""
+    r = await client.get("/static/favicon.svg")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in r.text and "中" in r.text
+    _assert_headers(r)
+    r = await client.get("/favicon.ico", follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"] == "/static/favicon.svg"
+    _assert_headers(r)
+    assert (await client.get("/favicon.ico")).status_code == 200
+    page = (await client.get("/")).text
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+
+
 def test_templates_hold_no_inline_script_style_or_handlers() -> None:
     offenders = []
     for page in TEMPLATES.rglob("*.html"):
