@@ -3,9 +3,12 @@ courses by their reading in kana, and the session page answers before the button
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import select
@@ -175,3 +178,28 @@ async def test_a_visitors_cached_page_never_outlives_a_write(
     cards_after = re.search(code["open"] + r".*?残席</dt><dd[^>]*>([^<]+)", after, re.S)
     assert cards_before and cards_after
     assert cards_before.group(1) != cards_after.group(1)
+
+
+async def test_a_stale_page_is_rendered_once_however_many_visitors_ask_at_once(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from courses.catalog import pages
+
+    await _catalog(client, db)
+    renders = 0
+    real = pages.render
+
+    def counted(request: Any, template: Any) -> bytes:
+        nonlocal renders
+        renders += 1
+        return real(request, template)
+
+    monkeypatch.setattr(pages, "render", counted)
+    first = await asyncio.gather(*(client.get("/") for _ in range(20)))
+    assert {r.status_code for r in first} == {200} and len({r.text for r in first}) == 1
+    assert renders == 1  # one rendered; nineteen waited for it
+    async with app.state.db.write() as s:  # any write by this instance makes the page stale
+        await b.category(s, "marketing")
+    again = await asyncio.gather(*(client.get("/") for _ in range(20)))
+    assert {r.status_code for r in again} == {200}
+    assert renders == 2  # one rendered the fresh page; the others were given the previous one meanwhile

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from courses.accounts.guards import current_user
 from courses.catalog import service as catalog
+from courses.catalog.schemas import CampusOut, CategoryOut, CourseOut, SessionOut, SessionPage
 from courses.core.deps import DB
 
 PUBLIC = {"access": "public"}
@@ -21,45 +22,36 @@ class CatalogApi(Controller):
     opt = PUBLIC
 
     @get("/campuses", summary="All campuses")
-    async def campuses(self, db: DB) -> list[dict[str, Any]]:
+    async def campuses(self, db: DB) -> list[CampusOut]:
         async with db.read() as s:
             rows = await catalog.list_campuses(s)
-        return [
-            {
-                "code": c.code,
-                "name": c.name_ja,
-                "name_en": c.name_en,
-                "prefecture": c.prefecture,
-                "address": c.address,
-                "has_lodging": c.has_lodging,
-            }
-            for c in rows
-        ]
+        return [CampusOut(c.code, c.name_ja, c.name_en, c.prefecture, c.address, c.has_lodging) for c in rows]
 
     @get("/categories", summary="Subject categories of the catalog")
-    async def categories(self, db: DB) -> list[dict[str, Any]]:
+    async def categories(self, db: DB) -> list[CategoryOut]:
         async with db.read() as s:
             rows = await catalog.list_categories(s)
-        return [{"code": c.code, "name": c.name_ja, "name_en": c.name_en} for c in rows]
+        return [CategoryOut(c.code, c.name_ja, c.name_en) for c in rows]
 
     @get("/courses", summary="All courses of the catalog")
-    async def courses(self, db: DB) -> list[dict[str, Any]]:
+    async def courses(self, db: DB) -> list[CourseOut]:
         async with db.read() as s:
             rows = await catalog.list_courses(s)
         return [
-            {
-                "code": c.code,
-                "title": c.title_ja,
-                "title_en": c.title_en,
-                "audience": c.audience,
-                "category": c.category,
-                "description": c.description,
-                "days": c.days,
-                "fee_yen": c.fee_yen,
-                "default_capacity": c.default_capacity,
-                "residential": c.residential,
-                "has_practicum": c.has_practicum,
-            }
+            CourseOut(
+                code=c.code,
+                title=c.title_ja,
+                title_en=c.title_en,
+                title_kana=c.title_kana,
+                audience=c.audience,  # type: ignore[arg-type]
+                category=c.category,
+                description=c.description,
+                days=c.days,
+                fee_yen=c.fee_yen,
+                default_capacity=c.default_capacity,
+                residential=c.residential,
+                has_practicum=c.has_practicum,
+            )
             for c in rows
         ]
 
@@ -91,7 +83,7 @@ class CatalogApi(Controller):
         per_page: FromQuery[str | None] = None,
         accepting: FromQuery[str | None] = None,
         has_seats: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
+    ) -> SessionPage:
         today = request.app.state.clock().date()
         params = {
             "accepting": accepting,
@@ -110,20 +102,15 @@ class CatalogApi(Controller):
         async with db.read() as s:
             flt = await catalog.parse_session_filter(s, params, current_user(request), today)
             result = await catalog.list_sessions(s, flt)
-        return {
-            "items": [catalog.session_to_dict(r, today) for r in result.items],
-            "total": result.total,
-            "page": result.page,
-            "per_page": result.per_page,
-        }
+        return SessionPage(
+            [catalog.session_out(r, today) for r in result.items], result.total, result.page, result.per_page
+        )
 
     @get("/sessions/{session_id:int}", summary="One session")
-    async def session(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def session(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionOut:
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
-        return catalog.session_to_dict(row, request.app.state.clock().date())
+        return catalog.session_out(row, request.app.state.clock().date())
 
 
 @get("/health", opt=PUBLIC, tags=["ops"], summary="Liveness with a database round trip")

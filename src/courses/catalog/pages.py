@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -62,8 +63,51 @@ class CatalogPages(Controller):
         anonymous = current_user(request) is None
         key = f"{today.isoformat()}?{request.url.query}"
         cache: PageCache = request.app.state.catalog_pages
-        if anonymous and (body := cache.get(key, db.writes)) is not None:
-            return Response(body, media_type=MediaType.HTML)
+        rendering = False
+        if anonymous:
+            body, rendering = await cache.lookup(key, db.writes)
+            if body is not None:
+                return Response(body, media_type=MediaType.HTML)
+        try:
+            return await self._index(
+                request,
+                db,
+                today,
+                anonymous,
+                cache if rendering else None,
+                key,
+                campus,
+                audience,
+                month,
+                category,
+                q,
+                page,
+                show,
+                seats,
+                date_from,
+            )
+        finally:
+            if rendering:
+                cache.release(key)
+
+    async def _index(
+        self,
+        request: Request[Any, Any, Any],
+        db: Any,
+        today: date,
+        anonymous: bool,
+        cache: PageCache | None,
+        key: str,
+        campus: str | None,
+        audience: str | None,
+        month: str | None,
+        category: str | None,
+        q: str | None,
+        page: str | None,
+        show: str | None,
+        seats: str | None,
+        date_from: str | None,
+    ) -> Response[Any]:
         writes = db.writes
         show = show if show in SHOW_CHOICES else "open"
         params: dict[str, str | None] = {
@@ -113,7 +157,8 @@ class CatalogPages(Controller):
         if not anonymous or error:
             return template
         html = render(request, template)
-        cache.put(key, writes, html)
+        if cache is not None:
+            cache.put(key, writes, html)
         return Response(html, media_type=MediaType.HTML)
 
     @get("/sessions/{session_id:int}")
@@ -184,28 +229,48 @@ async def learner_standing(s: Any, user: User, row: catalog.SessionRow, today: d
 
 
 class PageCache:
-    """Rendered catalog pages for visitors who are not signed in, kept for ``ttl`` seconds and dropped
-    as soon as this process writes to the database (an enrollment changes a seat count), so a page is
-    never older than the last write here, nor than ``ttl`` for writes by other instances."""
+    """Rendered catalog pages for visitors who are not signed in.
+
+    A page is kept for ``ttl`` seconds and is stale as soon as this process writes to the database
+    (an enrollment changes a seat count). One request at a time renders a stale or missing page:
+    the others meanwhile get the page as it was (at most one rendering behind), or, when there is
+    none yet, wait for that rendering, so that a page going stale under load never has every
+    connection rendering it at once."""
 
     def __init__(self, ttl: float, size: int = 256) -> None:
         self.ttl = ttl
         self.size = size
         self.pages: OrderedDict[str, tuple[float, int, bytes]] = OrderedDict()
+        self.flights: dict[str, asyncio.Future[None]] = {}
 
-    def get(self, key: str, writes: int) -> bytes | None:
+    async def lookup(self, key: str, writes: int) -> tuple[bytes | None, bool]:
+        """(the page to serve, or None; whether this caller now renders it and must ``release``)."""
+        if self.ttl <= 0:
+            return None, False
         hit = self.pages.get(key)
-        if hit is None or hit[0] < time.monotonic() or hit[1] != writes:
-            return None
-        return hit[2]
+        if hit is not None and hit[0] >= time.monotonic() and hit[1] == writes:
+            return hit[2], False
+        flight = self.flights.get(key)
+        if flight is not None:
+            if hit is not None:
+                return hit[2], False  # stale while another request renders the fresh one
+            await asyncio.shield(flight)
+            hit = self.pages.get(key)
+            return (hit[2] if hit is not None else None), False
+        self.flights[key] = asyncio.get_running_loop().create_future()
+        return None, True
 
     def put(self, key: str, writes: int, body: bytes) -> None:
-        if self.ttl <= 0:
-            return
         self.pages[key] = (time.monotonic() + self.ttl, writes, body)
         self.pages.move_to_end(key)
         while len(self.pages) > self.size:
             self.pages.popitem(last=False)
+
+    def release(self, key: str) -> None:
+        """The rendering is over (stored or not): whoever waits for it goes on."""
+        flight = self.flights.pop(key, None)
+        if flight is not None and not flight.done():
+            flight.set_result(None)
 
 
 def render(request: Request[Any, Any, Any], template: Template) -> bytes:

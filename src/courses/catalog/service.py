@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import msgspec
+from msgspec import UNSET
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.service import staff_campus_ids, to_katakana
+from courses.catalog.schemas import BlockOut, SessionOut
 from courses.core.errors import FieldError, InvalidInput, not_found
 from courses.models import (
     Audience,
@@ -377,29 +380,37 @@ async def list_categories(db: AsyncSession) -> list[Category]:
     return list(await db.exec(select(Category).order_by(col(Category.sort_order), col(Category.id))))
 
 
-def session_to_dict(row: SessionRow, today: date | None = None) -> dict[str, Any]:
-    """The API shape of a session (also used by the session page's JSON-LD and tests)."""
+def session_out(row: SessionRow, today: date | None = None) -> SessionOut:
+    """The API shape of a session; with ``today``, where applying stands that day."""
     s, c, k = row.session, row.course, row.campus
-    return {
-        "id": s.id,
-        "code": s.code,
-        "course_code": c.code,
-        "course_title": c.title_ja,
-        "course_title_en": c.title_en,
-        "course_title_kana": c.title_kana,
-        "audience": c.audience,
-        "category": c.category,
-        "campus": k.code,
-        "campus_name": k.name_ja,
-        "blocks": [{"start": b.start_date.isoformat(), "end": b.end_date.isoformat()} for b in row.blocks],
-        "start_date": s.start_date.isoformat(),
-        "end_date": s.end_date.isoformat(),
-        "days": c.days,
-        "fee_yen": c.fee_yen,
-        "lodging": s.lodging,
-        "capacity": s.capacity,
-        "seats_left": row.seats_left,
-        "application_opens": s.application_opens.isoformat(),
-        "application_closes": s.application_closes.isoformat(),
-        "status": s.status,
-    } | ({"application": application_state(s, today)} if today else {})
+    return SessionOut(
+        id=s.id or 0,
+        code=s.code,
+        course_code=c.code,
+        course_title=c.title_ja,
+        course_title_en=c.title_en,
+        course_title_kana=c.title_kana,
+        audience=c.audience,  # type: ignore[arg-type]
+        category=c.category,
+        campus=k.code,
+        campus_name=k.name_ja,
+        blocks=[BlockOut(b.start_date, b.end_date) for b in row.blocks],
+        start_date=s.start_date,
+        end_date=s.end_date,
+        days=c.days,
+        fee_yen=c.fee_yen,
+        lodging=s.lodging,
+        capacity=s.capacity,
+        seats_left=row.seats_left,
+        application_opens=s.application_opens,
+        application_closes=s.application_closes,
+        status=s.status,  # type: ignore[arg-type]
+        application=application_state(s, today) if today else UNSET,  # type: ignore[arg-type]
+    )
+
+
+def session_to_dict(row: SessionRow, today: date | None = None) -> dict[str, Any]:
+    """``session_out`` as JSON values (the console adds its own fields to it)."""
+    out = msgspec.to_builtins(session_out(row, today))
+    assert isinstance(out, dict)
+    return out
