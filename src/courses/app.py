@@ -50,6 +50,8 @@ from courses.planning.timetable_api import TimetableApi
 from courses.planning.timetable_pages import TimetablePages
 from courses.staff.api import StaffApi
 from courses.staff.pages import MailboxPage, StaffPages
+from courses.surveys.api import SurveyApi
+from courses.surveys.pages import SurveyPages, SurveyResultPages
 
 
 def provide_db(state: State) -> Database:
@@ -109,6 +111,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         AttendanceApi,
         StaffAttendancePages,
         LearnerAttendancePages,
+        SurveyPages,
+        SurveyResultPages,
+        SurveyApi,
         *console_api.controllers(),
         *console_pages.controllers(),
         create_static_files_router(
