@@ -48,6 +48,8 @@ from courses.planning.plans_api import PlansApi
 from courses.planning.plans_pages import PlanningPages
 from courses.planning.timetable_api import TimetableApi
 from courses.planning.timetable_pages import TimetablePages
+from courses.reports.api import AnnualReportApi
+from courses.reports.pages import AnnualReportPages
 from courses.staff.api import StaffApi
 from courses.staff.pages import MailboxPage, StaffPages
 from courses.surveys.api import SurveyApi
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         SurveyPages,
         SurveyResultPages,
         SurveyApi,
+        AnnualReportPages,
+        AnnualReportApi,
         *console_api.controllers(),
         *console_pages.controllers(),
         create_static_files_router(
