@@ -246,8 +246,10 @@ async def test_one_anonymous_answer_per_learner(db: Database, client: AsyncTestC
     assert bad.status_code == 400
     assert "「損益計算書」の評価を選んでください" in bad.text and "2000文字以内" in bad.text
     assert await _count(db, SurveyResponse) == 0
+    assert f'href="/surveys/{sid}"' in (await client.get("/me")).text  # my page links the open survey
     r = await client.post(f"/surveys/{sid}", data=form)
     assert r.status_code == 200, r.text
+    assert f'href="/surveys/{sid}"' not in (await client.get("/me")).text
     assert "ご回答ありがとうございました" in r.text
     again = await client.post(f"/surveys/{sid}", data=form)
     assert again.status_code == 409

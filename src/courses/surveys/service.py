@@ -249,6 +249,19 @@ async def survey_of(s: AsyncSession, user: User, session_id: int, today: date) -
     )
 
 
+async def open_for(s: AsyncSession, user_id: int, sessions: list[CourseSession], today: date) -> set[int]:
+    """Of the learner's sessions (confirmed places), those whose survey is open and not yet answered."""
+    ids = {id_of(x) for x in sessions if x.status in HELD and opens_on(x) <= today <= closes_on(x)}
+    if not ids:
+        return set()
+    answered = await s.exec(
+        select(SurveyAnswered.session_id).where(
+            SurveyAnswered.user_id == user_id, col(SurveyAnswered.session_id).in_(ids)
+        )
+    )
+    return ids - set(answered)
+
+
 async def instructors_of(s: AsyncSession, session_id: int) -> dict[int, int | None]:
     """Course module id -> instructor of the session's latest published timetable."""
     rows = await latest_published_rows(s, col(PlannedModule.session_id) == session_id)
