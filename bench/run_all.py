@@ -17,6 +17,7 @@ SCRIPTS = [
     "rooms_hard_year.py",
     "year_pipeline.py",
     "timetable_year.py",
+    "annual_report.py",
 ]
 
 

@@ -49,8 +49,12 @@ from courses.planning.plans_api import PlansApi
 from courses.planning.plans_pages import PlanningPages
 from courses.planning.timetable_api import TimetableApi
 from courses.planning.timetable_pages import TimetablePages
+from courses.reports.api import AnnualReportApi
+from courses.reports.pages import AnnualReportPages
 from courses.staff.api import StaffApi
 from courses.staff.pages import MailboxPage, StaffPages
+from courses.surveys.api import SurveyApi
+from courses.surveys.pages import SurveyPages, SurveyResultPages
 
 
 def provide_db(state: State) -> Database:
@@ -117,6 +121,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         AttendanceApi,
         StaffAttendancePages,
         LearnerAttendancePages,
+        SurveyPages,
+        SurveyResultPages,
+        SurveyApi,
+        AnnualReportPages,
+        AnnualReportApi,
         *console_api.controllers(),
         *console_pages.controllers(),
         create_static_files_router(

@@ -1,5 +1,5 @@
 """Background work of a service process: delivering the notification outbox, queueing the reminders
-that are due, working the solver queue."""
+and the survey emails that are due, working the solver queue."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from courses.core.db_outage import database_unavailable, outage_log
 from courses.core.notifications import deliver_pending
 from courses.enrollment.reminders import send_due
 from courses.planning.runner import Runner
+from courses.surveys.service import send_due as send_surveys
 
 log = logging.getLogger(__name__)
 MAIL_INTERVAL_S = 10
@@ -30,8 +31,8 @@ async def _mail_loop(app: Any) -> None:
 
 
 async def _reminder_loop(app: Any) -> None:
-    """Every ``reminder_interval_s``, queue the reminders due today (each goes out once, whatever
-    other instances or the `send-reminders` command do)."""
+    """Every ``reminder_interval_s``, queue the reminders and survey emails due today (each goes out
+    once, whatever other instances or the `send-reminders` and `send-surveys` commands do)."""
     while True:
         await asyncio.sleep(app.state.settings.reminder_interval_s)
         try:
@@ -41,6 +42,13 @@ async def _reminder_loop(app: Any) -> None:
                 outage_log.note(exc, "reminders waiting")
             else:
                 log.exception("reminders failed")
+        try:  # the survey the day after a session's last day, the same way (once per learner)
+            await send_surveys(app.state.db, app.state.clock(), app.state.settings.base_url)
+        except Exception as exc:
+            if database_unavailable(exc):
+                outage_log.note(exc, "survey emails waiting")
+            else:
+                log.exception("survey emails failed")
 
 
 def start_background(app: Any) -> None:

@@ -1,4 +1,4 @@
-"""Command line of the service: ``python -m courses migrate|seed|serve|run|create-user|send-reminders``."""
+"""Command line of the service: ``python -m courses migrate|seed|serve|run|create-user|send-reminders|send-surveys``."""
 
 from __future__ import annotations
 
@@ -65,6 +65,21 @@ async def _send_reminders(settings: Settings) -> int:
     return 0
 
 
+async def _send_surveys(settings: Settings) -> int:
+    """Queue the survey emails due now (the day after a session's last day), once."""
+    from courses.core.clock import japan_now
+    from courses.core.db import Database
+    from courses.surveys.service import send_due
+
+    db = Database.connect(settings.database_url, settings.pools)
+    try:
+        sent = await send_due(db, japan_now(), settings.base_url)
+    finally:
+        await db.dispose()
+    print(f"surveys: {sent.total} queued")
+    return 0
+
+
 def _print_demo_accounts() -> None:
     from courses.seeding.demo import DEMO_FILE
 
@@ -89,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--campus", action="append", default=[], help="campus code (staff; repeatable)")
     user.add_argument("--password", help="read from the COURSES_PASSWORD variable or a prompt if omitted")
     sub.add_parser("send-reminders", help="queue the reminder emails due today (the service also does it)")
+    sub.add_parser("send-surveys", help="queue the survey emails due today (the service also does it)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -130,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "send-reminders":
         return asyncio.run(_send_reminders(settings))
+    if args.command == "send-surveys":
+        return asyncio.run(_send_surveys(settings))
     if args.command == "create-user":
         from courses.accounts.cli import create_user
 

@@ -60,6 +60,7 @@ SHARED_PREFIXES = ("/api/console/courses/", "/console/courses/")
 NEEDS_MORE = {
     "/password/set": "the invitation's one-time token comes in the query",
     "/certificates/{serial:str}": "a certificate exists only after a session is completed (404 otherwise)",
+    "/surveys/{session_id:int}": "a survey opens the day after the session's last day (422 before)",
 }
 
 

@@ -22,6 +22,7 @@ from courses.enrollment import service as enrollment
 from courses.learners import ical
 from courses.models import User, id_of
 from courses.planning import plans
+from courses.surveys import service as surveys
 
 Form = URLEncodedBody[dict[str, str]]
 FLASH = {
@@ -102,6 +103,10 @@ class LearnerPages(Controller):
                 if r.enrollment.status == "confirmed"
             }
             issued = await certificates.of_enrollments(s, [i or 0 for i in progress])
+            confirmed = [r.session for r in rows if r.enrollment.status == "confirmed"]
+            open_surveys = await surveys.open_for(
+                s, user.id or 0, confirmed, request.app.state.clock().date()
+            )
         return Template(
             "me.html",
             context={
@@ -115,6 +120,7 @@ class LearnerPages(Controller):
                 "invoices": invoices,
                 "attendance": progress,
                 "certificates": issued,
+                "surveys": open_surveys,
                 "today": request.app.state.clock().date(),
             },
         )

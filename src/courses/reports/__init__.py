@@ -1,0 +1,1 @@
+"""Reports over a fiscal year for staff and administrators (the annual report)."""

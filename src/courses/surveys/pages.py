@@ -1,0 +1,138 @@
+"""Pages: the learner's survey of an ended session, and the results for staff (with their CSV)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Template
+
+from courses.accounts.guards import me
+from courses.core.deps import DB
+from courses.core.downloads import csv_response
+from courses.core.errors import DomainError, InvalidInput
+from courses.surveys import results, service
+
+Form = URLEncodedBody[dict[str, str]]
+
+
+def _context(survey: service.Survey | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "survey": survey,
+        "scale": service.USEFULNESS,
+        "ratings": service.RATINGS,
+        "comment_max": service.COMMENT_MAX,
+        "done": False,
+        "error": None,
+        "field_errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+class SurveyPages(Controller):
+    include_in_schema = False
+    opt = {"access": "learner"}
+
+    @get("/surveys/{session_id:int}")
+    async def form(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> Template:
+        today = request.app.state.clock().date()
+        try:
+            async with db.read() as s:
+                survey = await service.survey_of(s, me(request), session_id, today)
+        except DomainError as exc:
+            if exc.status in (401, 404):
+                raise
+            return Template(
+                "surveys/form.html", context=_context(None, error=exc.detail_ja), status_code=exc.status
+            )
+        return Template("surveys/form.html", context=_context(survey))
+
+    @post("/surveys/{session_id:int}")
+    async def answer(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+    ) -> Template:
+        user = me(request)
+        today = request.app.state.clock().date()
+        data = data if isinstance(data, dict) else {}
+        try:
+            async with db.write() as s:
+                survey = await service.survey_of(s, user, session_id, today)
+                if survey.answered:
+                    raise service.already_answered()
+                ratings: dict[int, object] = {}
+                for name, value in data.items():
+                    if name.startswith("m_") and name[2:].isdigit():
+                        ratings[int(name[2:])] = value
+                answer = service.read_answer(
+                    survey, data.get("usefulness"), ratings, str(data.get("comment", ""))
+                )
+                await service.submit(s, user, survey, answer, on_sqlite=db.sqlite)
+        except InvalidInput as exc:
+            async with db.read() as s:  # the rows of the transaction that was rolled back are stale
+                survey = await service.survey_of(s, user, session_id, today)
+            return Template(
+                "surveys/form.html",
+                context=_context(
+                    survey,
+                    error=exc.detail_ja,
+                    field_errors={e.field: e.message_ja for e in exc.errors},
+                    values={k: str(v)[: service.COMMENT_MAX * 2] for k, v in data.items()},
+                ),
+                status_code=400,
+            )
+        except DomainError as exc:
+            if exc.status in (401, 404):
+                raise
+            return Template(
+                "surveys/form.html", context=_context(None, error=exc.detail_ja), status_code=exc.status
+            )
+        async with db.read() as s:
+            survey = await service.survey_of(s, user, session_id, today)
+        return Template("surveys/form.html", context=_context(survey, done=True))
+
+
+class SurveyResultPages(Controller):
+    path = "/staff"
+    include_in_schema = False
+    opt = {"access": "staff"}
+
+    @get("/surveys")
+    async def results_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus: FromQuery[str | None] = None,
+        fy: FromQuery[int | None] = None,
+    ) -> Template:
+        today = request.app.state.clock().date()
+        async with db.read() as s:
+            scope = await results.scope_of(s, me(request), campus, fy, today)
+            found = await results.results(s, scope)
+        return Template(
+            "surveys/results.html",
+            context={
+                "r": found,
+                "scope": scope,
+                "campus": campus if scope.campuses and campus else None,
+                "kinds": results.KINDS,
+                "hidden_ja": results.HIDDEN_JA,
+                "min_answers": results.MIN_ANSWERS,
+                "scale": service.USEFULNESS,
+            },
+        )
+
+    @get("/surveys.csv")
+    async def results_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        campus: FromQuery[str | None] = None,
+        fy: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        today = request.app.state.clock().date()
+        async with db.read() as s:
+            scope = await results.scope_of(s, me(request), campus, fy, today)
+            found = await results.results(s, scope)
+        return csv_response(results.results_csv(found), f"surveys-FY{scope.fiscal_year}.csv")
