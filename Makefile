@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test test-pg fuzz lint format bench bench-itc clean
+.PHONY: help install run migrate seed test test-pg fuzz lint format messages bench bench-itc clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,13 @@ lint: $(STAMP) ## ruff, and mypy on src
 format: $(STAMP) ## format the code with ruff
 	$(BIN)/ruff format src tests bench seeds
 	$(BIN)/ruff check --fix src tests bench seeds
+
+LOCALE := src/courses/locale
+messages: $(STAMP) ## extract the pages' text into $(LOCALE)/messages.pot and update the ja and en catalogues
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --sort-output --project sme-courses -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l ja --no-fuzzy-matching
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l en --no-fuzzy-matching
+	@echo "Now write the English of every empty msgstr in $(LOCALE)/en/LC_MESSAGES/messages.po"
 
 bench: $(STAMP) ## service throughput, bulk upload and solver benchmarks (prints figures)
 	@# The HTTP benchmark drives the service with wrk (Debian's package), installed here when root can.

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import Cookie, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -36,7 +37,7 @@ from courses.catalog.service import APPLICATION_LABELS, AUDIENCE_LABELS, STATUS_
 from courses.console import api as console_api
 from courses.console import pages as console_pages
 from courses.console.sessions import available_actions
-from courses.core import problems, web
+from courses.core import i18n, problems, web
 from courses.core.clock import japan_now
 from courses.core.db import Database
 from courses.core.errors import DomainError
@@ -68,6 +69,35 @@ async def favicon() -> Redirect:
     return Redirect("/static/favicon.svg", status_code=301)
 
 
+@get("/lang/{code:str}", opt={"access": "public"}, include_in_schema=False)
+async def switch_language(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    next_url: Annotated[str | None, QueryParameter(name="next")] = None,
+) -> Redirect:
+    """The header's 日本語 / English switch: remembers the choice in the ``lang`` cookie and goes
+    back to the page it was pressed on (a path of this site only; anything else goes to the top)."""
+    if code not in i18n.LANGUAGES:
+        code = i18n.SOURCE
+    settings: Settings = request.app.state.settings
+    cookie = Cookie(
+        key=i18n.COOKIE,
+        value=code,
+        max_age=i18n.COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+    return Redirect(i18n.same_site_path(next_url), status_code=303, cookies=[cookie])
+
+
+async def staff_pages_in_japanese(request: Request[Any, Any, Any]) -> None:
+    """Staff and console pages are Japanese only, whatever language the visitor chose."""
+    if request.route_handler.opt.get("access") in ("staff", "admin"):
+        i18n.use(i18n.SOURCE)
+
+
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = japan_now) -> Litestar:
     """Build the service. ``clock`` is passed in so that deadlines can be tested."""
     settings = settings or Settings.from_env()
@@ -85,15 +115,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         web.configure(engine.engine)
         # what the pages print of the domains: labels and the actions a session offers
         engine.engine.filters.update(
-            audience_label=lambda v: AUDIENCE_LABELS.get(v, (v, v))[0],
-            status_label=lambda v: STATUS_LABELS.get(v, (v, v))[0],
-            application_label=lambda v: APPLICATION_LABELS.get(v, (v, v))[0],
+            audience_label=lambda v: i18n.pick(*AUDIENCE_LABELS.get(v, (v, v))),
+            status_label=lambda v: i18n.pick(*STATUS_LABELS.get(v, (v, v))),
+            application_label=lambda v: i18n.pick(*APPLICATION_LABELS.get(v, (v, v))),
         )
         engine.engine.globals["session_actions"] = available_actions
 
     route_handlers: list[Any] = [
         health,
         favicon,
+        switch_language,
         CatalogApi,
         CatalogPages,
         AuthApi,
@@ -136,6 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         route_handlers=route_handlers,
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         guards=[access_guard],
+        before_request=staff_pages_in_japanese,
         # Forms are protected by a double-submit CSRF token; the API takes bearer tokens only (never
         # the session cookie), so it is not exposed to cross-site requests and is exempt.
         csrf_config=CSRFConfig(
@@ -177,6 +209,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         debug=settings.debug,
     )
     answer_head_as_get(app)
+    app.asgi_handler = i18n.language_middleware(app.asgi_handler)
     # outermost, so that routing errors (404, 405) and static files carry the headers too
     app.asgi_handler = security_headers(app.asgi_handler)
     problems.document_problems(app)

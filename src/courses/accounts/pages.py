@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, me, session_cookie
-from courses.core import notifications
+from courses.core import i18n, notifications
 from courses.core.deps import DB
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES, PREFECTURES
@@ -50,7 +50,7 @@ class AccountPages(Controller):
             wait = exc.extra.get("retry_after") if exc.extra else None
             return Template(
                 "login.html",
-                context={"next": next_url, "error": exc.detail_ja, "email": email},
+                context={"next": next_url, "error": exc.detail(i18n.current()), "email": email},
                 status_code=exc.status,
                 headers={"Retry-After": str(wait)} if wait else None,
             )
@@ -101,7 +101,8 @@ class AccountPages(Controller):
                 "register.html",
                 context=_register_context(
                     dict(data),
-                    [e.as_dict("ja") for e in exc.errors] or [{"field": "", "message": exc.detail_ja}],
+                    [e.as_dict(i18n.current()) for e in exc.errors]
+                    or [{"field": "", "message": exc.detail(i18n.current())}],
                     next_url,
                 ),
                 status_code=exc.status,
@@ -217,7 +218,7 @@ class PasswordPages(Controller):
         except DomainError as exc:
             return Template(
                 "password_change.html",
-                context={"done": False, "error": exc.detail_ja},
+                context={"done": False, "error": exc.detail(i18n.current())},
                 status_code=exc.status,
             )
         request.app.state.token_cache.clear()

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
-from courses.core import notifications
+from courses.core import i18n, notifications
 from courses.core.deps import DB
 from courses.core.errors import DomainError, FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES, PREFECTURES
@@ -53,7 +53,7 @@ def _values(user: User, profile: LearnerProfile | None) -> dict[str, Any]:
 def _by_field(exc: DomainError | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in exc.errors if exc else []:
-        out.setdefault(e.field, e.message_ja)
+        out.setdefault(e.field, i18n.pick(e.message_ja, e.message_en))
     return out
 
 
@@ -72,9 +72,9 @@ def _page(
         context={
             "values": values,
             "errors": _by_field(error),
-            "general_error": error.detail_ja if error else None,
+            "general_error": error.detail(i18n.current()) if error else None,
             "email_errors": _by_field(email_error),
-            "email_error": email_error.detail_ja if email_error else None,
+            "email_error": email_error.detail(i18n.current()) if email_error else None,
             "new_email": new_email,
             "email": user.email,
             "learner": user.role == Role.LEARNER,
@@ -186,7 +186,7 @@ class EmailConfirmPage(Controller):
         except DomainError as exc:
             return Template(
                 "account_email_confirm.html",
-                context={"done": False, "error": exc.detail_ja},
+                context={"done": False, "error": exc.detail(i18n.current())},
                 status_code=exc.status,
             )
         request.app.state.token_cache.clear()

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from courses.accounts.guards import me
 from courses.attendance import certificates, pdf, service
 from courses.attendance.api import check_in_of, session_of_my_campus
+from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.downloads import attachment
 from courses.core.errors import DomainError
@@ -107,7 +108,9 @@ class StaffAttendancePages(Controller):
         except DomainError as exc:
             if exc.status in (401, 403, 404):
                 raise
-            return Redirect(f"/staff/sessions/{session_id}/attendance?error={quote(exc.detail_ja)}")
+            return Redirect(
+                f"/staff/sessions/{session_id}/attendance?error={quote(exc.detail(i18n.current()))}"
+            )
         return Redirect(f"/staff/sessions/{session_id}/attendance?day={the_day.isoformat()}&msg=saved#{half}")
 
     @get("/{session_id:int}/certificates.pdf")
@@ -146,7 +149,7 @@ class LearnerAttendancePages(Controller):
                 raise
             return Template(
                 "attendance/check_in.html",
-                context={"done": None, "error": exc.detail_ja},
+                context={"done": None, "error": exc.detail(i18n.current())},
                 status_code=exc.status,
             )
         return Template(
@@ -164,7 +167,7 @@ class LearnerAttendancePages(Controller):
         except DomainError as exc:
             return Template(
                 "attendance/check_in.html",
-                context={"done": None, "error": exc.detail_ja},
+                context={"done": None, "error": exc.detail(i18n.current())},
                 status_code=exc.status,
             )
         day, half = service.half_of(now)

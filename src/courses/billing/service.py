@@ -102,8 +102,18 @@ def cancellation_percent(
     return days_before, late_percent
 
 
-def terms_text(free_days_before: int, late_percent: int) -> str:
-    """The terms as a learner reads them before applying."""
+def terms_text(free_days_before: int, late_percent: int, lang: str = "ja") -> str:
+    """The terms as a learner reads them before applying (``lang`` "en" on an English page)."""
+    if lang == "en":
+        late_en = (
+            f"{late_percent}% of the fee from {free_days_before - 1} days before until the day before, "
+            if free_days_before > 1
+            else ""
+        )
+        return (
+            f"Cancellation fee: free until {free_days_before} days before the first day, "
+            f"{late_en}100% of the fee from the first day."
+        )
     late = (
         f"{free_days_before - 1}日前から前日までは受講料の{late_percent}%、" if free_days_before > 1 else ""
     )

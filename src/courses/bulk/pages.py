@@ -22,6 +22,7 @@ from courses.bulk import organization as bulk_org
 from courses.bulk import service as bulk
 from courses.bulk import sessions as bulk_sessions
 from courses.bulk.api import XLSX, marked_response
+from courses.core import i18n
 from courses.core.db import Database
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
@@ -82,7 +83,7 @@ def _preview_page(
             "rows": [r.as_dict("ja") for r in report.rows] if report else [],
             "counts": report.counts if report else {},
             "error": error,
-            "errors": [e.as_dict("ja") for e in (error.errors if error else [])],
+            "errors": [e.as_dict(i18n.current()) for e in (error.errors if error else [])],
             "file_b64": base64.b64encode(content).decode() if report else "",
             "labels": bulk.OUTCOME_JA,
         },
@@ -275,7 +276,11 @@ class OrganizationPages(Controller):
                 )
         except DomainError as exc:
             return await _dashboard(
-                db, user, organization_id, request.app.state.clock(), {"kind": "error", "text": exc.detail_ja}
+                db,
+                user,
+                organization_id,
+                request.app.state.clock(),
+                {"kind": "error", "text": exc.detail(i18n.current())},
             )
         return Redirect(f"/org?org={organization_id}&msg={'cancelled_fee' if owed.fee_yen else 'cancelled'}")
 
@@ -306,7 +311,7 @@ class PasswordSetPage(Controller):
         if token:
             async with db.read() as s:
                 user = await run_sync(s, accounts.user_for_token, token, "reset", request.app.state.clock())
-        error = bulk_org.invalid_link().detail_ja if token and user is None else None
+        error = bulk_org.invalid_link().detail(i18n.current()) if token and user is None else None
         return Template(
             "org/password_set.html",
             context={"token": token if user else "", "user": user, "error": error},
@@ -333,7 +338,7 @@ class PasswordSetPage(Controller):
         except DomainError as exc:
             return Template(
                 "org/password_set.html",
-                context={"token": token, "user": user, "error": exc.detail_ja},
+                context={"token": token, "user": user, "error": exc.detail(i18n.current())},
                 status_code=exc.status,
             )
         return Redirect("/me", cookies=[session_cookie(request, secret)])

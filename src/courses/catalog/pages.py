@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from courses.accounts.guards import current_user
 from courses.billing import service as service_billing
 from courses.catalog import service as catalog
+from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.errors import InvalidInput, NotEligible
 from courses.enrollment import seats
@@ -61,7 +62,7 @@ class CatalogPages(Controller):
     ) -> Response[Any]:
         today = _today(request)
         anonymous = current_user(request) is None
-        key = f"{today.isoformat()}?{request.url.query}"
+        key = f"{i18n.current()}:{today.isoformat()}?{request.url.query}"  # one page per language
         cache: PageCache = request.app.state.catalog_pages
         rendering = False
         if anonymous:
@@ -127,7 +128,7 @@ class CatalogPages(Controller):
             try:
                 flt = await catalog.parse_session_filter(s, params, today=today)
             except InvalidInput as exc:
-                error = exc.detail_ja
+                error = exc.detail(i18n.current())
                 flt = catalog.SessionFilter(accepting_on=today)
             if not flt.date_from and not month:
                 flt.starts_from = today  # the catalog lists sessions still to begin
@@ -168,7 +169,9 @@ class CatalogPages(Controller):
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
             categories = {c.code: c for c in await catalog.list_categories(s)}
-            terms = service_billing.terms_text(*await service_billing.terms_of(s, id_of(row.course)))
+            terms = service_billing.terms_text(
+                *await service_billing.terms_of(s, id_of(row.course)), lang=i18n.current()
+            )
             standing = await learner_standing(s, user, row, today) if user is not None else None
         return Template(
             template_name="session.html",
@@ -203,7 +206,12 @@ class Standing:
 async def learner_standing(s: Any, user: User, row: catalog.SessionRow, today: date) -> Standing:
     """The button of the session page follows the same rules as the enrollment itself."""
     if user.role != Role.LEARNER:
-        return Standing(refusal="受講の申し込みは受講者のアカウントで行います。")
+        return Standing(
+            refusal=i18n.pick(
+                "受講の申し込みは受講者のアカウントで行います。",
+                "Applications are made with a learner's account.",
+            )
+        )
     held = list(
         await s.exec(
             select(Enrollment, CourseSession.code, CourseSession.id)
@@ -224,7 +232,7 @@ async def learner_standing(s: Any, user: User, row: catalog.SessionRow, today: d
     try:
         seats.check_eligibility(offer, profile, False, today)
     except NotEligible as exc:
-        return Standing(refusal=exc.detail_ja, same_course=others)
+        return Standing(refusal=exc.detail(i18n.current()), same_course=others)
     return Standing(same_course=others)
 
 

@@ -19,7 +19,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 
-from courses.core import bodies
+from courses.core import bodies, i18n
 from courses.core.db_outage import database_unavailable, exception_chain, outage_log
 from courses.core.errors import DomainError, FieldError
 
@@ -100,22 +100,12 @@ def document_problems(app: Any) -> None:
 
 
 def request_language(request: Request[Any, Any, Any]) -> str:
-    """'en' when the caller prefers English over Japanese, else 'ja' (the site speaks Japanese first)."""
-    header = request.headers.get("accept-language", "")
-    best, best_q = "ja", -1.0
-    for part in header.split(","):
-        tag, _, params = part.strip().partition(";")
-        tag = tag.strip().lower()
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        lang = "en" if tag.startswith("en") else "ja" if tag.startswith("ja") else None
-        if lang and q > best_q:
-            best, best_q = lang, q
-    return best
+    """'en' when the caller chose English (the ``lang`` cookie of the pages) or prefers it over
+    Japanese (Accept-Language), else 'ja' (the site speaks Japanese first). An HTML page answers in
+    the language of the page (``i18n.current``), which is Japanese on the staff's pages."""
+    if wants_html(request):
+        return i18n.current()
+    return i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language", ""))
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:

@@ -1,4 +1,5 @@
-"""Jinja2 set-up: filters that print dates, money and labels the way a Japanese page expects."""
+"""Jinja2 set-up: filters that print dates, money and labels in the page's language (Japanese first,
+English on the learner's and coordinator's pages when asked for), and the gettext of the templates."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup, escape
 
+from courses.core import i18n
+from courses.core.i18n import N_
 from courses.core.reference import PREFECTURES
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -61,39 +65,133 @@ def plan_status(status: str, gap: float, bound: float) -> str:
 
 
 def ja_date(value: date | datetime | None, with_weekday: bool = True) -> str:
+    """A date in the page's language: 2026年6月8日（月） or Mon 8 Jun 2026."""
     if value is None:
         return ""
+    if i18n.english():
+        text = f"{value.day} {value:%b} {value.year}"
+        return f"{value:%a} {text}" if with_weekday else text
     text = f"{value.year}年{value.month}月{value.day}日"
     return f"{text}（{WEEKDAYS_JA[value.weekday()]}）" if with_weekday else text
 
 
 def ja_short_date(value: date | None) -> str:
-    return "" if value is None else f"{value.month}/{value.day}（{WEEKDAYS_JA[value.weekday()]}）"
+    if value is None:
+        return ""
+    if i18n.english():
+        return f"{value:%a} {value.day} {value:%b}"
+    return f"{value.month}/{value.day}（{WEEKDAYS_JA[value.weekday()]}）"
 
 
 def yen(value: int | None) -> str:
-    return "" if value is None else f"{value:,}円"
+    """An amount of yen: 66,000円 on a Japanese page, ¥66,000 on an English one."""
+    if value is None:
+        return ""
+    return f"¥{value:,}" if i18n.english() else f"{value:,}円"
 
 
 def block_range(start: date, end: date) -> str:
     if start == end:
         return ja_date(start)
+    if i18n.english():
+        if start.year == end.year:
+            return f"{start:%a} {start.day} {start:%b} – {ja_date(end)}"
+        return f"{ja_date(start)} – {ja_date(end)}"
     if start.year == end.year:
         return f"{ja_date(start)}〜{end.month}月{end.day}日（{WEEKDAYS_JA[end.weekday()]}）"
     return f"{ja_date(start)}〜{ja_date(end)}"
 
 
+def date_span(start: date | datetime, end: date | datetime) -> str:
+    """From one date to another, both written in full: 2026年6月8日（月）〜2026年6月12日（金）."""
+    return f"{ja_date(start)} – {ja_date(end)}" if i18n.english() else f"{ja_date(start)}〜{ja_date(end)}"
+
+
+def month_label(value: str) -> str:
+    """A month of the catalog's filter, "2026-06": 2026年6月 or June 2026."""
+    year, _, month = value.partition("-")
+    if i18n.english():
+        return f"{date(int(year), int(month), 1):%B} {year}"
+    return f"{int(year)}年{int(month)}月"
+
+
+def course_title(course: Any) -> str:
+    """A course's title in the page's language (its Japanese title when it has no English one)."""
+    return i18n.pick(course.title_ja, getattr(course, "title_en", "") or "")
+
+
+def campus_name(campus: Any, short: bool = False) -> str:
+    """A campus's name in the page's language; ``short`` drops the school's name ("東京校", "Tokyo")."""
+    name = i18n.pick(campus.name_ja, getattr(campus, "name_en", "") or "")
+    if short:
+        for prefix in ("中小企業大学校 ", "SME University "):
+            name = name.removeprefix(prefix)
+    return name
+
+
+def category_name(category: Any) -> str:
+    return i18n.pick(category.name_ja, getattr(category, "name_en", "") or "")
+
+
+class LocalText:
+    """A text of the site translated when it is printed (a global such as the site's name)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __str__(self) -> str:
+        return i18n.gettext(self.message)
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+SITE_NAME = N_("中小企業大学校 研修申込")
+# Labels the services keep in Japanese (``planning.timetable.HALF_LABELS``, ``KIND_LABELS``,
+# ``bulk.service.OUTCOME_JA``, ``bulk.organization.INVITATION_JA``, ``attendance.service.HALF_JA``)
+# that the learner's and coordinator's pages print through ``_()``: marked here for the catalogue.
+DATA_LABELS = (
+    N_("午前"),
+    N_("午後"),
+    N_("終日"),
+    N_("講義"),
+    N_("演習"),
+    N_("実習"),
+    N_("受講決定"),
+    N_("キャンセル待ち"),
+    N_("招待（本人の承諾後に登録）"),
+    N_("登録済み（スキップ）"),
+    N_("エラー"),
+    N_("招待送信済み（本人の承諾待ち）"),
+    N_("辞退"),
+    N_("登録に至りませんでした"),
+    N_("期限切れ"),
+)
+
+
 def configure(env: Environment) -> None:
+    env.add_extension("jinja2.ext.i18n")
+    # a {% trans %} block's msgid is its text with the line breaks and indentation collapsed
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
     env.filters.update(
         ja_date=ja_date,
         ja_short_date=ja_short_date,
         yen=yen,
         block_range=block_range,
+        date_span=date_span,
+        month_label=month_label,
+        course_title=course_title,
+        campus_name=campus_name,
+        category_name=category_name,
         prefecture_name=lambda code: PREFECTURES.get(code, code),
         rule_label=rule_label,
     )
     env.globals["plan_status"] = plan_status
-    env.globals["site_name"] = "中小企業大学校 研修申込"
+    env.globals["site_name"] = LocalText(SITE_NAME)
+    env.globals["page_lang"] = i18n.current
     env.globals["rule_labels"] = RULE_LABELS
 
 

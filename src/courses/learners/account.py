@@ -25,7 +25,7 @@ from courses.accounts import service as accounts
 from courses.accounts.guards import SESSION_COOKIE, me
 from courses.billing import service as billing
 from courses.billing.schemas import CancellationQuote
-from courses.core import notifications
+from courses.core import i18n, notifications
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError, FieldError, Forbidden, InvalidInput
@@ -338,6 +338,6 @@ async def _delete_page(request: Request[Any, Any, Any], db: DB, error: DomainErr
         pending = await to_cancel(s, me(request).id or 0, request.app.state.clock().date())
     return Template(
         "account_delete.html",
-        context={"done": False, "pending": pending, "error": error.detail_ja if error else None},
+        context={"done": False, "pending": pending, "error": error.detail(i18n.current()) if error else None},
         status_code=error.status if error else 200,
     )

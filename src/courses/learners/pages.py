@@ -16,6 +16,7 @@ from courses.attendance import certificates as certificates
 from courses.attendance import service as attendance
 from courses.billing import service as billing
 from courses.catalog import service as catalog
+from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.errors import DomainError, NotFound
 from courses.enrollment import service as enrollment
@@ -58,7 +59,7 @@ class LearnerPages(Controller):
     ) -> Template:
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
-            terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)))
+            terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)), lang=i18n.current())
         return Template("apply.html", context={"row": row, "error": None, "terms": terms})
 
     @post("/sessions/{session_id:int}/apply", opt={"access": "learner"})
@@ -78,10 +79,10 @@ class LearnerPages(Controller):
         except DomainError as exc:
             async with db.read() as s:
                 row = await catalog.get_session(s, session_id)
-                terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)))
+                terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)), lang=i18n.current())
             return Template(
                 "apply.html",
-                context={"row": row, "error": exc.detail_ja, "terms": terms},
+                context={"row": row, "error": exc.detail(i18n.current()), "terms": terms},
                 status_code=exc.status,
             )
         return Redirect(f"/me?msg={'enrolled' if result.status == 'confirmed' else 'waitlisted'}")
