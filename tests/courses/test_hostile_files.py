@@ -22,8 +22,8 @@ from openpyxl import Workbook
 from courses.bulk import files as bulk_file
 from courses.core.db import Database
 from tests.courses import builders as b
-from tests.courses import test_bulk_api as bulk
-from tests.courses import test_console_api as console
+from tests.courses.bulk import test_bulk_api as bulk
+from tests.courses.console import test_console_api as console
 
 MB = 1024 * 1024
 
