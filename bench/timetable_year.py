@@ -35,9 +35,10 @@ from courses.core.db import Database
 from courses.core.migrate import upgrade
 from courses.models import Campus
 from courses.planning import timetable_job as svc
-from courses.planning import timetable_solve as solve_svc
 from courses.seeding import seeds as seeding
 from scheduler import instructors as ins
+from scheduler.campus import solve_campus
+from scheduler.instructors import lp_bound
 from scheduler.timetable_validate import validate_instructors, validate_timetable
 
 FY_FROM, FY_TO = date(2026, 4, 1), date(2027, 3, 31)
@@ -97,7 +98,7 @@ def main() -> int:
     t_violations, unplaced, t_penalty = 0, 0, 0
     for job in jobs:
         problem = dataclasses.replace(job.timetable, time_limit=args.timetable_limit)
-        sol = solve_svc.solve_in_groups(problem)
+        sol = solve_campus(problem)
         report = validate_timetable(problem, sol.placements)
         t_violations += len(report.violations)
         t_penalty += sum(report.penalties.values())
@@ -131,7 +132,7 @@ def main() -> int:
             )
             continue
         b0 = time.perf_counter()
-        lp = solve_svc.instructor_bound(problem, seconds=20.0)
+        lp = lp_bound(problem, seconds=20.0)
         lp_seconds = time.perf_counter() - b0
         bound = max(lp, sol.bound)
         gap = (objective - bound) / objective if objective else 0.0

@@ -42,6 +42,7 @@ from scheduler.instructor_types import (  # noqa: F401  (re-exported: the solver
 )
 from scheduler.instructors.assign import LP_SECONDS, RC_STEP, assign_instructors  # noqa: F401
 from scheduler.instructors.board import _Board, _greedy_fill  # noqa: F401
+from scheduler.instructors.bound import lp_bound  # noqa: F401
 from scheduler.instructors.explain import _greedy  # noqa: F401
 from scheduler.instructors.lp import LP_EXTRA, _lp_guide, _narrow  # noqa: F401
 from scheduler.instructors.model import MIN_CP_SECONDS  # noqa: F401
