@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,11 +33,18 @@ def check_in_of(request: Request[Any, Any, Any], session_id: int, day: Any, half
     """The QR code's URL and the code to type, for one half-day (valid only during it)."""
     secret = request.app.state.settings.secret_key
     token = service.checkin_token(secret, session_id, day, half)
+    url = f"{str(request.base_url).rstrip('/')}/me/check-in?t={token}"
     return {
-        "url": f"{str(request.base_url).rstrip('/')}/me/check-in?t={token}",
+        "url": url,
         "code": service.checkin_code(secret, session_id, day, half),
         "valid_until": service.half_ends(day, half).isoformat(),
     }
+
+
+def qr_svg(url: str) -> str:
+    """The check-in URL as a QR code, an inline SVG a phone's camera reads off the staff's screen."""
+    svg: str = segno.make(url, error="m").svg_inline(scale=5, dark="#111", light="#fff", border=2)
+    return svg
 
 
 class AttendanceApi(Controller):

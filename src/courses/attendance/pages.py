@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from courses.accounts.guards import me
 from courses.attendance import certificates, pdf, service
-from courses.attendance.api import check_in_of, session_of_my_campus
+from courses.attendance.api import check_in_of, qr_svg, session_of_my_campus
 from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.downloads import attachment
@@ -68,6 +68,8 @@ class StaffAttendancePages(Controller):
         checkins = {
             h: check_in_of(request, session_id, the_day, h) for h in service.HALVES if current[0] == the_day
         }
+        for c in checkins.values():
+            c["qr"] = qr_svg(c["url"])
         flash = {"kind": "ok", "text": SAVED[msg]} if msg in SAVED else None
         if error:
             flash = {"kind": "error", "text": error[:300]}

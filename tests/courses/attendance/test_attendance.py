@@ -147,6 +147,17 @@ async def test_the_phone_page_saves_one_half_day(
     assert r.status_code == 200
     assert r.text.count(f'name="p_{w["e_l1"]}" value="on" class="w-auto" checked') == 2  # 午前 and 午後
     assert "出席コード" in r.text and "/me/check-in?t=" in r.text  # today: the check-in is shown
+    # the QR code drawn on the page encodes exactly the check-in address printed under it
+    import html
+    import re
+
+    from courses.attendance.api import qr_svg
+
+    urls = [
+        html.unescape(u)
+        for u in re.findall(r'<code class="wrap-anywhere">([^<]+/me/check-in\?t=[^<]+)</code>', r.text)
+    ]
+    assert urls and all(qr_svg(u) in r.text for u in urls)
     form = {"day": "2026-06-01", "half": "pm", f"p_{w['e_l1']}": "on", "_csrf_token": csrf}
     r = await client.post(page, data=form, follow_redirects=False)
     assert r.status_code in (302, 303) and "msg=saved" in r.headers["location"]
