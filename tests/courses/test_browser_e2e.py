@@ -122,7 +122,28 @@ async def _prepare(url: str) -> dict[str, int]:
                 check_window=False,
                 notify=False,
             )
-        ids = {"campus": campus.id or 0, "session": later.id or 0, "soon": soon.id or 0, "full": full.id or 0}
+        # a session that ended the day before yesterday (its survey is open) and one that meets today
+        # (its attendance sheet shows the check-in QR code), for the survey and attendance pages
+        ended = await b.session(s, course, campus, start=today - timedelta(days=3), lodging=False)
+        today_session = await b.session(s, other, campus, start=today, lodging=False)
+        for session_id, who in [(ended.id, 0), (today_session.id, 1)]:
+            await s.run_sync(
+                enrollment.enroll,
+                user=lodgers[who],
+                session_id=session_id or 0,
+                lodging=False,
+                now=datetime.now(UTC),
+                check_window=False,
+                notify=False,
+            )
+        ids = {
+            "campus": campus.id or 0,
+            "session": later.id or 0,
+            "soon": soon.id or 0,
+            "full": full.id or 0,
+            "ended": ended.id or 0,
+            "today": today_session.id or 0,
+        }
     await db.dispose()
     return ids
 
@@ -350,8 +371,13 @@ def _roles_pages(ids: dict[str, int]) -> dict[str | None, list[str]]:
             "/account/profile",
             "/account/password",
             "/privacy",
+            f"/surveys/{ids['ended']}",
+            "/me/check-in",
         ],
         "staff@e2e.example": [
+            f"/staff/sessions/{ids['today']}/attendance",
+            "/staff/surveys?campus=tokyo",
+            "/staff/annual-report",
             "/staff",
             f"/staff/sessions/{ids['soon']}",
             f"/billing/campuses/{ids['campus']}",
@@ -409,6 +435,8 @@ def test_every_page_passes_axe_and_fits_a_phone(server: str, tmp_path: Path) -> 
             for path in paths:
                 response = page.goto(server + path)
                 assert response is not None and response.status < 500, (who, path)
+                if path.startswith(("/surveys/", "/me/check-in", "/staff/")):  # the pages themselves
+                    assert response.status == 200, (who, path, response.status)
                 _axe(page, bad)
                 if path in NO_SIDEWAYS or path == session:
                     page.set_viewport_size(PHONE)
