@@ -1,16 +1,25 @@
 """Background work of a service process: delivering the notification outbox, queueing the reminders
-and the survey emails that are due, working the solver queue."""
+and the survey emails that are due, passing on waiting-list places not accepted in time, working the
+solver queue."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from courses.core.db import Database
 from courses.core.db_outage import database_unavailable, outage_log
 from courses.core.notifications import deliver_pending
+from courses.core.tx import run_sync
 from courses.enrollment.reminders import send_due
+from courses.enrollment.service import release_unaccepted
+from courses.models import Enrollment, EnrollmentStatus
 from courses.planning.runner import Runner
 from courses.surveys.service import send_due as send_surveys
 
@@ -42,6 +51,13 @@ async def _reminder_loop(app: Any) -> None:
                 outage_log.note(exc, "reminders waiting")
             else:
                 log.exception("reminders failed")
+        try:  # places given from the waiting list and not accepted in time pass to the next person
+            await release_lapsed(app.state.db, app.state.clock())
+        except Exception as exc:
+            if database_unavailable(exc):
+                outage_log.note(exc, "waiting-list places waiting")
+            else:
+                log.exception("releasing unaccepted places failed")
         try:  # the survey the day after a session's last day, the same way (once per learner)
             await send_surveys(app.state.db, app.state.clock(), app.state.settings.base_url)
         except Exception as exc:
@@ -49,6 +65,24 @@ async def _reminder_loop(app: Any) -> None:
                 outage_log.note(exc, "survey emails waiting")
             else:
                 log.exception("survey emails failed")
+
+
+async def release_lapsed(db: Database, now: datetime) -> int:
+    """``release_unaccepted`` in one write transaction (the write lock only when something lapsed)."""
+    async with db.read() as s:
+        due = (
+            await s.exec(
+                select(func.count()).where(
+                    Enrollment.status == EnrollmentStatus.CONFIRMED,
+                    col(Enrollment.confirm_by).is_not(None),
+                    col(Enrollment.confirm_by) < now.astimezone(UTC),
+                )
+            )
+        ).one()
+    if not due:
+        return 0
+    async with db.write() as s:
+        return await run_sync(s, release_unaccepted, now)
 
 
 def start_background(app: Any) -> None:

@@ -32,6 +32,7 @@ from courses.models import (
     User,
     id_of,
 )
+from courses.models import billing as models_billing
 from courses.models.billing import (
     CampusFee,
     CancellationRecord,
@@ -83,8 +84,8 @@ async def set_course_fee(db: AsyncSession, course_id: int, fee_yen: int) -> Cour
 
 # --- cancellation -------------------------------------------------------------------------------------
 
-DEFAULT_FREE_DAYS_BEFORE = 8
-DEFAULT_LATE_PERCENT = 30
+DEFAULT_FREE_DAYS_BEFORE = models_billing.DEFAULT_FREE_DAYS_BEFORE
+DEFAULT_LATE_PERCENT = models_billing.DEFAULT_LATE_PERCENT
 
 
 def cancellation_percent(
@@ -177,7 +178,13 @@ async def settle_cancellation(
     note (請求取消) and invoice the cancellation fee, to whoever pays (the learner or the organisation).
     A waiting-list place owes nothing, nor does anyone when the school cancels the session
     (``cancelled_by="school"``, no settings needed: no fee is invoiced)."""
-    q = await quote(s, e, now.date()) if was_confirmed and cancelled_by != "school" else NO_FEE
+    # a place given from the waiting list and not yet accepted owes nothing, like a waiting place
+    unaccepted = e.confirm_by is not None
+    q = (
+        await quote(s, e, now.date())
+        if was_confirmed and cancelled_by != "school" and not unaccepted
+        else NO_FEE
+    )
     s.add(
         CancellationRecord(
             enrollment_id=id_of(e),

@@ -3,13 +3,14 @@ English on the learner's and coordinator's pages when asked for), and the gettex
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from courses.core import i18n
+from courses.core.clock import JST
 from courses.core.i18n import N_
 from courses.core.reference import PREFECTURES
 
@@ -73,6 +74,14 @@ def ja_date(value: date | datetime | None, with_weekday: bool = True) -> str:
         return f"{value:%a} {text}" if with_weekday else text
     text = f"{value.year}年{value.month}月{value.day}日"
     return f"{text}（{WEEKDAYS_JA[value.weekday()]}）" if with_weekday else text
+
+
+def ja_datetime(value: datetime | None) -> str:
+    """A moment in Japan time, in the page's language: 2026年6月8日（月） 17:30."""
+    if value is None:
+        return ""
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)
+    return f"{ja_date(local.date())} {local:%H:%M}"
 
 
 def ja_short_date(value: date | None) -> str:
@@ -178,6 +187,7 @@ def configure(env: Environment) -> None:
     )
     env.filters.update(
         ja_date=ja_date,
+        ja_datetime=ja_datetime,
         ja_short_date=ja_short_date,
         yen=yen,
         block_range=block_range,

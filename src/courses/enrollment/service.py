@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.service import staff_campus_ids
 from courses.core import notifications
+from courses.core.clock import JST
 from courses.core.errors import Conflict, Forbidden, not_found
 from courses.core.tx import Tx, as_tx
 from courses.core.web import ja_date
@@ -37,6 +38,7 @@ from courses.enrollment.seats import (
     _SET_WAITLISTED,
     ACTIVE,
     Offer,
+    SessionContext,
     check_eligibility,
     load_offer_for,
     load_session,
@@ -57,6 +59,7 @@ from courses.models import (
     User,
     table_of,
 )
+from courses.models.billing import DEFAULT_FREE_DAYS_BEFORE, CancellationTerms
 
 
 @dataclass
@@ -197,16 +200,40 @@ def promote_waiting(db: Session, session_id: int, now: datetime) -> list[Enrollm
         promoted.append(first)
 
 
+OFFER_HOURS = 48  # how long a place given from the waiting list in the charge period is held
+
+
+def acceptance_deadline(db: Session, ctx: SessionContext, now: datetime) -> datetime | None:
+    """When a place given from the waiting list now must be accepted by, or None when it is given
+    outright: only once cancelling already costs a fee (inside the course's free period) is the person
+    asked first, so that nobody owes a fee for a place they did not take themselves. The deadline is
+    ``OFFER_HOURS`` on, and never later than the first day's midnight (Japan time)."""
+    terms = db.get(CancellationTerms, ctx.course.id)
+    free_days = terms.free_days_before if terms else DEFAULT_FREE_DAYS_BEFORE
+    today = now.astimezone(JST).date()
+    if (ctx.session.start_date - today).days >= free_days:
+        return None
+    first_day = datetime.combine(ctx.session.start_date, time(0, 0), tzinfo=JST)
+    deadline = min(now + timedelta(hours=OFFER_HOURS), first_day)
+    # stored in UTC: SQLite keeps the wall time without its zone
+    return (deadline if deadline > now else now + timedelta(hours=12)).astimezone(UTC)
+
+
 def _promote(db: Session, enrollment: Enrollment, now: datetime) -> None:
-    """Mark a waitlisted enrollment confirmed; the caller has already taken its seat."""
+    """Mark a waitlisted enrollment confirmed; the caller has already taken its seat. In the charge
+    period the place is held for the person to accept (``confirm_by``) instead of given outright."""
+    ctx = load_session(db, enrollment.session_id)
+    deadline = acceptance_deadline(db, ctx, now)
     enrollment.status = EnrollmentStatus.CONFIRMED
     enrollment.waitlist_seq = None
+    enrollment.confirm_by = deadline
     enrollment.updated_at = now
     db.add(enrollment)
     db.flush()
-    ctx = load_session(db, enrollment.session_id)
     user = db.get(User, enrollment.user_id)
-    if user is not None:
+    if user is None:
+        return
+    if deadline is None:
         notifications.queue(
             db,
             user,
@@ -215,6 +242,76 @@ def _promote(db: Session, enrollment: Enrollment, now: datetime) -> None:
             f"{_dates(ctx.session)}）に空きが出たため、受講が決定しました。\nマイページで日程をご確認ください。",
             now,
         )
+        return
+    notifications.queue(
+        db,
+        user,
+        f"【要回答】{ctx.course.title_ja}に空きが出ました（{_when(deadline)}まで）",
+        f"{user.name} 様\n\nキャンセル待ちでお申し込みの「{ctx.course.title_ja}」（{ctx.campus.name_ja}、"
+        f"{_dates(ctx.session)}）に空きが出ました。\n開講が近く、受講を確定するとキャンセル料の対象になるため、"
+        f"{_when(deadline)}までにマイページで「受講する」を押してください。\n"
+        "期限までにお返事がない場合や「辞退する」を押された場合は、次にお待ちの方にお譲りします（料金はかかりません）。",
+        now,
+    )
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(JST)
+    return f"{ja_date(local.date())} {local:%H:%M}"
+
+
+def accept_place(db: Session, enrollment_id: int, user: User, now: datetime) -> Enrollment:
+    """The person takes the place held for them; after its deadline it has passed on."""
+    enrollment = db.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.user_id != user.id:
+        raise not_found("申込", "Enrollment", enrollment_id)
+    if enrollment.status != EnrollmentStatus.CONFIRMED or enrollment.confirm_by is None:
+        raise Conflict("この申込は回答を待っていません。", "This place is not awaiting an answer.")
+    if accept_by(enrollment) < now:
+        raise Conflict(
+            "回答の期限が過ぎたため、この席は次にお待ちの方にお譲りしました。",
+            "The deadline has passed; the place went to the next person waiting.",
+        )
+    enrollment.confirm_by = None
+    enrollment.updated_at = now
+    db.add(enrollment)
+    db.flush()
+    return enrollment
+
+
+def accept_by(enrollment: Enrollment) -> datetime:
+    """The deadline of a place awaiting acceptance, as an aware time (stored in UTC)."""
+    assert enrollment.confirm_by is not None
+    moment = enrollment.confirm_by
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def release_unaccepted(db: Session, now: datetime) -> int:
+    """Places held past their deadline pass to the next on the waiting list (who may in turn be asked);
+    each person who let one lapse is told. Returns how many were released."""
+    lapsed = list(
+        db.exec(
+            select(Enrollment).where(
+                Enrollment.status == EnrollmentStatus.CONFIRMED,
+                col(Enrollment.confirm_by).is_not(None),
+                col(Enrollment.confirm_by) < now.astimezone(UTC),
+            )
+        )
+    )
+    for enrollment in lapsed:
+        ctx = load_session(db, enrollment.session_id)
+        cancel(db, enrollment, now, by_staff=True, tell=False)
+        user = db.get(User, enrollment.user_id)
+        if user is not None:
+            notifications.queue(
+                db,
+                user,
+                f"【お知らせ】{ctx.course.title_ja}の繰り上げ席について",
+                f"{user.name} 様\n\n「{ctx.course.title_ja}」（{_dates(ctx.session)}）の空き席は、期限までにお返事が"
+                "なかったため、次にお待ちの方にお譲りしました。料金はかかりません。",
+                now,
+            )
+    return len(lapsed)
 
 
 def promote_one(db: Session, enrollment_id: int, now: datetime) -> Enrollment:
@@ -235,8 +332,11 @@ def promote_one(db: Session, enrollment_id: int, now: datetime) -> Enrollment:
     return enrollment
 
 
-def cancel(db: Session, enrollment: Enrollment, now: datetime, *, by_staff: bool = False) -> list[Enrollment]:
-    """Cancel one enrollment; a freed seat goes to the first on the waiting list in the same transaction."""
+def cancel(
+    db: Session, enrollment: Enrollment, now: datetime, *, by_staff: bool = False, tell: bool = True
+) -> list[Enrollment]:
+    """Cancel one enrollment; a freed seat goes to the first on the waiting list in the same transaction.
+    ``tell=False`` when the caller sends the person a message of its own."""
     if enrollment.status == EnrollmentStatus.CANCELLED:
         raise Conflict("この申込は既にキャンセルされています。", "This enrollment is already cancelled.")
     ctx = load_session(db, enrollment.session_id)
@@ -269,7 +369,7 @@ def cancel(db: Session, enrollment: Enrollment, now: datetime, *, by_staff: bool
         raise Conflict("この申込は既にキャンセルされています。", "This enrollment is already cancelled.")
     enrollment.status = EnrollmentStatus.CANCELLED
     user = db.get(User, enrollment.user_id)
-    if user is not None:
+    if user is not None and tell:
         notifications.queue(
             db,
             user,

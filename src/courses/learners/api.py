@@ -16,6 +16,7 @@ from courses.billing import service as billing
 from courses.catalog import service as catalog
 from courses.core.deps import DB
 from courses.core.errors import Conflict
+from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.learners import ical
 from courses.learners.schemas import EnrollRequest
@@ -84,6 +85,19 @@ class EnrollmentApi(Controller):
             "message": owed.text_ja,
         }
 
+    @post(
+        "/enrollments/{enrollment_id:int}/accept",
+        opt=LEARNER,
+        summary="Take a place given from the waiting list (asked when cancelling already costs a fee)",
+        status_code=200,
+    )
+    async def accept(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> dict[str, Any]:
+        async with db.write() as s:
+            row = await run_sync(s, enrollment.accept_place, enrollment_id, me(request), _now(request))
+        return {"id": row.id, "status": row.status, "accept_by": None}
+
     @get("/me/enrollments", opt=LEARNER, summary="My enrollments")
     async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
         user = me(request)
@@ -111,6 +125,8 @@ def my_enrollment_dict(r: enrollment.MyEnrollment, placed: dict[str, str]) -> di
         "id": r.enrollment.id,
         "status": r.enrollment.status,
         "waitlist_position": r.waitlist_position,
+        # a place given from the waiting list in the charge period: accept it by then, or it passes on
+        "accept_by": enrollment.accept_by(r.enrollment).isoformat() if r.enrollment.confirm_by else None,
         "lodging": r.enrollment.lodging,
         "room": placed.get("room"),
         "practicum_site": placed.get("site"),

@@ -19,6 +19,7 @@ from courses.catalog import service as catalog
 from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.errors import DomainError, NotFound
+from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.learners import ical
 from courses.models import User, id_of
@@ -30,6 +31,7 @@ FLASH = {
     "enrolled": ("ok", "お申し込みを受け付けました。"),
     "waitlisted": ("ok", "満席のため、キャンセル待ちで受け付けました。"),
     "cancelled": ("ok", "キャンセルしました。"),
+    "accepted": ("ok", "受講が決定しました。"),
     "cancelled_fee": (
         "ok",
         "キャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
@@ -137,6 +139,15 @@ class LearnerPages(Controller):
                 s, row, request.app.state.clock(), request.app.state.settings, cancelled_by="learner"
             )
         return Redirect("/me?msg=cancelled" if not owed.fee_yen else "/me?msg=cancelled_fee")
+
+    @post("/me/enrollments/{enrollment_id:int}/accept", opt={"access": "learner"})
+    async def accept(
+        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+    ) -> Response[Any]:
+        """Take the place given from the waiting list (asked in the charge period)."""
+        async with db.write() as s:
+            await run_sync(s, enrollment.accept_place, enrollment_id, me(request), request.app.state.clock())
+        return Redirect("/me?msg=accepted")
 
     @get("/calendar/{feed_name:str}", opt={"access": "public"}, media_type="text/calendar")
     async def feed(self, db: DB, feed_name: FromPath[str]) -> Response[Any]:

@@ -311,6 +311,11 @@ class Enrollment(SQLModel, table=True):
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     batch_id: int | None = Field(default=None, index=True)
     registered_name: str | None = Field(default=None, max_length=100)  # as the organisation's file gave it
+    # A place given from the waiting list once cancelling already costs a fee is held until the
+    # person accepts it by this time (then None); otherwise it passes to the next on the list.
+    confirm_by: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = Field(sa_column=_tz())
     updated_at: datetime = Field(sa_column=_tz())
 

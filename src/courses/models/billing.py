@@ -26,6 +26,11 @@ class CampusFee(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_tz())
 
 
+# The school's terms for a course without its own: free up to 8 days before the first day, then 30 %.
+DEFAULT_FREE_DAYS_BEFORE = 8
+DEFAULT_LATE_PERCENT = 30
+
+
 class CancellationTerms(SQLModel, table=True):
     """A course's cancellation terms: free up to ``free_days_before`` days before the first day,
     ``late_percent`` % after that, 100 % from the first day on."""
