@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
+from courses.attendance.certificates import fiscal_year
 from courses.core import notifications
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
@@ -20,6 +21,7 @@ from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.models import Campus, Enrollment
 from courses.staff import actions, dashboard, rosters
+from courses.surveys import results as survey_results
 
 Form = URLEncodedBody[dict[str, str]]
 STAFF = {"access": "staff"}
@@ -51,6 +53,12 @@ class StaffPages(Controller):
             )
             chosen = [c for c in campuses if c.code == campus] or campuses[:1]
             view = await dashboard.overview(s, chosen[0].id or 0, today) if chosen else None
+            survey = (
+                await survey_results.results(s, survey_results.Scope(fiscal_year(today), chosen[:1], today))
+                if chosen
+                else None
+            )
+        recent = [g for g in (survey.groups.get("session", []) if survey else []) if g.answers][-8:]
         return Template(
             "staff/dashboard.html",
             context={
@@ -58,6 +66,7 @@ class StaffPages(Controller):
                 "campuses": campuses,
                 "campus": chosen[0] if chosen else None,
                 "view": view,
+                "survey_recent": recent,
                 "weeks": dashboard.WEEKS,
             },
         )

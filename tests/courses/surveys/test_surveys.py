@@ -377,6 +377,10 @@ async def test_results_counted_by_hand(db: Database, client: AsyncTestClient[Lit
     assert page.status_code == 200
     assert "<svg" in page.text and "回答が3件未満のため表示しません" in page.text
     assert "財務諸表の読み方" in page.text and "sendai" not in page.text
+    # the staff dashboard draws the usefulness of the recent sessions with answers: 67 % and 0 %
+    board = (await client.get("/staff", params={"campus": "tokyo"})).text
+    assert "「役に立った」と答えた割合" in board
+    assert board.count('class="useful"') == 2 and ">67%<" in board
     csv = (await client.get("/staff/surveys.csv", params={"fy": 2026, "campus": "tokyo"})).content.decode(
         "utf-8-sig"
     )
