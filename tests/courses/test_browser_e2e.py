@@ -355,6 +355,7 @@ def _roles_pages(ids: dict[str, int]) -> dict[str | None, list[str]]:
         None: [
             "/",
             "/?show=upcoming",
+            "/campuses/tokyo/calendar",
             session,
             f"/sessions/{ids['full']}",
             "/login",

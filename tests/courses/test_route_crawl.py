@@ -182,8 +182,8 @@ def _concrete(path: str, ids: dict[str, int | str]) -> str:
             return f"{ids['feed_token']}.ics"
         if name == "file_path":
             return "site.css"
-        if name == "code":  # the header's language switch: /lang/en
-            return "en"
+        if name == "code":  # a campus's month calendar, or the header's language switch: /lang/en
+            return "tokyo" if path.startswith("/campuses/") else "en"
         if name == "plan_id" and "/sites" in path:  # the practicum view of a practicum plan
             return str(ids["practicum_plan_id"])
         return str(ids[name])

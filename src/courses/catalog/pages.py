@@ -185,6 +185,20 @@ class CatalogPages(Controller):
             },
         )
 
+    @get("/campuses/{code:str}/calendar")
+    async def month_view(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        code: FromPath[str],
+        month: FromQuery[str | None] = None,
+    ) -> Template:
+        """A campus's sessions on a calendar of one month."""
+        today = _today(request)
+        async with db.read() as s:
+            view = await catalog.month_calendar(s, code, month, today)
+        return Template("catalog_month.html", context={"view": view, "today": today})
+
 
 SHOW_CHOICES = {"open": "受付中の研修", "upcoming": "今後開講するすべての研修"}
 

@@ -6,7 +6,7 @@ import calendar
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -414,3 +414,60 @@ def session_to_dict(row: SessionRow, today: date | None = None) -> dict[str, Any
     out = msgspec.to_builtins(session_out(row, today))
     assert isinstance(out, dict)
     return out
+
+
+@dataclass
+class MonthCalendar:
+    """A campus's sessions on the days of one month, Monday first, for the month view."""
+
+    campus: Campus
+    first: date
+    weeks: list[list[date | None]]
+    on_day: dict[date, list[SessionRow]]
+
+    @property
+    def previous(self) -> str:
+        back = self.first - timedelta(days=1)
+        return f"{back.year:04d}-{back.month:02d}"
+
+    @property
+    def next(self) -> str:
+        ahead = self.first + timedelta(days=32)
+        return f"{ahead.year:04d}-{ahead.month:02d}"
+
+
+async def month_calendar(db: AsyncSession, campus_code: str, month: str | None, today: date) -> MonthCalendar:
+    """The sessions of a campus that meet in ``month`` (YYYY-MM; this month by default), day by day:
+    a session of several blocks shows on the days of its blocks only. Drafts are never shown."""
+    campus = (await db.exec(select(Campus).where(Campus.code == campus_code))).first()
+    if campus is None:
+        raise not_found("キャンパス", "Campus", campus_code)
+    first, last = _parse_month(month) if month else _parse_month(f"{today.year}-{today.month}")
+    rows = list(
+        await db.exec(
+            select(CourseSession, Course, Campus)
+            .join(Course, col(Course.id) == CourseSession.course_id)
+            .join(Campus, col(Campus.id) == CourseSession.campus_id)
+            .where(
+                CourseSession.campus_id == campus.id,
+                CourseSession.status != SessionStatus.DRAFT,
+                col(CourseSession.start_date) <= last,
+                col(CourseSession.end_date) >= first,
+            )
+            .order_by(col(CourseSession.start_date), col(CourseSession.code))
+        )
+    )
+    blocks = await blocks_for(db, [s.id for s, _, _ in rows if s.id is not None])
+    on_day: dict[date, list[SessionRow]] = {}
+    for s, c, k in rows:
+        row = SessionRow(s, c, k, blocks.get(s.id or 0, []))
+        for block in row.blocks:
+            day = max(block.start_date, first)
+            while day <= min(block.end_date, last):
+                on_day.setdefault(day, []).append(row)
+                day += timedelta(days=1)
+    lead = first.weekday()
+    days: list[date | None] = [None] * lead + [first + timedelta(days=i) for i in range(last.day)]
+    days += [None] * (-len(days) % 7)
+    weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
+    return MonthCalendar(campus, first, weeks, on_day)

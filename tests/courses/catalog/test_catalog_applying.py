@@ -203,3 +203,32 @@ async def test_a_stale_page_is_rendered_once_however_many_visitors_ask_at_once(
     again = await asyncio.gather(*(client.get("/") for _ in range(20)))
     assert {r.status_code for r in again} == {200}
     assert renders == 2  # one rendered the fresh page; the others were given the previous one meanwhile
+
+
+async def test_a_campus_month_calendar_shows_each_session_on_the_days_it_meets(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    ids = await _catalog(client, db)
+    code = await _codes(db, ids)
+    start = TODAY + timedelta(days=40)  # the open ZAI01 session: two days from here
+    month = f"{start.year:04d}-{start.month:02d}"
+    r = await client.get("/campuses/tokyo/calendar", params={"month": month})
+    assert r.status_code == 200
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", r.text, re.S)
+    days = {
+        int(m.group(1)): cell
+        for cell in cells
+        if (m := re.search(r'<span class="day-number">(\d+)</span>', cell))
+    }
+    link = f'href="/sessions/{ids["open"]}"'
+    assert link in days[start.day] and link in days[(start + timedelta(days=1)).day]
+    assert all(link not in cell for d, cell in days.items() if d not in (start.day, start.day + 1))
+    assert "受付中" in days[start.day]
+    assert f"month={month}" in (await client.get("/", params={"campus": "tokyo", "month": month})).text
+    assert (await client.get("/campuses/atlantis/calendar")).status_code == 404
+    assert (await client.get("/campuses/tokyo/calendar", params={"month": "2026-13"})).status_code == 400
+    english = await client.get(
+        "/campuses/tokyo/calendar", params={"month": month}, headers={"Accept-Language": "en"}
+    )
+    assert "Mon" in english.text and "sessions in" in english.text
+    assert code["open"]
