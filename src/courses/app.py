@@ -54,7 +54,7 @@ from courses.reports.api import AnnualReportApi
 from courses.reports.pages import AnnualReportPages
 from courses.staff.api import StaffApi
 from courses.staff.pages import MailboxPage, StaffPages
-from courses.surveys.api import SurveyApi
+from courses.surveys.api import LearnerSurveyApi, SurveyApi
 from courses.surveys.pages import SurveyPages, SurveyResultPages
 
 
@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         SurveyPages,
         SurveyResultPages,
         SurveyApi,
+        LearnerSurveyApi,
         AnnualReportPages,
         AnnualReportApi,
         *console_api.controllers(),

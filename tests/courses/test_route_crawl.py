@@ -61,6 +61,7 @@ NEEDS_MORE = {
     "/password/set": "the invitation's one-time token comes in the query",
     "/certificates/{serial:str}": "a certificate exists only after a session is completed (404 otherwise)",
     "/surveys/{session_id:int}": "a survey opens the day after the session's last day (422 before)",
+    "/api/surveys/{session_id:int}": "the same survey through the API (422 before it opens)",
 }
 
 

@@ -1,15 +1,18 @@
-"""Survey results through the JSON API (bearer tokens), the same figures as the staff page."""
+"""Surveys through the JSON API (bearer tokens): the learner answers their own; staff read the
+results, the same figures as the staff page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
-from litestar.params import FromQuery
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from courses.accounts.guards import me
 from courses.core.deps import DB
-from courses.surveys import results
+from courses.models import id_of
+from courses.surveys import results, service
+from courses.surveys.schemas import ModuleOut, SurveyAnswer, SurveyOut
 
 
 class SurveyApi(Controller):
@@ -33,3 +36,42 @@ class SurveyApi(Controller):
             scope = await results.scope_of(s, me(request), campus, fy, today)
             found = await results.results(s, scope)
         return found.as_dict()
+
+
+class LearnerSurveyApi(Controller):
+    """The learner's own survey of a session they attended, as the form at ``/surveys/{id}``."""
+
+    path = "/api/surveys"
+    tags = ("surveys",)
+    opt = {"access": "learner"}
+
+    @get(
+        "/{session_id:int}", summary="The survey of a session I attended: its modules, and whether I answered"
+    )
+    async def questions(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+    ) -> SurveyOut:
+        async with db.read() as s:
+            survey = await service.survey_of(s, me(request), session_id, request.app.state.clock().date())
+        return SurveyOut(
+            session_id=session_id,
+            session_code=survey.session.code,
+            course_title=survey.course.title_ja,
+            closes=survey.closes,
+            answered=survey.answered,
+            modules=[ModuleOut(id_of(m.module), m.module.title, m.instructor) for m in survey.modules],
+        )
+
+    @post("/{session_id:int}", summary="Answer the survey (once; stored without my name)", status_code=201)
+    async def answer(
+        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[SurveyAnswer]
+    ) -> dict[str, bool]:
+        user = me(request)
+        async with db.write() as s:
+            survey = await service.survey_of(s, user, session_id, request.app.state.clock().date())
+            if survey.answered:
+                raise service.already_answered()
+            ratings: dict[int, object] = {r.module_id: r.rating for r in data.ratings}
+            answer = service.read_answer(survey, data.usefulness, ratings, data.comment)
+            await service.submit(s, user, survey, answer, on_sqlite=db.sqlite)
+        return {"answered": True}

@@ -422,3 +422,28 @@ async def test_results_are_scoped_to_the_staffs_campuses(
     assert (await client.get("/staff/surveys.csv", params={"campus": "tokyo"})).status_code == 403
     page = (await client.get("/staff/surveys")).text
     assert "山田 花子" not in page and "tokyo校" not in page
+
+
+async def test_a_learner_answers_through_the_api_once(
+    db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await _world(db)
+    sid = w.sessions["yesterday"]
+    async with db.write() as s:
+        token = await b.token(s, w.users["ann"])
+        outsider = await b.token(s, w.users["staff"])
+    headers = b.bearer(token)
+    q = await client.get(f"/api/surveys/{sid}", headers=headers)
+    assert q.status_code == 200 and q.json()["answered"] is False
+    m1, m2 = w.modules
+    assert [m["module_id"] for m in q.json()["modules"]] == [m1, m2]
+    body = {"usefulness": 5, "ratings": [{"module_id": m1, "rating": 4}, {"module_id": m2, "rating": 2}]}
+    bad = await client.post(f"/api/surveys/{sid}", json={**body, "usefulness": 9}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "usefulness"
+    r = await client.post(f"/api/surveys/{sid}", json=body, headers=headers)
+    assert r.status_code == 201 and r.json() == {"answered": True}
+    assert (await client.post(f"/api/surveys/{sid}", json=body, headers=headers)).status_code == 409
+    assert (await client.get(f"/api/surveys/{sid}", headers=headers)).json()["answered"] is True
+    assert await _count(db, SurveyResponse) == 1
+    assert (await client.get(f"/api/surveys/{sid}", headers=b.bearer(outsider))).status_code == 403
+    assert (await client.get(f"/api/surveys/{w.sessions['sendai']}", headers=headers)).status_code == 404
