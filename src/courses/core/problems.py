@@ -63,7 +63,10 @@ PROBLEMS_OF_CHANGES = {
     409: "現在の状態では実行できません / Conflict with the current state",
     422: "お申し込みいただけません・取り込めません / Not eligible or not importable",
 }
-PROBLEMS_OF_SIGN_IN = {429: "試行回数が多すぎます（Retry-After） / Too many attempts (Retry-After)"}
+PROBLEMS_OF_SIGN_IN = {
+    401: "メールアドレスまたはパスワードが正しくありません / Wrong email or password",
+    429: "試行回数が多すぎます（Retry-After） / Too many attempts (Retry-After)",
+}
 
 
 def report_response(description: str) -> ResponseSpec:
