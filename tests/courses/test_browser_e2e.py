@@ -471,3 +471,65 @@ def test_every_page_passes_axe_and_fits_a_phone(server: str, tmp_path: Path) -> 
         browser.close()
     assert wide == {}, wide
     assert bad == [], "\n".join(bad)
+
+
+def test_a_learners_own_account_in_english_on_a_phone(server: str, tmp_path: Path) -> None:
+    """In English at 390 px: a forgotten password reset through the development mailbox, the data
+    download, and deleting the account, after which the old password signs nobody in."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    email, new_password = "lodger2@e2e.example", "a new password 2026"
+    bad: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        learner = browser.new_context(viewport=PHONE, locale="en-US")
+        page = learner.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(server + "/lang/en?next=/password/forgot")
+        assert page.locator("html").get_attribute("lang") == "en"
+        _axe(page, bad)
+        page.fill("#email", email)
+        page.locator("form[action='/password/forgot'] button[type=submit]").click()
+        page.wait_for_load_state()
+        # the reset link, read from the development mailbox by an administrator
+        admin = browser.new_context(viewport=DESKTOP, locale="ja-JP")
+        mailbox = admin.new_page()
+        _sign_in(mailbox, server, "admin@e2e.example")
+        mailbox.goto(server + "/dev/mailbox")
+        link = re.search(r"(/password/set#[A-Za-z0-9_-]{32,})", mailbox.inner_text("main"))
+        assert link is not None, "no reset link in the mailbox"
+        admin.close()
+        page.goto(server + link.group(1))
+        page.fill("#password", new_password)
+        page.fill("#password_confirm", new_password)
+        page.locator("form[action='/password/set'] button[type=submit]").click()
+        page.wait_for_load_state()
+        page.goto(server + "/login")
+        page.fill("#email", email)
+        page.fill("#password", new_password)
+        page.locator("form[action='/login'] button[type=submit]").click()
+        page.wait_for_load_state()
+        page.goto(server + "/me")
+        assert page.url.endswith("/me") and page.locator("html").get_attribute("lang") == "en"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _axe(page, bad)
+        # everything held about me, as JSON
+        data = page.request.get(server + "/account/data.json").json()
+        assert email in json.dumps(data) and "enrollments" in json.dumps(data)
+        page.goto(server + "/account/delete")
+        _axe(page, bad)
+        page.fill("#password", new_password)
+        page.locator("form[action='/account/delete'] button[type=submit]").click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(tmp_path / "account-deleted.png"), full_page=True)
+        page.goto(server + "/login")
+        page.fill("#email", email)
+        page.fill("#password", new_password)
+        page.locator("form[action='/login'] button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "/login" in page.url  # the account is gone: nobody signs in with it
+        learner.close()
+        browser.close()
+    assert bad == [], "\n".join(bad)
