@@ -15,7 +15,7 @@ from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, me,
 from courses.core import i18n, notifications
 from courses.core.deps import DB
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
-from courses.core.reference import INDUSTRIES, PREFECTURES
+from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
 from courses.core.security import client_address
 from courses.models import AuthToken, User
 
@@ -120,8 +120,8 @@ def _register_context(values: dict[str, str], errors: list[dict[str, Any]], next
         "errors": by_field,
         "general_error": by_field.get("")
         or (("入力内容に誤りがあります。各項目をご確認ください。") if errors else None),
-        "prefectures": PREFECTURES,
-        "industries": INDUSTRIES,
+        "prefectures": PREFECTURES_EN if i18n.english() else PREFECTURES,
+        "industries": INDUSTRIES_EN if i18n.english() else INDUSTRIES,
         "next": next_url,
     }
 

@@ -17,7 +17,7 @@ from courses.accounts.guards import me
 from courses.core import i18n, notifications
 from courses.core.deps import DB
 from courses.core.errors import DomainError, FieldError, InvalidInput
-from courses.core.reference import INDUSTRIES, PREFECTURES
+from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
 from courses.models import LearnerProfile, Role, User
 
 Form = URLEncodedBody[dict[str, str]]
@@ -79,8 +79,8 @@ def _page(
             "email": user.email,
             "learner": user.role == Role.LEARNER,
             "may_delete": user.role in {Role.LEARNER, Role.COORDINATOR},
-            "prefectures": PREFECTURES,
-            "industries": INDUSTRIES,
+            "prefectures": PREFECTURES_EN if i18n.english() else PREFECTURES,
+            "industries": INDUSTRIES_EN if i18n.english() else INDUSTRIES,
             "flash": {"kind": "ok", "text": flash} if flash else None,
         },
         status_code=problem.status if problem else 200,

@@ -58,6 +58,17 @@ PREFECTURES: dict[str, str] = {
     )
 }
 
+PREFECTURES_EN: dict[str, str] = {
+    f"{i:02d}": name
+    for i, name in enumerate(
+        "Hokkaido Aomori Iwate Miyagi Akita Yamagata Fukushima Ibaraki Tochigi Gunma Saitama Chiba Tokyo "
+        "Kanagawa Niigata Toyama Ishikawa Fukui Yamanashi Nagano Gifu Shizuoka Aichi Mie Shiga Kyoto Osaka "
+        "Hyogo Nara Wakayama Tottori Shimane Okayama Hiroshima Yamaguchi Tokushima Kagawa Ehime Kochi "
+        "Fukuoka Saga Nagasaki Kumamoto Oita Miyazaki Kagoshima Okinawa".split(),
+        start=1,
+    )
+}
+
 # 日本標準産業分類 (JSIC) major divisions
 INDUSTRIES: dict[str, str] = {
     "A": "農業，林業",
@@ -80,6 +91,28 @@ INDUSTRIES: dict[str, str] = {
     "R": "サービス業（他に分類されないもの）",
     "S": "公務（他に分類されるものを除く）",
     "T": "分類不能の産業",
+}
+INDUSTRIES_EN: dict[str, str] = {
+    "A": "Agriculture and forestry",
+    "B": "Fisheries",
+    "C": "Mining and quarrying of stone and gravel",
+    "D": "Construction",
+    "E": "Manufacturing",
+    "F": "Electricity, gas, heat supply and water",
+    "G": "Information and communications",
+    "H": "Transport and postal activities",
+    "I": "Wholesale and retail trade",
+    "J": "Finance and insurance",
+    "K": "Real estate and goods rental and leasing",
+    "L": "Scientific research, professional and technical services",
+    "M": "Accommodations, eating and drinking services",
+    "N": "Living-related and personal services and amusement services",
+    "O": "Education, learning support",
+    "P": "Medical, health care and welfare",
+    "Q": "Compound services",
+    "R": "Services, not elsewhere classified",
+    "S": "Government, except elsewhere classified",
+    "T": "Industries unable to classify",
 }
 
 # 中小企業基本法 第2条: a company is an SME when its capital OR its employees are at most these.

@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from courses.core import i18n
 from courses.core.clock import JST
 from courses.core.i18n import N_
-from courses.core.reference import PREFECTURES
+from courses.core.reference import PREFECTURES, PREFECTURES_EN
 
 WEEKDAYS_JA = "月火水木金土日"
 # The solver's named rules, as staff read them on a plan page.
@@ -196,7 +196,7 @@ def configure(env: Environment) -> None:
         course_title=course_title,
         campus_name=campus_name,
         category_name=category_name,
-        prefecture_name=lambda code: PREFECTURES.get(code, code),
+        prefecture_name=lambda code: (PREFECTURES_EN if i18n.english() else PREFECTURES).get(code, code),
         rule_label=rule_label,
     )
     env.globals["plan_status"] = plan_status

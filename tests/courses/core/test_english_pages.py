@@ -274,3 +274,13 @@ def test_every_text_of_the_templates_has_its_english() -> None:
     for msgid, text in english.items():
         assert isinstance(text, str)
         assert sorted(re.findall(r"%\(\w+\)s", msgid)) == sorted(re.findall(r"%\(\w+\)s", text)), msgid
+
+
+async def test_the_industry_and_prefecture_choices_follow_the_language(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    english = (await client.get("/register", headers=EN)).text
+    assert "E: Manufacturing" in english and ">Tokyo</option>" in english
+    assert "製造業" not in english and "東京都" not in english
+    japanese = (await client.get("/register")).text
+    assert "E: 製造業" in japanese and ">東京都</option>" in japanese
