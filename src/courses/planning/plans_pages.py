@@ -29,6 +29,35 @@ STAFF = {"access": "staff"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+async def _occupancy_rows(
+    request: Request[Any, Any, Any], db: Any, plan_id: int, date_from: date | None, date_to: date | None
+) -> tuple[list[date], list[list[object]]]:
+    """The nights shown and the occupancy list's rows, for the CSV and the workbook alike."""
+    async with db.read() as s:
+        plan = await plans.get_plan(s, plan_id)
+        await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+        days = occupancy.night_range(plan, date_from, date_to)
+        view = await occupancy.occupancy(s, plan, days)
+    return days, occupancy.occupancy_csv(view)
+
+
+async def _practicum_rows(
+    request: Request[Any, Any, Any], db: Any, plan_id: int, site: int | None
+) -> list[list[object]]:
+    """The host companies' list: all of them, or one (``site``) to send to that company."""
+    async with db.read() as s:
+        plan = await plans.get_plan(s, plan_id)
+        await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+        view = await practicum_view.practicum_view(s, plan)
+    if site is not None:
+        view = [h for h in view if h.site.id == site]
+    return practicum_view.practicum_csv(view)
+
+
+def _practicum_name(plan_id: int, site: int | None, suffix: str) -> str:
+    return f"practicum-plan-{plan_id}" + (f"-site-{site}" if site is not None else "") + f".{suffix}"
+
+
 class PlanningPages(Controller):
     path = "/staff"
     include_in_schema = False
@@ -193,12 +222,8 @@ class PlanningPages(Controller):
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Response[bytes]:
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            days = occupancy.night_range(plan, date_from, date_to)
-            view = await occupancy.occupancy(s, plan, days)
-        content = tabular.write_csv(occupancy.CSV_HEADER, occupancy.occupancy_csv(view))
+        days, rows = await _occupancy_rows(request, db, plan_id, date_from, date_to)
+        content = tabular.write_csv(occupancy.CSV_HEADER, rows)
         return csv_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.csv")
 
     @get(
@@ -214,12 +239,8 @@ class PlanningPages(Controller):
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Response[bytes]:
         """The same list as rooms.csv, as a workbook for the front desk."""
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            days = occupancy.night_range(plan, date_from, date_to)
-            view = await occupancy.occupancy(s, plan, days)
-        content = tabular.write_xlsx(occupancy.CSV_HEADER, occupancy.occupancy_csv(view), "部屋割り")
+        days, rows = await _occupancy_rows(request, db, plan_id, date_from, date_to)
+        content = tabular.write_xlsx(occupancy.CSV_HEADER, rows, "部屋割り")
         return file_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.xlsx", XLSX)
 
     @get("/plans/{plan_id:int}/sites")
@@ -244,15 +265,9 @@ class PlanningPages(Controller):
         site: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The list for the host companies: all of them, or one (``site``) to send to that company."""
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            view = await practicum_view.practicum_view(s, plan)
-        if site is not None:
-            view = [h for h in view if h.site.id == site]
-        content = tabular.write_csv(practicum_view.CSV_HEADER, practicum_view.practicum_csv(view))
-        name = f"practicum-plan-{plan_id}" + (f"-site-{site}" if site is not None else "") + ".csv"
-        return csv_response(content, name)
+        rows = await _practicum_rows(request, db, plan_id, site)
+        content = tabular.write_csv(practicum_view.CSV_HEADER, rows)
+        return csv_response(content, _practicum_name(plan_id, site, "csv"))
 
     @get("/plans/{plan_id:int}/sites.xlsx", media_type=XLSX)
     async def sites_xlsx(
@@ -263,17 +278,9 @@ class PlanningPages(Controller):
         site: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The same list as sites.csv, as a workbook."""
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            view = await practicum_view.practicum_view(s, plan)
-        if site is not None:
-            view = [h for h in view if h.site.id == site]
-        content = tabular.write_xlsx(
-            practicum_view.CSV_HEADER, practicum_view.practicum_csv(view), "企業実習"
-        )
-        name = f"practicum-plan-{plan_id}" + (f"-site-{site}" if site is not None else "") + ".xlsx"
-        return file_response(content, name, XLSX)
+        rows = await _practicum_rows(request, db, plan_id, site)
+        content = tabular.write_xlsx(practicum_view.CSV_HEADER, rows, "企業実習")
+        return file_response(content, _practicum_name(plan_id, site, "xlsx"), XLSX)
 
     @post("/plans/{plan_id:int}/publish")
     async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Response[Any]:
