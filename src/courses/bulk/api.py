@@ -48,6 +48,27 @@ async def marked_response(
     return file_response(marked, f"{stem}_エラー.xlsx", XLSX)
 
 
+def template_file(codes: list[str], fmt: Literal["csv", "xlsx"]) -> Response[bytes]:
+    """The registration template, pre-filled with one row per session code."""
+    if fmt == "csv":
+        return csv_response(bulk_file.template_csv(codes), "bulk-registration-template.csv")
+    return file_response(bulk_file.template_xlsx(codes), "bulk-registration-template.xlsx", XLSX)
+
+
+async def chosen_template(
+    request: Request[Any, Any, Any],
+    db: Database,
+    organization_id: int,
+    session: list[str] | None,
+    fmt: Literal["csv", "xlsx"],
+) -> Response[bytes]:
+    """The template pre-filled with the sessions the coordinator of ``organization_id`` chose."""
+    async with db.read() as s:
+        await bulk_org.organization_for(s, me(request), organization_id)
+        codes = await bulk_sessions.chosen_codes(s, session)
+    return template_file(codes, fmt)
+
+
 class OrganizationApi(Controller):
     path = "/api/organizations"
     tags = ("organizations",)
@@ -117,10 +138,7 @@ class OrganizationApi(Controller):
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            codes = await bulk_sessions.chosen_codes(s, session)
-        return csv_response(bulk_file.template_csv(codes), "bulk-registration-template.csv")
+        return await chosen_template(request, db, organization_id, session, "csv")
 
     @get(
         "/{organization_id:int}/bulk-registrations/template.xlsx",
@@ -135,10 +153,7 @@ class OrganizationApi(Controller):
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            codes = await bulk_sessions.chosen_codes(s, session)
-        return file_response(bulk_file.template_xlsx(codes), "bulk-registration-template.xlsx", XLSX)
+        return await chosen_template(request, db, organization_id, session, "xlsx")
 
     @post(
         "/{organization_id:int}/bulk-registrations/errors.csv",

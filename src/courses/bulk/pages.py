@@ -21,11 +21,11 @@ from courses.bulk import invitations
 from courses.bulk import organization as bulk_org
 from courses.bulk import service as bulk
 from courses.bulk import sessions as bulk_sessions
-from courses.bulk.api import XLSX, marked_response
+from courses.bulk.api import XLSX, chosen_template, marked_response, template_file
 from courses.core import i18n
 from courses.core.db import Database
 from courses.core.deps import DB
-from courses.core.downloads import csv_response, file_response
+from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.tx import run_sync
 from courses.models import Organization, User
@@ -135,11 +135,11 @@ class OrganizationPages(Controller):
 
     @get("/template.csv", media_type="text/csv")
     async def template_csv(self) -> Response[bytes]:
-        return csv_response(bulk_file.template_csv(), "bulk-registration-template.csv")
+        return template_file([], "csv")
 
     @get("/template.xlsx", media_type=XLSX)
     async def template_xlsx(self) -> Response[bytes]:
-        return file_response(bulk_file.template_xlsx(), "bulk-registration-template.xlsx", XLSX)
+        return template_file([], "xlsx")
 
     @get("/{organization_id:int}/template.csv", media_type="text/csv")
     async def chosen_template_csv(
@@ -150,10 +150,7 @@ class OrganizationPages(Controller):
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
         """The template with one row per ticked session, its code filled in."""
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            codes = await bulk_sessions.chosen_codes(s, session)
-        return csv_response(bulk_file.template_csv(codes), "bulk-registration-template.csv")
+        return await chosen_template(request, db, organization_id, session, "csv")
 
     @get("/{organization_id:int}/template.xlsx", media_type=XLSX)
     async def chosen_template_xlsx(
@@ -163,10 +160,7 @@ class OrganizationPages(Controller):
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            codes = await bulk_sessions.chosen_codes(s, session)
-        return file_response(bulk_file.template_xlsx(codes), "bulk-registration-template.xlsx", XLSX)
+        return await chosen_template(request, db, organization_id, session, "xlsx")
 
     @post("/{organization_id:int}/errors.csv", media_type="text/csv", status_code=200)
     async def marked_csv(
