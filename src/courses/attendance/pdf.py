@@ -9,24 +9,11 @@ from __future__ import annotations
 import io
 
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from courses.core.pdf import GOTHIC, MINCHO, japanese_fonts
 from courses.core.web import ja_date
 from courses.models.attendance import Certificate
-
-GOTHIC = "HeiseiKakuGo-W5"
-MINCHO = "HeiseiMin-W3"
-_registered = False
-
-
-def _fonts() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(GOTHIC))
-        pdfmetrics.registerFont(UnicodeCIDFont(MINCHO))
-        _registered = True
 
 
 def _date(d: object) -> str:
@@ -35,7 +22,7 @@ def _date(d: object) -> str:
 
 def render(certificates: list[Certificate], school: str, verify_base: str) -> bytes:
     """One page per certificate. ``verify_base`` is the site's address (``https://…``)."""
-    _fonts()
+    japanese_fonts()
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=A4, pageCompression=0)
     width, height = A4

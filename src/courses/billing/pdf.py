@@ -5,24 +5,11 @@ from __future__ import annotations
 import io
 
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from courses.billing.schemas import InvoiceData
+from courses.core.pdf import GOTHIC, MINCHO, japanese_fonts
 from courses.models.billing import InvoiceKind
-
-GOTHIC = "HeiseiKakuGo-W5"
-MINCHO = "HeiseiMin-W3"
-_registered = False
-
-
-def _fonts() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(GOTHIC))
-        pdfmetrics.registerFont(UnicodeCIDFont(MINCHO))
-        _registered = True
 
 
 def _yen(n: int) -> str:
@@ -31,7 +18,7 @@ def _yen(n: int) -> str:
 
 def render(data: InvoiceData) -> bytes:
     """One invoice (or credit note) as an A4 PDF carrying every field of a qualified invoice."""
-    _fonts()
+    japanese_fonts()
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=A4, pageCompression=1)
     width, height = A4
