@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import orm as sa_orm
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import ClauseElement
@@ -220,3 +221,12 @@ class AsyncpgTx:
 
     def execute(self, stmt: ClauseElement, params: Params | None = None) -> None:
         self._fetch(stmt, params)
+
+
+def insert_once(model: type[Any], keys: list[str], on_sqlite: bool) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING RETURNING id`` for ``model``'s table, in the dialect
+    of the database: a caller that gets no row back lost the race to another writer, which is how
+    "exactly once" is claimed (reminders, survey emails, one survey answer per learner)."""
+    table = model.__table__
+    insert = sqlite.insert if on_sqlite else postgresql.insert
+    return insert(table).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)

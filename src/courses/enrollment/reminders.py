@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.core import notifications
 from courses.core.clock import JST
 from courses.core.db import Database
+from courses.core.tx import insert_once
 from courses.core.web import block_range
 from courses.enrollment.seats import _POSITION
 from courses.models import (
@@ -44,7 +44,6 @@ from courses.models import (
     SessionBlock,
     SessionStatus,
     User,
-    table_of,
 )
 from courses.models.reminders import ReminderKind, ReminderSent
 
@@ -128,22 +127,13 @@ async def due(s: AsyncSession, now: datetime) -> list[Due]:
     return found
 
 
-def _claim_statement(on_sqlite: bool):  # type: ignore[no-untyped-def]
-    insert = sqlite.insert if on_sqlite else postgresql.insert
-    return (
-        insert(table_of(ReminderSent))
-        .on_conflict_do_nothing(index_elements=["enrollment_id", "kind"])
-        .returning(table_of(ReminderSent).c.id)
-    )
-
-
 async def send_due(db: Database, now: datetime, base_url: str) -> Sent:
     """Queue every reminder due at ``now``, each once. Safe to run from several instances at once."""
     sent = Sent()
     async with db.read() as s:
         if not await due(s, now):
             return sent  # the usual case: no write transaction at all
-    claim = _claim_statement(db.sqlite)
+    claim = insert_once(ReminderSent, ["enrollment_id", "kind"], db.sqlite)
     for _ in range(10_000):  # each round takes what is due; the rounds end when it is all taken
         async with db.write() as s:
             batch = (await due(s, now))[:BATCH]

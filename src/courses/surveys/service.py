@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.core import notifications
 from courses.core.db import Database
 from courses.core.errors import Conflict, FieldError, InvalidInput, NotEligible, NotFound
+from courses.core.tx import insert_once
 from courses.core.web import block_range
 from courses.enrollment.reminders import japan_today
 from courses.models import (
@@ -34,7 +34,6 @@ from courses.models import (
     SessionStatus,
     User,
     id_of,
-    table_of,
 )
 from courses.models.resources import Instructor
 from courses.models.surveys import SurveyAnswered, SurveyModuleRating, SurveyResponse, SurveySent
@@ -105,15 +104,6 @@ class Sent:
     total: int = 0
 
 
-def _claim_statement(on_sqlite: bool):  # type: ignore[no-untyped-def]
-    insert = sqlite.insert if on_sqlite else postgresql.insert
-    return (
-        insert(table_of(SurveySent))
-        .on_conflict_do_nothing(index_elements=["enrollment_id"])
-        .returning(table_of(SurveySent).c.id)
-    )
-
-
 async def send_due(db: Database, now: datetime, base_url: str) -> Sent:
     """Queue the survey email of every learner it is due to, each once. Safe to run from several
     instances at once (the background loop and ``python -m courses send-surveys``)."""
@@ -121,7 +111,7 @@ async def send_due(db: Database, now: datetime, base_url: str) -> Sent:
     async with db.read() as s:
         if not await due(s, now):
             return sent
-    claim = _claim_statement(db.sqlite)
+    claim = insert_once(SurveySent, ["enrollment_id"], db.sqlite)
     for _ in range(10_000):
         async with db.write() as s:
             batch = (await due(s, now))[:BATCH]
@@ -330,20 +320,13 @@ def already_answered() -> Conflict:
     )
 
 
-def _mark_statement(on_sqlite: bool):  # type: ignore[no-untyped-def]
-    insert = sqlite.insert if on_sqlite else postgresql.insert
-    return (
-        insert(table_of(SurveyAnswered))
-        .on_conflict_do_nothing(index_elements=["session_id", "user_id"])
-        .returning(table_of(SurveyAnswered).c.id)
-    )
-
-
 async def submit(s: AsyncSession, user: User, survey: Survey, answer: Answer, *, on_sqlite: bool) -> None:
     """Store the answer without the learner, and the marker that they answered (in one transaction);
     a second answer, even a concurrent one, finds the marker and is refused."""
     params = {"session_id": id_of(survey.session), "user_id": id_of(user)}
-    if (await s.exec(_mark_statement(on_sqlite), params=params)).first() is None:
+    if (
+        await s.exec(insert_once(SurveyAnswered, ["session_id", "user_id"], on_sqlite), params=params)
+    ).first() is None:
         raise already_answered()
     response = SurveyResponse(
         session_id=id_of(survey.session), usefulness=answer.usefulness, comment=answer.comment
