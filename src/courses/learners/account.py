@@ -25,16 +25,17 @@ from courses.accounts import service as accounts
 from courses.accounts.guards import SESSION_COOKIE, me
 from courses.billing import service as billing
 from courses.billing.schemas import CancellationQuote
+from courses.catalog import service as catalog
 from courses.core import i18n, notifications
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError, FieldError, Forbidden, InvalidInput
 from courses.core.settings import Settings
 from courses.core.tabular import write_csv
+from courses.enrollment import service as enrollment
 from courses.enrollment.service import ACTIVE
 from courses.models import (
     AuthToken,
-    Campus,
     Course,
     CourseSession,
     Enrollment,
@@ -43,8 +44,8 @@ from courses.models import (
     Organization,
     OutboxMessage,
     Role,
-    SessionBlock,
     User,
+    id_of,
 )
 from courses.models.billing import CancellationRecord, Invoice, InvoiceLine, Payment
 from courses.models.bulk import OrganizationMember, RegistrationInvitation
@@ -79,26 +80,13 @@ async def my_data(s: AsyncSession, user_id: int) -> dict[str, Any]:
     assert user is not None
     profile = await s.get(LearnerProfile, user_id)
     orgs = {o.id: o.name for o in await s.exec(select(Organization))}
-    rows = list(
-        await s.exec(
-            select(Enrollment, CourseSession, Course, Campus)
-            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-            .join(Course, col(Course.id) == CourseSession.course_id)
-            .join(Campus, col(Campus.id) == CourseSession.campus_id)
-            .where(Enrollment.user_id == user_id)
-            .order_by(col(CourseSession.start_date), col(Enrollment.id))
-        )
-    )
-    session_ids = [sess.id for _, sess, _, _ in rows]
-    blocks: dict[int, list[dict[str, str]]] = {}
-    for b in await s.exec(
-        select(SessionBlock)
-        .where(col(SessionBlock.session_id).in_(session_ids))
-        .order_by(col(SessionBlock.seq))
-    ):
-        blocks.setdefault(b.session_id, []).append(
-            {"start": b.start_date.isoformat(), "end": b.end_date.isoformat()}
-        )
+    rows = [
+        (r.enrollment, r.session, r.course, r.campus) for r in await enrollment.my_enrollments(s, user_id)
+    ]
+    blocks = {
+        sid: [{"start": b.start_date.isoformat(), "end": b.end_date.isoformat()} for b in found]
+        for sid, found in (await catalog.blocks_for(s, [id_of(sess) for _, sess, _, _ in rows])).items()
+    }
     fees = {
         c.enrollment_id: c
         for c in await s.exec(
