@@ -70,97 +70,63 @@ class CatalogPages(Controller):
             if body is not None:
                 return Response(body, media_type=MediaType.HTML)
         try:
-            return await self._index(
-                request,
-                db,
-                today,
-                anonymous,
-                cache if rendering else None,
-                key,
-                campus,
-                audience,
-                month,
-                category,
-                q,
-                page,
-                show,
-                seats,
-                date_from,
+            writes = db.writes
+            show = show if show in SHOW_CHOICES else "open"
+            params: dict[str, str | None] = {
+                "campus": campus,
+                "audience": audience,
+                "month": month,
+                "category": category,
+                "q": q,
+                "page": page,
+                "from": date_from,
+                "accepting": "true" if show == "open" else None,
+                "has_seats": "true" if seats else None,
+            }
+            error = None
+            async with db.read() as s:
+                campuses, categories, months = await _filter_choices(request, s, today)
+                try:
+                    flt = await catalog.parse_session_filter(s, params, today=today)
+                except InvalidInput as exc:
+                    error = exc.detail(i18n.current())
+                    flt = catalog.SessionFilter(accepting_on=today)
+                if not flt.date_from and not month:
+                    flt.starts_from = today  # the catalog lists sessions still to begin
+                result = await catalog.list_sessions(s, flt)
+            shown = {"show": show if show != "open" else None, "seats": "1" if seats else None}
+            kept = {
+                k: v
+                for k, v in {**params, **shown}.items()
+                if v and k not in {"page", "accepting", "has_seats"}
+            }
+
+            def page_url(n: int) -> str:
+                return "/?" + urlencode({**kept, "page": n})
+
+            template = Template(
+                template_name="catalog.html",
+                context={
+                    "result": result,
+                    "campuses": campuses,
+                    "categories": categories,
+                    "params": {k: v or "" for k, v in params.items()} | {"show": show, "seats": seats or ""},
+                    "page_url": page_url,
+                    "error": error,
+                    "months": months,
+                    "today": today,
+                },
+                status_code=400 if error else 200,
             )
+            if not anonymous or error:
+                return template
+            html = render(request, template)
+            if rendering:
+                cache.put(key, writes, html)
+            return Response(html, media_type=MediaType.HTML)
         finally:
             if rendering:
                 cache.release(key)
-
-    async def _index(
-        self,
-        request: Request[Any, Any, Any],
-        db: Any,
-        today: date,
-        anonymous: bool,
-        cache: PageCache | None,
-        key: str,
-        campus: str | None,
-        audience: str | None,
-        month: str | None,
-        category: str | None,
-        q: str | None,
-        page: str | None,
-        show: str | None,
-        seats: str | None,
-        date_from: str | None,
-    ) -> Response[Any]:
-        writes = db.writes
-        show = show if show in SHOW_CHOICES else "open"
-        params: dict[str, str | None] = {
-            "campus": campus,
-            "audience": audience,
-            "month": month,
-            "category": category,
-            "q": q,
-            "page": page,
-            "from": date_from,
-            "accepting": "true" if show == "open" else None,
-            "has_seats": "true" if seats else None,
-        }
-        error = None
-        async with db.read() as s:
-            campuses, categories, months = await _filter_choices(request, s, today)
-            try:
-                flt = await catalog.parse_session_filter(s, params, today=today)
-            except InvalidInput as exc:
-                error = exc.detail(i18n.current())
-                flt = catalog.SessionFilter(accepting_on=today)
-            if not flt.date_from and not month:
-                flt.starts_from = today  # the catalog lists sessions still to begin
-            result = await catalog.list_sessions(s, flt)
-        shown = {"show": show if show != "open" else None, "seats": "1" if seats else None}
-        kept = {
-            k: v for k, v in {**params, **shown}.items() if v and k not in {"page", "accepting", "has_seats"}
-        }
-
-        def page_url(n: int) -> str:
-            return "/?" + urlencode({**kept, "page": n})
-
-        template = Template(
-            template_name="catalog.html",
-            context={
-                "result": result,
-                "campuses": campuses,
-                "categories": categories,
-                "params": {k: v or "" for k, v in params.items()} | {"show": show, "seats": seats or ""},
-                "page_url": page_url,
-                "error": error,
-                "months": months,
-                "today": today,
-            },
-            status_code=400 if error else 200,
-        )
-        if not anonymous or error:
-            return template
-        html = render(request, template)
-        if cache is not None:
-            cache.put(key, writes, html)
-        return Response(html, media_type=MediaType.HTML)
 
     @get("/sessions/{session_id:int}")
     async def session(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> Template:
