@@ -98,6 +98,7 @@ async def prepare(url: str, token_file: Path) -> tuple[list[int], list[int]]:
                     name_kana="フカ",
                     feed_token=f"feed-{i}",
                     created_at=now,
+                    email_verified_at=now,
                 )
                 for i in range(start, min(LEARNERS, start + batch))
             ]

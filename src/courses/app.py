@@ -22,9 +22,10 @@ from litestar.types import HTTPScope
 from sqlalchemy.exc import DBAPIError
 
 from courses.accounts.api import AuthApi
-from courses.accounts.guards import TokenCache, access_guard
+from courses.accounts.guards import TokenCache, access_guard, current_user
 from courses.accounts.pages import AccountPages, PasswordPages
 from courses.accounts.profile import EmailConfirmPage, PrivacyPage, ProfilePages
+from courses.accounts.verification import VerifyPages
 from courses.attendance.api import AttendanceApi
 from courses.attendance.pages import LearnerAttendancePages, StaffAttendancePages
 from courses.background import start_background
@@ -46,6 +47,7 @@ from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
 from courses.learners.account import AccountDataPages
 from courses.learners.api import EnrollmentApi
 from courses.learners.pages import LearnerPages
+from courses.models import User
 from courses.planning.plans_api import PlansApi
 from courses.planning.plans_pages import PlanningPages
 from courses.planning.timetable_api import TimetableApi
@@ -89,6 +91,14 @@ async def switch_language(
         secure=settings.secure_cookies,
         samesite="lax",
     )
+    user = current_user(request)
+    if user is not None:  # their mail follows the language they read (the cached user may be older)
+        db: Database = request.app.state.db
+        async with db.write() as s:
+            row = await s.get(User, user.id)
+            if row is not None and row.language != code:
+                row.language = code
+                s.add(row)
     return Redirect(i18n.same_site_path(next_url), status_code=303, cookies=[cookie])
 
 
@@ -134,6 +144,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         PasswordPages,
         ProfilePages,
         EmailConfirmPage,
+        VerifyPages,
         PrivacyPage,
         LearnerPages,
         AccountDataPages,

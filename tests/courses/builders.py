@@ -155,6 +155,7 @@ async def user(
         organization_id=organization_id,
         feed_token=secrets.token_urlsafe(16),
         created_at=datetime.now(UTC),
+        email_verified_at=datetime.now(UTC),
     )
     s.add(row)
     await s.flush()

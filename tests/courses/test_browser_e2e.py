@@ -186,6 +186,8 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_register_enroll_my_page(server: str, tmp_path: Path) -> None:
+    import re
+
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -223,6 +225,18 @@ def test_register_enroll_my_page(server: str, tmp_path: Path) -> None:
         page.fill("#capital_yen", "10000000")
         page.select_option("#prefecture", "13")
         page.get_by_role("button", name="登録する").click()
+        # registered: an emailed link proves the address before the first application
+        page.wait_for_url("**/me?msg=registered")
+        _axe(page, bad)
+        assert "確認のメールをお送りしました" in page.inner_text("main")
+        admin = browser.new_page(locale="ja-JP")
+        _sign_in(admin, server, "admin@e2e.example")
+        admin.goto(server + "/dev/mailbox")
+        link = re.search(r"(/account/verify\S*#[A-Za-z0-9_-]{32,})", admin.inner_text("main"))
+        assert link is not None, "no verification link in the mailbox"
+        admin.close()
+        page.goto(server + link.group(1))  # site.js posts the link's code
+        page.get_by_role("link", name="お申し込みを続ける").click()
         page.wait_for_url("**/sessions/*/apply")
         _axe(page, bad)
         page.check("input[name=lodging]")

@@ -9,8 +9,10 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import JSONBody
 
 from courses.accounts import service as accounts
+from courses.accounts import verification
 from courses.accounts.guards import bearer_secret, cache_key, me
 from courses.accounts.schemas import Registration, TokenRequest
+from courses.core import i18n
 from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.errors import Conflict, InvalidInput
@@ -41,8 +43,10 @@ class AuthApi(Controller):
                     "This email address is already registered; please sign in.",
                 )
         password_hash = await accounts.hash_password(reg.password)  # off the event loop, outside the lock
+        now = _now(request)
         async with db.write() as s:
-            user = await accounts.register_learner(s, reg, _now(request), password_hash)
+            user = await accounts.register_learner(s, reg, now, password_hash, i18n.current())
+            await verification.send_link(s, user, str(request.base_url), now)
         return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
 
     @post(

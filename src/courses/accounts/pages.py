@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from courses.accounts import service as accounts
+from courses.accounts import verification
 from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, me, session_cookie
 from courses.core import i18n, notifications
 from courses.core.deps import DB
@@ -94,7 +95,8 @@ class AccountPages(Controller):
             password_hash = await accounts.hash_password(reg.password)
             now = request.app.state.clock()
             async with db.write() as s:
-                user = await accounts.register_learner(s, reg, now, password_hash)
+                user = await accounts.register_learner(s, reg, now, password_hash, i18n.current())
+                await verification.send_link(s, user, str(request.base_url), now, next_url)
                 secret = await accounts.issue_token(s, user, "web", now)
         except DomainError as exc:
             return Template(
@@ -107,8 +109,8 @@ class AccountPages(Controller):
                 ),
                 status_code=exc.status,
             )
-        target = next_url if next_url != "/me" else "/me?msg=registered"
-        return Redirect(target, cookies=[session_cookie(request, secret)])
+        # the emailed link leads on to ``next_url`` (an application, say) once it has been opened
+        return Redirect("/me?msg=registered", cookies=[session_cookie(request, secret)])
 
 
 def _register_context(values: dict[str, str], errors: list[dict[str, Any]], next_url: str) -> dict[str, Any]:

@@ -281,8 +281,11 @@ async def save_profile(db: AsyncSession, user_id: int, change: ProfileChange) ->
     return user
 
 
-async def register_learner(db: AsyncSession, reg: Registration, now: datetime, password_hash: str) -> User:
-    """Create the learner and their profile. The caller hashes the password beforehand (off the lock)."""
+async def register_learner(
+    db: AsyncSession, reg: Registration, now: datetime, password_hash: str, language: str = "ja"
+) -> User:
+    """Create the learner and their profile. The caller hashes the password beforehand (off the lock)
+    and mails the link that verifies the address (``accounts.verification.send_link``)."""
     user = User(
         email=reg.email,
         password_hash=password_hash,
@@ -291,6 +294,7 @@ async def register_learner(db: AsyncSession, reg: Registration, now: datetime, p
         role=Role.LEARNER,
         feed_token=secrets.token_urlsafe(24),
         created_at=now,
+        language=language,
     )
     db.add(user)
     try:
@@ -518,6 +522,7 @@ async def confirm_email_change(db: AsyncSession, secret: str, now: datetime) -> 
     await db.delete(token)
     old_email = user.email
     user.email = new_email
+    user.email_verified_at = now  # the link was opened from the new address's mailbox
     db.add(user)
     try:
         await db.flush()

@@ -130,6 +130,7 @@ async def accept(db: Database, secret: str, password_hash: str | None, now: date
                 role=Role.LEARNER,
                 feed_token=secrets.token_urlsafe(24),
                 created_at=now,
+                email_verified_at=now,  # the invitation was opened from this address's mailbox
             )
             s.add(user)
             await s.flush()
@@ -139,6 +140,9 @@ async def accept(db: Database, secret: str, password_hash: str | None, now: date
                 "申込団体に別のメールアドレスをお伝えください。",
                 "This address belongs to a staff or coordinator account and cannot be registered as a learner.",
             )
+        if user.email_verified_at is None:
+            user.email_verified_at = now  # the invitation was opened from this address's mailbox
+            s.add(user)
         if await s.get(LearnerProfile, user.id) is None:
             s.add(LearnerProfile(user_id=user.id or 0, **json.loads(first.profile_json or "{}")))
         await _link(s, first.organization_id, user.id or 0, now)

@@ -362,6 +362,7 @@ async def set_password(s: AsyncSession, secret: str, password_hash: str, now: da
     if user is None:
         raise invalid_link()
     user.password_hash = password_hash
+    user.email_verified_at = user.email_verified_at or now  # the link came to this address
     await signin_throttle.forget_email(s, user.email)
     s.add(user)
     # the link works once, and a recovered account is signed out everywhere else

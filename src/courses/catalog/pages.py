@@ -210,6 +210,7 @@ async def learner_standing(s: Any, user: User, row: catalog.SessionRow, today: d
     profile = await s.get(LearnerProfile, user.id)
     offer = seats.Offer.of(seats.SessionContext(row.session, row.course, row.campus))
     try:
+        seats.check_verified(user)
         seats.check_eligibility(offer, profile, False, today)
     except NotEligible as exc:
         return Standing(refusal=exc.detail(i18n.current()), same_course=others)

@@ -32,11 +32,16 @@ def queue(db: Session | AsyncSession | Tx, user: User, subject: str, body: str, 
     queue_to(db, user.email, user.id, subject, body, now)
 
 
-def secret_link(base_url: str, path: str, secret: str) -> str:
+def secret_link(base_url: str, path: str, secret: str, lang: str = "ja") -> str:
     """A link with its secret in the fragment (which no server log or ``Referer`` sees), then the same
     secret as a 確認コード to type in at ``path`` where the link cannot be opened; ends with a newline.
     ``redact_secrets`` removes both once the message is sent."""
     page = base_url.rstrip("/") + path
+    if lang == "en":
+        return (
+            f"{page}#{secret}\n"
+            f"\nIf the link does not open, enter this confirmation code at {page}\nConfirmation code: {secret}\n"
+        )
     return (
         f"{page}#{secret}\n"
         f"\nリンクが開けない場合は、{page} に次の確認コードを入力してください。\n確認コード: {secret}\n"
@@ -65,7 +70,7 @@ def queue_to(
 
 _INSERT = insert(table_of(OutboxMessage))
 # secrets in links (after '#' or 'token=') and printed codes; token_urlsafe(32) gives 43 characters
-_SECRET = re.compile(r"(#|token=|確認コード: )[A-Za-z0-9_-]{32,}")
+_SECRET = re.compile(r"(#|token=|確認コード: |Confirmation code: )[A-Za-z0-9_-]{32,}")
 
 
 def redact_secrets(body: str) -> str:

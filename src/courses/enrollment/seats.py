@@ -29,7 +29,9 @@ from courses.models import (
     EnrollmentStatus,
     LearnerProfile,
     OrganizationKind,
+    Role,
     SessionStatus,
+    User,
     table_of,
 )
 
@@ -228,6 +230,17 @@ def load_session(db: Session, session_id: int) -> SessionContext:
     if row is None or row[0].status == SessionStatus.DRAFT:
         raise not_found("開催回", "Session", session_id)
     return SessionContext(*row)
+
+
+def check_verified(user: User) -> None:
+    """A learner applies themselves only once a link has proved their email address: the school's
+    notices, invoices and changes of plan go there."""
+    if user.role == Role.LEARNER and user.email_verified_at is None:
+        raise NotEligible(
+            f"メールアドレス（{user.email}）の確認がお済みでないため、お申し込みいただけません。"
+            "お送りした確認メールのリンクを開いてください。",
+            f"Please confirm your email address ({user.email}) first: open the link in the email we sent.",
+        )
 
 
 def check_eligibility(

@@ -40,6 +40,7 @@ from courses.enrollment.seats import (
     Offer,
     SessionContext,
     check_eligibility,
+    check_verified,
     load_offer_for,
     load_session,
     next_waitlist_seq,
@@ -106,6 +107,8 @@ def enroll(
     """Enroll ``user``: a seat if one is free, else the end of the waiting list. Runs inside the
     caller's write transaction."""
     tx = as_tx(db)
+    if source == "self":
+        check_verified(user)
     offer, profile, enrolled = load_offer_for(tx, session_id, user.id or 0)
     check_eligibility(offer, profile, lodging, now.date(), check_window=check_window)
     already = _already(offer)

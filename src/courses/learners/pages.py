@@ -19,8 +19,10 @@ from courses.catalog import service as catalog
 from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.errors import DomainError, NotFound
+from courses.core.i18n import N_
 from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
+from courses.enrollment.seats import check_verified
 from courses.learners import ical
 from courses.models import User, id_of
 from courses.planning import plans
@@ -28,27 +30,38 @@ from courses.surveys import service as surveys
 
 Form = URLEncodedBody[dict[str, str]]
 FLASH = {
-    "enrolled": ("ok", "お申し込みを受け付けました。"),
-    "waitlisted": ("ok", "満席のため、キャンセル待ちで受け付けました。"),
-    "cancelled": ("ok", "キャンセルしました。"),
-    "accepted": ("ok", "受講が決定しました。"),
+    "enrolled": ("ok", N_("お申し込みを受け付けました。")),
+    "waitlisted": ("ok", N_("満席のため、キャンセル待ちで受け付けました。")),
+    "cancelled": ("ok", N_("キャンセルしました。")),
+    "accepted": ("ok", N_("受講が決定しました。")),
     "cancelled_fee": (
         "ok",
-        "キャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
+        N_("キャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。"),
     ),
-    "registered": ("ok", "登録が完了しました。研修をお探しください。"),
-    "signed_out": ("ok", "ログアウトしました。"),
+    "registered": (
+        "ok",
+        N_(
+            "登録が完了しました。確認のメールをお送りしました。メールのリンクを開くと、研修にお申し込みいただけます。"
+        ),
+    ),
+    "verify_sent": ("ok", N_("確認のメールをお送りしました。メールのリンクを開いてください。")),
+    "verify_wait": (
+        "error",
+        N_("確認のメールは5分に1回まで送れます。お送りしたメールをご確認ください。"),
+    ),
+    "signed_out": ("ok", N_("ログアウトしました。")),
     "certificate_unavailable": (
         "error",
-        "修了証書は、修了要件を満たした研修の終了後にダウンロードできます。",
+        N_("修了証書は、修了要件を満たした研修の終了後にダウンロードできます。"),
     ),
 }
 
 
 def flash_for(msg: str | None) -> dict[str, str] | None:
+    """The notice a redirect asks for (``?msg=``), in the page's language."""
     if msg in FLASH:
         kind, text = FLASH[msg]
-        return {"kind": kind, "text": text}
+        return {"kind": kind, "text": i18n.gettext(text)}
     return None
 
 
@@ -62,6 +75,13 @@ class LearnerPages(Controller):
         async with db.read() as s:
             row = await catalog.get_session(s, session_id)
             terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)), lang=i18n.current())
+        try:
+            check_verified(me(request))
+        except DomainError as exc:  # the form is shown, without its button, and says why
+            return Template(
+                "apply.html",
+                context={"row": row, "error": exc.detail(i18n.current()), "terms": terms, "blocked": True},
+            )
         return Template("apply.html", context={"row": row, "error": None, "terms": terms})
 
     @post("/sessions/{session_id:int}/apply", opt={"access": "learner"})

@@ -229,6 +229,12 @@ class User(SQLModel, table=True):
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     feed_token: str = Field(max_length=64, unique=True)  # secret part of the learner's calendar URL
     created_at: datetime = Field(sa_column=_tz())
+    # set when the person opens the link emailed at registration (or sets a password from one);
+    # a learner applies for a session only with a verified address
+    email_verified_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    language: str = Field(default="ja", max_length=2)  # 'ja' | 'en': the language of their mail
 
 
 class LearnerProfile(SQLModel, table=True):

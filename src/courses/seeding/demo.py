@@ -76,6 +76,7 @@ async def load_demo(db: AsyncSession, today: date, *, learners: int = 400, seed:
             organization_id=org.id if role == Role.COORDINATOR else None,
             feed_token=secrets.token_urlsafe(24),
             created_at=now,
+            email_verified_at=now,
         )
         db.add(user)
         await db.flush()
@@ -138,6 +139,7 @@ async def _demo_enrollments(
             feed_token=secrets.token_urlsafe(24),
             organization_id=org_id if support else None,
             created_at=now,
+            email_verified_at=now,
         )
         db.add(user)
         await db.flush()

@@ -53,6 +53,11 @@ async def test_register_apply_and_see_my_page(client: AsyncTestClient[Litestar],
     assert user.name_kana == "チュウショウ ハナコ"
     assert user.password_hash and user.password_hash.startswith("$argon2")
 
+    from tests.courses.accounts.test_email_verification import _link
+
+    _, secret = await _link(db, "hanako@example.jp")
+    r = await client.post("/account/verify", data={"token": secret, "_csrf_token": _csrf(client)})
+    assert r.status_code == 200
     r = await client.get(f"/sessions/{session_id}/apply")
     assert r.status_code == 200 and "寮への宿泊を希望する" in r.text
     r = await client.post(

@@ -33,6 +33,8 @@ async def _mails(db: Database, email: str) -> list[OutboxMessage]:
 async def test_a_forgotten_password_is_reset_by_a_link_that_works_once(client: Client, db: Database) -> None:
     async with db.write() as s:
         user = await b.user(s, "known@example.jp")
+        user.email_verified_at = None  # never confirmed: the reset link will prove the address
+        s.add(user)
         old_api = await b.token(s, user)
     await client.get("/password/forgot")
     csrf = client.cookies.get("csrftoken", "")
@@ -55,6 +57,9 @@ async def test_a_forgotten_password_is_reset_by_a_link_that_works_once(client: C
         "/password/set", data={"token": secret.group(1), **new, "_csrf_token": csrf}, follow_redirects=False
     )
     assert r.status_code in (302, 303)
+    async with db.read() as s:
+        owner = (await s.exec(select(User).where(User.email == "known@example.jp"))).one()
+    assert owner.email_verified_at is not None  # a link to the address proves it
     # the link is spent, and the old API token no longer opens the account
     reuse = await client.post("/password/set", data={"token": secret.group(1), **new, "_csrf_token": csrf})
     assert reuse.status_code == 400

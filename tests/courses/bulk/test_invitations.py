@@ -147,6 +147,7 @@ async def test_a_new_person_accepts_sets_a_password_and_gets_the_seat(
         enrolled = (await s.exec(select(Enrollment).where(Enrollment.user_id == user.id))).one()
         member = await s.get(OrganizationMember, (w.id, user.id))
     assert (user.name, user.name_kana, user.role) == ("新人 一郎", "シンジン イチロウ", "learner")
+    assert user.email_verified_at is not None  # the invitation was opened from that mailbox
     assert profile is not None and (profile.employees, profile.industry, profile.company) == (
         40,
         "E",

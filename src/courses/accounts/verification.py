@@ -1,0 +1,187 @@
+"""A registration proves its email address: a single-use link is mailed at once, and a learner applies
+for a session only after opening it.
+
+The link carries its secret in the fragment (``notifications.secret_link``); only the secret's SHA-256
+is stored, in an ``AuthToken`` of kind ``verify`` that names the address it was sent to, so a link
+sent before an email change cannot verify the new address. Setting a password from an emailed link
+(an organisation's registration, a forgotten password) and confirming a new address prove the
+address too, and mark it verified.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import QueryParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from courses.accounts.guards import me
+from courses.accounts.service import token_hash
+from courses.core import i18n, notifications
+from courses.core.deps import DB
+from courses.core.errors import DomainError, InvalidInput
+from courses.core.i18n import same_site_path
+from courses.models import AuthToken, Role, User
+
+VERIFY_TTL = timedelta(days=7)
+RESEND_EVERY = timedelta(minutes=5)  # at most one link per account in this time
+KIND = "verify"
+
+
+def needs_verification(user: User) -> bool:
+    """A learner whose address no link has proved yet (staff and coordinators are created by staff)."""
+    return user.role == Role.LEARNER and user.email_verified_at is None
+
+
+def mark_verified(user: User, now: datetime) -> None:
+    """The person has shown they read mail at ``user.email`` (the caller adds ``user`` to its session)."""
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+
+
+def invalid_link() -> InvalidInput:
+    return InvalidInput(
+        "この確認リンクは無効か、有効期限（7日間）が切れています。ログインして、確認メールを再送してください。",
+        "This confirmation link is not valid or has expired (7 days); sign in and ask for a new one.",
+    )
+
+
+async def send_link(
+    s: AsyncSession, user: User, base_url: str, now: datetime, next_path: str = "/me"
+) -> None:
+    """Mail ``user`` a fresh link (an earlier one stops working), in their language, in ``s``."""
+    for old in await s.exec(select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == KIND)):
+        await s.delete(old)
+    secret = secrets.token_urlsafe(32)
+    s.add(
+        AuthToken(
+            token_hash=token_hash(secret),
+            user_id=user.id,  # type: ignore[arg-type]
+            kind=KIND,
+            created_at=now,
+            expires_at=now + VERIFY_TTL,
+            new_email=user.email,
+        )
+    )
+    path = "/account/verify"
+    if next_path != "/me":
+        path += "?next=" + quote(same_site_path(next_path), safe="/")
+    link = notifications.secret_link(base_url, path, secret, lang=user.language)
+    if user.language == "en":
+        subject = "[SME University] Please confirm your email address"
+        body = (
+            f"Dear {user.name},\n\nThank you for registering. Open the link below to confirm your email "
+            "address (valid for 7 days); you can then apply for courses.\n"
+            + link
+            + "\nIf you did not register, please ignore this message."
+        )
+    else:
+        subject = "【中小企業大学校】メールアドレスの確認"
+        body = (
+            f"{user.name} 様\n\nご登録ありがとうございます。次のリンクを開いて、メールアドレスを確認してください"
+            "（有効期限 7日間）。確認後に研修へお申し込みいただけます。\n"
+            + link
+            + "\nお心当たりのない場合は、このメールを破棄してください。"
+        )
+    notifications.queue(s, user, subject, body, now)
+
+
+async def recently_sent(s: AsyncSession, user: User, now: datetime) -> bool:
+    row = await s.exec(
+        select(AuthToken.token_hash).where(
+            AuthToken.user_id == user.id,
+            AuthToken.kind == KIND,
+            col(AuthToken.created_at) > now - RESEND_EVERY,
+        )
+    )
+    return row.first() is not None
+
+
+async def confirm(s: AsyncSession, secret: str, now: datetime) -> User:
+    """Use the secret once; the account's address is verified if it is still the one the link went to."""
+    token = (
+        await s.exec(
+            select(AuthToken).where(AuthToken.token_hash == token_hash(secret), AuthToken.kind == KIND)
+        )
+    ).first()
+    if token is None:
+        raise invalid_link()
+    expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=now.tzinfo)
+    user = await s.get(User, token.user_id)
+    if user is None or expires <= now or token.new_email != user.email:
+        raise invalid_link()
+    await s.delete(token)
+    mark_verified(user, now)
+    s.add(user)
+    return user
+
+
+class VerifyPages(Controller):
+    """Where the emailed link lands (``site.js`` posts the fragment's secret), and the resend button."""
+
+    path = "/account/verify"
+    include_in_schema = False
+
+    @get("/", opt={"access": "public"})
+    async def form(self, next_url: Annotated[str | None, QueryParameter(name="next")] = None) -> Template:
+        return _page(next_path=_local(next_url))
+
+    @post("/", opt={"access": "public"})
+    async def submit(
+        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+    ) -> Template:
+        now = request.app.state.clock()
+        next_path = _local(data.get("next"))
+        try:
+            async with db.write() as s:
+                user = await confirm(s, data.get("token", "").strip(), now)
+                email = user.email
+        except DomainError as exc:
+            return _page(error=exc, next_path=next_path)
+        request.app.state.token_cache.clear()  # the signed-in person may apply at once
+        return _page(done=True, email=email, next_path=next_path)
+
+    @post("/resend", opt={"access": "learner"})
+    async def resend(
+        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+    ) -> Response[Any]:
+        user = me(request)
+        now = request.app.state.clock()
+        back = _local(data.get("next"))
+        if not needs_verification(user):
+            return Redirect(back)
+        async with db.write() as s:
+            if await recently_sent(s, user, now):
+                return Redirect("/me?msg=verify_wait")
+            row = await s.get(User, user.id)
+            assert row is not None
+            await send_link(s, row, str(request.base_url), now, back)
+        return Redirect("/me?msg=verify_sent")
+
+
+def _local(raw: str | None) -> str:
+    """Where to go once verified: a path of this site, My page by default."""
+    path = same_site_path(raw)
+    return "/me" if path == "/" and raw != "/" else path
+
+
+def _page(
+    *, done: bool = False, email: str = "", error: DomainError | None = None, next_path: str = "/me"
+) -> Template:
+    return Template(
+        "account_verify.html",
+        context={
+            "done": done,
+            "email": email,
+            "error": error.detail(i18n.current()) if error else None,
+            "next": next_path,
+            "hide_verify_banner": True,
+        },
+        status_code=error.status if error else 200,
+    )
