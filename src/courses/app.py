@@ -10,7 +10,6 @@ from litestar import Litestar, Request, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie, State
-from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.params import FromPath, QueryParameter
@@ -41,6 +40,7 @@ from courses.console.sessions import available_actions
 from courses.core import i18n, problems, web
 from courses.core.clock import japan_now
 from courses.core.db import Database
+from courses.core.deps import DEPENDENCIES
 from courses.core.errors import DomainError
 from courses.core.security import security_headers
 from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
@@ -58,11 +58,6 @@ from courses.staff.api import StaffApi
 from courses.staff.pages import MailboxPage, StaffPages
 from courses.surveys.api import LearnerSurveyApi, SurveyApi
 from courses.surveys.pages import SurveyPages, SurveyResultPages
-
-
-def provide_db(state: State) -> Database:
-    db: Database = state.db
-    return db
 
 
 @get("/favicon.ico", opt={"access": "public"}, include_in_schema=False)
@@ -177,7 +172,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     ]
     app = Litestar(
         route_handlers=route_handlers,
-        dependencies={"db": Provide(provide_db, sync_to_thread=False)},
+        dependencies=DEPENDENCIES,
         guards=[access_guard],
         before_request=staff_pages_in_japanese,
         # Forms are protected by a double-submit CSRF token; the API takes bearer tokens only (never

@@ -1,9 +1,53 @@
-"""Explicitly marked dependencies that handlers ask for by name."""
+"""Explicitly marked dependencies that handlers ask for by name.
+
+A handler takes the database in one of three ways:
+
+- ``reading: Reading``: a read session for the whole request (statements run on their own, no
+  transaction is held); most pages and lookups.
+- ``writing: Writing``: one write transaction for the whole request (SQLite's ``BEGIN IMMEDIATE``
+  under the process's write lock; PostgreSQL's ``BEGIN``), committed after the handler returns and
+  its response is built, rolled back when the handler raises. For handlers that do nothing slow
+  besides the database.
+- ``db: DB``: the ``Database`` itself, for a handler that must keep the write lock short, because it
+  hashes a password (argon2), parses an upload or waits for the solver before it writes, or that
+  catches a refusal to answer with a page (a caught error inside ``writing`` would still commit what
+  was written before it). It opens ``db.read()`` / ``db.write()`` blocks itself.
+"""
 
 from __future__ import annotations
 
-from litestar.di import NamedDependency
+from collections.abc import AsyncIterator
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.core.db import Database
 
 DB = NamedDependency[Database]
+Reading = NamedDependency[AsyncSession]
+Writing = NamedDependency[AsyncSession]
+
+
+def provide_db(state: State) -> Database:
+    db: Database = state.db
+    return db
+
+
+async def provide_reading(state: State) -> AsyncIterator[AsyncSession]:
+    async with provide_db(state).read() as session:
+        yield session
+
+
+async def provide_writing(state: State) -> AsyncIterator[AsyncSession]:
+    """Litestar throws the handler's exception in here, so the block rolls back; it commits when
+    the response has been built and before it is sent, so a failed commit is the caller's error."""
+    async with provide_db(state).write() as session:
+        yield session
+
+
+DEPENDENCIES = {
+    "db": Provide(provide_db, sync_to_thread=False),
+    "reading": Provide(provide_reading),
+    "writing": Provide(provide_writing),
+}

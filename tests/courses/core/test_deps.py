@@ -1,0 +1,46 @@
+"""The request's session by dependency injection: ``writing`` is one transaction for the whole
+request, committed after the handler and rolled back when it raises; ``reading`` reads."""
+
+from __future__ import annotations
+
+from litestar import Litestar, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.testing import AsyncTestClient
+from sqlmodel import select
+
+from courses.core.db import Database
+from courses.core.deps import DEPENDENCIES, Reading, Writing
+from courses.models import Category
+
+
+@post("/add/{code:str}", status_code=201)
+async def add(writing: Writing, code: FromPath[str]) -> dict[str, str]:
+    writing.add(Category(code=code, name_ja="分類", name_en="category"))
+    await writing.flush()
+    return {"code": code}
+
+
+@post("/add-then-fail/{code:str}")
+async def add_then_fail(writing: Writing, code: FromPath[str]) -> None:
+    writing.add(Category(code=code, name_ja="分類", name_en="category"))
+    await writing.flush()
+    raise ValueError("refused after writing")
+
+
+@get("/codes")
+async def codes(reading: Reading) -> list[str]:
+    return list(await reading.exec(select(Category.code).order_by(Category.code)))
+
+
+async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Database) -> None:
+    app = Litestar(
+        route_handlers=[add, add_then_fail, codes], dependencies=DEPENDENCIES, state=State({"db": db})
+    )
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.post("/add/kept")).status_code == 201
+        assert (await client.post("/add-then-fail/lost")).status_code == 500
+        assert (await client.get("/codes")).json() == ["kept"]
+        # the failed request's transaction is gone, not left holding the write lock
+        assert (await client.post("/add/after")).status_code == 201
+        assert (await client.get("/codes")).json() == ["after", "kept"]
