@@ -15,7 +15,7 @@ from courses.accounts.guards import me
 from courses.attendance import certificates, pdf, service
 from courses.attendance.api import check_in_of, qr_svg, session_of_my_campus
 from courses.core import i18n
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import attachment
 from courses.core.errors import DomainError
 from courses.models import EnrollmentStatus
@@ -195,10 +195,9 @@ class LearnerAttendancePages(Controller):
         return await _render(request, [cert], f"certificate-{cert.serial}.pdf")
 
     @get("/certificates/{serial:str}", opt={"access": "public"})
-    async def verify(self, db: DB, serial: FromPath[str]) -> Template:
+    async def verify(self, reading: Reading, serial: FromPath[str]) -> Template:
         """Whether a certificate with this serial was issued, and to whom for what; nothing more."""
-        async with db.read() as s:
-            cert = await certificates.lookup(s, serial[:40])
+        cert = await certificates.lookup(reading, serial[:40])
         return Template(
             "attendance/verify.html",
             context={"cert": cert, "serial": serial[:40]},

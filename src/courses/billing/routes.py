@@ -28,7 +28,7 @@ from courses.billing.schemas import (
 )
 from courses.billing.transfers import TransferReport
 from courses.bulk import files as bulk_file
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.downloads import attachment
 from courses.core.errors import InvalidInput
 from courses.core.settings import Settings
@@ -73,10 +73,11 @@ class BillingApi(Controller):
     tags = ("billing",)
 
     @get("/campuses/{campus_id:int}/fees", opt=STAFF, summary="A campus's lodging and meal charges")
-    async def fees(self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int]) -> CampusFeeRead:
-        async with db.read() as s:
-            await invoicing.ensure_campus(s, me(request), campus_id)
-            row = await s.get(CampusFee, campus_id)
+    async def fees(
+        self, request: Request[Any, Any, Any], reading: Reading, campus_id: FromPath[int]
+    ) -> CampusFeeRead:
+        await invoicing.ensure_campus(reading, me(request), campus_id)
+        row = await reading.get(CampusFee, campus_id)
         if row is None:
             return CampusFeeRead(campus_id, 0, 0)
         return CampusFeeRead(campus_id, row.lodging_per_night_yen, row.meals_per_day_yen)
@@ -85,15 +86,14 @@ class BillingApi(Controller):
     async def set_fees(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         campus_id: FromPath[int],
         data: JSONBody[CampusFeeWrite],
     ) -> CampusFeeRead:
-        async with db.write() as s:
-            await invoicing.ensure_campus(s, me(request), campus_id)
-            row = await service.set_campus_fee(
-                s, campus_id, data.lodging_per_night_yen, data.meals_per_day_yen, _now(request)
-            )
+        await invoicing.ensure_campus(writing, me(request), campus_id)
+        row = await service.set_campus_fee(
+            writing, campus_id, data.lodging_per_night_yen, data.meals_per_day_yen, _now(request)
+        )
         return CampusFeeRead(campus_id, row.lodging_per_night_yen, row.meals_per_day_yen)
 
     @put(
@@ -102,10 +102,9 @@ class BillingApi(Controller):
         summary="Set a course's fee (yen, tax included)",
     )
     async def set_course_fee(
-        self, db: DB, course_id: FromPath[int], data: JSONBody[CourseFeeWrite]
+        self, writing: Writing, course_id: FromPath[int], data: JSONBody[CourseFeeWrite]
     ) -> dict[str, int]:
-        async with db.write() as s:
-            course = await service.set_course_fee(s, course_id, data.fee_yen)
+        course = await service.set_course_fee(writing, course_id, data.fee_yen)
         return {"course_id": course_id, "fee_yen": course.fee_yen}
 
     @get(
@@ -113,9 +112,8 @@ class BillingApi(Controller):
         opt={"access": "public"},
         summary="A course's cancellation terms",
     )
-    async def terms(self, db: DB, course_id: FromPath[int]) -> TermsRead:
-        async with db.read() as s:
-            free, late = await service.terms_of(s, course_id)
+    async def terms(self, reading: Reading, course_id: FromPath[int]) -> TermsRead:
+        free, late = await service.terms_of(reading, course_id)
         return TermsRead(course_id, free, late, service.terms_text(free, late))
 
     @put(
@@ -123,9 +121,10 @@ class BillingApi(Controller):
         opt={"access": "admin"},
         summary="Set a course's cancellation terms (free up to N days before, X % after, 100 % from the first day)",
     )
-    async def set_terms(self, db: DB, course_id: FromPath[int], data: JSONBody[TermsWrite]) -> TermsRead:
-        async with db.write() as s:
-            row = await service.set_terms(s, course_id, data.free_days_before, data.late_percent)
+    async def set_terms(
+        self, writing: Writing, course_id: FromPath[int], data: JSONBody[TermsWrite]
+    ) -> TermsRead:
+        row = await service.set_terms(writing, course_id, data.free_days_before, data.late_percent)
         text = service.terms_text(row.free_days_before, row.late_percent)
         return TermsRead(course_id, row.free_days_before, row.late_percent, text)
 
@@ -161,9 +160,8 @@ class BillingApi(Controller):
         return await _data(db, request, id_of(invoice))
 
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
-    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
-        async with db.read() as s:
-            rows = await invoicing.invoices_of(s, me(request))
+    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[dict[str, Any]]:
+        rows = await invoicing.invoices_of(reading, me(request))
         return [
             {"id": i.id, "number": i.number, "kind": i.kind, "total_yen": i.total_yen, "due_date": i.due_date}
             for i in rows
@@ -200,10 +198,9 @@ class BillingApi(Controller):
         summary="Invoices of a campus unpaid past their due date",
     )
     async def unpaid(
-        self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, campus_id: FromPath[int]
     ) -> list[UnpaidRow]:
-        async with db.read() as s:
-            return await invoicing.unpaid_past_due(s, me(request), campus_id, _now(request).date())
+        return await invoicing.unpaid_past_due(reading, me(request), campus_id, _now(request).date())
 
     @post(
         "/campuses/{campus_id:int}/transfers",
@@ -267,18 +264,17 @@ class BillingPages(Controller):
     async def campus_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus_id: FromPath[int],
         msg: FromQuery[str | None] = None,
         n: FromQuery[int] = 0,
     ) -> Template:
         user = me(request)
-        async with db.read() as s:
-            campus = await s.get(Campus, campus_id)
-            await invoicing.ensure_campus(s, user, campus_id)
-            fee = await s.get(CampusFee, campus_id)
-            invoices = await invoicing.campus_invoices(s, user, campus_id)
-            unpaid = await invoicing.unpaid_past_due(s, user, campus_id, _now(request).date())
+        campus = await reading.get(Campus, campus_id)
+        await invoicing.ensure_campus(reading, user, campus_id)
+        fee = await reading.get(CampusFee, campus_id)
+        invoices = await invoicing.campus_invoices(reading, user, campus_id)
+        unpaid = await invoicing.unpaid_past_due(reading, user, campus_id, _now(request).date())
         return Template(
             "billing/campus.html",
             context={
@@ -293,12 +289,11 @@ class BillingPages(Controller):
 
     @post("/campuses/{campus_id:int}/fees", opt=STAFF)
     async def set_fees(
-        self, request: Request[Any, Any, Any], db: DB, campus_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, campus_id: FromPath[int], data: Form
     ) -> Redirect:
         lodging, meals = _form_int(data, "lodging_per_night_yen"), _form_int(data, "meals_per_day_yen")
-        async with db.write() as s:
-            await invoicing.ensure_campus(s, me(request), campus_id)
-            await service.set_campus_fee(s, campus_id, lodging, meals, _now(request))
+        await invoicing.ensure_campus(writing, me(request), campus_id)
+        await service.set_campus_fee(writing, campus_id, lodging, meals, _now(request))
         return Redirect(f"/billing/campuses/{campus_id}?msg=fees")
 
     @post("/invoices/{invoice_id:int}/payments", opt=STAFF)
@@ -326,12 +321,11 @@ class BillingPages(Controller):
 
     @get("/courses", opt=STAFF)
     async def courses_page(
-        self, request: Request[Any, Any, Any], db: DB, msg: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], reading: Reading, msg: FromQuery[str | None] = None
     ) -> Template:
         """Every course's fee and cancellation terms; administrators change them here."""
-        async with db.read() as s:
-            courses = list(await s.exec(select(Course).order_by(col(Course.audience), col(Course.code))))
-            terms = {t.course_id: t for t in await s.exec(select(CancellationTerms))}
+        courses = list(await reading.exec(select(Course).order_by(col(Course.audience), col(Course.code))))
+        terms = {t.course_id: t for t in await reading.exec(select(CancellationTerms))}
         rows = []
         for course in courses:
             own = terms.get(course.id or 0)
@@ -352,13 +346,12 @@ class BillingPages(Controller):
 
     @post("/courses/{course_id:int}", opt={"access": "admin"})
     async def set_course_terms(
-        self, request: Request[Any, Any, Any], db: DB, course_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, course_id: FromPath[int], data: Form
     ) -> Redirect:
         fee = _form_int(data, "fee_yen")
         free, late = _form_int(data, "free_days_before"), _form_int(data, "late_percent")
-        async with db.write() as s:
-            await service.set_course_fee(s, course_id, fee)
-            await service.set_terms(s, course_id, free, late)
+        await service.set_course_fee(writing, course_id, fee)
+        await service.set_terms(writing, course_id, free, late)
         return Redirect(f"/billing/courses?msg=course#course-{course_id}")
 
     @post("/campuses/{campus_id:int}/transfers", opt=STAFF)

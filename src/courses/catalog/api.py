@@ -11,7 +11,7 @@ from sqlalchemy import text
 from courses.accounts.guards import current_user
 from courses.catalog import service as catalog
 from courses.catalog.schemas import CampusOut, CategoryOut, CourseOut, SessionOut, SessionPage
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 
 PUBLIC = {"access": "public"}
 
@@ -22,21 +22,18 @@ class CatalogApi(Controller):
     opt = PUBLIC
 
     @get("/campuses", summary="All campuses")
-    async def campuses(self, db: DB) -> list[CampusOut]:
-        async with db.read() as s:
-            rows = await catalog.list_campuses(s)
+    async def campuses(self, reading: Reading) -> list[CampusOut]:
+        rows = await catalog.list_campuses(reading)
         return [CampusOut(c.code, c.name_ja, c.name_en, c.prefecture, c.address, c.has_lodging) for c in rows]
 
     @get("/categories", summary="Subject categories of the catalog")
-    async def categories(self, db: DB) -> list[CategoryOut]:
-        async with db.read() as s:
-            rows = await catalog.list_categories(s)
+    async def categories(self, reading: Reading) -> list[CategoryOut]:
+        rows = await catalog.list_categories(reading)
         return [CategoryOut(c.code, c.name_ja, c.name_en) for c in rows]
 
     @get("/courses", summary="All courses of the catalog")
-    async def courses(self, db: DB) -> list[CourseOut]:
-        async with db.read() as s:
-            rows = await catalog.list_courses(s)
+    async def courses(self, reading: Reading) -> list[CourseOut]:
+        rows = await catalog.list_courses(reading)
         return [
             CourseOut(
                 code=c.code,
@@ -107,9 +104,10 @@ class CatalogApi(Controller):
         )
 
     @get("/sessions/{session_id:int}", summary="One session")
-    async def session(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionOut:
-        async with db.read() as s:
-            row = await catalog.get_session(s, session_id)
+    async def session(
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+    ) -> SessionOut:
+        row = await catalog.get_session(reading, session_id)
         return catalog.session_out(row, request.app.state.clock().date())
 
 

@@ -19,7 +19,7 @@ from courses.accounts.guards import current_user
 from courses.billing import service as service_billing
 from courses.catalog import service as catalog
 from courses.core import i18n
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.errors import InvalidInput, NotEligible
 from courses.enrollment import seats
 from courses.models import (
@@ -129,16 +129,17 @@ class CatalogPages(Controller):
                 cache.release(key)
 
     @get("/sessions/{session_id:int}")
-    async def session(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> Template:
+    async def session(
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+    ) -> Template:
         today = _today(request)
         user = current_user(request)
-        async with db.read() as s:
-            row = await catalog.get_session(s, session_id)
-            categories = {c.code: c for c in await catalog.list_categories(s)}
-            terms = service_billing.terms_text(
-                *await service_billing.terms_of(s, id_of(row.course)), lang=i18n.current()
-            )
-            standing = await learner_standing(s, user, row, today) if user is not None else None
+        row = await catalog.get_session(reading, session_id)
+        categories = {c.code: c for c in await catalog.list_categories(reading)}
+        terms = service_billing.terms_text(
+            *await service_billing.terms_of(reading, id_of(row.course)), lang=i18n.current()
+        )
+        standing = await learner_standing(reading, user, row, today) if user is not None else None
         return Template(
             template_name="session.html",
             context={
@@ -155,14 +156,13 @@ class CatalogPages(Controller):
     async def month_view(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         code: FromPath[str],
         month: FromQuery[str | None] = None,
     ) -> Template:
         """A campus's sessions on a calendar of one month."""
         today = _today(request)
-        async with db.read() as s:
-            view = await catalog.month_calendar(s, code, month, today)
+        view = await catalog.month_calendar(reading, code, month, today)
         return Template("catalog_month.html", context={"view": view, "today": today})
 
 

@@ -17,7 +17,7 @@ from courses.console import staff as console_staff
 from courses.console.forms import FieldSpec, campus_by_code, my_campuses
 from courses.console.page_common import ADMIN, Form, flash, form_page, request_now
 from courses.core import audit
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import Conflict, InvalidInput
 
 
@@ -27,9 +27,8 @@ class AdminPages(Controller):
     opt = ADMIN
 
     @get("/staff")
-    async def staff(self, db: DB, msg: FromQuery[str | None] = None) -> Template:
-        async with db.read() as s:
-            items = await console_staff.staff_list(s)
+    async def staff(self, reading: Reading, msg: FromQuery[str | None] = None) -> Template:
+        items = await console_staff.staff_list(reading)
         return Template("console/staff.html", context={"items": items, "flash": flash(msg)})
 
     @get("/staff/new")
@@ -74,9 +73,8 @@ class AdminPages(Controller):
         return Redirect("/admin/staff?msg=saved")
 
     @get("/staff/{user_id:int}")
-    async def edit_staff(self, db: DB, user_id: FromPath[int]) -> Template:
-        async with db.read() as s:
-            row = await console_staff.get(s, user_id)
+    async def edit_staff(self, reading: Reading, user_id: FromPath[int]) -> Template:
+        row = await console_staff.get(reading, user_id)
         values = {k: str(v) for k, v in row.items()}
         return form_page(
             f"職員アカウント: {row['email']}",
@@ -107,16 +105,14 @@ class AdminPages(Controller):
 
     @post("/staff/{user_id:int}/deactivate")
     async def deactivate(
-        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, user_id: FromPath[int]
     ) -> Response[Any]:
-        async with db.write() as s:
-            await console_staff.deactivate(s, me(request), user_id, request_now(request))
+        await console_staff.deactivate(writing, me(request), user_id, request_now(request))
         return Redirect("/admin/staff?msg=deactivated")
 
     @get("/organizations")
-    async def organizations(self, db: DB, msg: FromQuery[str | None] = None) -> Template:
-        async with db.read() as s:
-            items = await console_orgs.org_list(s)
+    async def organizations(self, reading: Reading, msg: FromQuery[str | None] = None) -> Template:
+        items = await console_orgs.org_list(reading)
         return Template(
             "console/organizations.html",
             context={"items": items, "kinds": dict(console_orgs.ORG_KINDS), "flash": flash(msg)},
@@ -151,9 +147,8 @@ class AdminPages(Controller):
         return Redirect("/admin/organizations?msg=saved")
 
     @get("/organizations/{organization_id:int}/coordinators/new")
-    async def new_coordinator(self, db: DB, organization_id: FromPath[int]) -> Template:
-        async with db.read() as s:
-            org = await console_orgs.get_org(s, organization_id)
+    async def new_coordinator(self, reading: Reading, organization_id: FromPath[int]) -> Template:
+        org = await console_orgs.get_org(reading, organization_id)
         return form_page(
             f"団体申込担当者の登録: {org.name}",
             console_orgs.COORDINATOR_FIELDS,
@@ -188,7 +183,7 @@ class AdminPages(Controller):
     async def audit_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         entity: FromQuery[str | None] = None,
         user_id: FromQuery[int | None] = None,
         campus: FromQuery[str | None] = None,
@@ -196,12 +191,11 @@ class AdminPages(Controller):
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         page: FromQuery[int] = 1,
     ) -> Template:
-        async with db.read() as s:
-            campus_id = (await campus_by_code(s, campus)).id if campus else None
-            flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
-            entries, total = await audit.search(s, flt, request_now(request).tzinfo)
-            campuses = await my_campuses(s, me(request))
-            staff = await console_staff.staff_list(s)
+        campus_id = (await campus_by_code(reading, campus)).id if campus else None
+        flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
+        entries, total = await audit.search(reading, flt, request_now(request).tzinfo)
+        campuses = await my_campuses(reading, me(request))
+        staff = await console_staff.staff_list(reading)
         return Template(
             "console/audit.html",
             context={

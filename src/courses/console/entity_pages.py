@@ -20,7 +20,7 @@ from courses.console.forms import choose_campus, my_campuses
 from courses.console.page_common import STAFF, Form, flash, form_errors, form_page, request_now
 from courses.console.resources import OUTAGE_FIELDS
 from courses.core.db import Database
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response
 from courses.core.errors import Conflict, InvalidInput
 
@@ -186,13 +186,12 @@ def csv_pages(ent: Entity) -> type[Controller]:
         async def export(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            reading: Reading,
             campus: FromQuery[str | None] = None,
             encoding: FromQuery[str] = "utf-8",
         ) -> Response[bytes]:
-            async with db.read() as s:
-                chosen = await choose_campus(s, me(request), campus)
-                body = await console_resources.export_csv(s, me(request), ent, chosen, encoding)
+            chosen = await choose_campus(reading, me(request), campus)
+            body = await console_resources.export_csv(reading, me(request), ent, chosen, encoding)
             return csv_response(body, f"{ent.name}.csv", encoding)
 
         @get("/import")

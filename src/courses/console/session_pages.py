@@ -16,7 +16,7 @@ from courses.console.entities import ENTITIES
 from courses.console.entity_pages import edit_page
 from courses.console.forms import choose_campus, my_campuses
 from courses.console.page_common import STAFF, Form, flash, form_page, request_now
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -28,9 +28,8 @@ class ConsolePages(Controller):
     opt = STAFF
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        async with db.read() as s:
-            campuses = await my_campuses(s, me(request))
+    async def home(self, request: Request[Any, Any, Any], reading: Reading) -> Template:
+        campuses = await my_campuses(reading, me(request))
         return Template(
             "console/index.html", context={"campuses": campuses, "entities": list(ENTITIES.values())}
         )
@@ -52,10 +51,9 @@ class ConsolePages(Controller):
 
     @post("/outages/{outage_id:int}/delete")
     async def remove_outage(
-        self, request: Request[Any, Any, Any], db: DB, outage_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, outage_id: FromPath[int]
     ) -> Response[Any]:
-        async with db.write() as s:
-            o = await console_resources.remove_outage(s, me(request), outage_id, request_now(request))
+        o = await console_resources.remove_outage(writing, me(request), outage_id, request_now(request))
         kind, room = ("classrooms", o.classroom_id) if o.classroom_id else ("dorm-rooms", o.dorm_room_id)
         return Redirect(f"/console/{kind}/{room}?msg=outage_removed")
 
@@ -63,15 +61,14 @@ class ConsolePages(Controller):
     async def sessions(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         msg: FromQuery[str | None] = None,
     ) -> Template:
         user = me(request)
-        async with db.read() as s:
-            chosen = await choose_campus(s, user, campus)
-            rows = await console_sessions.list_for_campus(s, user, chosen, None) if chosen else []
-            campuses = await my_campuses(s, user)
+        chosen = await choose_campus(reading, user, campus)
+        rows = await console_sessions.list_for_campus(reading, user, chosen, None) if chosen else []
+        campuses = await my_campuses(reading, user)
         return Template(
             "console/sessions.html",
             context={"rows": rows, "campus": chosen, "campuses": campuses, "flash": flash(msg)},
@@ -111,14 +108,13 @@ class ConsolePages(Controller):
     async def edit_session(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         session_id: FromPath[int],
         msg: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
     ) -> Template:
-        async with db.read() as s:
-            row = await console_sessions.load(s, me(request), session_id)
-            data = await console_sessions.as_dict(s, row)
+        row = await console_sessions.load(reading, me(request), session_id)
+        data = await console_sessions.as_dict(reading, row)
         return form_page(
             f"開催回の編集: {data['course_title']}",
             console_sessions.EDIT_FIELDS,

@@ -27,7 +27,7 @@ from courses.billing import service as billing
 from courses.billing.schemas import CancellationQuote
 from courses.catalog import service as catalog
 from courses.core import i18n, notifications
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError, FieldError, Forbidden, InvalidInput
 from courses.core.settings import Settings
@@ -284,16 +284,14 @@ class AccountDataPages(Controller):
     include_in_schema = False
 
     @get("/account/data.json", opt={"access": "user"})
-    async def data_json(self, request: Request[Any, Any, Any], db: DB) -> Response[bytes]:
-        async with db.read() as s:
-            data = await my_data(s, me(request).id or 0)
+    async def data_json(self, request: Request[Any, Any, Any], reading: Reading) -> Response[bytes]:
+        data = await my_data(reading, me(request).id or 0)
         body = json.dumps(data, ensure_ascii=False, indent=2).encode()
         return file_response(body, "my-data.json", "application/json")
 
     @get("/account/data.csv", opt={"access": "user"})
-    async def data_csv(self, request: Request[Any, Any, Any], db: DB) -> Response[bytes]:
-        async with db.read() as s:
-            data = await my_data(s, me(request).id or 0)
+    async def data_csv(self, request: Request[Any, Any, Any], reading: Reading) -> Response[bytes]:
+        data = await my_data(reading, me(request).id or 0)
         return csv_response(data_csv(data), "my-data.csv")
 
     @get("/account/delete", opt=DELETE_ACCESS)

@@ -17,7 +17,7 @@ from courses.attendance import service as attendance
 from courses.billing import service as billing
 from courses.catalog import service as catalog
 from courses.core import i18n
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import DomainError, NotFound
 from courses.core.i18n import N_
 from courses.core.tx import run_sync
@@ -70,11 +70,10 @@ class LearnerPages(Controller):
 
     @get("/sessions/{session_id:int}/apply", opt={"access": "learner"})
     async def apply_form(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
     ) -> Template:
-        async with db.read() as s:
-            row = await catalog.get_session(s, session_id)
-            terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)), lang=i18n.current())
+        row = await catalog.get_session(reading, session_id)
+        terms = billing.terms_text(*await billing.terms_of(reading, id_of(row.course)), lang=i18n.current())
         try:
             check_verified(me(request))
         except DomainError as exc:  # the form is shown, without its button, and says why
@@ -111,25 +110,24 @@ class LearnerPages(Controller):
 
     @get("/me", opt={"access": "user"})
     async def my_page(
-        self, request: Request[Any, Any, Any], db: DB, msg: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], reading: Reading, msg: FromQuery[str | None] = None
     ) -> Template:
         user = me(request)
-        async with db.read() as s:
-            rows = await enrollment.my_enrollments(s, user.id or 0)
-            blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
-            profile = await accounts.profile_of(s, user.id or 0)
-            extras = await _placements(s, rows)
-            invoices = await billing.invoices_of(s, user)
-            progress = {
-                r.enrollment.id: await attendance.progress_of(s, r.enrollment)
-                for r in rows
-                if r.enrollment.status == "confirmed"
-            }
-            issued = await certificates.of_enrollments(s, [i or 0 for i in progress])
-            confirmed = [r.session for r in rows if r.enrollment.status == "confirmed"]
-            open_surveys = await surveys.open_for(
-                s, user.id or 0, confirmed, request.app.state.clock().date()
-            )
+        rows = await enrollment.my_enrollments(reading, user.id or 0)
+        blocks = await catalog.blocks_for(reading, [r.session.id or 0 for r in rows])
+        profile = await accounts.profile_of(reading, user.id or 0)
+        extras = await _placements(reading, rows)
+        invoices = await billing.invoices_of(reading, user)
+        progress = {
+            r.enrollment.id: await attendance.progress_of(reading, r.enrollment)
+            for r in rows
+            if r.enrollment.status == "confirmed"
+        }
+        issued = await certificates.of_enrollments(reading, [i or 0 for i in progress])
+        confirmed = [r.session for r in rows if r.enrollment.status == "confirmed"]
+        open_surveys = await surveys.open_for(
+            reading, user.id or 0, confirmed, request.app.state.clock().date()
+        )
         return Template(
             "me.html",
             context={
@@ -150,41 +148,40 @@ class LearnerPages(Controller):
 
     @post("/me/enrollments/{enrollment_id:int}/cancel", opt={"access": "learner"})
     async def cancel(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> Response[Any]:
         user = me(request)
-        async with db.write() as s:
-            row = await enrollment.get_own(s, enrollment_id, user)
-            _, owed = await billing.cancel_with_fee(
-                s, row, request.app.state.clock(), request.app.state.settings, cancelled_by="learner"
-            )
+        row = await enrollment.get_own(writing, enrollment_id, user)
+        _, owed = await billing.cancel_with_fee(
+            writing, row, request.app.state.clock(), request.app.state.settings, cancelled_by="learner"
+        )
         return Redirect("/me?msg=cancelled" if not owed.fee_yen else "/me?msg=cancelled_fee")
 
     @post("/me/enrollments/{enrollment_id:int}/accept", opt={"access": "learner"})
     async def accept(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> Response[Any]:
         """Take the place given from the waiting list (asked in the charge period)."""
-        async with db.write() as s:
-            await run_sync(s, enrollment.accept_place, enrollment_id, me(request), request.app.state.clock())
+        await run_sync(
+            writing, enrollment.accept_place, enrollment_id, me(request), request.app.state.clock()
+        )
         return Redirect("/me?msg=accepted")
 
     @get("/calendar/{feed_name:str}", opt={"access": "public"}, media_type="text/calendar")
-    async def feed(self, db: DB, feed_name: FromPath[str]) -> Response[Any]:
+    async def feed(self, reading: Reading, feed_name: FromPath[str]) -> Response[Any]:
         """The calendar feed is addressed by a secret per learner, so calendar apps can subscribe.
 
         The address is `/calendar/<secret>.ics`: a path parameter cannot carry a suffix in the
         route, so the name is matched whole and the suffix taken off here.
         """
         token = feed_name.removesuffix(".ics")
-        async with db.read() as s:
-            user = None
-            if token != feed_name and token:
-                user = (await s.exec(select(User).where(User.feed_token == token))).first()
-            if user is None:
-                raise NotFound("カレンダーが見つかりません。", "Calendar not found.")
-            rows = await enrollment.my_enrollments(s, user.id or 0)
-            blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
+        user = None
+        if token != feed_name and token:
+            user = (await reading.exec(select(User).where(User.feed_token == token))).first()
+        if user is None:
+            raise NotFound("カレンダーが見つかりません。", "Calendar not found.")
+        rows = await enrollment.my_enrollments(reading, user.id or 0)
+        blocks = await catalog.blocks_for(reading, [r.session.id or 0 for r in rows])
         return ical.response(rows, {k: [(b.start_date, b.end_date) for b in v] for k, v in blocks.items()})
 
 

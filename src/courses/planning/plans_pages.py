@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.core import tabular
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError
 from courses.core.reference import INDUSTRIES
@@ -67,36 +67,35 @@ class PlanningPages(Controller):
     async def planning(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
     ) -> Template:
         user = me(request)
         today = request.app.state.clock().date()
-        async with db.read() as s:
-            ids = await accounts.staff_campus_ids(s, user)
-            campuses = list(
-                await s.exec(select(Campus).where(col(Campus.id).in_(ids)).order_by(col(Campus.sort_order)))
+        ids = await accounts.staff_campus_ids(reading, user)
+        campuses = list(
+            await reading.exec(select(Campus).where(col(Campus.id).in_(ids)).order_by(col(Campus.sort_order)))
+        )
+        chosen = next((c for c in campuses if c.code == campus), campuses[0] if campuses else None)
+        runs, versions = [], []
+        if chosen:
+            runs = list(
+                await reading.exec(
+                    select(SolverRun)
+                    .where(SolverRun.campus_id == chosen.id)
+                    .order_by(col(SolverRun.id).desc())
+                    .limit(20)
+                )
             )
-            chosen = next((c for c in campuses if c.code == campus), campuses[0] if campuses else None)
-            runs, versions = [], []
-            if chosen:
-                runs = list(
-                    await s.exec(
-                        select(SolverRun)
-                        .where(SolverRun.campus_id == chosen.id)
-                        .order_by(col(SolverRun.id).desc())
-                        .limit(20)
-                    )
+            versions = list(
+                await reading.exec(
+                    select(PlanVersion)
+                    .where(PlanVersion.campus_id == chosen.id)
+                    .order_by(col(PlanVersion.id).desc())
+                    .limit(30)
                 )
-                versions = list(
-                    await s.exec(
-                        select(PlanVersion)
-                        .where(PlanVersion.campus_id == chosen.id)
-                        .order_by(col(PlanVersion.id).desc())
-                        .limit(30)
-                    )
-                )
+            )
         return Template(
             "staff/planning.html",
             context={
@@ -127,39 +126,38 @@ class PlanningPages(Controller):
         return Redirect(f"/staff/runs/{run.id}")
 
     @get("/runs/{run_id:int}")
-    async def run_page(self, request: Request[Any, Any, Any], db: DB, run_id: FromPath[int]) -> Template:
-        async with db.read() as s:
-            run = await runner.get_run(s, run_id)
-            await enrollment.ensure_staff_campus(s, me(request), run.campus_id)
-            campus = await s.get(Campus, run.campus_id)
+    async def run_page(
+        self, request: Request[Any, Any, Any], reading: Reading, run_id: FromPath[int]
+    ) -> Template:
+        run = await runner.get_run(reading, run_id)
+        await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
+        campus = await reading.get(Campus, run.campus_id)
         return Template("staff/run.html", context={"run": runner.run_dict(run), "campus": campus})
 
     @get("/runs/{run_id:int}/progress")
     async def run_progress(
-        self, request: Request[Any, Any, Any], db: DB, run_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, run_id: FromPath[int]
     ) -> dict[str, Any]:
         """Polled by the run page (no manual reload)."""
-        async with db.read() as s:
-            run = await runner.get_run(s, run_id)
-            await enrollment.ensure_staff_campus(s, me(request), run.campus_id)
+        run = await runner.get_run(reading, run_id)
+        await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
         return runner.run_dict(run)
 
     @get("/plans/{plan_id:int}")
     async def plan_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         plan_id: FromPath[int],
         error: FromQuery[str | None] = None,
         msg: FromQuery[str | None] = None,
     ) -> Template:
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            current, moves = await plans.compare_with_published(s, plan)
-            campus = await s.get(Campus, plan.campus_id)
-            body = plans.plan_dict(plan)
-            session_codes, learner_names = await plans.unassigned_names(s, body["unassigned"], plan.kind)
+        plan = await plans.get_plan(reading, plan_id)
+        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        current, moves = await plans.compare_with_published(reading, plan)
+        campus = await reading.get(Campus, plan.campus_id)
+        body = plans.plan_dict(plan)
+        session_codes, learner_names = await plans.unassigned_names(reading, body["unassigned"], plan.kind)
         return Template(
             "staff/plan.html",
             context={
@@ -182,22 +180,21 @@ class PlanningPages(Controller):
     async def rooms_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Template:
         """Who sleeps where, night by night: for the front desk (prints on A4 landscape)."""
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            campus = await s.get(Campus, plan.campus_id)
-            error = None
-            try:
-                days = occupancy.night_range(plan, date_from, date_to)
-            except DomainError as exc:
-                error, days = exc.detail_ja, occupancy.night_range(plan, None, None)
-            view = await occupancy.occupancy(s, plan, days)
+        plan = await plans.get_plan(reading, plan_id)
+        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        campus = await reading.get(Campus, plan.campus_id)
+        error = None
+        try:
+            days = occupancy.night_range(plan, date_from, date_to)
+        except DomainError as exc:
+            error, days = exc.detail_ja, occupancy.night_range(plan, None, None)
+        view = await occupancy.occupancy(reading, plan, days)
         return Template(
             "staff/occupancy.html",
             context={
@@ -244,13 +241,14 @@ class PlanningPages(Controller):
         return file_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.xlsx", XLSX)
 
     @get("/plans/{plan_id:int}/sites")
-    async def sites_page(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Template:
+    async def sites_page(
+        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
+    ) -> Template:
         """Who goes to which host company, on which days, and how full each host is."""
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            campus = await s.get(Campus, plan.campus_id)
-            view = await practicum_view.practicum_view(s, plan)
+        plan = await plans.get_plan(reading, plan_id)
+        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        campus = await reading.get(Campus, plan.campus_id)
+        view = await practicum_view.practicum_view(reading, plan)
         return Template(
             "staff/practicum.html",
             context={"view": view, "plan": plan, "campus": campus, "industries": INDUSTRIES},

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.catalog import service as catalog
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import attachment
 from courses.enrollment import service as enrollment
 from courses.models import Campus
@@ -38,29 +38,28 @@ class TimetablePages(Controller):
     async def grid(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         week: FromQuery[str | None] = None,
         plan: FromQuery[int | None] = None,
     ) -> Template:
         user = me(request)
         monday = _week(week, request.app.state.clock().date())
-        async with db.read() as s:
-            ids = await accounts.staff_campus_ids(s, user)
-            campuses = list(
-                await s.exec(select(Campus).where(col(Campus.id).in_(ids)).order_by(col(Campus.sort_order)))
-            )
-            preview = await plans.get_plan(s, plan) if plan is not None else None
-            if preview is not None:
-                await enrollment.ensure_staff_campus(s, user, preview.campus_id)
-                chosen = await s.get(Campus, preview.campus_id)
-            else:
-                chosen = next((c for c in campuses if c.code == campus), None)
-                if campus and chosen is None:
-                    row = (await s.exec(select(Campus).where(Campus.code == campus))).first()
-                    await enrollment.ensure_staff_campus(s, user, (row.id or 0) if row else -1)
-                chosen = chosen or (campuses[0] if campuses else None)
-            grid = await timetable.campus_grid(s, chosen.id or 0, monday, plan) if chosen else None
+        ids = await accounts.staff_campus_ids(reading, user)
+        campuses = list(
+            await reading.exec(select(Campus).where(col(Campus.id).in_(ids)).order_by(col(Campus.sort_order)))
+        )
+        preview = await plans.get_plan(reading, plan) if plan is not None else None
+        if preview is not None:
+            await enrollment.ensure_staff_campus(reading, user, preview.campus_id)
+            chosen = await reading.get(Campus, preview.campus_id)
+        else:
+            chosen = next((c for c in campuses if c.code == campus), None)
+            if campus and chosen is None:
+                row = (await reading.exec(select(Campus).where(Campus.code == campus))).first()
+                await enrollment.ensure_staff_campus(reading, user, (row.id or 0) if row else -1)
+            chosen = chosen or (campuses[0] if campuses else None)
+        grid = await timetable.campus_grid(reading, chosen.id or 0, monday, plan) if chosen else None
         return Template(
             "timetable/grid.html",
             context={
@@ -122,8 +121,7 @@ class TimetablePages(Controller):
         )
 
     @get("/sessions/{session_id:int}/timetable", opt={"access": "public"})
-    async def session_page(self, db: DB, session_id: FromPath[int]) -> Template:
-        async with db.read() as s:
-            row = await catalog.get_session(s, session_id)
-            slots = await timetable.published_session_slots(s, session_id)
+    async def session_page(self, reading: Reading, session_id: FromPath[int]) -> Template:
+        row = await catalog.get_session(reading, session_id)
+        slots = await timetable.published_session_slots(reading, session_id)
         return Template("timetable/session.html", context={"row": row, "slots": slots})

@@ -9,7 +9,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from courses.accounts.guards import me
-from courses.core.deps import DB
+from courses.core.deps import Reading
 from courses.core.downloads import csv_response
 from courses.reports import annual
 from courses.surveys.results import scope_of
@@ -24,14 +24,13 @@ class AnnualReportPages(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Template:
         user = me(request)
-        async with db.read() as s:
-            scope = await scope_of(s, user, campus, fy, request.app.state.clock().date())
-            found = await annual.annual_report(s, scope)
+        scope = await scope_of(reading, user, campus, fy, request.app.state.clock().date())
+        found = await annual.annual_report(reading, scope)
         return Template(
             "reports/annual.html",
             context={
@@ -47,11 +46,10 @@ class AnnualReportPages(Controller):
     async def report_csv(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Response[bytes]:
-        async with db.read() as s:
-            scope = await scope_of(s, me(request), campus, fy, request.app.state.clock().date())
-            found = await annual.annual_report(s, scope)
+        scope = await scope_of(reading, me(request), campus, fy, request.app.state.clock().date())
+        found = await annual.annual_report(reading, scope)
         return csv_response(annual.report_csv(found), f"annual-report-FY{scope.fiscal_year}.csv")

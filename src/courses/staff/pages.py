@@ -14,7 +14,7 @@ from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.attendance.certificates import fiscal_year
 from courses.core import notifications
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, NotFound, not_found
 from courses.core.tx import run_sync
@@ -40,24 +40,23 @@ class StaffPages(Controller):
 
     @get("/")
     async def dashboard(
-        self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], reading: Reading, campus: FromQuery[str | None] = None
     ) -> Template:
         user = me(request)
         today = request.app.state.clock().date()
-        async with db.read() as s:
-            campus_ids = await accounts.staff_campus_ids(s, user)
-            campuses = list(
-                await s.exec(
-                    select(Campus).where(col(Campus.id).in_(campus_ids)).order_by(col(Campus.sort_order))
-                )
+        campus_ids = await accounts.staff_campus_ids(reading, user)
+        campuses = list(
+            await reading.exec(
+                select(Campus).where(col(Campus.id).in_(campus_ids)).order_by(col(Campus.sort_order))
             )
-            chosen = [c for c in campuses if c.code == campus] or campuses[:1]
-            view = await dashboard.overview(s, chosen[0].id or 0, today) if chosen else None
-            survey = (
-                await survey_results.results(s, survey_results.Scope(fiscal_year(today), chosen[:1], today))
-                if chosen
-                else None
-            )
+        )
+        chosen = [c for c in campuses if c.code == campus] or campuses[:1]
+        view = await dashboard.overview(reading, chosen[0].id or 0, today) if chosen else None
+        survey = (
+            await survey_results.results(reading, survey_results.Scope(fiscal_year(today), chosen[:1], today))
+            if chosen
+            else None
+        )
         recent = [g for g in (survey.groups.get("session", []) if survey else []) if g.answers][-8:]
         return Template(
             "staff/dashboard.html",
@@ -75,16 +74,15 @@ class StaffPages(Controller):
     async def session(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         session_id: FromPath[int],
         msg: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
     ) -> Template:
         user = me(request)
-        async with db.read() as s:
-            ctx = await run_sync(s, enrollment.load_session, session_id)
-            await enrollment.ensure_staff_campus(s, user, ctx.campus.id or 0)
-            rows = await rosters.session_roster(s, session_id)
+        ctx = await run_sync(reading, enrollment.load_session, session_id)
+        await enrollment.ensure_staff_campus(reading, user, ctx.campus.id or 0)
+        rows = await rosters.session_roster(reading, session_id)
         flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
         if error:
             flash = {"kind": "error", "text": error[:300]}
@@ -92,12 +90,11 @@ class StaffPages(Controller):
 
     @get("/sessions/{session_id:int}/roster.csv")
     async def roster_csv(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
     ) -> Response[bytes]:
-        async with db.read() as s:
-            ctx = await run_sync(s, enrollment.load_session, session_id)
-            await enrollment.ensure_staff_campus(s, me(request), ctx.campus.id or 0)
-            rows = await rosters.session_roster(s, session_id)
+        ctx = await run_sync(reading, enrollment.load_session, session_id)
+        await enrollment.ensure_staff_campus(reading, me(request), ctx.campus.id or 0)
+        rows = await rosters.session_roster(reading, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
     @post("/sessions/{session_id:int}/enroll")
@@ -180,9 +177,8 @@ class MailboxPage(Controller):
     opt = {"access": "admin"}
 
     @get("/")
-    async def mailbox(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        async with db.read() as s:
-            messages = await notifications.recent(s, 200)
+    async def mailbox(self, request: Request[Any, Any, Any], reading: Reading) -> Template:
+        messages = await notifications.recent(reading, 200)
         return Template(
             "mailbox.html",
             context={"messages": messages, "smtp": bool(request.app.state.settings.smtp_host)},
