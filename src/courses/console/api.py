@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from courses.accounts.guards import me
@@ -24,10 +26,15 @@ from courses.console.forms import campus_by_code, choose_campus
 from courses.console.schemas import (
     ENTITY_CHANGE,
     ENTITY_CREATE,
+    ENTITY_LIST,
+    ENTITY_READ,
     ArchiveChange,
     CoordinatorCreate,
+    CsvImportReport,
     OrganizationCreate,
     OutageCreate,
+    OutageList,
+    OutageRead,
     SessionChange,
     SessionCreate,
     StaffChange,
@@ -39,7 +46,7 @@ from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import FieldError, InvalidInput
-from courses.core.problems import report_response, request_language
+from courses.core.problems import request_language
 
 STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
@@ -74,6 +81,8 @@ def entity_api(ent: Entity) -> type[Controller]:
 
     create_body = ENTITY_CREATE[ent.name]
     change_body = ENTITY_CHANGE[ent.name]
+    answer = ENTITY_READ[ent.name]
+    answers = ENTITY_LIST[ent.name]
 
     class EntityApi(Controller):
         path = f"/api/console/{ent.name}"
@@ -87,14 +96,14 @@ def entity_api(ent: Entity) -> type[Controller]:
             db: DB,
             campus: FromQuery[str | None] = None,
             archived: FromQuery[bool] = False,
-        ) -> dict[str, Any]:
+        ) -> answers:  # type: ignore[valid-type]
             async with db.read() as s:
                 chosen = await choose_campus(s, me(request), campus) if ent.scope != "shared" else None
                 rows = await console_entities.list_rows(
                     s, me(request), ent, chosen, include_archived=archived
                 )
                 items = await console_entities.as_dicts(s, ent, rows)
-            return {"items": items, "count": len(items)}
+            return msgspec.convert({"items": items, "count": len(items)}, answers)
 
         @post("/", summary=f"Add one of {ent.name}", status_code=201)
         async def add(
@@ -102,18 +111,21 @@ def entity_api(ent: Entity) -> type[Controller]:
             request: Request[Any, Any, Any],
             db: DB,
             data: JSONBody[create_body],  # type: ignore[valid-type]
-        ) -> dict[str, Any]:
+        ) -> answer:  # type: ignore[valid-type]
             async with db.write() as s:
                 row = await console_entities.create(s, me(request), ent, sent(data), _now(request))
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
         @get("/{row_id:int}", summary=f"One of {ent.name}")
         async def read(
-            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int]
-        ) -> dict[str, Any]:
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            row_id: FromPath[int],
+        ) -> answer:  # type: ignore[valid-type]
             async with db.read() as s:
                 row = await console_entities.load(s, me(request), ent, row_id)
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
         @patch("/{row_id:int}", summary=f"Change one of {ent.name} (send the version you read)")
         async def change(
@@ -122,12 +134,12 @@ def entity_api(ent: Entity) -> type[Controller]:
             db: DB,
             row_id: FromPath[int],
             data: JSONBody[change_body],  # type: ignore[valid-type]
-        ) -> dict[str, Any]:
+        ) -> answer:  # type: ignore[valid-type]
             async with db.write() as s:
                 row = await console_entities.update(
                     s, me(request), ent, row_id, sent(data), _now(request), partial=True
                 )
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
         @post(
             "/{row_id:int}/archive",
@@ -141,12 +153,12 @@ def entity_api(ent: Entity) -> type[Controller]:
             db: DB,
             row_id: FromPath[int],
             data: JSONBody[ArchiveChange],
-        ) -> dict[str, Any]:
+        ) -> answer:  # type: ignore[valid-type]
             async with db.write() as s:
                 row = await console_entities.set_archived(
                     s, me(request), ent, row_id, sent(data), _now(request)
                 )
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
     EntityApi.__name__ = f"ConsoleApi_{ent.name.replace('-', '_')}"
     return EntityApi
@@ -180,12 +192,16 @@ def csv_api(ent: Entity) -> type[Controller]:
             summary="Import CSV: multipart 'file', dry_run=true (default) previews",
             status_code=200,
             responses={
-                422: report_response("The file has errors: nothing was imported (the report lists them)")
+                422: ResponseSpec(
+                    data_container=CsvImportReport,
+                    description="The file has errors: nothing was imported (the report lists them)",
+                    generate_examples=False,
+                )
             },
         )
         async def import_file(
             self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[CsvImport]
-        ) -> Response[Any]:
+        ) -> Response[CsvImportReport]:
             content = await upload_bytes(data.file)
             dry_run = data.dry_run
             runner = db.read if dry_run else db.write
@@ -196,7 +212,8 @@ def csv_api(ent: Entity) -> type[Controller]:
                 if report.errors and not dry_run:
                     await s.rollback()
             status = 422 if report.errors and not dry_run else 200
-            return Response(report.as_dict(request_language(request)), status_code=status)
+            answer = msgspec.convert(report.as_dict(request_language(request)), CsvImportReport)
+            return Response(answer, status_code=status)
 
     CsvApi.__name__ = f"ConsoleCsvApi_{ent.name}"
     return CsvApi
@@ -211,11 +228,11 @@ def room_outage_api(kind: str) -> type[Controller]:
         @get("/", summary="Dates the room is out of service")
         async def outages(
             self, request: Request[Any, Any, Any], db: DB, room_id: FromPath[int]
-        ) -> dict[str, Any]:
+        ) -> OutageList:
             async with db.read() as s:
                 room = await console_resources.room_of(s, me(request), kind, room_id)
                 rows = await console_resources.outages_of(s, room)
-            return {"items": [console_resources.outage_dict(o) for o in rows]}
+            return msgspec.convert({"items": [console_resources.outage_dict(o) for o in rows]}, OutageList)
 
         @post(
             "/",
@@ -228,12 +245,12 @@ def room_outage_api(kind: str) -> type[Controller]:
             db: DB,
             room_id: FromPath[int],
             data: JSONBody[OutageCreate],  # type: ignore[valid-type]
-        ) -> dict[str, Any]:
+        ) -> OutageRead:
             async with db.write() as s:
                 o = await console_resources.add_outage(
                     s, me(request), kind, room_id, sent(data), _now(request)
                 )
-            return console_resources.outage_dict(o)
+            return msgspec.convert(console_resources.outage_dict(o), OutageRead)
 
     OutageApi.__name__ = f"ConsoleOutageApi_{kind.replace('-', '_')}"
     return OutageApi
