@@ -36,7 +36,11 @@ from courses.console.schemas import (
     OutageList,
     OutageRead,
     SessionChange,
+    SessionChanged,
     SessionCreate,
+    SessionList,
+    SessionRead,
+    SessionStatusChanged,
     StaffChange,
     StaffCreate,
     StatusChange,
@@ -275,12 +279,12 @@ class SessionsApi(Controller):
     @get("/", summary="Sessions of one campus (?campus=code), drafts included")
     async def list_all(
         self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str | None] = None
-    ) -> dict[str, Any]:
+    ) -> SessionList:
         async with db.read() as s:
             chosen = await choose_campus(s, me(request), campus)
             rows = await console_sessions.list_for_campus(s, me(request), chosen) if chosen else []
             items = [await console_sessions.as_dict(s, row) for row, _ in rows]
-        return {"items": items, "count": len(items)}
+        return msgspec.convert({"items": items, "count": len(items)}, SessionList)
 
     @post("/", summary="Create a session (a draft until published)", status_code=201)
     async def add(
@@ -288,18 +292,16 @@ class SessionsApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         data: JSONBody[SessionCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> SessionRead:
         async with db.write() as s:
             row = await console_sessions.create(s, me(request), sent(data), _now(request))
-            return await console_sessions.as_dict(s, row)
+            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
 
     @get("/{session_id:int}", summary="One session")
-    async def read(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def read(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionRead:
         async with db.read() as s:
             row = await console_sessions.load(s, me(request), session_id)
-            return await console_sessions.as_dict(s, row)
+            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
 
     @patch(
         "/{session_id:int}",
@@ -311,12 +313,12 @@ class SessionsApi(Controller):
         db: DB,
         session_id: FromPath[int],
         data: JSONBody[SessionChange],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> SessionChanged:
         async with db.write() as s:
             row, effects = await console_sessions.update(
                 s, me(request), session_id, sent(data), _now(request), partial=True
             )
-            return {**await console_sessions.as_dict(s, row), **effects}
+            return msgspec.convert({**await console_sessions.as_dict(s, row), **effects}, SessionChanged)
 
     async def _status(
         self,
@@ -325,23 +327,24 @@ class SessionsApi(Controller):
         session_id: int,
         action: str,
         data: JSONBody[StatusChange],
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         async with db.write() as s:
             row, told = await console_sessions.change_status(
                 s, me(request), session_id, action, sent(data), _now(request)
             )
-            return {**await console_sessions.as_dict(s, row), "enrollments_cancelled": told}
+            answer = {**await console_sessions.as_dict(s, row), "enrollments_cancelled": told}
+            return msgspec.convert(answer, SessionStatusChanged)
 
     @post("/{session_id:int}/publish", summary="Publish: learners see it and may apply", status_code=200)
     async def publish(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         return await self._status(request, db, session_id, "publish", data)
 
     @post("/{session_id:int}/close", summary="Close applications", status_code=200)
     async def close(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         return await self._status(request, db, session_id, "close", data)
 
     @post(
@@ -351,7 +354,7 @@ class SessionsApi(Controller):
     )
     async def cancel(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         return await self._status(request, db, session_id, "cancel", data)
 
     @post(
@@ -359,12 +362,10 @@ class SessionsApi(Controller):
         summary="Copy to the same weeks of the next fiscal year (as a draft)",
         status_code=201,
     )
-    async def copy(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def copy(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionRead:
         async with db.write() as s:
             row = await console_sessions.copy_to_next_year(s, me(request), session_id, _now(request))
-            return await console_sessions.as_dict(s, row)
+            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
 
 
 class AdminApi(Controller):

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from courses.catalog.schemas import BlockOut
 from courses.console.entities import ENTITIES, Entity
 from courses.console.forms import FieldSpec, parse
 from courses.console.organizations import COORDINATOR_FIELDS, ORG_FIELDS
@@ -282,6 +283,68 @@ def record_list(ent: Entity, item: type[msgspec.Struct]) -> type[msgspec.Struct]
 
 ENTITY_READ = {ent.name: record(ent) for ent in ENTITIES.values()}
 ENTITY_LIST = {ent.name: record_list(ent, ENTITY_READ[ent.name]) for ent in ENTITIES.values()}
+
+
+class SessionRead(msgspec.Struct, forbid_unknown_fields=True):
+    """A session as the console shows it, drafts included: the catalog's ``SessionOut`` (without
+    ``application``, which the catalog gives for a day) with what staff need to edit it."""
+
+    id: int
+    code: Annotated[str, Meta(title="開催回コード", examples=["2026-TOK-ZAI01-01"])]
+    course_code: Annotated[str, Meta(title="研修コード", examples=["ZAI01"])]
+    course_title: Annotated[str, Meta(title="研修名", examples=["財務諸表の読み方"])]
+    course_title_en: Annotated[str, Meta(title="研修名（英語）")]
+    course_title_kana: Annotated[str, Meta(title="研修名フリガナ", description="登録がなければ空文字")]
+    audience: Annotated[Literal["sme", "support"], Meta(title="対象")]
+    category: Annotated[str, Meta(title="分野", examples=["finance"])]
+    campus: Annotated[str, Meta(title="キャンパス", examples=["tokyo"])]
+    campus_name: Annotated[str, Meta(title="キャンパス名", examples=["中小企業大学校 東京校"])]
+    blocks: Annotated[list[BlockOut], Meta(title="日程（ブロック）")]
+    start_date: Annotated[date, Meta(title="初日")]
+    end_date: Annotated[date, Meta(title="最終日")]
+    days: Annotated[int, Meta(title="日数")]
+    fee_yen: Annotated[int, Meta(title="受講料（円）", description="税込")]
+    lodging: Annotated[bool, Meta(title="宿泊あり")]
+    capacity: Annotated[int, Meta(title="定員")]
+    seats_left: Annotated[int, Meta(title="残席")]
+    application_opens: Annotated[date, Meta(title="申込開始日")]
+    application_closes: Annotated[date, Meta(title="申込締切日")]
+    status: Annotated[
+        Literal["draft", "published", "closed", "cancelled"],
+        Meta(
+            title="状態",
+            description="draft（下書き）、published（公開）、closed（受付終了）、cancelled（中止）",
+        ),
+    ]
+    version: READ_VERSION
+    confirmed_count: Annotated[int, Meta(title="受講決定者数")]
+    waitlisted_count: Annotated[int, Meta(title="キャンセル待ちの人数")]
+
+
+class SessionList(msgspec.Struct, forbid_unknown_fields=True):
+    items: list[SessionRead]
+    count: Annotated[int, Meta(title="件数")]
+
+
+class SessionChanged(SessionRead):
+    """The changed session, and what the change did to its learners."""
+
+    promoted: Annotated[
+        list[int], Meta(title="繰り上げた申込", description="キャンセル待ちから受講決定にした申込の ID")
+    ]
+    notified: Annotated[int, Meta(title="通知した申込者の数", description="日程や宿泊の変更を知らせた人数")]
+
+
+class SessionStatusChanged(SessionRead):
+    """The session after publishing, closing or cancelling it."""
+
+    enrollments_cancelled: Annotated[
+        int,
+        Meta(
+            title="取り消した申込の数",
+            description="中止で取り消し、受講者に知らせた申込の数（公開・受付終了では 0）",
+        ),
+    ]
 
 
 class OutageRead(msgspec.Struct, forbid_unknown_fields=True):
