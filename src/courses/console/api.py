@@ -29,9 +29,13 @@ from courses.console.schemas import (
     ENTITY_LIST,
     ENTITY_READ,
     ArchiveChange,
+    AuditLogPage,
     CoordinatorCreate,
+    CoordinatorRead,
     CsvImportReport,
     OrganizationCreate,
+    OrganizationList,
+    OrganizationRead,
     OutageCreate,
     OutageList,
     OutageRead,
@@ -43,6 +47,8 @@ from courses.console.schemas import (
     SessionStatusChanged,
     StaffChange,
     StaffCreate,
+    StaffList,
+    StaffRead,
     StatusChange,
 )
 from courses.core import audit
@@ -374,9 +380,9 @@ class AdminApi(Controller):
     opt = ADMIN
 
     @get("/organizations", summary="Organisations that register people in bulk, with their coordinators")
-    async def organizations(self, db: DB) -> dict[str, Any]:
+    async def organizations(self, db: DB) -> OrganizationList:
         async with db.read() as s:
-            return {"items": await console_orgs.org_list(s)}
+            return msgspec.convert({"items": await console_orgs.org_list(s)}, OrganizationList)
 
     @post("/organizations", summary="Create an organisation (name, kind, prefecture)", status_code=201)
     async def add_organization(
@@ -384,9 +390,10 @@ class AdminApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         data: JSONBody[OrganizationCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> OrganizationRead:
         async with db.write() as s:
-            return await console_orgs.create_org(s, me(request), sent(data), _now(request))
+            made = await console_orgs.create_org(s, me(request), sent(data), _now(request))
+            return msgspec.convert(made, OrganizationRead)
 
     @post(
         "/organizations/{organization_id:int}/coordinators",
@@ -399,17 +406,18 @@ class AdminApi(Controller):
         db: DB,
         organization_id: FromPath[int],
         data: JSONBody[CoordinatorCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> CoordinatorRead:
         async with db.write() as s:
-            return await console_orgs.create_coordinator(
+            made = await console_orgs.create_coordinator(
                 s, me(request), organization_id, sent(data), _now(request), str(request.base_url)
             )
+            return msgspec.convert(made, CoordinatorRead)
 
     @get("/staff", summary="Staff and administrator accounts with their campuses")
-    async def staff(self, db: DB) -> dict[str, Any]:
+    async def staff(self, db: DB) -> StaffList:
         async with db.read() as s:
             items = await console_staff.staff_list(s)
-        return {"items": items}
+        return msgspec.convert({"items": items}, StaffList)
 
     @post("/staff", summary="Create a staff account (email, name, role, campuses, password)", status_code=201)
     async def add_staff(
@@ -417,13 +425,14 @@ class AdminApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         data: JSONBody[StaffCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> StaffRead:
         values = sent(data)
         password = str(values.pop("password", "") or "")
         console_staff.check_password(password)
         hashed = await hash_password(password)  # slow: before the write transaction
         async with db.write() as s:
-            return await console_staff.create(s, me(request), values, hashed, _now(request))
+            made = await console_staff.create(s, me(request), values, hashed, _now(request))
+            return msgspec.convert(made, StaffRead)
 
     @patch("/staff/{user_id:int}", summary="Change name, role or campuses (campuses replaces the list)")
     async def change_staff(
@@ -432,20 +441,20 @@ class AdminApi(Controller):
         db: DB,
         user_id: FromPath[int],
         data: JSONBody[StaffChange],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> StaffRead:
         async with db.write() as s:
-            return await console_staff.update(s, me(request), user_id, sent(data), _now(request))
+            changed = await console_staff.update(s, me(request), user_id, sent(data), _now(request))
+            return msgspec.convert(changed, StaffRead)
 
     @post(
         "/staff/{user_id:int}/deactivate",
         summary="Deactivate (archive) an account; it is never deleted",
         status_code=200,
     )
-    async def deactivate(
-        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def deactivate(self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> StaffRead:
         async with db.write() as s:
-            return await console_staff.deactivate(s, me(request), user_id, _now(request))
+            changed = await console_staff.deactivate(s, me(request), user_id, _now(request))
+            return msgspec.convert(changed, StaffRead)
 
     @get("/audit-log", summary="Audit log, newest first (filters: entity, user_id, campus, from, to, page)")
     async def audit_log(
@@ -458,19 +467,20 @@ class AdminApi(Controller):
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         page: FromQuery[int] = 1,
-    ) -> dict[str, Any]:
+    ) -> AuditLogPage:
         async with db.read() as s:
             campus_id = None
             if campus:
                 campus_id = (await campus_by_code(s, campus)).id
             flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
             entries, total = await audit.search(s, flt, _now(request).tzinfo)
-        return {
+        answer = {
             "items": [e.as_dict() for e in entries],
             "total": total,
             "page": flt.page,
             "per_page": audit.PER_PAGE,
         }
+        return msgspec.convert(answer, AuditLogPage)
 
 
 def controllers() -> list[Any]:

@@ -21,7 +21,7 @@ from msgspec import UNSET, Meta, UnsetType
 from courses.catalog.schemas import BlockOut
 from courses.console.entities import ENTITIES, Entity
 from courses.console.forms import FieldSpec, parse
-from courses.console.organizations import COORDINATOR_FIELDS, ORG_FIELDS
+from courses.console.organizations import COORDINATOR_FIELDS, ORG_FIELDS, ORG_KINDS
 from courses.console.resources import OUTAGE_FIELDS
 from courses.console.sessions import EDIT_FIELDS, SESSION_FIELDS
 from courses.console.staff import STAFF_FIELDS
@@ -383,3 +383,90 @@ class CsvImportReport(msgspec.Struct, forbid_unknown_fields=True):
     applied: Annotated[bool, Meta(title="反映済み", description="false: プレビュー、またはエラーで中止")]
     errors: list[ImportRowError]
     preview: list[ImportPreviewRow]
+
+
+class CoordinatorSummary(msgspec.Struct, forbid_unknown_fields=True):
+    id: int
+    email: Annotated[str, Meta(title="メールアドレス", examples=["yamada@example.jp"])]
+    name: Annotated[str, Meta(title="氏名", examples=["山田 太郎"])]
+
+
+class OrganizationRead(msgspec.Struct, forbid_unknown_fields=True):
+    """An organisation that registers people in bulk, with its coordinators."""
+
+    id: int
+    name: Annotated[str, Meta(title="団体名", examples=["東京商工会議所"])]
+    kind: Annotated[
+        Literal["chamber", "society_of_commerce", "prefectural_center", "other"],
+        Meta(title="種別", description="、".join(f"{code}（{name}）" for code, name in ORG_KINDS)),
+    ]
+    prefecture: Annotated[str, Meta(title="都道府県", description=READ_HINTS["prefecture"], examples=["13"])]
+    coordinators: Annotated[list[CoordinatorSummary], Meta(title="団体申込担当者")]
+
+
+class OrganizationList(msgspec.Struct, forbid_unknown_fields=True):
+    items: list[OrganizationRead]
+
+
+class CoordinatorRead(msgspec.Struct, forbid_unknown_fields=True):
+    """A new coordinator: they set their password from the email they are sent."""
+
+    id: int
+    email: Annotated[str, Meta(title="メールアドレス", examples=["yamada@example.jp"])]
+    name: Annotated[str, Meta(title="氏名", examples=["山田 太郎"])]
+    organization_id: Annotated[int, Meta(title="団体ID")]
+
+
+class StaffRead(msgspec.Struct, forbid_unknown_fields=True):
+    """A staff or administrator account with the campuses it acts on."""
+
+    id: int
+    email: Annotated[str, Meta(title="メールアドレス", examples=["yamada@example.jp"])]
+    name: Annotated[str, Meta(title="氏名", examples=["山田 太郎"])]
+    name_kana: Annotated[str, Meta(title="フリガナ", description="登録がなければ空文字")]
+    role: Annotated[
+        Literal["staff", "admin"], Meta(title="権限", description="staff（職員）、admin（管理者）")
+    ]
+    campuses: Annotated[
+        str,
+        Meta(
+            title="担当キャンパス", description="キャンパスのコードをカンマ区切りで", examples=["sanjo,tokyo"]
+        ),
+    ]
+    active: Annotated[bool, Meta(title="有効", description="false: 無効にしたアカウント")]
+    version: Annotated[
+        int,
+        Meta(title="版番号", description="常に 0（職員アカウントの変更は版番号を使いません）", examples=[0]),
+    ]
+
+
+class StaffList(msgspec.Struct, forbid_unknown_fields=True):
+    items: list[StaffRead]
+
+
+class AuditEntryRead(msgspec.Struct, forbid_unknown_fields=True):
+    """One change made by a person, with the record before and after it."""
+
+    id: int
+    at: Annotated[str, Meta(title="日時", description="ISO 8601", examples=["2026-05-15T10:00:00+09:00"])]
+    user_id: Annotated[int | None, Meta(title="職員ID")]
+    user_name: Annotated[str | None, Meta(title="職員名")]
+    action: Annotated[str, Meta(title="操作", examples=["update"])]
+    entity: Annotated[str, Meta(title="記録の種類", examples=["sites"])]
+    entity_id: Annotated[int, Meta(title="記録のID")]
+    campus_id: Annotated[int | None, Meta(title="キャンパスID")]
+    before: Annotated[
+        dict[str, Any] | None, Meta(title="変更前", description="記録の種類ごとの項目（追加では null）")
+    ]
+    after: Annotated[
+        dict[str, Any] | None, Meta(title="変更後", description="記録の種類ごとの項目（削除では null）")
+    ]
+
+
+class AuditLogPage(msgspec.Struct, forbid_unknown_fields=True):
+    """One page of the audit log, newest first."""
+
+    items: list[AuditEntryRead]
+    total: Annotated[int, Meta(title="件数", description="条件に合う全件数")]
+    page: Annotated[int, Meta(title="ページ")]
+    per_page: Annotated[int, Meta(title="1ページの件数")]
