@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from courses.accounts.guards import me
@@ -24,14 +26,29 @@ from courses.console.forms import campus_by_code, choose_campus
 from courses.console.schemas import (
     ENTITY_CHANGE,
     ENTITY_CREATE,
+    ENTITY_LIST,
+    ENTITY_READ,
     ArchiveChange,
+    AuditLogPage,
     CoordinatorCreate,
+    CoordinatorRead,
+    CsvImportReport,
     OrganizationCreate,
+    OrganizationList,
+    OrganizationRead,
     OutageCreate,
+    OutageList,
+    OutageRead,
     SessionChange,
+    SessionChanged,
     SessionCreate,
+    SessionList,
+    SessionRead,
+    SessionStatusChanged,
     StaffChange,
     StaffCreate,
+    StaffList,
+    StaffRead,
     StatusChange,
 )
 from courses.core import audit
@@ -39,7 +56,7 @@ from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import FieldError, InvalidInput
-from courses.core.problems import report_response, request_language
+from courses.core.problems import request_language
 
 STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
@@ -74,6 +91,8 @@ def entity_api(ent: Entity) -> type[Controller]:
 
     create_body = ENTITY_CREATE[ent.name]
     change_body = ENTITY_CHANGE[ent.name]
+    answer = ENTITY_READ[ent.name]
+    answers = ENTITY_LIST[ent.name]
 
     class EntityApi(Controller):
         path = f"/api/console/{ent.name}"
@@ -87,14 +106,14 @@ def entity_api(ent: Entity) -> type[Controller]:
             db: DB,
             campus: FromQuery[str | None] = None,
             archived: FromQuery[bool] = False,
-        ) -> dict[str, Any]:
+        ) -> answers:  # type: ignore[valid-type]
             async with db.read() as s:
                 chosen = await choose_campus(s, me(request), campus) if ent.scope != "shared" else None
                 rows = await console_entities.list_rows(
                     s, me(request), ent, chosen, include_archived=archived
                 )
                 items = await console_entities.as_dicts(s, ent, rows)
-            return {"items": items, "count": len(items)}
+            return msgspec.convert({"items": items, "count": len(items)}, answers)
 
         @post("/", summary=f"Add one of {ent.name}", status_code=201)
         async def add(
@@ -102,18 +121,21 @@ def entity_api(ent: Entity) -> type[Controller]:
             request: Request[Any, Any, Any],
             db: DB,
             data: JSONBody[create_body],  # type: ignore[valid-type]
-        ) -> dict[str, Any]:
+        ) -> answer:  # type: ignore[valid-type]
             async with db.write() as s:
                 row = await console_entities.create(s, me(request), ent, sent(data), _now(request))
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
         @get("/{row_id:int}", summary=f"One of {ent.name}")
         async def read(
-            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int]
-        ) -> dict[str, Any]:
+            self,
+            request: Request[Any, Any, Any],
+            db: DB,
+            row_id: FromPath[int],
+        ) -> answer:  # type: ignore[valid-type]
             async with db.read() as s:
                 row = await console_entities.load(s, me(request), ent, row_id)
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
         @patch("/{row_id:int}", summary=f"Change one of {ent.name} (send the version you read)")
         async def change(
@@ -122,12 +144,12 @@ def entity_api(ent: Entity) -> type[Controller]:
             db: DB,
             row_id: FromPath[int],
             data: JSONBody[change_body],  # type: ignore[valid-type]
-        ) -> dict[str, Any]:
+        ) -> answer:  # type: ignore[valid-type]
             async with db.write() as s:
                 row = await console_entities.update(
                     s, me(request), ent, row_id, sent(data), _now(request), partial=True
                 )
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
         @post(
             "/{row_id:int}/archive",
@@ -141,12 +163,12 @@ def entity_api(ent: Entity) -> type[Controller]:
             db: DB,
             row_id: FromPath[int],
             data: JSONBody[ArchiveChange],
-        ) -> dict[str, Any]:
+        ) -> answer:  # type: ignore[valid-type]
             async with db.write() as s:
                 row = await console_entities.set_archived(
                     s, me(request), ent, row_id, sent(data), _now(request)
                 )
-                return await console_entities.as_dict(s, ent, row)
+                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
 
     EntityApi.__name__ = f"ConsoleApi_{ent.name.replace('-', '_')}"
     return EntityApi
@@ -180,12 +202,16 @@ def csv_api(ent: Entity) -> type[Controller]:
             summary="Import CSV: multipart 'file', dry_run=true (default) previews",
             status_code=200,
             responses={
-                422: report_response("The file has errors: nothing was imported (the report lists them)")
+                422: ResponseSpec(
+                    data_container=CsvImportReport,
+                    description="The file has errors: nothing was imported (the report lists them)",
+                    generate_examples=False,
+                )
             },
         )
         async def import_file(
             self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[CsvImport]
-        ) -> Response[Any]:
+        ) -> Response[CsvImportReport]:
             content = await upload_bytes(data.file)
             dry_run = data.dry_run
             runner = db.read if dry_run else db.write
@@ -196,7 +222,8 @@ def csv_api(ent: Entity) -> type[Controller]:
                 if report.errors and not dry_run:
                     await s.rollback()
             status = 422 if report.errors and not dry_run else 200
-            return Response(report.as_dict(request_language(request)), status_code=status)
+            answer = msgspec.convert(report.as_dict(request_language(request)), CsvImportReport)
+            return Response(answer, status_code=status)
 
     CsvApi.__name__ = f"ConsoleCsvApi_{ent.name}"
     return CsvApi
@@ -211,11 +238,11 @@ def room_outage_api(kind: str) -> type[Controller]:
         @get("/", summary="Dates the room is out of service")
         async def outages(
             self, request: Request[Any, Any, Any], db: DB, room_id: FromPath[int]
-        ) -> dict[str, Any]:
+        ) -> OutageList:
             async with db.read() as s:
                 room = await console_resources.room_of(s, me(request), kind, room_id)
                 rows = await console_resources.outages_of(s, room)
-            return {"items": [console_resources.outage_dict(o) for o in rows]}
+            return msgspec.convert({"items": [console_resources.outage_dict(o) for o in rows]}, OutageList)
 
         @post(
             "/",
@@ -228,12 +255,12 @@ def room_outage_api(kind: str) -> type[Controller]:
             db: DB,
             room_id: FromPath[int],
             data: JSONBody[OutageCreate],  # type: ignore[valid-type]
-        ) -> dict[str, Any]:
+        ) -> OutageRead:
             async with db.write() as s:
                 o = await console_resources.add_outage(
                     s, me(request), kind, room_id, sent(data), _now(request)
                 )
-            return console_resources.outage_dict(o)
+            return msgspec.convert(console_resources.outage_dict(o), OutageRead)
 
     OutageApi.__name__ = f"ConsoleOutageApi_{kind.replace('-', '_')}"
     return OutageApi
@@ -258,12 +285,12 @@ class SessionsApi(Controller):
     @get("/", summary="Sessions of one campus (?campus=code), drafts included")
     async def list_all(
         self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str | None] = None
-    ) -> dict[str, Any]:
+    ) -> SessionList:
         async with db.read() as s:
             chosen = await choose_campus(s, me(request), campus)
             rows = await console_sessions.list_for_campus(s, me(request), chosen) if chosen else []
             items = [await console_sessions.as_dict(s, row) for row, _ in rows]
-        return {"items": items, "count": len(items)}
+        return msgspec.convert({"items": items, "count": len(items)}, SessionList)
 
     @post("/", summary="Create a session (a draft until published)", status_code=201)
     async def add(
@@ -271,18 +298,16 @@ class SessionsApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         data: JSONBody[SessionCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> SessionRead:
         async with db.write() as s:
             row = await console_sessions.create(s, me(request), sent(data), _now(request))
-            return await console_sessions.as_dict(s, row)
+            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
 
     @get("/{session_id:int}", summary="One session")
-    async def read(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def read(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionRead:
         async with db.read() as s:
             row = await console_sessions.load(s, me(request), session_id)
-            return await console_sessions.as_dict(s, row)
+            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
 
     @patch(
         "/{session_id:int}",
@@ -294,12 +319,12 @@ class SessionsApi(Controller):
         db: DB,
         session_id: FromPath[int],
         data: JSONBody[SessionChange],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> SessionChanged:
         async with db.write() as s:
             row, effects = await console_sessions.update(
                 s, me(request), session_id, sent(data), _now(request), partial=True
             )
-            return {**await console_sessions.as_dict(s, row), **effects}
+            return msgspec.convert({**await console_sessions.as_dict(s, row), **effects}, SessionChanged)
 
     async def _status(
         self,
@@ -308,23 +333,24 @@ class SessionsApi(Controller):
         session_id: int,
         action: str,
         data: JSONBody[StatusChange],
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         async with db.write() as s:
             row, told = await console_sessions.change_status(
                 s, me(request), session_id, action, sent(data), _now(request)
             )
-            return {**await console_sessions.as_dict(s, row), "enrollments_cancelled": told}
+            answer = {**await console_sessions.as_dict(s, row), "enrollments_cancelled": told}
+            return msgspec.convert(answer, SessionStatusChanged)
 
     @post("/{session_id:int}/publish", summary="Publish: learners see it and may apply", status_code=200)
     async def publish(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         return await self._status(request, db, session_id, "publish", data)
 
     @post("/{session_id:int}/close", summary="Close applications", status_code=200)
     async def close(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         return await self._status(request, db, session_id, "close", data)
 
     @post(
@@ -334,7 +360,7 @@ class SessionsApi(Controller):
     )
     async def cancel(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
-    ) -> dict[str, Any]:
+    ) -> SessionStatusChanged:
         return await self._status(request, db, session_id, "cancel", data)
 
     @post(
@@ -342,12 +368,10 @@ class SessionsApi(Controller):
         summary="Copy to the same weeks of the next fiscal year (as a draft)",
         status_code=201,
     )
-    async def copy(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def copy(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionRead:
         async with db.write() as s:
             row = await console_sessions.copy_to_next_year(s, me(request), session_id, _now(request))
-            return await console_sessions.as_dict(s, row)
+            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
 
 
 class AdminApi(Controller):
@@ -356,9 +380,9 @@ class AdminApi(Controller):
     opt = ADMIN
 
     @get("/organizations", summary="Organisations that register people in bulk, with their coordinators")
-    async def organizations(self, db: DB) -> dict[str, Any]:
+    async def organizations(self, db: DB) -> OrganizationList:
         async with db.read() as s:
-            return {"items": await console_orgs.org_list(s)}
+            return msgspec.convert({"items": await console_orgs.org_list(s)}, OrganizationList)
 
     @post("/organizations", summary="Create an organisation (name, kind, prefecture)", status_code=201)
     async def add_organization(
@@ -366,9 +390,10 @@ class AdminApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         data: JSONBody[OrganizationCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> OrganizationRead:
         async with db.write() as s:
-            return await console_orgs.create_org(s, me(request), sent(data), _now(request))
+            made = await console_orgs.create_org(s, me(request), sent(data), _now(request))
+            return msgspec.convert(made, OrganizationRead)
 
     @post(
         "/organizations/{organization_id:int}/coordinators",
@@ -381,17 +406,18 @@ class AdminApi(Controller):
         db: DB,
         organization_id: FromPath[int],
         data: JSONBody[CoordinatorCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> CoordinatorRead:
         async with db.write() as s:
-            return await console_orgs.create_coordinator(
+            made = await console_orgs.create_coordinator(
                 s, me(request), organization_id, sent(data), _now(request), str(request.base_url)
             )
+            return msgspec.convert(made, CoordinatorRead)
 
     @get("/staff", summary="Staff and administrator accounts with their campuses")
-    async def staff(self, db: DB) -> dict[str, Any]:
+    async def staff(self, db: DB) -> StaffList:
         async with db.read() as s:
             items = await console_staff.staff_list(s)
-        return {"items": items}
+        return msgspec.convert({"items": items}, StaffList)
 
     @post("/staff", summary="Create a staff account (email, name, role, campuses, password)", status_code=201)
     async def add_staff(
@@ -399,13 +425,14 @@ class AdminApi(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         data: JSONBody[StaffCreate],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> StaffRead:
         values = sent(data)
         password = str(values.pop("password", "") or "")
         console_staff.check_password(password)
         hashed = await hash_password(password)  # slow: before the write transaction
         async with db.write() as s:
-            return await console_staff.create(s, me(request), values, hashed, _now(request))
+            made = await console_staff.create(s, me(request), values, hashed, _now(request))
+            return msgspec.convert(made, StaffRead)
 
     @patch("/staff/{user_id:int}", summary="Change name, role or campuses (campuses replaces the list)")
     async def change_staff(
@@ -414,20 +441,20 @@ class AdminApi(Controller):
         db: DB,
         user_id: FromPath[int],
         data: JSONBody[StaffChange],  # type: ignore[valid-type]
-    ) -> dict[str, Any]:
+    ) -> StaffRead:
         async with db.write() as s:
-            return await console_staff.update(s, me(request), user_id, sent(data), _now(request))
+            changed = await console_staff.update(s, me(request), user_id, sent(data), _now(request))
+            return msgspec.convert(changed, StaffRead)
 
     @post(
         "/staff/{user_id:int}/deactivate",
         summary="Deactivate (archive) an account; it is never deleted",
         status_code=200,
     )
-    async def deactivate(
-        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def deactivate(self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> StaffRead:
         async with db.write() as s:
-            return await console_staff.deactivate(s, me(request), user_id, _now(request))
+            changed = await console_staff.deactivate(s, me(request), user_id, _now(request))
+            return msgspec.convert(changed, StaffRead)
 
     @get("/audit-log", summary="Audit log, newest first (filters: entity, user_id, campus, from, to, page)")
     async def audit_log(
@@ -440,19 +467,20 @@ class AdminApi(Controller):
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         page: FromQuery[int] = 1,
-    ) -> dict[str, Any]:
+    ) -> AuditLogPage:
         async with db.read() as s:
             campus_id = None
             if campus:
                 campus_id = (await campus_by_code(s, campus)).id
             flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
             entries, total = await audit.search(s, flt, _now(request).tzinfo)
-        return {
+        answer = {
             "items": [e.as_dict() for e in entries],
             "total": total,
             "page": flt.page,
             "per_page": audit.PER_PAGE,
         }
+        return msgspec.convert(answer, AuditLogPage)
 
 
 def controllers() -> list[Any]:
