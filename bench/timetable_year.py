@@ -37,8 +37,8 @@ from courses.models import Campus
 from courses.planning import timetable_job as svc
 from courses.seeding import seeds as seeding
 from scheduler import instructors as ins
-from scheduler.campus import solve_campus
 from scheduler.instructors import lp_bound
+from scheduler.timetable import solve_timetable
 from scheduler.timetable_validate import validate_instructors, validate_timetable
 
 FY_FROM, FY_TO = date(2026, 4, 1), date(2027, 3, 31)
@@ -98,7 +98,7 @@ def main() -> int:
     t_violations, unplaced, t_penalty = 0, 0, 0
     for job in jobs:
         problem = dataclasses.replace(job.timetable, time_limit=args.timetable_limit)
-        sol = solve_campus(problem)
+        sol = solve_timetable(problem)
         report = validate_timetable(problem, sol.placements)
         t_violations += len(report.violations)
         t_penalty += sum(report.penalties.values())

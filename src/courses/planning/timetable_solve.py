@@ -1,7 +1,7 @@
 """Solving a campus timetable job in the worker process.
 
 One run of kind ``timetable`` places every module of the campus's sessions in a period and a
-classroom (``scheduler.campus.solve_campus``), then gives each placed module an instructor
+classroom (``scheduler.timetable.solve_timetable``), then gives each placed module an instructor
 (``scheduler.instructors``), and has both re-checked by ``scheduler.timetable_validate``. The
 solving is the scheduler's; this module turns its answers into what a plan stores.
 """
@@ -17,7 +17,7 @@ from courses.models.plans import PlanKind
 from courses.planning.loading import SolveOutcome
 from courses.planning.timetable_job import ModuleKey, TimetableJob, instructor_problem
 from scheduler import instructors as ins
-from scheduler.campus import solve_campus
+from scheduler.timetable import solve_timetable
 from scheduler.timetable_validate import validate_timetable
 
 TIMETABLE_SHARE = 0.35  # of a run's time limit; the instructor stage gets the rest
@@ -30,14 +30,14 @@ def solve_job(job: TimetableJob, time_limit: float, progress: Callable[[float, f
     started = time.monotonic()
     messages: list[str] = []
     problem = dataclasses.replace(job.timetable, time_limit=max(1.0, time_limit * TIMETABLE_SHARE))
-    tsol = solve_campus(problem)
+    tsol = solve_timetable(problem)
     if tsol.status == "infeasible" and problem.pins:
         messages.append(
             "公開済みの時間割の固定が守れないため、固定を外して（変更は最小限にして）計算し直しました："
             + "；".join(f"{job.keys[u.id].label}: {u.reason}" for u in tsol.unplaced[:5] if u.id in job.keys)
         )
         problem = dataclasses.replace(problem, pins=())
-        tsol = solve_campus(problem)
+        tsol = solve_timetable(problem)
     progress(float(tsol.objective), time.monotonic() - started)
     left = max(1.0, time_limit - (time.monotonic() - started))
     iprob = instructor_problem(job, tsol.placements, left)
