@@ -53,7 +53,7 @@ from courses.console.schemas import (
 )
 from courses.core import audit
 from courses.core.bodies import sent
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.downloads import csv_response
 from courses.core.errors import FieldError, InvalidInput
 from courses.core.problems import request_language
@@ -103,53 +103,49 @@ def entity_api(ent: Entity) -> type[Controller]:
         async def list_all(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            reading: Reading,
             campus: FromQuery[str | None] = None,
             archived: FromQuery[bool] = False,
         ) -> answers:  # type: ignore[valid-type]
-            async with db.read() as s:
-                chosen = await choose_campus(s, me(request), campus) if ent.scope != "shared" else None
-                rows = await console_entities.list_rows(
-                    s, me(request), ent, chosen, include_archived=archived
-                )
-                items = await console_entities.as_dicts(s, ent, rows)
+            chosen = await choose_campus(reading, me(request), campus) if ent.scope != "shared" else None
+            rows = await console_entities.list_rows(
+                reading, me(request), ent, chosen, include_archived=archived
+            )
+            items = await console_entities.as_dicts(reading, ent, rows)
             return msgspec.convert({"items": items, "count": len(items)}, answers)
 
         @post("/", summary=f"Add one of {ent.name}", status_code=201)
         async def add(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            writing: Writing,
             data: JSONBody[create_body],  # type: ignore[valid-type]
         ) -> answer:  # type: ignore[valid-type]
-            async with db.write() as s:
-                row = await console_entities.create(s, me(request), ent, sent(data), _now(request))
-                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
+            row = await console_entities.create(writing, me(request), ent, sent(data), _now(request))
+            return msgspec.convert(await console_entities.as_dict(writing, ent, row), answer)
 
         @get("/{row_id:int}", summary=f"One of {ent.name}")
         async def read(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            reading: Reading,
             row_id: FromPath[int],
         ) -> answer:  # type: ignore[valid-type]
-            async with db.read() as s:
-                row = await console_entities.load(s, me(request), ent, row_id)
-                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
+            row = await console_entities.load(reading, me(request), ent, row_id)
+            return msgspec.convert(await console_entities.as_dict(reading, ent, row), answer)
 
         @patch("/{row_id:int}", summary=f"Change one of {ent.name} (send the version you read)")
         async def change(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            writing: Writing,
             row_id: FromPath[int],
             data: JSONBody[change_body],  # type: ignore[valid-type]
         ) -> answer:  # type: ignore[valid-type]
-            async with db.write() as s:
-                row = await console_entities.update(
-                    s, me(request), ent, row_id, sent(data), _now(request), partial=True
-                )
-                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
+            row = await console_entities.update(
+                writing, me(request), ent, row_id, sent(data), _now(request), partial=True
+            )
+            return msgspec.convert(await console_entities.as_dict(writing, ent, row), answer)
 
         @post(
             "/{row_id:int}/archive",
@@ -160,15 +156,14 @@ def entity_api(ent: Entity) -> type[Controller]:
         async def archive(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            writing: Writing,
             row_id: FromPath[int],
             data: JSONBody[ArchiveChange],
         ) -> answer:  # type: ignore[valid-type]
-            async with db.write() as s:
-                row = await console_entities.set_archived(
-                    s, me(request), ent, row_id, sent(data), _now(request)
-                )
-                return msgspec.convert(await console_entities.as_dict(s, ent, row), answer)
+            row = await console_entities.set_archived(
+                writing, me(request), ent, row_id, sent(data), _now(request)
+            )
+            return msgspec.convert(await console_entities.as_dict(writing, ent, row), answer)
 
     EntityApi.__name__ = f"ConsoleApi_{ent.name.replace('-', '_')}"
     return EntityApi
@@ -188,13 +183,12 @@ def csv_api(ent: Entity) -> type[Controller]:
         async def export(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            reading: Reading,
             campus: FromQuery[str | None] = None,
             encoding: FromQuery[str] = "utf-8",
         ) -> Response[bytes]:
-            async with db.read() as s:
-                chosen = await choose_campus(s, me(request), campus)
-                body = await console_resources.export_csv(s, me(request), ent, chosen, encoding)
+            chosen = await choose_campus(reading, me(request), campus)
+            body = await console_resources.export_csv(reading, me(request), ent, chosen, encoding)
             return csv_response(body, f"{ent.name}.csv", encoding)
 
         @post(
@@ -237,11 +231,10 @@ def room_outage_api(kind: str) -> type[Controller]:
 
         @get("/", summary="Dates the room is out of service")
         async def outages(
-            self, request: Request[Any, Any, Any], db: DB, room_id: FromPath[int]
+            self, request: Request[Any, Any, Any], reading: Reading, room_id: FromPath[int]
         ) -> OutageList:
-            async with db.read() as s:
-                room = await console_resources.room_of(s, me(request), kind, room_id)
-                rows = await console_resources.outages_of(s, room)
+            room = await console_resources.room_of(reading, me(request), kind, room_id)
+            rows = await console_resources.outages_of(reading, room)
             return msgspec.convert({"items": [console_resources.outage_dict(o) for o in rows]}, OutageList)
 
         @post(
@@ -252,14 +245,13 @@ def room_outage_api(kind: str) -> type[Controller]:
         async def add_outage(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            writing: Writing,
             room_id: FromPath[int],
             data: JSONBody[OutageCreate],  # type: ignore[valid-type]
         ) -> OutageRead:
-            async with db.write() as s:
-                o = await console_resources.add_outage(
-                    s, me(request), kind, room_id, sent(data), _now(request)
-                )
+            o = await console_resources.add_outage(
+                writing, me(request), kind, room_id, sent(data), _now(request)
+            )
             return msgspec.convert(console_resources.outage_dict(o), OutageRead)
 
     OutageApi.__name__ = f"ConsoleOutageApi_{kind.replace('-', '_')}"
@@ -272,9 +264,10 @@ class OutagesApi(Controller):
     opt = STAFF
 
     @delete("/{outage_id:int}", summary="Withdraw an outage", status_code=204)
-    async def remove(self, request: Request[Any, Any, Any], db: DB, outage_id: FromPath[int]) -> None:
-        async with db.write() as s:
-            await console_resources.remove_outage(s, me(request), outage_id, _now(request))
+    async def remove(
+        self, request: Request[Any, Any, Any], writing: Writing, outage_id: FromPath[int]
+    ) -> None:
+        await console_resources.remove_outage(writing, me(request), outage_id, _now(request))
 
 
 class SessionsApi(Controller):
@@ -284,30 +277,29 @@ class SessionsApi(Controller):
 
     @get("/", summary="Sessions of one campus (?campus=code), drafts included")
     async def list_all(
-        self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], reading: Reading, campus: FromQuery[str | None] = None
     ) -> SessionList:
-        async with db.read() as s:
-            chosen = await choose_campus(s, me(request), campus)
-            rows = await console_sessions.list_for_campus(s, me(request), chosen) if chosen else []
-            items = [await console_sessions.as_dict(s, row) for row, _ in rows]
+        chosen = await choose_campus(reading, me(request), campus)
+        rows = await console_sessions.list_for_campus(reading, me(request), chosen) if chosen else []
+        items = [await console_sessions.as_dict(reading, row) for row, _ in rows]
         return msgspec.convert({"items": items, "count": len(items)}, SessionList)
 
     @post("/", summary="Create a session (a draft until published)", status_code=201)
     async def add(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         data: JSONBody[SessionCreate],  # type: ignore[valid-type]
     ) -> SessionRead:
-        async with db.write() as s:
-            row = await console_sessions.create(s, me(request), sent(data), _now(request))
-            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
+        row = await console_sessions.create(writing, me(request), sent(data), _now(request))
+        return msgspec.convert(await console_sessions.as_dict(writing, row), SessionRead)
 
     @get("/{session_id:int}", summary="One session")
-    async def read(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionRead:
-        async with db.read() as s:
-            row = await console_sessions.load(s, me(request), session_id)
-            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
+    async def read(
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+    ) -> SessionRead:
+        row = await console_sessions.load(reading, me(request), session_id)
+        return msgspec.convert(await console_sessions.as_dict(reading, row), SessionRead)
 
     @patch(
         "/{session_id:int}",
@@ -316,15 +308,14 @@ class SessionsApi(Controller):
     async def change(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[SessionChange],  # type: ignore[valid-type]
     ) -> SessionChanged:
-        async with db.write() as s:
-            row, effects = await console_sessions.update(
-                s, me(request), session_id, sent(data), _now(request), partial=True
-            )
-            return msgspec.convert({**await console_sessions.as_dict(s, row), **effects}, SessionChanged)
+        row, effects = await console_sessions.update(
+            writing, me(request), session_id, sent(data), _now(request), partial=True
+        )
+        return msgspec.convert({**await console_sessions.as_dict(writing, row), **effects}, SessionChanged)
 
     async def _status(
         self,
@@ -368,10 +359,11 @@ class SessionsApi(Controller):
         summary="Copy to the same weeks of the next fiscal year (as a draft)",
         status_code=201,
     )
-    async def copy(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> SessionRead:
-        async with db.write() as s:
-            row = await console_sessions.copy_to_next_year(s, me(request), session_id, _now(request))
-            return msgspec.convert(await console_sessions.as_dict(s, row), SessionRead)
+    async def copy(
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
+    ) -> SessionRead:
+        row = await console_sessions.copy_to_next_year(writing, me(request), session_id, _now(request))
+        return msgspec.convert(await console_sessions.as_dict(writing, row), SessionRead)
 
 
 class AdminApi(Controller):
@@ -380,20 +372,18 @@ class AdminApi(Controller):
     opt = ADMIN
 
     @get("/organizations", summary="Organisations that register people in bulk, with their coordinators")
-    async def organizations(self, db: DB) -> OrganizationList:
-        async with db.read() as s:
-            return msgspec.convert({"items": await console_orgs.org_list(s)}, OrganizationList)
+    async def organizations(self, reading: Reading) -> OrganizationList:
+        return msgspec.convert({"items": await console_orgs.org_list(reading)}, OrganizationList)
 
     @post("/organizations", summary="Create an organisation (name, kind, prefecture)", status_code=201)
     async def add_organization(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         data: JSONBody[OrganizationCreate],  # type: ignore[valid-type]
     ) -> OrganizationRead:
-        async with db.write() as s:
-            made = await console_orgs.create_org(s, me(request), sent(data), _now(request))
-            return msgspec.convert(made, OrganizationRead)
+        made = await console_orgs.create_org(writing, me(request), sent(data), _now(request))
+        return msgspec.convert(made, OrganizationRead)
 
     @post(
         "/organizations/{organization_id:int}/coordinators",
@@ -403,20 +393,18 @@ class AdminApi(Controller):
     async def add_coordinator(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         organization_id: FromPath[int],
         data: JSONBody[CoordinatorCreate],  # type: ignore[valid-type]
     ) -> CoordinatorRead:
-        async with db.write() as s:
-            made = await console_orgs.create_coordinator(
-                s, me(request), organization_id, sent(data), _now(request), str(request.base_url)
-            )
-            return msgspec.convert(made, CoordinatorRead)
+        made = await console_orgs.create_coordinator(
+            writing, me(request), organization_id, sent(data), _now(request), str(request.base_url)
+        )
+        return msgspec.convert(made, CoordinatorRead)
 
     @get("/staff", summary="Staff and administrator accounts with their campuses")
-    async def staff(self, db: DB) -> StaffList:
-        async with db.read() as s:
-            items = await console_staff.staff_list(s)
+    async def staff(self, reading: Reading) -> StaffList:
+        items = await console_staff.staff_list(reading)
         return msgspec.convert({"items": items}, StaffList)
 
     @post("/staff", summary="Create a staff account (email, name, role, campuses, password)", status_code=201)
@@ -438,29 +426,29 @@ class AdminApi(Controller):
     async def change_staff(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         user_id: FromPath[int],
         data: JSONBody[StaffChange],  # type: ignore[valid-type]
     ) -> StaffRead:
-        async with db.write() as s:
-            changed = await console_staff.update(s, me(request), user_id, sent(data), _now(request))
-            return msgspec.convert(changed, StaffRead)
+        changed = await console_staff.update(writing, me(request), user_id, sent(data), _now(request))
+        return msgspec.convert(changed, StaffRead)
 
     @post(
         "/staff/{user_id:int}/deactivate",
         summary="Deactivate (archive) an account; it is never deleted",
         status_code=200,
     )
-    async def deactivate(self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int]) -> StaffRead:
-        async with db.write() as s:
-            changed = await console_staff.deactivate(s, me(request), user_id, _now(request))
-            return msgspec.convert(changed, StaffRead)
+    async def deactivate(
+        self, request: Request[Any, Any, Any], writing: Writing, user_id: FromPath[int]
+    ) -> StaffRead:
+        changed = await console_staff.deactivate(writing, me(request), user_id, _now(request))
+        return msgspec.convert(changed, StaffRead)
 
     @get("/audit-log", summary="Audit log, newest first (filters: entity, user_id, campus, from, to, page)")
     async def audit_log(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         entity: FromQuery[str | None] = None,
         user_id: FromQuery[int | None] = None,
         campus: FromQuery[str | None] = None,
@@ -468,12 +456,11 @@ class AdminApi(Controller):
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
         page: FromQuery[int] = 1,
     ) -> AuditLogPage:
-        async with db.read() as s:
-            campus_id = None
-            if campus:
-                campus_id = (await campus_by_code(s, campus)).id
-            flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
-            entries, total = await audit.search(s, flt, _now(request).tzinfo)
+        campus_id = None
+        if campus:
+            campus_id = (await campus_by_code(reading, campus)).id
+        flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
+        entries, total = await audit.search(reading, flt, _now(request).tzinfo)
         answer = {
             "items": [e.as_dict() for e in entries],
             "total": total,
