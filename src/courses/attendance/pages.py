@@ -49,21 +49,20 @@ class StaffAttendancePages(Controller):
     async def attendance(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         session_id: FromPath[int],
         day: FromQuery[str | None] = None,
         msg: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
     ) -> Template:
         now = request.app.state.clock()
-        async with db.read() as s:
-            ctx = await session_of_my_campus(s, me(request), session_id)
-            days = service.meeting_days(await service.blocks_of(s, session_id))
-            the_day = service.parse_day(day, days, now.date())
-            sheets = [await service.sheet(s, session_id, the_day, h) for h in service.HALVES]
-            progress = await service.progress(s, session_id)
-            names = {e.id or 0: u.name for e, u in await service.confirmed(s, session_id)}
-            issued = await certificates.of_enrollments(s, list(names))
+        ctx = await session_of_my_campus(reading, me(request), session_id)
+        days = service.meeting_days(await service.blocks_of(reading, session_id))
+        the_day = service.parse_day(day, days, now.date())
+        sheets = [await service.sheet(reading, session_id, the_day, h) for h in service.HALVES]
+        progress = await service.progress(reading, session_id)
+        names = {e.id or 0: u.name for e, u in await service.confirmed(reading, session_id)}
+        issued = await certificates.of_enrollments(reading, list(names))
         current = service.half_of(now)
         checkins = {
             h: check_in_of(request, session_id, the_day, h) for h in service.HALVES if current[0] == the_day

@@ -67,7 +67,7 @@ class CatalogApi(Controller):
     async def sessions(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         audience: FromQuery[str | None] = None,
         month: FromQuery[str | None] = None,
@@ -96,9 +96,8 @@ class CatalogApi(Controller):
             "page": page,
             "per_page": per_page,
         }
-        async with db.read() as s:
-            flt = await catalog.parse_session_filter(s, params, current_user(request), today)
-            result = await catalog.list_sessions(s, flt)
+        flt = await catalog.parse_session_filter(reading, params, current_user(request), today)
+        result = await catalog.list_sessions(reading, flt)
         return SessionPage(
             [catalog.session_out(r, today) for r in result.items], result.total, result.page, result.per_page
         )

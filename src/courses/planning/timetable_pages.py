@@ -95,20 +95,18 @@ class TimetablePages(Controller):
         )
 
     @get("/instructor-schedule/{token:str}", opt={"access": "public"})
-    async def own_schedule(self, db: DB, token: FromPath[str]) -> Response[Any]:
+    async def own_schedule(self, reading: Reading, token: FromPath[str]) -> Response[Any]:
         """The instructor's own assignments: the unguessable token in the address is the credential."""
         if token.endswith(".ics"):
-            async with db.read() as s:
-                instructor = await timetable.instructor_by_token(s, token[:-4])
-                slots = await timetable.published_instructor_slots(s, instructor.id or 0)
+            instructor = await timetable.instructor_by_token(reading, token[:-4])
+            slots = await timetable.published_instructor_slots(reading, instructor.id or 0)
             return Response(
                 timetable.ics(instructor, slots),
                 media_type="text/calendar",
                 headers={"Content-Disposition": attachment("schedule.ics")},
             )
-        async with db.read() as s:
-            instructor = await timetable.instructor_by_token(s, token)
-            slots = await timetable.published_instructor_slots(s, instructor.id or 0)
+        instructor = await timetable.instructor_by_token(reading, token)
+        slots = await timetable.published_instructor_slots(reading, instructor.id or 0)
         return Template(
             "timetable/instructor.html",
             context={
