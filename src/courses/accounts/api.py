@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from litestar import Controller, Request, delete, get, post
 from litestar.params import JSONBody
@@ -11,13 +11,21 @@ from litestar.params import JSONBody
 from courses.accounts import service as accounts
 from courses.accounts import verification
 from courses.accounts.guards import bearer_secret, cache_key, me
-from courses.accounts.schemas import Registration, TokenRequest
+from courses.accounts.schemas import (
+    AccountOut,
+    Me,
+    OrganizationOut,
+    Registration,
+    TokenOut,
+    TokenRequest,
+    UserRole,
+)
 from courses.core import i18n
 from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.errors import Conflict, InvalidInput
 from courses.core.security import client_address
-from courses.models import Organization, Role
+from courses.models import Organization, Role, id_of
 
 LEARNER = {"access": "learner"}
 
@@ -34,7 +42,7 @@ class AuthApi(Controller):
     @post("/register", opt={"access": "public"}, summary="Register a learner", status_code=201)
     async def register(
         self, request: Request[Any, Any, Any], db: DB, data: JSONBody[Registration]
-    ) -> dict[str, Any]:
+    ) -> AccountOut:
         reg = accounts.validate_registration(sent(data))
         async with db.read() as s:
             if await accounts.email_taken(s, reg.email):
@@ -47,7 +55,7 @@ class AuthApi(Controller):
         async with db.write() as s:
             user = await accounts.register_learner(s, reg, now, password_hash, i18n.current())
             await verification.send_link(s, user, str(request.base_url), now)
-        return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+        return AccountOut(id_of(user), user.email, user.name, cast("UserRole", user.role), False)
 
     @post(
         "/token",
@@ -55,9 +63,7 @@ class AuthApi(Controller):
         summary="Exchange email and password for a bearer token",
         status_code=200,
     )
-    async def token(
-        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[TokenRequest]
-    ) -> dict[str, Any]:
+    async def token(self, request: Request[Any, Any, Any], db: DB, data: JSONBody[TokenRequest]) -> TokenOut:
         email = accounts.normalize_email(data.email)
         password = data.password
         if not email or not password:
@@ -68,11 +74,7 @@ class AuthApi(Controller):
         user = await accounts.authenticate(db, email, password, client_address(request), now)
         async with db.write() as s:
             secret = await accounts.issue_token(s, user, "api", now)
-        return {
-            "access_token": secret,
-            "token_type": "bearer",
-            "expires_in": int(accounts.API_TOKEN_TTL.total_seconds()),
-        }
+        return TokenOut(secret, "bearer", int(accounts.API_TOKEN_TTL.total_seconds()))
 
     @delete(
         "/token",
@@ -92,23 +94,13 @@ class AuthApi(Controller):
         opt={"access": "user"},
         summary="Who am I (a coordinator's organisation included; null for everyone else)",
     )
-    async def whoami(self, request: Request[Any, Any, Any], db: DB) -> dict[str, Any]:
+    async def whoami(self, request: Request[Any, Any, Any], db: DB) -> Me:
         user = me(request)
         organization = None
         if user.role == Role.COORDINATOR and user.organization_id is not None:
             async with db.read() as s:
                 org = await s.get(Organization, user.organization_id)
             if org is not None:
-                organization = {
-                    "id": org.id,
-                    "name": org.name,
-                    "kind": org.kind,
-                    "prefecture": org.prefecture,
-                }
-        return {
-            "id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "role": user.role,
-            "organization": organization,
-        }
+                organization = OrganizationOut.of(org)
+        verified = user.email_verified_at is not None
+        return Me(id_of(user), user.email, user.name, cast("UserRole", user.role), verified, organization)

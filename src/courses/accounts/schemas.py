@@ -1,5 +1,6 @@
-"""The accounts API's request bodies. ``validate_registration`` keeps the rules (a katakana reading,
-a JIS prefecture, a password of ten characters or more); these say what may be sent, for ``/schema``."""
+"""The accounts API's request and response bodies. ``validate_registration`` keeps the rules (a
+katakana reading, a JIS prefecture, a password of ten characters or more); these say what may be
+sent, and what comes back, for ``/schema``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from msgspec import UNSET, Meta, UnsetType
 from courses.accounts.service import MIN_PASSWORD, validate_registration
 from courses.core.bodies import RECHECKS
 from courses.core.errors import FieldError, InvalidInput
+from courses.models import Organization, id_of
 
 Email = Annotated[str, Meta(title="メールアドレス", max_length=254, examples=["yamada@example.jp"])]
 
@@ -72,3 +74,81 @@ def _recheck_registration(data: Mapping[str, Any], today: date) -> list[FieldErr
 
 
 RECHECKS[Registration] = _recheck_registration
+
+
+# --- response bodies ---------------------------------------------------------------------------------
+
+UserRole = Literal["learner", "coordinator", "staff", "admin"]
+RoleOf = Annotated[
+    UserRole,
+    Meta(
+        title="権限",
+        description="learner（受講者）、coordinator（団体の担当者）、staff（キャンパスの職員）、admin（管理者）",
+    ),
+]
+Name = Annotated[str, Meta(title="氏名", examples=["山田 太郎"])]
+Address = Annotated[str, Meta(title="メールアドレス", examples=["yamada@example.jp"])]
+
+
+class AccountOut(msgspec.Struct):
+    """The account just registered."""
+
+    id: int
+    email: Address
+    name: Name
+    role: RoleOf
+    email_verified: Annotated[
+        bool,
+        Meta(
+            title="メールアドレス確認済み",
+            description="false until the link mailed at registration is opened; a learner enrolls only once it is true",
+        ),
+    ]
+
+
+class TokenOut(msgspec.Struct):
+    """A bearer token for the ``Authorization`` header of the API's requests."""
+
+    access_token: Annotated[str, Meta(title="アクセストークン")]
+    token_type: Literal["bearer"]
+    expires_in: Annotated[int, Meta(title="有効期間（秒）", examples=[2592000])]
+
+
+class OrganizationOut(msgspec.Struct):
+    """A chamber of commerce (商工会議所), 商工会 or prefectural support centre that registers people."""
+
+    id: int
+    name: Annotated[str, Meta(title="団体名", examples=["東京商工会議所"])]
+    kind: Annotated[
+        str,
+        Meta(
+            title="団体の種別",
+            description="chamber（商工会議所）、society_of_commerce（商工会）、prefectural_center（都道府県の支援センター）、other",
+            examples=["chamber"],
+        ),
+    ]
+    prefecture: Annotated[str, Meta(title="都道府県", description="JIS code 01-47", examples=["13"])]
+
+    @classmethod
+    def of(cls, org: Organization) -> OrganizationOut:
+        return cls(id_of(org), org.name, org.kind, org.prefecture)
+
+
+class Me(msgspec.Struct):
+    """Who the bearer of the token is."""
+
+    id: int
+    email: Address
+    name: Name
+    role: RoleOf
+    email_verified: Annotated[
+        bool,
+        Meta(
+            title="メールアドレス確認済み",
+            description="false until the link mailed at registration is opened; a learner enrolls only once it is true",
+        ),
+    ]
+    organization: Annotated[
+        OrganizationOut | None,
+        Meta(title="所属団体", description="a coordinator's organisation; null for everyone else"),
+    ]

@@ -4,22 +4,47 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, MultipartBody
+from msgspec import UNSET
 
 from courses.accounts.guards import me
+from courses.accounts.schemas import OrganizationOut
 from courses.bulk import files as bulk_file
 from courses.bulk import organization as bulk_org
 from courses.bulk import service as bulk
 from courses.bulk import sessions as bulk_sessions
-from courses.bulk.schemas import BulkUpload
+from courses.bulk.schemas import (
+    Audience,
+    BatchOut,
+    Bill,
+    BillLine,
+    BillTotal,
+    BulkReport,
+    BulkRow,
+    BulkSummary,
+    BulkUpload,
+    InvitationOut,
+    InvitationState,
+    InvitedSession,
+    Mode,
+    OpenSessionOut,
+    Outcome,
+    RegisteredSession,
+    RegistrantOut,
+    RowError,
+)
 from courses.core.db import Database
 from courses.core.deps import DB
 from courses.core.downloads import csv_response, file_response
-from courses.core.problems import report_response, request_language
-from courses.models import Organization
+from courses.core.errors import FieldError
+from courses.core.problems import request_language
+from courses.learners.schemas import CancellationOut, EnrollmentState
+from courses.models import Organization, id_of
+from courses.models.bulk import BulkBatch
 
 COORDINATOR = {"access": "coordinator"}
 
@@ -69,6 +94,130 @@ async def chosen_template(
     return template_file(codes, fmt)
 
 
+def row_error(e: FieldError, lang: str) -> RowError:
+    return RowError(
+        e.field, e.message_en if lang == "en" else e.message_ja, UNSET if e.row is None else e.row
+    )
+
+
+def report_out(report: bulk.Report, lang: str) -> BulkReport:
+    """The report of a preview or of a registered file, in the caller's language."""
+    rows = [
+        BulkRow(
+            row=r.row,
+            email=r.email,
+            name=r.name,
+            session_code=r.session_code,
+            lodging=r.lodging,
+            status=cast("Outcome", r.outcome),
+            waitlist_position=r.waitlist_position,
+            enrollment_id=r.enrollment_id,
+            errors=[row_error(e, lang) for e in r.errors],
+        )
+        for r in report.rows
+    ]
+    return BulkReport(
+        dry_run=report.dry_run,
+        committed=report.batch_id is not None,
+        batch_id=report.batch_id,
+        mode=cast("Mode", report.mode),
+        filename=report.filename,
+        rows_total=len(report.rows),
+        summary=BulkSummary(**report.counts),
+        can_commit=report.can_commit,
+        rows=rows,
+        errors=[row_error(e, lang) for e in report.errors],
+    )
+
+
+def batch_out(b: BulkBatch) -> BatchOut:
+    return BatchOut(
+        id=id_of(b),
+        filename=b.filename,
+        mode=cast("Mode", b.mode),
+        rows_total=b.rows_total,
+        confirmed=b.confirmed,
+        waitlisted=b.waitlisted,
+        already_registered=b.skipped,
+        rejected=b.rejected,
+        invited=b.invited,
+        consent_confirmed=b.consent_confirmed,
+        consent_at=b.consent_at.isoformat(),
+        created_at=b.created_at.isoformat(),
+    )
+
+
+def open_session_out(o: bulk_sessions.OpenSession) -> OpenSessionOut:
+    s = o.session
+    return OpenSessionOut(
+        id=id_of(s),
+        code=s.code,
+        course_code=o.course.code,
+        course_title=o.course.title_ja,
+        audience=cast("Audience", o.course.audience),
+        campus=o.campus.code,
+        campus_name=o.campus.name_ja,
+        start_date=s.start_date,
+        end_date=s.end_date,
+        application_closes=s.application_closes,
+        capacity=s.capacity,
+        seats_left=o.seats_left,
+        lodging=s.lodging,
+    )
+
+
+def registrant_out(r: bulk_org.Registrant) -> RegistrantOut:
+    e, s = r.enrollment, r.session
+    return RegistrantOut(
+        id=id_of(e),
+        batch_id=e.batch_id,
+        status=cast("EnrollmentState", e.status),
+        waitlist_position=r.waitlist_position,
+        lodging=e.lodging,
+        name=e.registered_name or "",  # as the organisation's file gave it, not the account's
+        email=r.user.email,
+        session=RegisteredSession(
+            id_of(s), s.code, r.course.title_ja, r.campus.code, s.start_date, s.end_date
+        ),
+        created_at=e.created_at.isoformat(),
+    )
+
+
+def invitation_out(x: bulk_org.Invited) -> InvitationOut:
+    i, s = x.invitation, x.session
+    return InvitationOut(
+        id=id_of(i),
+        batch_id=i.batch_id,
+        row=i.row,
+        status=cast("InvitationState", x.status),
+        name=i.name,
+        email=i.email,
+        lodging=i.lodging,
+        session=InvitedSession(id_of(s), s.code, x.course.title_ja, s.start_date, s.end_date),
+        sent_at=i.created_at.isoformat(),
+        expires_at=i.expires_at.isoformat(),
+    )
+
+
+def bill_out(bill: bulk_org.Billing) -> Bill:
+    lines = [
+        BillLine(
+            session_code=x.session_code,
+            course_title=x.course_title,
+            start_date=x.start_date,
+            fee_yen=x.fee_yen,
+            confirmed=x.confirmed,
+            fees_yen=x.fees_yen,
+            lodging_people=x.lodging_people,
+            nights_per_person=x.nights_per_person,
+            lodging_nights=x.lodging_nights,
+        )
+        for x in bill.lines
+    ]
+    total = BillTotal(bill.total_confirmed, bill.total_fees_yen, bill.total_lodging_nights)
+    return Bill(lines, total)
+
+
 class OrganizationApi(Controller):
     path = "/api/organizations"
     tags = ("organizations",)
@@ -77,15 +226,21 @@ class OrganizationApi(Controller):
     @get("/{organization_id:int}", summary="My organisation")
     async def organization(
         self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> OrganizationOut:
         async with db.read() as s:
             org = await bulk_org.organization_for(s, me(request), organization_id)
-        return {"id": org.id, "name": org.name, "kind": org.kind, "prefecture": org.prefecture}
+        return OrganizationOut.of(org)
 
     @post(
         "/{organization_id:int}/bulk-registrations",
         summary="Register people from a CSV or .xlsx file (preview with dry_run=true, the default: 200)",
-        responses={201: report_response("Registered: the report of what was written (dry_run=false)")},
+        responses={
+            201: ResponseSpec(
+                data_container=BulkReport,
+                description="Registered: the report of what was written (dry_run=false)",
+                generate_examples=False,
+            )
+        },
         description=(
             "Multipart fields: file (CSV in UTF-8 or Shift_JIS, or .xlsx), mode (all_or_nothing | "
             "accept_valid), dry_run (true: validate and predict, write nothing), consent (true: the "
@@ -99,7 +254,7 @@ class OrganizationApi(Controller):
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[BulkUpload],
-    ) -> Response[Any]:
+    ) -> Response[BulkReport]:
         user = me(request)
         now = request.app.state.clock()
         async with db.read() as s:
@@ -110,20 +265,20 @@ class OrganizationApi(Controller):
         lang = request_language(request)
         if dry_run:
             report = await bulk.preview(db, org, table, mode, now)
-            return Response(report.as_dict(lang), status_code=200)
+            return Response(report_out(report, lang), status_code=200)
         report = await bulk.commit(
             db, org, user, table, content, mode=mode, consent=consent, now=now, base_url=str(request.base_url)
         )
-        return Response(report.as_dict(lang), status_code=201)
+        return Response(report_out(report, lang), status_code=201)
 
     @get("/{organization_id:int}/bulk-registrations", summary="The organisation's confirmed uploads")
     async def batches(
         self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
-    ) -> list[dict[str, Any]]:
+    ) -> list[BatchOut]:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
             rows = await bulk_org.batches(s, organization_id)
-        return [bulk_org.batch_dict(b) for b in rows]
+        return [batch_out(b) for b in rows]
 
     @get(
         "/{organization_id:int}/bulk-registrations/template.csv",
@@ -214,20 +369,20 @@ class OrganizationApi(Controller):
         db: DB,
         organization_id: FromPath[int],
         campus: FromQuery[str | None] = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[OpenSessionOut]:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
             rows = await bulk_sessions.open_sessions(s, request.app.state.clock().date(), campus)
-        return [r.as_dict() for r in rows]
+        return [open_session_out(r) for r in rows]
 
     @get("/{organization_id:int}/registrations", summary="Everyone the organisation registered, with status")
     async def registrations(
         self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
-    ) -> list[dict[str, Any]]:
+    ) -> list[RegistrantOut]:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
             rows = await bulk_org.registrants(s, organization_id)
-        return [r.as_dict() for r in rows]
+        return [registrant_out(r) for r in rows]
 
     @get(
         "/{organization_id:int}/invitations",
@@ -235,11 +390,11 @@ class OrganizationApi(Controller):
     )
     async def invitations(
         self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
-    ) -> list[dict[str, Any]]:
+    ) -> list[InvitationOut]:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
             rows = await bulk_org.invitations(s, organization_id, request.app.state.clock())
-        return [r.as_dict() for r in rows]
+        return [invitation_out(r) for r in rows]
 
     @delete(
         "/{organization_id:int}/registrations/{enrollment_id:int}",
@@ -252,28 +407,21 @@ class OrganizationApi(Controller):
         db: DB,
         organization_id: FromPath[int],
         enrollment_id: FromPath[int],
-    ) -> dict[str, Any]:
+    ) -> CancellationOut:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
         async with db.write() as s:
             owed = await bulk_org.cancel_registrant(
                 s, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
             )
-        return {
-            "id": enrollment_id,
-            "status": "cancelled",
-            "cancellation_fee_yen": owed.fee_yen,
-            "message": owed.text_ja,
-        }
+        return CancellationOut(enrollment_id, "cancelled", owed.fee_yen, owed.text_ja)
 
     @get("/{organization_id:int}/billing", summary="Fees and lodging nights per session and in total")
-    async def billing(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def billing(self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]) -> Bill:
         async with db.read() as s:
             await bulk_org.organization_for(s, me(request), organization_id)
             bill = await bulk_org.billing(s, organization_id)
-        return bill.as_dict()
+        return bill_out(bill)
 
     @get(
         "/{organization_id:int}/billing.csv",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +19,17 @@ from courses.core.errors import Conflict
 from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.learners import ical
-from courses.learners.schemas import EnrollRequest
-from courses.models import IdempotencyRecord, User
+from courses.learners.schemas import (
+    AcceptedOut,
+    CancellationOut,
+    EnrollmentOut,
+    EnrollmentState,
+    EnrollRequest,
+    MyEnrollment,
+    MySession,
+    SessionState,
+)
+from courses.models import IdempotencyRecord, User, id_of
 from courses.planning import plans
 
 LEARNER = {"access": "learner"}
@@ -48,7 +57,7 @@ class EnrollmentApi(Controller):
         session_id: FromPath[int],
         data: JSONBody[EnrollRequest],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
-    ) -> Response[Any]:
+    ) -> Response[EnrollmentOut]:
         user = me(request)
         lodging = data.lodging
         key = (idempotency_key or "").strip()[:200] or None
@@ -66,24 +75,19 @@ class EnrollmentApi(Controller):
             if replay is not None:
                 return replay
             raise
-        return Response(body, status_code=201)
+        return Response(msgspec.convert(body, EnrollmentOut), status_code=201)
 
     @delete("/enrollments/{enrollment_id:int}", opt=LEARNER, summary="Cancel my enrollment", status_code=200)
     async def cancel(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> CancellationOut:
         user = me(request)
         async with db.write() as s:
             row = await enrollment.get_own(s, enrollment_id, user)
             _, owed = await billing.cancel_with_fee(
                 s, row, _now(request), request.app.state.settings, cancelled_by="learner"
             )
-        return {
-            "id": enrollment_id,
-            "status": "cancelled",
-            "cancellation_fee_yen": owed.fee_yen,
-            "message": owed.text_ja,
-        }
+        return CancellationOut(enrollment_id, "cancelled", owed.fee_yen, owed.text_ja)
 
     @post(
         "/enrollments/{enrollment_id:int}/accept",
@@ -93,18 +97,18 @@ class EnrollmentApi(Controller):
     )
     async def accept(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> AcceptedOut:
         async with db.write() as s:
             row = await run_sync(s, enrollment.accept_place, enrollment_id, me(request), _now(request))
-        return {"id": row.id, "status": row.status, "accept_by": None}
+        return AcceptedOut(id_of(row), cast("EnrollmentState", row.status), None)
 
     @get("/me/enrollments", opt=LEARNER, summary="My enrollments")
-    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
+    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[MyEnrollment]:
         user = me(request)
         async with db.read() as s:
             rows = await enrollment.my_enrollments(s, user.id or 0)
             placed = await plans.placements_for(s, [r.enrollment.id or 0 for r in rows])
-        return [my_enrollment_dict(r, placed.get(r.enrollment.id or 0, {})) for r in rows]
+        return [my_enrollment(r, placed.get(r.enrollment.id or 0, {})) for r in rows]
 
     @get(
         "/me/calendar.ics",
@@ -120,31 +124,33 @@ class EnrollmentApi(Controller):
         return ical.response(rows, {k: [(b.start_date, b.end_date) for b in v] for k, v in blocks.items()})
 
 
-def my_enrollment_dict(r: enrollment.MyEnrollment, placed: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": r.enrollment.id,
-        "status": r.enrollment.status,
-        "waitlist_position": r.waitlist_position,
+def my_enrollment(r: enrollment.MyEnrollment, placed: dict[str, str]) -> MyEnrollment:
+    e, s = r.enrollment, r.session
+    return MyEnrollment(
+        id=id_of(e),
+        status=cast("EnrollmentState", e.status),
+        waitlist_position=r.waitlist_position,
         # a place given from the waiting list in the charge period: accept it by then, or it passes on
-        "accept_by": enrollment.accept_by(r.enrollment).isoformat() if r.enrollment.confirm_by else None,
-        "lodging": r.enrollment.lodging,
-        "room": placed.get("room"),
-        "practicum_site": placed.get("site"),
-        "session": {
-            "id": r.session.id,
-            "code": r.session.code,
-            "course_code": r.course.code,
-            "course_title": r.course.title_ja,
-            "campus": r.campus.code,
-            "campus_name": r.campus.name_ja,
-            "start_date": r.session.start_date.isoformat(),
-            "end_date": r.session.end_date.isoformat(),
-            "status": r.session.status,
-        },
-    }
+        accept_by=enrollment.accept_by(e).isoformat() if e.confirm_by else None,
+        lodging=e.lodging,
+        room=placed.get("room"),
+        practicum_site=placed.get("site"),
+        session=MySession(
+            id=id_of(s),
+            code=s.code,
+            course_code=r.course.code,
+            course_title=r.course.title_ja,
+            campus=r.campus.code,
+            campus_name=r.campus.name_ja,
+            start_date=s.start_date,
+            end_date=s.end_date,
+            status=cast("SessionState", s.status),
+        ),
+    )
 
 
-async def _replay(db: Any, user: User, key: str) -> Response[Any] | None:
+async def _replay(db: Any, user: User, key: str) -> Response[EnrollmentOut] | None:
+    """What the first request with this key answered (always an enrollment, kept as its JSON)."""
     async with db.read() as s:
         record = (
             await s.exec(
@@ -156,7 +162,7 @@ async def _replay(db: Any, user: User, key: str) -> Response[Any] | None:
     if record is None:
         return None
     return Response(
-        json.loads(record.response_json),
+        msgspec.json.decode(record.response_json, type=EnrollmentOut),
         status_code=record.status_code,
         headers={"Idempotent-Replay": "true"},
     )

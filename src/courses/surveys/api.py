@@ -3,7 +3,7 @@ results, the same figures as the staff page."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -12,7 +12,53 @@ from courses.accounts.guards import me
 from courses.core.deps import DB
 from courses.models import id_of
 from courses.surveys import results, service
-from courses.surveys.schemas import ModuleOut, SurveyAnswer, SurveyOut
+from courses.surveys.schemas import (
+    GroupKind,
+    ModuleAverage,
+    ModuleOut,
+    SurveyAnswer,
+    SurveyAnswered,
+    SurveyGroup,
+    SurveyOut,
+    SurveyResults,
+    Usefulness,
+)
+
+
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def group_out(g: results.Group) -> SurveyGroup:
+    """A group's figures; those of an instructor with too few answers are left out."""
+    kind = cast("GroupKind", g.kind)
+    if g.hidden:
+        return SurveyGroup(kind, g.key, g.label, hidden=True, note=results.HIDDEN_JA)
+    return SurveyGroup(
+        kind,
+        g.key,
+        g.label,
+        hidden=False,
+        answers=g.answers,
+        confirmed=g.confirmed,
+        response_rate=_rate(g.response_rate),
+        usefulness=Usefulness(*g.dist),
+        useful_rate=_rate(g.useful_rate),
+        modules=[ModuleAverage(t, round(avg, 2), n) for t, avg, n in g.module_averages()],
+    )
+
+
+def results_out(found: results.Results) -> SurveyResults:
+    groups = {kind: [group_out(g) for g in rows] for kind, rows in found.groups.items()}
+    return SurveyResults(
+        fiscal_year=found.scope.fiscal_year,
+        campuses=[c.code for c in found.scope.campuses],
+        min_answers_for_instructors=results.MIN_ANSWERS,
+        session=groups["session"],
+        course=groups["course"],
+        campus=groups["campus"],
+        instructor=groups["instructor"],
+    )
 
 
 class SurveyApi(Controller):
@@ -30,12 +76,12 @@ class SurveyApi(Controller):
         db: DB,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
-    ) -> dict[str, Any]:
+    ) -> SurveyResults:
         today = request.app.state.clock().date()
         async with db.read() as s:
             scope = await results.scope_of(s, me(request), campus, fy, today)
             found = await results.results(s, scope)
-        return found.as_dict()
+        return results_out(found)
 
 
 class LearnerSurveyApi(Controller):
@@ -65,7 +111,7 @@ class LearnerSurveyApi(Controller):
     @post("/{session_id:int}", summary="Answer the survey (once; stored without my name)", status_code=201)
     async def answer(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[SurveyAnswer]
-    ) -> dict[str, bool]:
+    ) -> SurveyAnswered:
         user = me(request)
         async with db.write() as s:
             survey = await service.survey_of(s, user, session_id, request.app.state.clock().date())
@@ -74,4 +120,4 @@ class LearnerSurveyApi(Controller):
             ratings: dict[int, object] = {r.module_id: r.rating for r in data.ratings}
             answer = service.read_answer(survey, data.usefulness, ratings, data.comment)
             await service.submit(s, user, survey, answer, on_sqlite=db.sqlite)
-        return {"answered": True}
+        return SurveyAnswered(answered=True)

@@ -164,6 +164,7 @@ async def test_the_api_registers_mails_the_link_and_refuses_to_enroll_before_it(
     body = {**FORM, "employees": 80, "capital_yen": 30_000_000}
     r = await client.post("/api/auth/register", json=body, headers={"Accept-Language": "en"})
     assert r.status_code == 201, r.text
+    assert r.json()["email_verified"] is False
     (mail,) = await _mails(db, "hanako@example.jp")  # in English: the person registered in English
     assert mail.subject == "[SME University] Please confirm your email address"
     assert "Confirmation code: " in mail.body and "確認コード" not in mail.body
@@ -171,6 +172,7 @@ async def test_the_api_registers_mails_the_link_and_refuses_to_enroll_before_it(
 
     token = await client.post("/api/auth/token", json={"email": FORM["email"], "password": FORM["password"]})
     headers = b.bearer(token.json()["access_token"])
+    assert (await client.get("/api/auth/me", headers=headers)).json()["email_verified"] is False
     r = await client.post(f"/api/sessions/{session_id}/enrollments", json={"lodging": False}, headers=headers)
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     assert "confirm your email address" in r.text or "確認がお済みでない" in r.text
@@ -182,6 +184,7 @@ async def test_the_api_registers_mails_the_link_and_refuses_to_enroll_before_it(
     assert r.status_code == 200
     r = await client.post(f"/api/sessions/{session_id}/enrollments", json={"lodging": False}, headers=headers)
     assert r.status_code == 201, r.text
+    assert (await client.get("/api/auth/me", headers=headers)).json()["email_verified"] is True
 
 
 async def test_people_whose_address_another_link_proved_are_verified(client: Client, db: Database) -> None:
