@@ -71,23 +71,6 @@ async def batches(s: AsyncSession, organization_id: int) -> list[BulkBatch]:
     )
 
 
-def batch_dict(b: BulkBatch) -> dict[str, Any]:
-    return {
-        "id": b.id,
-        "filename": b.filename,
-        "mode": b.mode,
-        "rows_total": b.rows_total,
-        "confirmed": b.confirmed,
-        "waitlisted": b.waitlisted,
-        "already_registered": b.skipped,
-        "rejected": b.rejected,
-        "invited": b.invited,
-        "consent_confirmed": b.consent_confirmed,
-        "consent_at": b.consent_at.isoformat(),
-        "created_at": b.created_at.isoformat(),
-    }
-
-
 @dataclass
 class Registrant:
     enrollment: Enrollment
@@ -96,27 +79,6 @@ class Registrant:
     course: Course
     campus: Campus
     waitlist_position: int | None
-
-    def as_dict(self) -> dict[str, Any]:
-        e = self.enrollment
-        return {
-            "id": e.id,
-            "batch_id": e.batch_id,
-            "status": e.status,
-            "waitlist_position": self.waitlist_position,
-            "lodging": e.lodging,
-            "name": e.registered_name or "",  # as the organisation's file gave it, not the account's
-            "email": self.user.email,
-            "session": {
-                "id": self.session.id,
-                "code": self.session.code,
-                "course_title": self.course.title_ja,
-                "campus": self.campus.code,
-                "start_date": self.session.start_date.isoformat(),
-                "end_date": self.session.end_date.isoformat(),
-            },
-            "created_at": e.created_at.isoformat(),
-        }
 
 
 async def registrants(s: AsyncSession, organization_id: int) -> list[Registrant]:
@@ -166,27 +128,6 @@ class Invited:
     @property
     def status_ja(self) -> str:
         return INVITATION_JA[self.status]
-
-    def as_dict(self) -> dict[str, Any]:
-        i = self.invitation
-        return {
-            "id": i.id,
-            "batch_id": i.batch_id,
-            "row": i.row,
-            "status": self.status,
-            "name": i.name,
-            "email": i.email,
-            "lodging": i.lodging,
-            "session": {
-                "id": self.session.id,
-                "code": self.session.code,
-                "course_title": self.course.title_ja,
-                "start_date": self.session.start_date.isoformat(),
-                "end_date": self.session.end_date.isoformat(),
-            },
-            "sent_at": i.created_at.isoformat(),
-            "expires_at": i.expires_at.isoformat(),
-        }
 
 
 async def invitations(s: AsyncSession, organization_id: int, now: datetime) -> list[Invited]:
@@ -245,19 +186,6 @@ class BillingLine:
     def lodging_nights(self) -> int:
         return self.lodging_people * self.nights_per_person
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "session_code": self.session_code,
-            "course_title": self.course_title,
-            "start_date": self.start_date.isoformat(),
-            "fee_yen": self.fee_yen,
-            "confirmed": self.confirmed,
-            "fees_yen": self.fees_yen,
-            "lodging_people": self.lodging_people,
-            "nights_per_person": self.nights_per_person,
-            "lodging_nights": self.lodging_nights,
-        }
-
 
 @dataclass
 class Billing:
@@ -274,16 +202,6 @@ class Billing:
     @property
     def total_confirmed(self) -> int:
         return sum(x.confirmed for x in self.lines)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sessions": [x.as_dict() for x in self.lines],
-            "total": {
-                "confirmed": self.total_confirmed,
-                "fees_yen": self.total_fees_yen,
-                "lodging_nights": self.total_lodging_nights,
-            },
-        }
 
 
 async def billing(s: AsyncSession, organization_id: int) -> Billing:

@@ -129,21 +129,6 @@ class Report:
     def can_commit(self) -> bool:
         return not self.errors or self.mode == BulkMode.ACCEPT_VALID
 
-    def as_dict(self, lang: str) -> dict[str, Any]:
-        counts = self.counts
-        return {
-            "dry_run": self.dry_run,
-            "committed": self.batch_id is not None,
-            "batch_id": self.batch_id,
-            "mode": self.mode,
-            "filename": self.filename,
-            "rows_total": len(self.rows),
-            "summary": counts,
-            "can_commit": self.can_commit,
-            "rows": [r.as_dict(lang) for r in self.rows],
-            "errors": [e.as_dict(lang) for e in self.errors],
-        }
-
 
 async def plan_rows(
     s: AsyncSession, org: Organization, table: Table, now: datetime

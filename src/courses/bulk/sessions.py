@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,24 +23,6 @@ class OpenSession:
     @property
     def seats_left(self) -> int:
         return max(0, self.session.capacity - self.session.confirmed_count)
-
-    def as_dict(self) -> dict[str, Any]:
-        s = self.session
-        return {
-            "id": s.id,
-            "code": s.code,
-            "course_code": self.course.code,
-            "course_title": self.course.title_ja,
-            "audience": self.course.audience,
-            "campus": self.campus.code,
-            "campus_name": self.campus.name_ja,
-            "start_date": s.start_date.isoformat(),
-            "end_date": s.end_date.isoformat(),
-            "application_closes": s.application_closes.isoformat(),
-            "capacity": s.capacity,
-            "seats_left": self.seats_left,
-            "lodging": s.lodging,
-        }
 
 
 async def campuses(s: AsyncSession) -> list[Campus]:

@@ -126,40 +126,12 @@ class Group:
     def module_averages(self) -> list[tuple[str, float, int]]:
         return [(title, total / n, n) for title, (total, n) in self.modules.items() if n]
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "key": self.key, "label": self.label}
-        if self.hidden:
-            return out | {"hidden": True, "note": HIDDEN_JA}
-        return out | {
-            "hidden": False,
-            "answers": self.answers,
-            "confirmed": self.confirmed,
-            "response_rate": _round(self.response_rate),
-            "usefulness": {str(k + 1): n for k, n in enumerate(self.dist)},
-            "useful_rate": _round(self.useful_rate),
-            "modules": [
-                {"title": t, "average": round(avg, 2), "ratings": n} for t, avg, n in self.module_averages()
-            ],
-        }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
 
 @dataclass
 class Results:
     scope: Scope
     groups: dict[str, list[Group]]
     comments: dict[str, list[str]]  # session -> free texts (staff only, never to instructors)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "fiscal_year": self.scope.fiscal_year,
-            "campuses": [c.code for c in self.scope.campuses],
-            "min_answers_for_instructors": MIN_ANSWERS,
-            **{kind: [g.as_dict() for g in rows] for kind, rows in self.groups.items()},
-        }
 
 
 async def results(s: AsyncSession, scope: Scope) -> Results:
