@@ -361,7 +361,9 @@ async def _commit_once(
             if plan.outcome not in (CONFIRMED, WAITLISTED):
                 plan.waitlist_position = None
                 continue
-            await _register(s, plan, users[plan.email], org, batch_id, now, mode)
+            await _register(
+                s, plan, users[plan.email], org, batch_id, now, mode, table.header("session_code")
+            )
             done += 1
             if done % FLUSH_EVERY == 0:
                 # Keep the identity map small: every ORM UPDATE (the seat counter) scans it, which
@@ -435,9 +437,17 @@ async def _invite(
 
 
 async def _register(
-    s: AsyncSession, plan: RowPlan, user: User, org: Organization, batch_id: int, now: datetime, mode: str
+    s: AsyncSession,
+    plan: RowPlan,
+    user: User,
+    org: Organization,
+    batch_id: int,
+    now: datetime,
+    mode: str,
+    column: str,
 ) -> None:
-    """One row through the single-enrollment path: a seat, or the end of the waiting list."""
+    """One row through the single-enrollment path: a seat, or the end of the waiting list. A refusal
+    is reported on the session code's ``column`` as the file heads it, like the checks of the rows."""
     try:
         result = await run_sync(
             s,
@@ -460,7 +470,7 @@ async def _register(
         return
     except NotEligible as exc:  # refused before anything was written (the session changed meanwhile)
         plan.outcome, plan.waitlist_position = ERROR, None
-        plan.errors.append(FieldError("開催回コード", exc.detail_ja, exc.detail_en, row=plan.row))
+        plan.errors.append(FieldError(column, exc.detail_ja, exc.detail_en, row=plan.row))
         if mode == BulkMode.ALL_OR_NOTHING:
             raise BulkRowError(exc.detail_ja, exc.detail_en, errors=plan.errors) from None
         return

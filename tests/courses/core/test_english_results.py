@@ -1,0 +1,186 @@
+"""English pages (issue #18), what the learner's and the coordinator's actions answer: a chamber's bulk
+registration (the preview's rows, the messages after registering and cancelling, the file handed back
+with its errors), the person's answer to an invitation, the messages of My page. Every text of these
+pages is English when the page is, but for the data the people typed (names, the organisation, the
+file's own column headings) and what is kept in Japanese only (marked ``lang="ja"``)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from courses.core.db import Database
+from tests.courses.bulk.test_bulk_api import HEADER, csv_file, org_world, sme_row
+from tests.courses.bulk.test_bulk_marked import _read_csv
+from tests.courses.bulk.test_invitations import _mail_to, _secret, strangers
+from tests.courses.bulk.test_org_pages import _hidden, sign_in
+from tests.courses.core.test_english_pages import _lang
+
+# kana, kanji, full-width forms and Japanese punctuation; not the middle dot (・), which both languages'
+# pages use between links
+JAPANESE = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff\u3400-\u9fff\uff01-\uff60「」『』〜、。]")
+SHOWN_ATTRIBUTES = ("title", "aria-label", "data-confirm", "placeholder", "alt")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+FILE_HEADINGS = HEADER.split(",")  # the registration file's own columns, as the template heads them
+
+
+class _Shown(HTMLParser):
+    """The texts a reader of the page meets (text, and the attributes read out or shown), leaving out
+    scripts and what is marked ``lang="ja"`` or hidden from everyone (``aria-hidden``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[tuple[str, bool]] = []  # (tag, left out)
+        self.texts: list[str] = []
+
+    def _left_out(self) -> bool:
+        return bool(self.open) and self.open[-1][1]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        out = (
+            self._left_out()
+            or a.get("lang") == "ja"
+            or a.get("aria-hidden") == "true"
+            or tag in ("script", "style")
+        )
+        if not out:
+            self.texts.extend(str(a[name]) for name in SHOWN_ATTRIBUTES if a.get(name))
+        if tag not in VOID:
+            self.open.append((tag, out))
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() and not self._left_out():
+            self.texts.append(data.strip())
+
+
+def japanese_left(html: str, *data: str) -> list[str]:
+    """The texts of an English page still in Japanese once ``data`` (what people typed, and the
+    like) is taken out of them."""
+    parser = _Shown()
+    parser.feed(html)
+    left = []
+    for text in parser.texts:
+        for item in sorted(data, key=len, reverse=True):
+            text = text.replace(item, "")
+        if JAPANESE.search(text):
+            left.append(text)
+    return left
+
+
+# --- a chamber's bulk registration -------------------------------------------------------------------
+
+
+async def test_the_preview_of_a_file_with_errors_in_english(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    w = await org_world(db, capacity=1)
+    csrf = await sign_in(client, "coord@example.jp")
+    client.cookies.set("lang", "en")
+    content = csv_file(
+        sme_row(w.sme, 0),  # a seat
+        sme_row(w.sme, 1),  # the waiting list
+        sme_row(w.sme, 2, email="broken"),
+        sme_row("NOPE-1", 3, kana="Yamada"),
+        sme_row(w.closed, 4),  # applications closed: the session's own refusal
+        sme_row(w.sme, 5, lodging="maybe"),
+        sme_row(w.sme, 100, email="new@example.jp"),  # invited
+    )
+    names = [f"山田 太郎{n}" for n in (0, 1, 2, 3, 4, 5, 100)]
+    for mode in ("all_or_nothing", "accept_valid"):
+        r = await client.post(
+            f"/org/{w.id}/upload",
+            files={"file": ("list.csv", content, "text/csv")},
+            data={"mode": mode, "_csrf_token": csrf},
+        )
+        assert r.status_code == 200 and _lang(r.text) == "en", r.text[:300]
+        assert not japanese_left(r.text, *names, *FILE_HEADINGS, "東京商工会議所", "“エラー”"), mode
+        results = r.text.split("Results by row", 1)[1]
+        assert "Not a valid email address" in results and "must be written in katakana" in results
+        assert "Applications closed on" in results and "There is no session with the code" in results
+    # the file handed back from the page has its errors in the page's language too
+    form = {k: _hidden(r.text, k) for k in ("file_b64", "filename", "mode")}
+    marked = await client.post(
+        f"/org/{w.id}/errors.csv", files={"none": ("", b"")}, data={**form, "_csrf_token": csrf}
+    )
+    grid = _read_csv(marked.content)
+    assert grid[0][0] == "エラー" and "Not a valid email address" in grid[3][0]
+    assert not JAPANESE.search(grid[3][0].replace("「メールアドレス」", "")), grid[3][0]
+
+
+async def test_registering_and_cancelling_in_english(client: AsyncTestClient[Litestar], db: Database) -> None:
+    w = await org_world(db, capacity=1)
+    csrf = await sign_in(client, "coord@example.jp")
+    client.cookies.set("lang", "en")
+    content = csv_file(sme_row(w.sme, 0), sme_row(w.sme, 1), sme_row(w.sme, 100, email="new@example.jp"))
+    preview = await client.post(
+        f"/org/{w.id}/upload",
+        files={"file": ("list.csv", content, "text/csv")},
+        data={"mode": "all_or_nothing", "_csrf_token": csrf},
+    )
+    form = {k: _hidden(preview.text, k) for k in ("file_b64", "filename", "mode")} | {"_csrf_token": csrf}
+    done = await client.post(
+        f"/org/{w.id}/confirm",
+        files={"none": ("", b"")},
+        data={**form, "consent": "true"},
+        follow_redirects=False,
+    )
+    assert done.status_code in (302, 303), done.text[:300]
+    data = ["山田 太郎0", "山田 太郎1", "山田 太郎100", "東京商工会議所", "開催回コード"]
+    page = (await client.get(done.headers["location"])).text
+    assert 'role="status">Registered.' in page, page[:3000]
+    assert not japanese_left(page, *data)
+    cancel = re.findall(r"/org/\d+/registrations/\d+/cancel", page)[0]
+    r = await client.post(cancel, data={"_csrf_token": csrf}, follow_redirects=False)
+    page = (await client.get(r.headers["location"])).text
+    assert 'role="status">The application was cancelled.' in page
+    assert not japanese_left(page, *data)
+    # the Japanese page keeps its Japanese
+    client.cookies.set("lang", "ja")
+    page = (await client.get(r.headers["location"])).text
+    assert "申込をキャンセルしました。キャンセル待ちの方がいれば繰り上げています。" in page
+
+
+async def test_an_invitation_answered_in_english(client: AsyncTestClient[Litestar], db: Database) -> None:
+    w = await org_world(db, capacity=1)
+    await strangers(db, w)  # theirs@example.jp holds a place another organisation made
+    csrf = await sign_in(client, "coord@example.jp")
+    rows = [
+        sme_row(w.sme, 0),  # a member: registered at once, in the one seat
+        sme_row(w.sme, 100, email="new@example.jp"),
+        sme_row(w.sme, 101, email="theirs@example.jp"),
+    ]
+    preview = await client.post(
+        f"/org/{w.id}/upload",
+        files={"file": ("list.csv", csv_file(*rows), "text/csv")},
+        data={"mode": "all_or_nothing", "_csrf_token": csrf},
+    )
+    form = {k: _hidden(preview.text, k) for k in ("file_b64", "filename", "mode")} | {"_csrf_token": csrf}
+    await client.post(f"/org/{w.id}/confirm", files={"none": ("", b"")}, data={**form, "consent": "true"})
+    client.cookies.clear()
+    client.cookies.set("lang", "en")
+    await client.get("/invitation")
+    csrf = client.cookies.get("csrftoken", "")
+    password = {"password": "a long enough secret", "password_confirm": "a long enough secret"}
+    new = _secret(await _mail_to(db, "new@example.jp"))
+    r = await client.post("/invitation/accept", data={"token": new, **password, "_csrf_token": csrf})
+    assert r.status_code == 200 and _lang(r.text) == "en", r.text[:300]
+    assert "Reading Financial Statements" in r.text and "Waiting list (no. 1)" in r.text  # the seat is taken
+    assert not japanese_left(r.text), japanese_left(r.text)
+    client.cookies.clear()
+    client.cookies.set("lang", "en")
+    await client.get("/invitation")
+    csrf = client.cookies.get("csrftoken", "")
+    theirs = _secret(await _mail_to(db, "theirs@example.jp"))
+    r = await client.post("/invitation/accept", data={"token": theirs, "_csrf_token": csrf})
+    assert r.status_code == 200 and "Could not be registered: " in r.text, r.text[-1500:]
+    assert not japanese_left(r.text), japanese_left(r.text)
