@@ -1,6 +1,6 @@
 """English pages (issue #18), what the learner's and the coordinator's actions answer: a chamber's bulk
 registration (the preview's rows, the messages after registering and cancelling, the file handed back
-with its errors), the person's answer to an invitation, the messages of My page. Every text of these
+with its errors), the person's answer to an invitation, the survey a learner answers. Every text of these
 pages is English when the page is, but for the data the people typed (names, the organisation, the
 file's own column headings) and what is kept in Japanese only (marked ``lang="ja"``)."""
 
@@ -18,6 +18,8 @@ from tests.courses.bulk.test_bulk_marked import _read_csv
 from tests.courses.bulk.test_invitations import _mail_to, _secret, strangers
 from tests.courses.bulk.test_org_pages import _hidden, sign_in
 from tests.courses.core.test_english_pages import _lang
+from tests.courses.surveys.test_surveys import _sign_in as survey_sign_in
+from tests.courses.surveys.test_surveys import _world as survey_world
 
 # kana, kanji, full-width forms and Japanese punctuation; not the middle dot (・), which both languages'
 # pages use between links
@@ -184,3 +186,43 @@ async def test_an_invitation_answered_in_english(client: AsyncTestClient[Litesta
     r = await client.post("/invitation/accept", data={"token": theirs, "_csrf_token": csrf})
     assert r.status_code == 200 and "Could not be registered: " in r.text, r.text[-1500:]
     assert not japanese_left(r.text), japanese_left(r.text)
+
+
+# --- the survey a learner answers ----------------------------------------------------------------------
+
+
+async def test_the_survey_in_english(client: AsyncTestClient[Litestar], db: Database) -> None:
+    w = await survey_world(db)
+    sid = w.sessions["yesterday"]
+    csrf = await survey_sign_in(db, client, w.users["ann"])
+    client.cookies.set("lang", "en")
+    data = ["山田 花子"]  # the instructor; the modules' titles are marked lang="ja"
+    form = await client.get(f"/surveys/{sid}")
+    assert form.status_code == 200 and _lang(form.text) == "en"
+    assert (
+        "<h1>Course survey</h1>" in form.text and "Reading Financial Statements (Tokyo Campus, " in form.text
+    )
+    assert (
+        "Overall, was the course useful for your work?" in form.text
+        and "> Not very useful</label>" in form.text
+    )
+    assert '<span lang="ja">貸借対照表</span> (instructor: 山田 花子)' in form.text
+    assert not japanese_left(form.text, *data), japanese_left(form.text, *data)
+    client.cookies.set("lang", "ja")
+    ja = (await client.get(f"/surveys/{sid}")).text  # the Japanese form, as it was
+    client.cookies.set("lang", "en")
+    assert "財務諸表の読み方（中小企業大学校 tokyo校、2026年5月13日（水）〜2026年5月14日（木））" in ja
+    assert "貸借対照表（講師：山田 花子）" in ja and "> どちらかといえば役に立たなかった</label>" in ja
+    m1, m2 = w.modules
+    bad = {"_csrf_token": csrf, "usefulness": "", f"m_{m1}": "9", "comment": "x" * 2001}
+    r = await client.post(f"/surveys/{sid}", data=bad)
+    assert r.status_code == 400 and "Choose how useful the course was." in r.text and "At most 2000" in r.text
+    assert not japanese_left(r.text, *data, "貸借対照表", "損益計算書"), japanese_left(r.text, *data)
+    answer = {"_csrf_token": csrf, "usefulness": "4", f"m_{m1}": "5", f"m_{m2}": "3"}
+    r = await client.post(f"/surveys/{sid}", data=answer)
+    assert r.status_code == 200 and "Thank you for your answers." in r.text and not japanese_left(r.text)
+    r = await client.post(f"/surveys/{sid}", data=answer)
+    assert r.status_code == 409 and "You have already answered this survey." in r.text
+    assert not japanese_left(r.text)
+    r = await client.get(f"/surveys/{w.sessions['today']}")  # not open yet
+    assert r.status_code == 422 and "The survey opens the day after" in r.text and not japanese_left(r.text)
