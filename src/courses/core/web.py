@@ -3,7 +3,8 @@ English on the learner's and coordinator's pages when asked for), and the gettex
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment
@@ -116,6 +117,18 @@ def date_span(start: date | datetime, end: date | datetime) -> str:
     return f"{ja_date(start)} – {ja_date(end)}" if i18n.english() else f"{ja_date(start)}〜{ja_date(end)}"
 
 
+def day_labels(blocks: Iterable[Any]) -> dict[str, str]:
+    """Every day of a session's blocks, its ISO date to the date as this page writes it: for the
+    timetable that site.js draws from the API, which gives ISO dates."""
+    labels = {}
+    for block in blocks:
+        day = block.start_date
+        while day <= block.end_date:
+            labels[day.isoformat()] = ja_date(day)
+            day += timedelta(days=1)
+    return labels
+
+
 def month_label(value: str) -> str:
     """A month of the catalog's filter, "2026-06": 2026年6月 or June 2026."""
     year, _, month = value.partition("-")
@@ -193,6 +206,7 @@ def configure(env: Environment) -> None:
         block_range=block_range,
         date_span=date_span,
         month_label=month_label,
+        day_labels=day_labels,
         course_title=course_title,
         campus_name=campus_name,
         category_name=category_name,
