@@ -17,6 +17,7 @@ from courses.accounts.guards import me
 from courses.core import i18n, notifications
 from courses.core.deps import DB
 from courses.core.errors import DomainError, FieldError, InvalidInput
+from courses.core.i18n import N_
 from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
 from courses.models import LearnerProfile, Role, User
 
@@ -36,9 +37,11 @@ PROFILE_FIELDS = (
     "accessibility_needs",
     "needs_accessible_room",
 )
-FLASH = {
-    "saved": "保存しました。",
-    "email_sent": "新しいメールアドレスに確認のメールを送りました。メールのリンク（24時間有効）を開くと変更が完了します。",
+FLASH = {  # translated when shown, in the page's language
+    "saved": N_("保存しました。"),
+    "email_sent": N_(
+        "新しいメールアドレスに確認のメールを送りました。メールのリンク（24時間有効）を開くと変更が完了します。"
+    ),
 }
 
 
@@ -81,7 +84,7 @@ def _page(
             "may_delete": user.role in {Role.LEARNER, Role.COORDINATOR},
             "prefectures": PREFECTURES_EN if i18n.english() else PREFECTURES,
             "industries": INDUSTRIES_EN if i18n.english() else INDUSTRIES,
-            "flash": {"kind": "ok", "text": flash} if flash else None,
+            "flash": {"kind": "ok", "text": i18n.gettext(flash)} if flash else None,
         },
         status_code=problem.status if problem else 200,
     )

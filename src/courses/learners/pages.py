@@ -19,6 +19,7 @@ from courses.catalog import service as catalog
 from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.errors import DomainError, NotFound
+from courses.core.i18n import N_
 from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
 from courses.learners import ical
@@ -27,20 +28,20 @@ from courses.planning import plans
 from courses.surveys import service as surveys
 
 Form = URLEncodedBody[dict[str, str]]
-FLASH = {
-    "enrolled": ("ok", "お申し込みを受け付けました。"),
-    "waitlisted": ("ok", "満席のため、キャンセル待ちで受け付けました。"),
-    "cancelled": ("ok", "キャンセルしました。"),
-    "accepted": ("ok", "受講が決定しました。"),
+FLASH = {  # the texts are translated when shown, in the page's language
+    "enrolled": ("ok", N_("お申し込みを受け付けました。")),
+    "waitlisted": ("ok", N_("満席のため、キャンセル待ちで受け付けました。")),
+    "cancelled": ("ok", N_("キャンセルしました。")),
+    "accepted": ("ok", N_("受講が決定しました。")),
     "cancelled_fee": (
         "ok",
-        "キャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
+        N_("キャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。"),
     ),
-    "registered": ("ok", "登録が完了しました。研修をお探しください。"),
-    "signed_out": ("ok", "ログアウトしました。"),
+    "registered": ("ok", N_("登録が完了しました。研修をお探しください。")),
+    "signed_out": ("ok", N_("ログアウトしました。")),
     "certificate_unavailable": (
         "error",
-        "修了証書は、修了要件を満たした研修の終了後にダウンロードできます。",
+        N_("修了証書は、修了要件を満たした研修の終了後にダウンロードできます。"),
     ),
 }
 
@@ -48,7 +49,7 @@ FLASH = {
 def flash_for(msg: str | None) -> dict[str, str] | None:
     if msg in FLASH:
         kind, text = FLASH[msg]
-        return {"kind": kind, "text": text}
+        return {"kind": kind, "text": i18n.gettext(text)}
     return None
 
 

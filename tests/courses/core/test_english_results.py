@@ -1,6 +1,7 @@
 """English pages (issue #18), what the learner's and the coordinator's actions answer: a chamber's bulk
 registration (the preview's rows, the messages after registering and cancelling, the file handed back
-with its errors), the person's answer to an invitation, the survey a learner answers. Every text of these
+with its errors), the person's answer to an invitation, the survey a learner answers, the messages of
+My page and of the account's forms, the session's pages' titles. Every text of these
 pages is English when the page is, but for the data the people typed (names, the organisation, the
 file's own column headings) and what is kept in Japanese only (marked ``lang="ja"``)."""
 
@@ -12,12 +13,16 @@ from html.parser import HTMLParser
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from courses.accounts.profile import FLASH as PROFILE_FLASH
 from courses.core.db import Database
+from courses.learners.pages import FLASH
+from tests.courses.accounts.test_account_pages import FORM
 from tests.courses.bulk.test_bulk_api import HEADER, csv_file, org_world, sme_row
 from tests.courses.bulk.test_bulk_marked import _read_csv
 from tests.courses.bulk.test_invitations import _mail_to, _secret, strangers
 from tests.courses.bulk.test_org_pages import _hidden, sign_in
 from tests.courses.core.test_english_pages import _lang
+from tests.courses.core.test_english_pages import _world as learner_world
 from tests.courses.surveys.test_surveys import _sign_in as survey_sign_in
 from tests.courses.surveys.test_surveys import _world as survey_world
 
@@ -226,3 +231,65 @@ async def test_the_survey_in_english(client: AsyncTestClient[Litestar], db: Data
     assert not japanese_left(r.text)
     r = await client.get(f"/surveys/{w.sessions['today']}")  # not open yet
     assert r.status_code == 422 and "The survey opens the day after" in r.text and not japanese_left(r.text)
+
+
+# --- the learner's messages ----------------------------------------------------------------------------
+
+
+def _notice(page: str) -> str:
+    shown = re.search(r'<p class="notice notice-\w+" role="(?:status|alert)">([^<]*)</p>', page)
+    assert shown, page[-2500:]
+    return shown.group(1)
+
+
+async def test_the_messages_of_my_page_and_the_profile_in_english(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    await learner_world(db)
+    await sign_in(client, "learner@example.jp")
+    pages = [("/me", msg, text) for msg, (_kind, text) in FLASH.items()]
+    pages += [("/account/profile", msg, text) for msg, text in PROFILE_FLASH.items()]
+    for path, msg, japanese in pages:
+        client.cookies.set("lang", "en")
+        en = await client.get(f"{path}?msg={msg}")
+        assert _notice(en.text) and not JAPANESE.search(_notice(en.text)), (path, msg, _notice(en.text))
+        client.cookies.set("lang", "ja")
+        assert _notice((await client.get(f"{path}?msg={msg}")).text) == japanese, (path, msg)
+    client.cookies.set("lang", "en")
+    me = (await client.get("/me")).text
+    assert re.search(r"</a> \(株式会社テスト\d+\) ・|様? \(株式会社テスト\d+\)", me), me[1500:3000]
+
+
+async def test_the_account_forms_refuse_in_english(client: AsyncTestClient[Litestar], db: Database) -> None:
+    await learner_world(db)
+    client.cookies.set("lang", "en")
+    await client.get("/register")
+    csrf = client.cookies.get("csrftoken", "")
+    r = await client.post("/register", data={"_csrf_token": csrf, "email": "x"})
+    assert _notice(r.text) == "Some of the entries are wrong. Please check each field."
+    taken = {**FORM, "email": "learner@example.jp", "_csrf_token": csrf}
+    r = await client.post("/register", data=taken)
+    assert (
+        r.status_code == 409 and _notice(r.text) == "Some of the entries are wrong. Please check each field."
+    )
+    assert '<p class="field-error" id="email-error">This email address is already registered.</p>' in r.text
+    r = await client.post("/password/forgot", data={"_csrf_token": csrf, "email": "x"})
+    assert r.status_code == 400 and _notice(r.text) == "This is not a valid email address."
+    client.cookies.set("lang", "ja")
+    r = await client.post("/register", data=taken)
+    assert '<p class="field-error" id="email-error">このメールアドレスは既に登録されています。</p>' in r.text
+    assert _notice(r.text) == "入力内容に誤りがあります。各項目をご確認ください。"
+
+
+async def test_the_session_pages_titles_in_english(client: AsyncTestClient[Litestar], db: Database) -> None:
+    session_id, _ = await learner_world(db)
+    client.cookies.set("lang", "en")
+    page = (await client.get(f"/sessions/{session_id}")).text
+    assert "<title>Reading Financial Statements (Tokyo Campus) | SME University" in page
+    page = (await client.get(f"/sessions/{session_id}/timetable")).text
+    assert re.search(r"<p>Tokyo Campus / Session <code>T-\d+</code></p>", page), page[1500:3000]
+    client.cookies.set("lang", "ja")
+    page = (await client.get(f"/sessions/{session_id}")).text
+    assert "<title>財務諸表の読み方（tokyo校） | 中小企業大学校 研修申込</title>" in page
+    page = (await client.get(f"/sessions/{session_id}/timetable")).text
+    assert re.search(r"<p>中小企業大学校 tokyo校 ／ 開催回 <code>T-\d+</code></p>", page)
