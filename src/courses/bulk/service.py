@@ -44,7 +44,7 @@ from courses.core import notifications
 from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
 from courses.core.tx import run_sync
-from courses.core.web import ja_date
+from courses.core.web import date_in
 from courses.enrollment import service as enrollment
 from courses.models import (
     LearnerProfile,
@@ -420,8 +420,8 @@ async def _invite(
         for plan in rows:
             ctx = by_id[plan.session_id or 0]
             lines.append(
-                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
-                f"{ja_date(ctx.session.end_date)}）{'、宿泊希望' if plan.lodging else ''}"
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{date_in('ja', ctx.session.start_date)}〜"
+                f"{date_in('ja', ctx.session.end_date)}）{'、宿泊希望' if plan.lodging else ''}"
             )
         body = (
             f"{rows[0].name} 様\n\n{org.name}から、次の中小企業大学校の研修へのお申し込みのご依頼が届いています。\n\n"
@@ -502,8 +502,8 @@ def _tell_registered(
                 "受講決定" if plan.outcome == CONFIRMED else f"キャンセル待ち（{plan.waitlist_position}番目）"
             )
             lines.append(
-                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
-                f"{ja_date(ctx.session.end_date)}）: {state}"
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{date_in('ja', ctx.session.start_date)}〜"
+                f"{date_in('ja', ctx.session.end_date)}）: {state}"
             )
         body = f"{user.name} 様\n\n{org.name}より、中小企業大学校の研修にお申し込みいただきました。\n\n"
         body += (

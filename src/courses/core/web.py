@@ -77,6 +77,13 @@ def ja_date(value: date | datetime | None, with_weekday: bool = True) -> str:
     return f"{text}（{WEEKDAYS_JA[value.weekday()]}）" if with_weekday else text
 
 
+def date_in(lang: str, value: date | datetime | None, with_weekday: bool = True) -> str:
+    """A date as a page in ``lang`` writes it, whatever the language of the request: for texts kept
+    in one language (a Japanese email or certificate) and for the two texts of an error."""
+    with i18n.speaking(lang):
+        return ja_date(value, with_weekday)
+
+
 def ja_datetime(value: datetime | None) -> str:
     """A moment in Japan time, in the page's language: 2026年6月8日（月） 17:30."""
     if value is None:

@@ -24,7 +24,7 @@ from courses.core.db import Database
 from courses.core.errors import Conflict, FieldError, InvalidInput, NotEligible, NotFound
 from courses.core.i18n import N_
 from courses.core.tx import insert_once
-from courses.core.web import block_range
+from courses.core.web import block_range, date_in
 from courses.enrollment.reminders import japan_today
 from courses.models import (
     Campus,
@@ -202,7 +202,7 @@ async def survey_of(s: AsyncSession, user: User, session_id: int, today: date) -
         start = opens_on(session)
         raise NotEligible(
             f"アンケートは研修終了の翌日（{start.month}月{start.day}日）から回答できます。",
-            f"The survey opens the day after the session ends ({start.isoformat()}).",
+            f"The survey opens the day after the session ends ({date_in('en', start)}).",
         )
     if today > closes_on(session):
         raise NotEligible(

@@ -8,14 +8,19 @@ file's own column headings) and what is kept in Japanese only (marked ``lang="ja
 from __future__ import annotations
 
 import re
+from datetime import date
 from html.parser import HTMLParser
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlmodel import col, select
 
 from courses.accounts.profile import FLASH as PROFILE_FLASH
+from courses.attendance import pdf as certificate_pdf
+from courses.core import i18n, web
 from courses.core.db import Database
 from courses.learners.pages import FLASH
+from courses.models import OutboxMessage
 from tests.courses.accounts.test_account_pages import FORM
 from tests.courses.bulk.test_bulk_api import HEADER, csv_file, org_world, sme_row
 from tests.courses.bulk.test_bulk_marked import _read_csv
@@ -31,6 +36,9 @@ from tests.courses.surveys.test_surveys import _world as survey_world
 JAPANESE = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff\u3400-\u9fff\uff01-\uff60「」『』〜、。]")
 SHOWN_ATTRIBUTES = ("title", "aria-label", "data-confirm", "placeholder", "alt")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+SME_DATES = (
+    "2026年6月10日（水）〜2026年6月12日（金）"  # org_world's SME session, as the Japanese emails write it
+)
 FILE_HEADINGS = HEADER.split(",")  # the registration file's own columns, as the template heads them
 
 
@@ -113,7 +121,7 @@ async def test_the_preview_of_a_file_with_errors_in_english(
         assert not japanese_left(r.text, *names, *FILE_HEADINGS, "東京商工会議所", "“エラー”"), mode
         results = r.text.split("Results by row", 1)[1]
         assert "Not a valid email address" in results and "must be written in katakana" in results
-        assert "Applications closed on" in results and "There is no session with the code" in results
+        assert "Applications closed on Sun 10 May 2026." in results and "There is no session with" in results
     # the file handed back from the page has its errors in the page's language too
     form = {k: _hidden(r.text, k) for k in ("file_b64", "filename", "mode")}
     marked = await client.post(
@@ -142,6 +150,10 @@ async def test_registering_and_cancelling_in_english(client: AsyncTestClient[Lit
         follow_redirects=False,
     )
     assert done.status_code in (302, 303), done.text[:300]
+    # the emails (an invitation, and the members' news) are Japanese: their dates too
+    async with db.read() as s:
+        bodies = [m.body for m in await s.exec(select(OutboxMessage))]
+    assert len(bodies) == 3 and all(SME_DATES in body and "Jun" not in body for body in bodies), bodies
     data = ["山田 太郎0", "山田 太郎1", "山田 太郎100", "東京商工会議所", "開催回コード"]
     page = (await client.get(done.headers["location"])).text
     assert 'role="status">Registered.' in page, page[:3000]
@@ -183,6 +195,15 @@ async def test_an_invitation_answered_in_english(client: AsyncTestClient[Litesta
     assert r.status_code == 200 and _lang(r.text) == "en", r.text[:300]
     assert "Reading Financial Statements" in r.text and "Waiting list (no. 1)" in r.text  # the seat is taken
     assert not japanese_left(r.text), japanese_left(r.text)
+    async with db.read() as s:
+        told = (
+            await s.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.to_email == "new@example.jp")
+                .order_by(col(OutboxMessage.id).desc())
+            )
+        ).first()
+    assert told is not None and "キャンセル待ち" in told.subject and SME_DATES in told.body, told
     client.cookies.clear()
     client.cookies.set("lang", "en")
     await client.get("/invitation")
@@ -230,7 +251,11 @@ async def test_the_survey_in_english(client: AsyncTestClient[Litestar], db: Data
     assert r.status_code == 409 and "You have already answered this survey." in r.text
     assert not japanese_left(r.text)
     r = await client.get(f"/surveys/{w.sessions['today']}")  # not open yet
-    assert r.status_code == 422 and "The survey opens the day after" in r.text and not japanese_left(r.text)
+    assert (
+        r.status_code == 422
+        and "The survey opens the day after the session ends (Sat 16 May 2026)." in r.text
+    )
+    assert not japanese_left(r.text)
 
 
 # --- the learner's messages ----------------------------------------------------------------------------
@@ -293,3 +318,13 @@ async def test_the_session_pages_titles_in_english(client: AsyncTestClient[Lites
     assert "<title>財務諸表の読み方（tokyo校） | 中小企業大学校 研修申込</title>" in page
     page = (await client.get(f"/sessions/{session_id}/timetable")).text
     assert re.search(r"<p>中小企業大学校 tokyo校 ／ 開催回 <code>T-\d+</code></p>", page)
+
+
+def test_texts_kept_in_japanese_write_japanese_dates_on_an_english_request() -> None:
+    """Emails and certificates are Japanese whatever page led to them; errors keep one date per language."""
+    day = date(2026, 6, 8)
+    with i18n.speaking("en"):
+        assert web.date_in("ja", day) == "2026年6月8日（月）" and web.date_in("en", day) == "Mon 8 Jun 2026"
+        assert certificate_pdf._date(day) == "2026年6月8日"
+    with i18n.speaking("ja"):
+        assert web.date_in("en", day, with_weekday=False) == "8 Jun 2026"
