@@ -266,7 +266,8 @@ def _rejected(report: Report) -> BulkRowError:
     return BulkRowError(
         f"{n}行に誤りがあるため、1件も登録していません。誤りを直して再度アップロードするか、"
         "「正しい行のみ登録」を選んでください。",
-        f"{n} rows have errors, so nothing was registered. Fix them and upload again, or choose accept_valid.",
+        f"{n} rows have errors, so nothing was registered. Fix them and upload again, or choose to "
+        "register the correct rows only (accept_valid).",
         errors=report.errors,
     )
 

@@ -122,6 +122,16 @@ async def test_the_preview_of_a_file_with_errors_in_english(
         results = r.text.split("Results by row", 1)[1]
         assert "Not a valid email address" in results and "must be written in katakana" in results
         assert "Applications closed on Sun 10 May 2026." in results and "There is no session with" in results
+    # registering it, all or nothing, is refused with a reason the page's reader can act on
+    form = {k: _hidden(r.text, k) for k in ("file_b64", "filename")} | {
+        "_csrf_token": csrf,
+        "consent": "true",
+    }
+    refused = await client.post(
+        f"/org/{w.id}/confirm", files={"none": ("", b"")}, data={**form, "mode": "all_or_nothing"}
+    )
+    assert refused.status_code == 422 and "or choose to register the correct rows only" in refused.text
+    assert not japanese_left(refused.text, *names, *FILE_HEADINGS, "東京商工会議所", "“エラー”")
     # the file handed back from the page has its errors in the page's language too
     form = {k: _hidden(r.text, k) for k in ("file_b64", "filename", "mode")}
     marked = await client.post(
