@@ -321,6 +321,7 @@ async def test_the_session_pages_titles_in_english(client: AsyncTestClient[Lites
     client.cookies.set("lang", "en")
     page = (await client.get(f"/sessions/{session_id}")).text
     assert "<title>Reading Financial Statements (Tokyo Campus) | SME University" in page
+    assert not japanese_left(page), japanese_left(page)  # the description and address are marked lang="ja"
     page = (await client.get(f"/sessions/{session_id}/timetable")).text
     assert re.search(r"<p>Tokyo Campus / Session <code>T-\d+</code></p>", page), page[1500:3000]
     client.cookies.set("lang", "ja")
