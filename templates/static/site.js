@@ -7,16 +7,21 @@ document.addEventListener("submit", function (event) {
   if (question && !window.confirm(question)) event.preventDefault();
 });
 
-// A session's daily timetable, once published (session page).
+// A session's daily timetable, once published (session page). The page gives, in its language, the
+// names of the half-days and each day of the session as it writes dates (data-labels); the API gives
+// ISO dates and half-day numbers.
 async function loadTimetable(box) {
   const r = await fetch(box.dataset.url, {headers: {"Accept": "application/json"}});
   if (!r.ok) return;
   const data = await r.json();
   if (!data.published) return;
+  const labels = JSON.parse(box.dataset.labels || "{}");
+  const days = labels.days || {}, halves = labels.halves || [];
   const body = box.querySelector("tbody");
   for (const m of data.modules) {
     const tr = document.createElement("tr");
-    for (const text of [m.day, m.time, m.module, m.classroom]) {
+    const time = (m.half_days === 2 ? labels.whole_day : halves[m.half]) || m.time;
+    for (const text of [days[m.day] || m.day, time, m.module, m.classroom]) {
       const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
     }
     body.appendChild(tr);
@@ -98,8 +103,10 @@ function watchRun(box) {
 }
 
 // A wide table scrolls sideways in its .table-scroll box: the box takes the keyboard focus (arrow keys
-// scroll it) and is a region named after the table's caption or the heading above it (WCAG 2.1.1).
+// scroll it) and is a region named after the table's caption or the heading above it (WCAG 2.1.1),
+// in the page's language (the body's data-table-name and data-table-suffix).
 function labelScrollBoxes() {
+  const words = document.body.dataset;
   for (const box of document.querySelectorAll(".table-scroll")) {
     box.tabIndex = 0;
     box.setAttribute("role", "region");
@@ -108,7 +115,7 @@ function labelScrollBoxes() {
     let heading = box.previousElementSibling;
     while (heading && !/^H[1-6]$/.test(heading.tagName)) heading = heading.previousElementSibling;
     const name = (caption || heading || {}).textContent;
-    box.setAttribute("aria-label", name ? name.trim() + "（表）" : "表");
+    box.setAttribute("aria-label", name ? name.trim() + (words.tableSuffix || "") : words.tableName || "");
   }
 }
 

@@ -89,8 +89,14 @@ class AccountPages(Controller):
                 if await accounts.email_taken(s, reg.email):
                     raise Conflict(
                         "このメールアドレスは既に登録されています。ログインしてください。",
-                        "already registered",
-                        errors=[FieldError("email", "このメールアドレスは既に登録されています。", "")],
+                        "This email address is already registered; please sign in.",
+                        errors=[
+                            FieldError(
+                                "email",
+                                "このメールアドレスは既に登録されています。",
+                                "This email address is already registered.",
+                            )
+                        ],
                     )
             password_hash = await accounts.hash_password(reg.password)
             now = request.app.state.clock()
@@ -121,7 +127,7 @@ def _register_context(values: dict[str, str], errors: list[dict[str, Any]], next
         "values": values,
         "errors": by_field,
         "general_error": by_field.get("")
-        or (("入力内容に誤りがあります。各項目をご確認ください。") if errors else None),
+        or (i18n.gettext("入力内容に誤りがあります。各項目をご確認ください。") if errors else None),
         "prefectures": PREFECTURES_EN if i18n.english() else PREFECTURES,
         "industries": INDUSTRIES_EN if i18n.english() else INDUSTRIES,
         "next": next_url,
@@ -152,7 +158,7 @@ class PasswordPages(Controller):
         if not accounts.EMAIL_RE.match(email):
             return Template(
                 "password_forgot.html",
-                context={"sent": False, "error": "メールアドレスの形式が正しくありません。"},
+                context={"sent": False, "error": i18n.gettext("メールアドレスの形式が正しくありません。")},
                 status_code=400,
             )
         now = request.app.state.clock()

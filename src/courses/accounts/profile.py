@@ -37,7 +37,7 @@ PROFILE_FIELDS = (
     "accessibility_needs",
     "needs_accessible_room",
 )
-FLASH = {
+FLASH = {  # translated when shown, in the page's language
     "saved": N_("保存しました。"),
     "email_sent": N_(
         "新しいメールアドレスに確認のメールを送りました。メールのリンク（24時間有効）を開くと変更が完了します。"

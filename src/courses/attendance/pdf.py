@@ -12,12 +12,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from courses.core.pdf import GOTHIC, MINCHO, japanese_fonts
-from courses.core.web import ja_date
+from courses.core.web import date_in
 from courses.models.attendance import Certificate
 
 
 def _date(d: object) -> str:
-    return ja_date(d, with_weekday=False)  # type: ignore[arg-type]
+    return date_in("ja", d, with_weekday=False)  # type: ignore[arg-type]  # a Japanese certificate
 
 
 def render(certificates: list[Certificate], school: str, verify_base: str) -> bytes:

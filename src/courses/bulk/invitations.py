@@ -66,12 +66,23 @@ class Invitation:
 
 
 @dataclass
+class Outcome:
+    """What accepting did in one session: a seat (``confirmed``), a place on the waiting list
+    (``waitlisted``), the person's own application moved to the organisation (``moved``), or a
+    refusal (``refused``) whose reason the page shows in its language."""
+
+    status: str
+    waitlist_position: int | None = None
+    refusal: DomainError | None = None
+
+
+@dataclass
 class Answer:
     """The outcome of accepting, one line per session, for the person."""
 
     user: User
     created: bool  # the account was made now (the caller signs the person in)
-    lines: list[tuple[Offered, str]]  # (session, outcome in Japanese)
+    lines: list[tuple[Offered, Outcome]]
 
 
 async def _pending(s: AsyncSession, secret: str, now: datetime) -> list[Offered]:
@@ -156,7 +167,7 @@ async def _link(s: AsyncSession, organization_id: int, user_id: int, now: dateti
         s.add(OrganizationMember(organization_id=organization_id, user_id=user_id, created_at=now))
 
 
-async def _take(s: AsyncSession, offered: Offered, user: User, now: datetime) -> str:
+async def _take(s: AsyncSession, offered: Offered, user: User, now: datetime) -> Outcome:
     """Register the person in one session; the invitation row records the outcome."""
     inv = offered.invitation
     inv.answered_at = now
@@ -184,14 +195,12 @@ async def _take(s: AsyncSession, offered: Offered, user: User, now: datetime) ->
         return await _adopt(s, inv, user, already)
     except NotEligible as refusal:
         inv.status = InvitationStatus.CLOSED
-        return f"お申し込みできませんでした: {refusal.detail_ja}"
+        return Outcome("refused", refusal=refusal)
     inv.status, inv.enrollment_id = InvitationStatus.ACCEPTED, result.id
-    if result.status == "confirmed":
-        return "受講決定"
-    return f"キャンセル待ち（{result.waitlist_position}番目）"
+    return Outcome(result.status, result.waitlist_position if result.status == "waitlisted" else None)
 
 
-async def _adopt(s: AsyncSession, inv: RegistrationInvitation, user: User, already: DomainError) -> str:
+async def _adopt(s: AsyncSession, inv: RegistrationInvitation, user: User, already: DomainError) -> Outcome:
     """The person had applied on their own: with their acceptance the organisation registers them
     (and is billed). A registration another organisation made stays that organisation's."""
     mine = (
@@ -205,11 +214,11 @@ async def _adopt(s: AsyncSession, inv: RegistrationInvitation, user: User, alrea
     ).first()
     if mine is None or mine.organization_id not in (None, inv.organization_id):
         inv.status = InvitationStatus.CLOSED
-        return f"お申し込みできませんでした: {already.detail_ja}"
+        return Outcome("refused", refusal=already)
     mine.organization_id, mine.batch_id, mine.registered_name = inv.organization_id, inv.batch_id, inv.name
     s.add(mine)
     inv.status, inv.enrollment_id = InvitationStatus.ACCEPTED, mine.id
-    return "お申し込み済みの登録を団体経由に切り替えました"
+    return Outcome("moved")
 
 
 async def decline(db: Database, secret: str, now: datetime) -> int:

@@ -177,6 +177,7 @@ class BillingLine:
     confirmed: int
     lodging_people: int
     nights_per_person: int
+    course_title_en: str = ""  # the page shows it in English when there is one
 
     @property
     def fees_yen(self) -> int:
@@ -226,7 +227,14 @@ async def billing(s: AsyncSession, organization_id: int) -> Billing:
         if line is None:
             nights = sum((b.end_date - b.start_date).days for b in blocks.get(sess.id or 0, []))
             line = lines[sess.id or 0] = BillingLine(
-                sess.code, course.title_ja, sess.start_date, course.fee_yen, 0, 0, nights
+                sess.code,
+                course.title_ja,
+                sess.start_date,
+                course.fee_yen,
+                0,
+                0,
+                nights,
+                course.title_en or "",
             )
         line.confirmed += 1
         line.lodging_people += 1 if e.lodging else 0

@@ -27,15 +27,20 @@ from courses.core.db import Database
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
+from courses.core.i18n import N_
 from courses.core.tx import run_sync
 from courses.models import Organization, User
 from courses.models.bulk import BulkMode
 
 COORDINATOR = {"access": "coordinator"}
-MESSAGES = {
-    "committed": "登録しました。受講決定・キャンセル待ちの方にはお知らせを、初めての方にはご本人の承諾を求めるメールを送りました。",
-    "cancelled": "申込をキャンセルしました。キャンセル待ちの方がいれば繰り上げています。",
-    "cancelled_fee": "申込をキャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。",
+MESSAGES = {  # translated when shown, in the page's language
+    "committed": N_(
+        "登録しました。受講決定・キャンセル待ちの方にはお知らせを、初めての方にはご本人の承諾を求めるメールを送りました。"
+    ),
+    "cancelled": N_("申込をキャンセルしました。キャンセル待ちの方がいれば繰り上げています。"),
+    "cancelled_fee": N_(
+        "申込をキャンセルしました。規定によりキャンセル料が発生します。請求書をご確認ください。"
+    ),
 }
 
 
@@ -80,7 +85,7 @@ def _preview_page(
         context={
             "org": org,
             "report": report,
-            "rows": [r.as_dict("ja") for r in report.rows] if report else [],
+            "rows": [r.as_dict(i18n.current()) for r in report.rows] if report else [],
             "counts": report.counts if report else {},
             "error": error,
             "errors": [e.as_dict(i18n.current()) for e in (error.errors if error else [])],
@@ -113,7 +118,9 @@ async def _marked(
         org = await bulk_org.organization_for(s, me(request), organization_id)
     filename, content = _posted_file(data)
     mode = data.get("mode") if isinstance(data.get("mode"), str) else None
-    return await marked_response(db, org, filename, content, mode, fmt, "ja", request.app.state.clock())
+    return await marked_response(
+        db, org, filename, content, mode, fmt, i18n.current(), request.app.state.clock()
+    )
 
 
 class OrganizationPages(Controller):
@@ -130,7 +137,7 @@ class OrganizationPages(Controller):
         msg: FromQuery[str | None] = None,
         campus: FromQuery[str | None] = None,
     ) -> Template:
-        flash = {"kind": "ok", "text": MESSAGES[msg]} if msg in MESSAGES else None
+        flash = {"kind": "ok", "text": i18n.gettext(MESSAGES[msg])} if msg in MESSAGES else None
         return await _dashboard(db, me(request), org, request.app.state.clock(), flash, campus)
 
     @get("/template.csv", media_type="text/csv")

@@ -44,7 +44,7 @@ from courses.core import notifications
 from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
 from courses.core.tx import run_sync
-from courses.core.web import ja_date
+from courses.core.web import date_in
 from courses.enrollment import service as enrollment
 from courses.models import (
     LearnerProfile,
@@ -251,7 +251,8 @@ def _rejected(report: Report) -> BulkRowError:
     return BulkRowError(
         f"{n}行に誤りがあるため、1件も登録していません。誤りを直して再度アップロードするか、"
         "「正しい行のみ登録」を選んでください。",
-        f"{n} rows have errors, so nothing was registered. Fix them and upload again, or choose accept_valid.",
+        f"{n} rows have errors, so nothing was registered. Fix them and upload again, or choose to "
+        "register the correct rows only (accept_valid).",
         errors=report.errors,
     )
 
@@ -346,7 +347,9 @@ async def _commit_once(
             if plan.outcome not in (CONFIRMED, WAITLISTED):
                 plan.waitlist_position = None
                 continue
-            await _register(s, plan, users[plan.email], org, batch_id, now, mode)
+            await _register(
+                s, plan, users[plan.email], org, batch_id, now, mode, table.header("session_code")
+            )
             done += 1
             if done % FLUSH_EVERY == 0:
                 # Keep the identity map small: every ORM UPDATE (the seat counter) scans it, which
@@ -403,8 +406,8 @@ async def _invite(
         for plan in rows:
             ctx = by_id[plan.session_id or 0]
             lines.append(
-                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
-                f"{ja_date(ctx.session.end_date)}）{'、宿泊希望' if plan.lodging else ''}"
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{date_in('ja', ctx.session.start_date)}〜"
+                f"{date_in('ja', ctx.session.end_date)}）{'、宿泊希望' if plan.lodging else ''}"
             )
         body = (
             f"{rows[0].name} 様\n\n{org.name}から、次の中小企業大学校の研修へのお申し込みのご依頼が届いています。\n\n"
@@ -420,9 +423,17 @@ async def _invite(
 
 
 async def _register(
-    s: AsyncSession, plan: RowPlan, user: User, org: Organization, batch_id: int, now: datetime, mode: str
+    s: AsyncSession,
+    plan: RowPlan,
+    user: User,
+    org: Organization,
+    batch_id: int,
+    now: datetime,
+    mode: str,
+    column: str,
 ) -> None:
-    """One row through the single-enrollment path: a seat, or the end of the waiting list."""
+    """One row through the single-enrollment path: a seat, or the end of the waiting list. A refusal
+    is reported on the session code's ``column`` as the file heads it, like the checks of the rows."""
     try:
         result = await run_sync(
             s,
@@ -445,7 +456,7 @@ async def _register(
         return
     except NotEligible as exc:  # refused before anything was written (the session changed meanwhile)
         plan.outcome, plan.waitlist_position = ERROR, None
-        plan.errors.append(FieldError("開催回コード", exc.detail_ja, exc.detail_en, row=plan.row))
+        plan.errors.append(FieldError(column, exc.detail_ja, exc.detail_en, row=plan.row))
         if mode == BulkMode.ALL_OR_NOTHING:
             raise BulkRowError(exc.detail_ja, exc.detail_en, errors=plan.errors) from None
         return
@@ -477,8 +488,8 @@ def _tell_registered(
                 "受講決定" if plan.outcome == CONFIRMED else f"キャンセル待ち（{plan.waitlist_position}番目）"
             )
             lines.append(
-                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{ja_date(ctx.session.start_date)}〜"
-                f"{ja_date(ctx.session.end_date)}）: {state}"
+                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{date_in('ja', ctx.session.start_date)}〜"
+                f"{date_in('ja', ctx.session.end_date)}）: {state}"
             )
         body = f"{user.name} 様\n\n{org.name}より、中小企業大学校の研修にお申し込みいただきました。\n\n"
         body += (

@@ -3,7 +3,8 @@ English on the learner's and coordinator's pages when asked for), and the gettex
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment
@@ -76,6 +77,13 @@ def ja_date(value: date | datetime | None, with_weekday: bool = True) -> str:
     return f"{text}（{WEEKDAYS_JA[value.weekday()]}）" if with_weekday else text
 
 
+def date_in(lang: str, value: date | datetime | None, with_weekday: bool = True) -> str:
+    """A date as a page in ``lang`` writes it, whatever the language of the request: for texts kept
+    in one language (a Japanese email or certificate) and for the two texts of an error."""
+    with i18n.speaking(lang):
+        return ja_date(value, with_weekday)
+
+
 def ja_datetime(value: datetime | None) -> str:
     """A moment in Japan time, in the page's language: 2026年6月8日（月） 17:30."""
     if value is None:
@@ -114,6 +122,18 @@ def block_range(start: date, end: date) -> str:
 def date_span(start: date | datetime, end: date | datetime) -> str:
     """From one date to another, both written in full: 2026年6月8日（月）〜2026年6月12日（金）."""
     return f"{ja_date(start)} – {ja_date(end)}" if i18n.english() else f"{ja_date(start)}〜{ja_date(end)}"
+
+
+def day_labels(blocks: Iterable[Any]) -> dict[str, str]:
+    """Every day of a session's blocks, its ISO date to the date as this page writes it: for the
+    timetable that site.js draws from the API, which gives ISO dates."""
+    labels = {}
+    for block in blocks:
+        day = block.start_date
+        while day <= block.end_date:
+            labels[day.isoformat()] = ja_date(day)
+            day += timedelta(days=1)
+    return labels
 
 
 def month_label(value: str) -> str:
@@ -193,6 +213,7 @@ def configure(env: Environment) -> None:
         block_range=block_range,
         date_span=date_span,
         month_label=month_label,
+        day_labels=day_labels,
         course_title=course_title,
         campus_name=campus_name,
         category_name=category_name,

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from courses.core.errors import NotEligible, not_found
 from courses.core.reference import is_sme
 from courses.core.tx import Tx, as_tx
-from courses.core.web import ja_date
+from courses.core.web import date_in
 from courses.models import (
     Audience,
     Campus,
@@ -262,13 +262,13 @@ def check_eligibility(
         )
     if check_window and today < s.application_opens:
         raise NotEligible(
-            f"申込受付は{ja_date(s.application_opens)}からです。",
-            f"Applications open on {s.application_opens.isoformat()}.",
+            f"申込受付は{date_in('ja', s.application_opens)}からです。",
+            f"Applications open on {date_in('en', s.application_opens)}.",
         )
     if check_window and today > s.application_closes:
         raise NotEligible(
-            f"申込受付は{ja_date(s.application_closes)}で終了しました。",
-            f"Applications closed on {s.application_closes.isoformat()}.",
+            f"申込受付は{date_in('ja', s.application_closes)}で終了しました。",
+            f"Applications closed on {date_in('en', s.application_closes)}.",
         )
     if lodging and not s.lodging:
         raise NotEligible(

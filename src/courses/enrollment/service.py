@@ -31,7 +31,7 @@ from courses.core import notifications
 from courses.core.clock import JST
 from courses.core.errors import Conflict, Forbidden, not_found
 from courses.core.tx import Tx, as_tx
-from courses.core.web import ja_date
+from courses.core.web import date_in
 from courses.enrollment.seats import (
     _INSERT_ENROLLMENT,
     _POSITION,
@@ -163,7 +163,8 @@ def enroll_with_key(
 
 
 def _dates(s: CourseSession | Offer) -> str:
-    return f"{ja_date(s.start_date)}〜{ja_date(s.end_date)}"
+    """The dates as the Japanese emails write them, whatever the language of the page that acted."""
+    return f"{date_in('ja', s.start_date)}〜{date_in('ja', s.end_date)}"
 
 
 def _tell_enrolled(
@@ -260,7 +261,7 @@ def _promote(db: Session, enrollment: Enrollment, now: datetime) -> None:
 
 def _when(moment: datetime) -> str:
     local = moment.astimezone(JST)
-    return f"{ja_date(local.date())} {local:%H:%M}"
+    return f"{date_in('ja', local.date())} {local:%H:%M}"
 
 
 def accept_place(db: Session, enrollment_id: int, user: User, now: datetime) -> Enrollment:

@@ -29,7 +29,7 @@ from courses.planning import plans
 from courses.surveys import service as surveys
 
 Form = URLEncodedBody[dict[str, str]]
-FLASH = {
+FLASH = {  # the texts are translated when shown, in the page's language
     "enrolled": ("ok", N_("お申し込みを受け付けました。")),
     "waitlisted": ("ok", N_("満席のため、キャンセル待ちで受け付けました。")),
     "cancelled": ("ok", N_("キャンセルしました。")),

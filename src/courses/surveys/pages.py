@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
 from courses.accounts.guards import me
+from courses.core import i18n
 from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
@@ -45,7 +46,9 @@ class SurveyPages(Controller):
             if exc.status in (401, 404):
                 raise
             return Template(
-                "surveys/form.html", context=_context(None, error=exc.detail_ja), status_code=exc.status
+                "surveys/form.html",
+                context=_context(None, error=exc.detail(i18n.current())),
+                status_code=exc.status,
             )
         return Template("surveys/form.html", context=_context(survey))
 
@@ -76,8 +79,8 @@ class SurveyPages(Controller):
                 "surveys/form.html",
                 context=_context(
                     survey,
-                    error=exc.detail_ja,
-                    field_errors={e.field: e.message_ja for e in exc.errors},
+                    error=exc.detail(i18n.current()),
+                    field_errors={e.field: e.as_dict(i18n.current())["message"] for e in exc.errors},
                     values={k: str(v)[: service.COMMENT_MAX * 2] for k, v in data.items()},
                 ),
                 status_code=400,
@@ -86,7 +89,9 @@ class SurveyPages(Controller):
             if exc.status in (401, 404):
                 raise
             return Template(
-                "surveys/form.html", context=_context(None, error=exc.detail_ja), status_code=exc.status
+                "surveys/form.html",
+                context=_context(None, error=exc.detail(i18n.current())),
+                status_code=exc.status,
             )
         async with db.read() as s:
             survey = await service.survey_of(s, user, session_id, today)

@@ -22,8 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.core import notifications
 from courses.core.db import Database
 from courses.core.errors import Conflict, FieldError, InvalidInput, NotEligible, NotFound
+from courses.core.i18n import N_
 from courses.core.tx import insert_once
-from courses.core.web import block_range
+from courses.core.web import block_range, date_in
 from courses.enrollment.reminders import japan_today
 from courses.models import (
     Campus,
@@ -44,12 +45,12 @@ OPEN_DAYS = 30  # the survey is open from the day after the last day, for this m
 HELD = (SessionStatus.PUBLISHED, SessionStatus.CLOSED)  # sessions that went ahead
 BATCH = 200  # emails queued per write transaction
 COMMENT_MAX = 2000
-USEFULNESS = (  # the 5-point scale, best first, as the form shows it
-    (5, "役に立った"),
-    (4, "どちらかといえば役に立った"),
-    (3, "どちらともいえない"),
-    (2, "どちらかといえば役に立たなかった"),
-    (1, "役に立たなかった"),
+USEFULNESS = (  # the 5-point scale, best first, as the form shows it (translated there)
+    (5, N_("役に立った")),
+    (4, N_("どちらかといえば役に立った")),
+    (3, N_("どちらともいえない")),
+    (2, N_("どちらかといえば役に立たなかった")),
+    (1, N_("役に立たなかった")),
 )
 RATINGS = (5, 4, 3, 2, 1)
 
@@ -201,7 +202,7 @@ async def survey_of(s: AsyncSession, user: User, session_id: int, today: date) -
         start = opens_on(session)
         raise NotEligible(
             f"アンケートは研修終了の翌日（{start.month}月{start.day}日）から回答できます。",
-            f"The survey opens the day after the session ends ({start.isoformat()}).",
+            f"The survey opens the day after the session ends ({date_in('en', start)}).",
         )
     if today > closes_on(session):
         raise NotEligible(
@@ -278,14 +279,16 @@ def _score(
     if value is None:
         return None, FieldError(name, f"{label_ja}を選んでください。", f"Choose {label_en}.")
     if not 1 <= value <= 5:
-        return None, FieldError(name, f"{label_ja}は1〜5で選んでください。", f"{label_en}: 1 to 5.")
+        return None, FieldError(
+            name, f"{label_ja}は1〜5で選んでください。", f"Choose {label_en} from 1 to 5."
+        )
     return value, None
 
 
 def read_answer(survey: Survey, usefulness: object, ratings: dict[int, object], comment: str) -> Answer:
     """Check the answer against the session's modules: every field is reported at once."""
     errors: list[FieldError] = []
-    useful, problem = _score(usefulness, "usefulness", "研修全体の評価", "the overall usefulness")  # type: ignore[arg-type]
+    useful, problem = _score(usefulness, "usefulness", "研修全体の評価", "how useful the course was")  # type: ignore[arg-type]
     if problem:
         errors.append(problem)
     got: dict[int, int] = {}
@@ -295,7 +298,7 @@ def read_answer(survey: Survey, usefulness: object, ratings: dict[int, object], 
             FieldError(f"m_{mid}", "この研修の科目ではありません。", "Not a module of this course.")
         )
     for mid, title in known.items():
-        value, problem = _score(ratings.get(mid), f"m_{mid}", f"「{title}」の評価", f"the rating of {title}")  # type: ignore[arg-type]
+        value, problem = _score(ratings.get(mid), f"m_{mid}", f"「{title}」の評価", f"a rating for “{title}”")  # type: ignore[arg-type]
         if problem:
             errors.append(problem)
         elif value is not None:
