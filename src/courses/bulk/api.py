@@ -38,7 +38,7 @@ from courses.bulk.schemas import (
     RowError,
 )
 from courses.core.db import Database
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import FieldError
 from courses.core.problems import request_language
@@ -225,10 +225,9 @@ class OrganizationApi(Controller):
 
     @get("/{organization_id:int}", summary="My organisation")
     async def organization(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
     ) -> OrganizationOut:
-        async with db.read() as s:
-            org = await bulk_org.organization_for(s, me(request), organization_id)
+        org = await bulk_org.organization_for(reading, me(request), organization_id)
         return OrganizationOut.of(org)
 
     @post(
@@ -273,11 +272,10 @@ class OrganizationApi(Controller):
 
     @get("/{organization_id:int}/bulk-registrations", summary="The organisation's confirmed uploads")
     async def batches(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
     ) -> list[BatchOut]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            rows = await bulk_org.batches(s, organization_id)
+        await bulk_org.organization_for(reading, me(request), organization_id)
+        rows = await bulk_org.batches(reading, organization_id)
         return [batch_out(b) for b in rows]
 
     @get(
@@ -366,22 +364,20 @@ class OrganizationApi(Controller):
     async def open_sessions(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         organization_id: FromPath[int],
         campus: FromQuery[str | None] = None,
     ) -> list[OpenSessionOut]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            rows = await bulk_sessions.open_sessions(s, request.app.state.clock().date(), campus)
+        await bulk_org.organization_for(reading, me(request), organization_id)
+        rows = await bulk_sessions.open_sessions(reading, request.app.state.clock().date(), campus)
         return [open_session_out(r) for r in rows]
 
     @get("/{organization_id:int}/registrations", summary="Everyone the organisation registered, with status")
     async def registrations(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
     ) -> list[RegistrantOut]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            rows = await bulk_org.registrants(s, organization_id)
+        await bulk_org.organization_for(reading, me(request), organization_id)
+        rows = await bulk_org.registrants(reading, organization_id)
         return [registrant_out(r) for r in rows]
 
     @get(
@@ -389,11 +385,10 @@ class OrganizationApi(Controller):
         summary="People invited by the organisation who have not (yet) accepted, as the file named them",
     )
     async def invitations(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
     ) -> list[InvitationOut]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            rows = await bulk_org.invitations(s, organization_id, request.app.state.clock())
+        await bulk_org.organization_for(reading, me(request), organization_id)
+        rows = await bulk_org.invitations(reading, organization_id, request.app.state.clock())
         return [invitation_out(r) for r in rows]
 
     @delete(
@@ -417,10 +412,11 @@ class OrganizationApi(Controller):
         return CancellationOut(enrollment_id, "cancelled", owed.fee_yen, owed.text_ja)
 
     @get("/{organization_id:int}/billing", summary="Fees and lodging nights per session and in total")
-    async def billing(self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]) -> Bill:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            bill = await bulk_org.billing(s, organization_id)
+    async def billing(
+        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
+    ) -> Bill:
+        await bulk_org.organization_for(reading, me(request), organization_id)
+        bill = await bulk_org.billing(reading, organization_id)
         return bill_out(bill)
 
     @get(
@@ -429,9 +425,8 @@ class OrganizationApi(Controller):
         media_type="text/csv",
     )
     async def billing_csv(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
     ) -> Response[bytes]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            bill = await bulk_org.billing(s, organization_id)
+        await bulk_org.organization_for(reading, me(request), organization_id)
+        bill = await bulk_org.billing(reading, organization_id)
         return csv_response(bulk_org.billing_csv(bill), f"billing-{organization_id}.csv")

@@ -24,7 +24,7 @@ from courses.bulk import sessions as bulk_sessions
 from courses.bulk.api import XLSX, chosen_template, marked_response, template_file
 from courses.core import i18n
 from courses.core.db import Database
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import N_
@@ -287,11 +287,10 @@ class OrganizationPages(Controller):
 
     @get("/{organization_id:int}/billing.csv", media_type="text/csv")
     async def billing_csv(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
     ) -> Response[bytes]:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-            bill = await bulk_org.billing(s, organization_id)
+        await bulk_org.organization_for(reading, me(request), organization_id)
+        bill = await bulk_org.billing(reading, organization_id)
         return csv_response(bulk_org.billing_csv(bill), f"billing-{organization_id}.csv")
 
 
@@ -304,14 +303,13 @@ class PasswordSetPage(Controller):
 
     @get("/")
     async def form(
-        self, request: Request[Any, Any, Any], db: DB, token: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], reading: Reading, token: FromQuery[str | None] = None
     ) -> Template:
         # Links carry the secret in their fragment, which the server never sees; a link of the older
         # form (?token=) still works.
         user = None
         if token:
-            async with db.read() as s:
-                user = await run_sync(s, accounts.user_for_token, token, "reset", request.app.state.clock())
+            user = await run_sync(reading, accounts.user_for_token, token, "reset", request.app.state.clock())
         error = bulk_org.invalid_link().detail(i18n.current()) if token and user is None else None
         return Template(
             "org/password_set.html",

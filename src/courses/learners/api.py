@@ -14,7 +14,7 @@ from sqlmodel import select
 from courses.accounts.guards import me
 from courses.billing import service as billing
 from courses.catalog import service as catalog
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import Conflict
 from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
@@ -79,14 +79,13 @@ class EnrollmentApi(Controller):
 
     @delete("/enrollments/{enrollment_id:int}", opt=LEARNER, summary="Cancel my enrollment", status_code=200)
     async def cancel(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> CancellationOut:
         user = me(request)
-        async with db.write() as s:
-            row = await enrollment.get_own(s, enrollment_id, user)
-            _, owed = await billing.cancel_with_fee(
-                s, row, _now(request), request.app.state.settings, cancelled_by="learner"
-            )
+        row = await enrollment.get_own(writing, enrollment_id, user)
+        _, owed = await billing.cancel_with_fee(
+            writing, row, _now(request), request.app.state.settings, cancelled_by="learner"
+        )
         return CancellationOut(enrollment_id, "cancelled", owed.fee_yen, owed.text_ja)
 
     @post(
@@ -96,18 +95,16 @@ class EnrollmentApi(Controller):
         status_code=200,
     )
     async def accept(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> AcceptedOut:
-        async with db.write() as s:
-            row = await run_sync(s, enrollment.accept_place, enrollment_id, me(request), _now(request))
+        row = await run_sync(writing, enrollment.accept_place, enrollment_id, me(request), _now(request))
         return AcceptedOut(id_of(row), cast("EnrollmentState", row.status), None)
 
     @get("/me/enrollments", opt=LEARNER, summary="My enrollments")
-    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[MyEnrollment]:
+    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[MyEnrollment]:
         user = me(request)
-        async with db.read() as s:
-            rows = await enrollment.my_enrollments(s, user.id or 0)
-            placed = await plans.placements_for(s, [r.enrollment.id or 0 for r in rows])
+        rows = await enrollment.my_enrollments(reading, user.id or 0)
+        placed = await plans.placements_for(reading, [r.enrollment.id or 0 for r in rows])
         return [my_enrollment(r, placed.get(r.enrollment.id or 0, {})) for r in rows]
 
     @get(
@@ -116,11 +113,10 @@ class EnrollmentApi(Controller):
         summary="My confirmed sessions as iCalendar",
         media_type="text/calendar",
     )
-    async def calendar(self, request: Request[Any, Any, Any], db: DB) -> Response[bytes]:
+    async def calendar(self, request: Request[Any, Any, Any], reading: Reading) -> Response[bytes]:
         user = me(request)
-        async with db.read() as s:
-            rows = await enrollment.my_enrollments(s, user.id or 0)
-            blocks = await catalog.blocks_for(s, [r.session.id or 0 for r in rows])
+        rows = await enrollment.my_enrollments(reading, user.id or 0)
+        blocks = await catalog.blocks_for(reading, [r.session.id or 0 for r in rows])
         return ical.response(rows, {k: [(b.start_date, b.end_date) for b in v] for k, v in blocks.items()})
 
 

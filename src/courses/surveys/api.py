@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from courses.accounts.guards import me
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.models import id_of
 from courses.surveys import results, service
 from courses.surveys.schemas import (
@@ -73,14 +73,13 @@ class SurveyApi(Controller):
     async def results(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> SurveyResults:
         today = request.app.state.clock().date()
-        async with db.read() as s:
-            scope = await results.scope_of(s, me(request), campus, fy, today)
-            found = await results.results(s, scope)
+        scope = await results.scope_of(reading, me(request), campus, fy, today)
+        found = await results.results(reading, scope)
         return results_out(found)
 
 
@@ -95,10 +94,9 @@ class LearnerSurveyApi(Controller):
         "/{session_id:int}", summary="The survey of a session I attended: its modules, and whether I answered"
     )
     async def questions(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
     ) -> SurveyOut:
-        async with db.read() as s:
-            survey = await service.survey_of(s, me(request), session_id, request.app.state.clock().date())
+        survey = await service.survey_of(reading, me(request), session_id, request.app.state.clock().date())
         return SurveyOut(
             session_id=session_id,
             session_code=survey.session.code,

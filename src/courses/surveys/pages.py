@@ -10,7 +10,7 @@ from litestar.response import Template
 
 from courses.accounts.guards import me
 from courses.core import i18n
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
 from courses.surveys import results, service
@@ -37,11 +37,12 @@ class SurveyPages(Controller):
     opt = {"access": "learner"}
 
     @get("/surveys/{session_id:int}")
-    async def form(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> Template:
+    async def form(
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+    ) -> Template:
         today = request.app.state.clock().date()
         try:
-            async with db.read() as s:
-                survey = await service.survey_of(s, me(request), session_id, today)
+            survey = await service.survey_of(reading, me(request), session_id, today)
         except DomainError as exc:
             if exc.status in (401, 404):
                 raise
@@ -107,14 +108,13 @@ class SurveyResultPages(Controller):
     async def results_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Template:
         today = request.app.state.clock().date()
-        async with db.read() as s:
-            scope = await results.scope_of(s, me(request), campus, fy, today)
-            found = await results.results(s, scope)
+        scope = await results.scope_of(reading, me(request), campus, fy, today)
+        found = await results.results(reading, scope)
         return Template(
             "surveys/results.html",
             context={
@@ -132,12 +132,11 @@ class SurveyResultPages(Controller):
     async def results_csv(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         today = request.app.state.clock().date()
-        async with db.read() as s:
-            scope = await results.scope_of(s, me(request), campus, fy, today)
-            found = await results.results(s, scope)
+        scope = await results.scope_of(reading, me(request), campus, fy, today)
+        found = await results.results(reading, scope)
         return csv_response(results.results_csv(found), f"surveys-FY{scope.fiscal_year}.csv")
