@@ -18,7 +18,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
-from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, InvalidInput, NotEligible
 from courses.core.tx import run_sync
 from courses.enrollment import seats
@@ -106,59 +105,57 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def show(db: Database, secret: str, now: datetime) -> Invitation:
-    async with db.read() as s:
-        offered = await _pending(s, secret, now)
-        if not offered:
-            raise invalid_invitation()
-        first = offered[0].invitation
-        org = await s.get(Organization, first.organization_id)
-        user = (await s.exec(select(User).where(User.email == first.email))).first()
+async def show(s: AsyncSession, secret: str, now: datetime) -> Invitation:
+    offered = await _pending(s, secret, now)
+    if not offered:
+        raise invalid_invitation()
+    first = offered[0].invitation
+    org = await s.get(Organization, first.organization_id)
+    user = (await s.exec(select(User).where(User.email == first.email))).first()
     assert org is not None
     return Invitation(org, first.email, first.name, offered, user is not None)
 
 
-async def accept(db: Database, secret: str, password_hash: str | None, now: datetime) -> Answer:
+async def accept(s: AsyncSession, secret: str, password_hash: str | None, now: datetime) -> Answer:
     """Accept every pending session of the invitation, in the order of the file's rows."""
-    async with db.write() as s:
-        offered = await _pending(s, secret, now)
-        if not offered:
-            raise invalid_invitation()
-        first = offered[0].invitation
-        user = (await s.exec(select(User).where(User.email == first.email))).first()
-        created = user is None
-        if user is None:
-            if password_hash is None:
-                raise InvalidInput(
-                    "アカウントを作成するため、パスワードを設定してください。",
-                    "Choose a password to create your account.",
-                )
-            user = User(
-                email=first.email,
-                password_hash=password_hash,
-                name=first.name,
-                name_kana=first.name_kana,
-                role=Role.LEARNER,
-                feed_token=secrets.token_urlsafe(24),
-                created_at=now,
-                email_verified_at=now,  # the invitation was opened from this address's mailbox
+    offered = await _pending(s, secret, now)
+    if not offered:
+        raise invalid_invitation()
+    first = offered[0].invitation
+    user = (await s.exec(select(User).where(User.email == first.email))).first()
+    created = user is None
+    if user is None:
+        if password_hash is None:
+            raise InvalidInput(
+                "アカウントを作成するため、パスワードを設定してください。",
+                "Choose a password to create your account.",
             )
-            s.add(user)
-            await s.flush()
-        elif user.role != Role.LEARNER:
-            raise NotEligible(
-                "このメールアドレスは大学校職員または団体担当者のアカウントのため、受講者として登録できません。"
-                "申込団体に別のメールアドレスをお伝えください。",
-                "This address belongs to a staff or coordinator account and cannot be registered as a learner.",
-            )
-        if user.email_verified_at is None:
-            user.email_verified_at = now  # the invitation was opened from this address's mailbox
-            s.add(user)
-        if await s.get(LearnerProfile, user.id) is None:
-            s.add(LearnerProfile(user_id=user.id or 0, **json.loads(first.profile_json or "{}")))
-        await _link(s, first.organization_id, user.id or 0, now)
+        user = User(
+            email=first.email,
+            password_hash=password_hash,
+            name=first.name,
+            name_kana=first.name_kana,
+            role=Role.LEARNER,
+            feed_token=secrets.token_urlsafe(24),
+            created_at=now,
+            email_verified_at=now,  # the invitation was opened from this address's mailbox
+        )
+        s.add(user)
         await s.flush()
-        lines = [(o, await _take(s, o, user, now)) for o in offered]
+    elif user.role != Role.LEARNER:
+        raise NotEligible(
+            "このメールアドレスは大学校職員または団体担当者のアカウントのため、受講者として登録できません。"
+            "申込団体に別のメールアドレスをお伝えください。",
+            "This address belongs to a staff or coordinator account and cannot be registered as a learner.",
+        )
+    if user.email_verified_at is None:
+        user.email_verified_at = now  # the invitation was opened from this address's mailbox
+        s.add(user)
+    if await s.get(LearnerProfile, user.id) is None:
+        s.add(LearnerProfile(user_id=user.id or 0, **json.loads(first.profile_json or "{}")))
+    await _link(s, first.organization_id, user.id or 0, now)
+    await s.flush()
+    lines = [(o, await _take(s, o, user, now)) for o in offered]
     return Answer(user, created, lines)
 
 
@@ -221,13 +218,12 @@ async def _adopt(s: AsyncSession, inv: RegistrationInvitation, user: User, alrea
     return Outcome("moved")
 
 
-async def decline(db: Database, secret: str, now: datetime) -> int:
+async def decline(s: AsyncSession, secret: str, now: datetime) -> int:
     """Decline every pending session of the invitation; nothing about the person is kept or read."""
-    async with db.write() as s:
-        offered = await _pending(s, secret, now)
-        if not offered:
-            raise invalid_invitation()
-        for o in offered:
-            o.invitation.status, o.invitation.answered_at = InvitationStatus.DECLINED, now
-            s.add(o.invitation)
+    offered = await _pending(s, secret, now)
+    if not offered:
+        raise invalid_invitation()
+    for o in offered:
+        o.invitation.status, o.invitation.answered_at = InvitationStatus.DECLINED, now
+        s.add(o.invitation)
     return len(offered)

@@ -362,7 +362,8 @@ class InvitationPage(Controller):
     ) -> Template:
         token = data.get("token", "").strip()
         try:
-            offer = await invitations.show(db, token, request.app.state.clock())
+            async with db.read() as s:
+                offer = await invitations.show(s, token, request.app.state.clock())
         except DomainError as exc:
             return _invitation_page("code", token, error=exc)
         return _invitation_page("offer", token, offer=offer)
@@ -375,12 +376,14 @@ class InvitationPage(Controller):
         now = request.app.state.clock()
         offer = None
         try:
-            offer = await invitations.show(db, token, now)
+            async with db.read() as s:
+                offer = await invitations.show(s, token, now)
             password_hash = None
             if not offer.has_account:
                 bulk_org.check_new_password(data.get("password", ""), data.get("password_confirm", ""))
                 password_hash = await accounts.hash_password(data.get("password", ""))  # off the lock
-            answer = await invitations.accept(db, token, password_hash, now)
+            async with db.write() as s:
+                answer = await invitations.accept(s, token, password_hash, now)
         except DomainError as exc:
             return _invitation_page("offer" if offer else "code", token, offer=offer, error=exc)
         page = _invitation_page("accepted", "", answer=answer)
@@ -397,7 +400,8 @@ class InvitationPage(Controller):
     ) -> Template:
         token = data.get("token", "").strip()
         try:
-            await invitations.decline(db, token, request.app.state.clock())
+            async with db.write() as s:
+                await invitations.decline(s, token, request.app.state.clock())
         except DomainError as exc:
             return _invitation_page("code", token, error=exc)
         return _invitation_page("declined", "")
