@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import msgspec
 import segno
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
@@ -11,7 +12,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.attendance import certificates, service
-from courses.attendance.schemas import AttendanceWrite, CheckInWrite, CompletionRuleWrite
+from courses.attendance.schemas import (
+    AttendanceSession,
+    AttendanceSummary,
+    AttendanceWrite,
+    CheckedIn,
+    CheckInCode,
+    CheckInWrite,
+    CompletionRule,
+    CompletionRuleWrite,
+    Half,
+    HalfDaySheet,
+    HalfDaySheetWithCheckIn,
+    IssuedCertificate,
+    LearnerProgress,
+    MarkSource,
+    MyAttendance,
+    SheetLearner,
+)
 from courses.core.deps import DB
 from courses.core.errors import InvalidInput
 from courses.core.tx import run_sync
@@ -47,6 +65,21 @@ def qr_svg(url: str) -> str:
     return svg
 
 
+def sheet_out(sheet: service.Sheet) -> HalfDaySheet:
+    return HalfDaySheet(
+        session_id=sheet.session_id,
+        day=sheet.day,
+        half=cast("Half", sheet.half),  # service.parse_half admits only am and pm
+        saved=sheet.saved_at is not None,
+        saved_by=sheet.saved_by,
+        saved_at=sheet.saved_at.isoformat() if sheet.saved_at else None,
+        learners=[
+            SheetLearner(r.enrollment_id, r.name, r.present, cast("MarkSource | None", r.source or None))
+            for r in sheet.rows
+        ],
+    )
+
+
 class AttendanceApi(Controller):
     path = "/api"
     tags = ("attendance",)
@@ -54,19 +87,31 @@ class AttendanceApi(Controller):
     @get("/staff/sessions/{session_id:int}/attendance", opt=STAFF, summary="Attendance rates and completion")
     async def summary(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> AttendanceSummary:
         async with db.read() as s:
             ctx = await session_of_my_campus(s, me(request), session_id)
             days = service.meeting_days(await service.blocks_of(s, session_id))
             progress = await service.progress(s, session_id)
             names = {e.id: u.name for e, u in await service.confirmed(s, session_id)}
-        return {
-            "session": {"id": session_id, "code": ctx.session.code},
-            "days": [d.isoformat() for d in days],
-            "half_days": 2 * len(days),
-            "completion_min_percent": ctx.course.completion_min_percent,
-            "learners": [{"name": names.get(k, ""), **p.as_dict()} for k, p in progress.items()],
-        }
+        return AttendanceSummary(
+            session=AttendanceSession(session_id, ctx.session.code),
+            days=days,
+            half_days=2 * len(days),
+            completion_min_percent=ctx.course.completion_min_percent,
+            learners=[
+                LearnerProgress(
+                    name=names.get(k, ""),
+                    enrollment_id=p.enrollment_id,
+                    attended_half_days=p.attended,
+                    half_days=p.total,
+                    percent=p.percent,
+                    completion_min_percent=p.min_percent,
+                    practicum_missed=p.practicum_missed,
+                    completed=p.completed,
+                )
+                for k, p in progress.items()
+            ],
+        )
 
     @get(
         "/staff/sessions/{session_id:int}/attendance/{day:str}/{half:str}",
@@ -80,7 +125,7 @@ class AttendanceApi(Controller):
         session_id: FromPath[int],
         day: FromPath[str],
         half: FromPath[str],
-    ) -> dict[str, Any]:
+    ) -> HalfDaySheetWithCheckIn:
         today = request.app.state.clock().date()
         async with db.read() as s:
             await session_of_my_campus(s, me(request), session_id)
@@ -88,7 +133,8 @@ class AttendanceApi(Controller):
                 day, service.meeting_days(await service.blocks_of(s, session_id)), today
             )
             sheet = await service.sheet(s, session_id, the_day, service.parse_half(half))
-        return {**sheet.as_dict(), "check_in": check_in_of(request, session_id, the_day, sheet.half)}
+        check_in = CheckInCode(**check_in_of(request, session_id, the_day, sheet.half))
+        return HalfDaySheetWithCheckIn(**msgspec.structs.asdict(sheet_out(sheet)), check_in=check_in)
 
     @put(
         "/staff/sessions/{session_id:int}/attendance/{day:str}/{half:str}",
@@ -103,7 +149,7 @@ class AttendanceApi(Controller):
         day: FromPath[str],
         half: FromPath[str],
         data: JSONBody[AttendanceWrite],
-    ) -> dict[str, Any]:
+    ) -> HalfDaySheet:
         user = me(request)
         now = request.app.state.clock()
         async with db.write() as s:
@@ -114,7 +160,7 @@ class AttendanceApi(Controller):
             sheet = await service.save_sheet(
                 s, user, session_id, the_day, service.parse_half(half), set(data.absent), now
             )
-        return sheet.as_dict()
+        return sheet_out(sheet)
 
     @post(
         "/staff/sessions/{session_id:int}/certificates",
@@ -124,12 +170,9 @@ class AttendanceApi(Controller):
     )
     async def issue_all(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> list[dict[str, Any]]:
+    ) -> list[IssuedCertificate]:
         rows = await certificates.issue_for_session(db, me(request), session_id, request.app.state.clock())
-        return [
-            {"enrollment_id": c.enrollment_id, "serial": c.serial, "issued_on": c.issued_on.isoformat()}
-            for c in rows
-        ]
+        return [IssuedCertificate(c.enrollment_id, c.serial, c.issued_on) for c in rows]
 
     @put(
         "/attendance/courses/{course_id:int}/completion-rule",
@@ -138,10 +181,10 @@ class AttendanceApi(Controller):
     )
     async def set_rule(
         self, db: DB, course_id: FromPath[int], data: JSONBody[CompletionRuleWrite]
-    ) -> dict[str, int]:
+    ) -> CompletionRule:
         async with db.write() as s:
             course = await service.set_completion_rule(s, course_id, data.completion_min_percent)
-        return {"course_id": course_id, "completion_min_percent": course.completion_min_percent}
+        return CompletionRule(course_id, course.completion_min_percent)
 
     @post(
         "/me/check-in",
@@ -151,7 +194,7 @@ class AttendanceApi(Controller):
     )
     async def check_in(
         self, request: Request[Any, Any, Any], db: DB, data: JSONBody[CheckInWrite]
-    ) -> dict[str, Any]:
+    ) -> CheckedIn:
         now = request.app.state.clock()
         secret = request.app.state.settings.secret_key
         if not data.code.strip() and not data.token.strip():
@@ -163,10 +206,10 @@ class AttendanceApi(Controller):
             else:
                 session_id = await service.check_in_by_code(s, me(request), data.code, now, secret)
                 day, half = service.half_of(now)
-        return {"session_id": session_id, "day": day.isoformat(), "half": half, "present": True}
+        return CheckedIn(session_id, day, cast("Half", half), True)
 
     @get("/me/attendance", opt=LEARNER, summary="My attendance, completion and certificates")
-    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[dict[str, Any]]:
+    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[MyAttendance]:
         user = me(request)
         async with db.read() as s:
             rows = [
@@ -180,6 +223,16 @@ class AttendanceApi(Controller):
                 p = await service.progress_of(s, r.enrollment)
                 cert = certs.get(r.enrollment.id or 0)
                 out.append(
-                    {"session_id": r.session.id, **p.as_dict(), "certificate": cert.serial if cert else None}
+                    MyAttendance(
+                        session_id=r.session.id or 0,
+                        enrollment_id=p.enrollment_id,
+                        attended_half_days=p.attended,
+                        half_days=p.total,
+                        percent=p.percent,
+                        completion_min_percent=p.min_percent,
+                        practicum_missed=p.practicum_missed,
+                        completed=p.completed,
+                        certificate=cert.serial if cert else None,
+                    )
                 )
         return out

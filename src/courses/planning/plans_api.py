@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from litestar import Controller, Request, Response, get, post
+import msgspec
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,11 +15,38 @@ from courses.accounts.guards import me
 from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.errors import FieldError, InvalidInput
+from courses.core.reference import INDUSTRIES
 from courses.enrollment import service as enrollment
 from courses.models import Campus, DormRoom
-from courses.models.plans import PlannedRoom, PlannedSite, SolverRun
+from courses.models.plans import PlannedRoom, PlannedSite, PlanVersion, SolverRun
 from courses.planning import occupancy, plans, practicum_view, runner
-from courses.planning.schemas import SolverRunRequest
+from courses.planning.schemas import (
+    AssignmentOut,
+    BreakdownTerm,
+    GroupMemberOut,
+    HostSiteOut,
+    Kind,
+    MoveOut,
+    NightOut,
+    NightTotal,
+    OccupantOut,
+    PlanComparison,
+    PlanDetailOut,
+    PlanOut,
+    PlanStatus,
+    PracticumGroupOut,
+    PracticumSites,
+    RoomNightsOut,
+    RoomOccupancy,
+    RunProgress,
+    RunStatus,
+    SiteDay,
+    SolverRunOut,
+    SolverRunRequest,
+    UnassignedOut,
+    ValidatorOut,
+    ViolationOut,
+)
 
 STAFF = {"access": "staff"}
 
@@ -73,6 +101,115 @@ async def start_run(request: Request[Any, Any, Any], db: Any, data: dict[str, An
         )
 
 
+def run_out(run: SolverRun) -> SolverRunOut:
+    return SolverRunOut(
+        id=run.id or 0,
+        campus_id=run.campus_id,
+        kinds=cast("list[Kind]", run.kinds.split(",")),  # create_run admits only these kinds
+        date_from=run.date_from,
+        date_to=run.date_to,
+        time_limit_s=run.time_limit_s,
+        pin_published=run.pin_published,
+        status=cast("RunStatus", run.status),
+        attempts=run.attempts,
+        progress=msgspec.json.decode(run.progress_json or "{}", type=RunProgress),
+        error=run.error,
+        created_at=run.created_at.isoformat(),
+        started_at=run.started_at.isoformat() if run.started_at else None,
+        finished_at=run.finished_at.isoformat() if run.finished_at else None,
+        heartbeat_at=run.heartbeat_at.isoformat() if run.heartbeat_at else None,
+    )
+
+
+def plan_out(plan: PlanVersion) -> PlanOut:
+    """A plan as stored: the solver's breakdown, unassigned, messages and the validator's verdict are
+    JSON columns, decoded into their structs."""
+    violations = msgspec.json.decode(plan.violations_json, type=list[ViolationOut])
+    return PlanOut(
+        id=plan.id or 0,
+        run_id=plan.run_id,
+        kind=cast("Kind", plan.kind),
+        status=cast("PlanStatus", plan.status),
+        date_from=plan.date_from,
+        date_to=plan.date_to,
+        objective=plan.objective,
+        best_bound=plan.best_bound,
+        gap=plan.gap,
+        moved=plan.moved,
+        solve_seconds=plan.solve_seconds,
+        breakdown=msgspec.json.decode(plan.breakdown_json, type=dict[str, BreakdownTerm]),
+        unassigned=msgspec.json.decode(plan.unassigned_json, type=list[UnassignedOut]),
+        messages=msgspec.json.decode(plan.messages_json, type=list[str]),
+        validator=ValidatorOut(ok=not violations, violations=violations),
+        published_at=plan.published_at.isoformat() if plan.published_at else None,
+    )
+
+
+def occupancy_out(view: occupancy.Occupancy) -> RoomOccupancy:
+    return RoomOccupancy(
+        plan_id=view.plan.id or 0,
+        campus_id=view.plan.campus_id,
+        published=view.plan.published_at is not None,
+        compared_with_plan_id=view.published_id,
+        date_from=view.days[0],
+        date_to=view.days[-1],
+        totals=[NightTotal(d, used, beds) for d, used, beds in view.totals()],
+        rooms=[
+            RoomNightsOut(
+                room_id=r.room.id or 0,
+                room_number=r.room.room_number,
+                floor=r.room.floor,
+                zone=r.room.zone,
+                kind=r.room.kind,
+                accessible=r.room.accessible,
+                beds=r.beds,
+                nights=[
+                    NightOut(
+                        n.day,
+                        n.out_of_service,
+                        r.empty_beds(n),
+                        [
+                            OccupantOut(o.enrollment_id, o.name, o.session_code, o.course_title, o.changed)
+                            for o in n.occupants
+                        ],
+                    )
+                    for n in r.nights
+                ],
+            )
+            for r in view.rooms
+        ],
+    )
+
+
+def host_site_out(h: practicum_view.HostSite) -> HostSiteOut:
+    x = h.site
+    return HostSiteOut(
+        site_id=x.id or 0,
+        name=x.name,
+        company_name=x.company_name,
+        industry=x.industry,
+        address=x.address,
+        travel_minutes=x.travel_minutes,
+        capacity_per_day=x.capacity_per_day,
+        per_day=[SiteDay(d, n) for d, n in h.per_day()],
+        groups=[
+            PracticumGroupOut(
+                session_id=g.session.id or 0,
+                session_code=g.session.code,
+                course_title=g.course.title_ja,
+                days=list(g.days),
+                learners=[
+                    GroupMemberOut(
+                        m.enrollment_id, m.name, m.company, m.industry, INDUSTRIES.get(m.industry, m.industry)
+                    )
+                    for m in g.members
+                ],
+            )
+            for g in h.groups
+        ],
+    )
+
+
 class PlansApi(Controller):
     path = "/api/staff"
     tags = ("planning",)
@@ -85,14 +222,13 @@ class PlansApi(Controller):
     )
     async def create(
         self, request: Request[Any, Any, Any], db: DB, data: JSONBody[SolverRunRequest]
-    ) -> Response[Any]:
-        run = await start_run(request, db, sent(data))
-        return Response(runner.run_dict(run), status_code=202)
+    ) -> SolverRunOut:
+        return run_out(await start_run(request, db, sent(data)))
 
     @get("/solver-runs", summary="Recent runs of a campus")
     async def list_runs(
         self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str]
-    ) -> list[dict[str, Any]]:
+    ) -> list[SolverRunOut]:
         async with db.read() as s:
             row = await campus_by_code(s, campus)
             await enrollment.ensure_staff_campus(s, me(request), row.id or 0)
@@ -102,14 +238,14 @@ class PlansApi(Controller):
                 .order_by(col(SolverRun.id).desc())
                 .limit(50)
             )
-            return [runner.run_dict(r) for r in runs]
+            return [run_out(r) for r in runs]
 
     @get("/solver-runs/{run_id:int}", summary="A run: status, progress, and its plans when done")
-    async def get_run(self, request: Request[Any, Any, Any], db: DB, run_id: FromPath[int]) -> dict[str, Any]:
+    async def get_run(self, request: Request[Any, Any, Any], db: DB, run_id: FromPath[int]) -> SolverRunOut:
         async with db.read() as s:
             run = await runner.get_run(s, run_id)
             await enrollment.ensure_staff_campus(s, me(request), run.campus_id)
-        return runner.run_dict(run)
+        return run_out(run)
 
     @get(
         "/plans/{plan_id:int}",
@@ -117,34 +253,26 @@ class PlansApi(Controller):
     )
     async def get_plan(
         self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> PlanDetailOut:
         async with db.read() as s:
             plan = await plans.get_plan(s, plan_id)
             await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            body = plans.plan_dict(plan)
             if plan.kind == "rooms":
                 rows = await s.exec(
                     select(PlannedRoom, DormRoom.room_number)
                     .join(DormRoom, col(DormRoom.id) == PlannedRoom.dorm_room_id)
                     .where(PlannedRoom.plan_id == plan.id)
                 )
-                body["assignments"] = [
-                    {
-                        "enrollment_id": r.enrollment_id,
-                        "session_id": r.session_id,
-                        "block": r.block_seq,
-                        "room_id": r.dorm_room_id,
-                        "room": number,
-                    }
+                assignments = [
+                    AssignmentOut(
+                        r.enrollment_id, r.session_id, block=r.block_seq, room_id=r.dorm_room_id, room=number
+                    )
                     for r, number in rows
                 ]
             else:
                 sites = await s.exec(select(PlannedSite).where(PlannedSite.plan_id == plan.id))
-                body["assignments"] = [
-                    {"enrollment_id": r.enrollment_id, "session_id": r.session_id, "site_id": r.site_id}
-                    for r in sites
-                ]
-        return body
+                assignments = [AssignmentOut(r.enrollment_id, r.session_id, site_id=r.site_id) for r in sites]
+        return PlanDetailOut(**msgspec.structs.asdict(plan_out(plan)), assignments=assignments)
 
     @get(
         "/plans/{plan_id:int}/rooms",
@@ -158,48 +286,46 @@ class PlansApi(Controller):
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
-    ) -> dict[str, Any]:
+    ) -> RoomOccupancy:
         async with db.read() as s:
             plan = await plans.get_plan(s, plan_id)
             await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
             view = await occupancy.occupancy(s, plan, occupancy.night_range(plan, date_from, date_to))
-        return view.as_dict()
+        return occupancy_out(view)
 
     @get(
         "/plans/{plan_id:int}/sites",
         summary="A practicum plan as groups per host company and session, with each day's use of its capacity",
     )
-    async def sites(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> dict[str, Any]:
+    async def sites(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> PracticumSites:
         async with db.read() as s:
             plan = await plans.get_plan(s, plan_id)
             await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
             view = await practicum_view.practicum_view(s, plan)
-        return {"plan_id": plan_id, "sites": [h.as_dict() for h in view]}
+        return PracticumSites(plan_id, [host_site_out(h) for h in view])
 
     @get("/plans/{plan_id:int}/compare", summary="Who moves if this plan replaces the published one")
     async def compare(
         self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> PlanComparison:
         async with db.read() as s:
             plan = await plans.get_plan(s, plan_id)
             await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
             current, moves = await plans.compare_with_published(s, plan)
-        return {
-            "plan_id": plan_id,
-            "published_plan_id": current.id if current else None,
-            "moves": [m.__dict__ for m in moves],
-        }
+        return PlanComparison(
+            plan_id,
+            current.id if current else None,
+            [MoveOut(m.enrollment_id, m.learner, m.session_code, m.before, m.after) for m in moves],
+        )
 
     @post(
         "/plans/{plan_id:int}/publish",
         summary="Publish a plan: learners then see their room and site",
         status_code=200,
     )
-    async def publish(
-        self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> PlanOut:
         async with db.write() as s:
             plan = await plans.get_plan(s, plan_id)
             await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
             await plans.publish(s, plan, me(request), request.app.state.clock())
-        return plans.plan_dict(plan)
+        return plan_out(plan)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
@@ -15,6 +16,7 @@ from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment
 from courses.planning import plans, timetable
 from courses.planning.plans_api import campus_by_code
+from courses.planning.schemas import CampusTimetable, PlanSlotOut, SessionTimetable, SlotOut
 
 MAX_DAYS = 400
 
@@ -30,6 +32,33 @@ def _day(raw: str | None, name: str, default: date) -> date:
             f"{name} must be a date (YYYY-MM-DD).",
             errors=[FieldError(name, "日付が正しくありません。", "invalid date")],
         ) from None
+
+
+def slot_out(x: timetable.Slot) -> SlotOut:
+    return SlotOut(
+        session_id=x.session_id,
+        session_code=x.session_code,
+        course=x.course_title,
+        module=x.module_title,
+        kind=x.kind,
+        day=x.day,
+        half=x.half,
+        half_days=x.half_days,
+        time=x.time_label,
+        campus=x.campus_code,
+        classroom=x.classroom,
+        instructor=x.instructor or None,
+    )
+
+
+def plan_slot_out(x: timetable.Slot) -> PlanSlotOut:
+    """A slot for staff: with the classroom's and instructor's ids and the plan it comes from."""
+    return PlanSlotOut(
+        **msgspec.structs.asdict(slot_out(x)),
+        classroom_id=x.classroom_id,
+        instructor_id=x.instructor_id,
+        plan_id=x.plan_id,
+    )
 
 
 class TimetableApi(Controller):
@@ -49,7 +78,7 @@ class TimetableApi(Controller):
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
         date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         plan_id: FromQuery[int | None] = None,
-    ) -> dict[str, Any]:
+    ) -> CampusTimetable:
         today = request.app.state.clock().date()
         first = _day(date_from, "from", today)
         last = _day(date_to, "to", first + timedelta(days=30))
@@ -68,25 +97,15 @@ class TimetableApi(Controller):
                 slots = await timetable.plan_slots(s, plan_id, first, last)
             else:
                 slots = await timetable.published_campus_slots(s, row.id or 0, first, last)
-        return {
-            "campus": row.code,
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "plan_id": plan_id,
-            "modules": [x.as_dict() for x in slots],
-        }
+        return CampusTimetable(row.code, first, last, plan_id, [plan_slot_out(x) for x in slots])
 
     @get(
         "/sessions/{session_id:int}/timetable",
         opt={"access": "public"},
         summary="A session's daily timetable, once published",
     )
-    async def session_timetable(self, db: DB, session_id: FromPath[int]) -> dict[str, Any]:
+    async def session_timetable(self, db: DB, session_id: FromPath[int]) -> SessionTimetable:
         async with db.read() as s:
             await timetable.session_is_public(s, session_id)
             slots = await timetable.published_session_slots(s, session_id)
-        return {
-            "session_id": session_id,
-            "published": bool(slots),
-            "modules": [x.as_dict(with_instructor_id=False) for x in slots],
-        }
+        return SessionTimetable(session_id, bool(slots), [slot_out(x) for x in slots])

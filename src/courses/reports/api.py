@@ -10,7 +10,26 @@ from litestar.params import FromQuery
 from courses.accounts.guards import me
 from courses.core.deps import DB
 from courses.reports import annual
+from courses.reports.schemas import AnnualReport, ReportLine
 from courses.surveys.results import scope_of
+
+
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def line_out(x: annual.Line) -> ReportLine:
+    return ReportLine(
+        audience=x.audience,
+        campus=x.campus_code,
+        campus_name=x.campus_name,
+        sessions=x.sessions,
+        confirmed=x.confirmed,
+        completed=x.completed,
+        completion_rate=_rate(x.completion_rate),
+        answers=x.answers,
+        useful_rate=_rate(x.useful_rate),
+    )
 
 
 class AnnualReportApi(Controller):
@@ -28,8 +47,16 @@ class AnnualReportApi(Controller):
         db: DB,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
-    ) -> dict[str, Any]:
+    ) -> AnnualReport:
         async with db.read() as s:
             scope = await scope_of(s, me(request), campus, fy, request.app.state.clock().date())
             found = await annual.annual_report(s, scope)
-        return found.as_dict()
+        return AnnualReport(
+            fiscal_year=found.scope.fiscal_year,
+            date_from=found.scope.first,
+            date_to=found.scope.last,
+            campuses=[c.code for c in found.scope.campuses],
+            lines=[line_out(x) for x in found.lines],
+            audiences=[line_out(x) for x in found.subtotals],
+            total=line_out(found.total) if found.total else None,
+        )

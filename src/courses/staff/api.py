@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
@@ -13,7 +13,18 @@ from courses.core.deps import DB
 from courses.core.downloads import csv_response
 from courses.core.errors import InvalidInput
 from courses.staff import actions, rosters
-from courses.staff.schemas import ManualEnrollment
+from courses.staff.schemas import (
+    EnrollmentStatus,
+    ManualEnrollment,
+    ManualEnrollmentResult,
+    Placed,
+    Promotion,
+    Roster,
+    RosterEntry,
+    RosterSession,
+    SessionCancellation,
+    StaffCancellation,
+)
 
 STAFF = {"access": "staff"}
 
@@ -24,21 +35,16 @@ class StaffApi(Controller):
     opt = STAFF
 
     @get("/sessions/{session_id:int}/roster", summary="Roster of a session of my campus")
-    async def roster(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def roster(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> Roster:
         async with db.read() as s:
             ctx = await actions.session_on_my_campus(s, me(request), session_id)
             rows = await rosters.session_roster(s, session_id)
-        return {
-            "session": {
-                "id": ctx.session.id,
-                "code": ctx.session.code,
-                "capacity": ctx.session.capacity,
-                "confirmed": ctx.session.confirmed_count,
-            },
-            "enrollments": rows,
-        }
+        session = ctx.session
+        # the rows are the CSV's too (rosters.roster_rows); a key they lose or gain fails here, loudly
+        return Roster(
+            RosterSession(session.id or 0, session.code, session.capacity, session.confirmed_count),
+            [RosterEntry(**row) for row in rows],
+        )
 
     @get(
         "/sessions/{session_id:int}/roster.csv",
@@ -64,7 +70,7 @@ class StaffApi(Controller):
         db: DB,
         session_id: FromPath[int],
         data: JSONBody[ManualEnrollment],
-    ) -> dict[str, Any]:
+    ) -> ManualEnrollmentResult:
         email = normalize_email(data.email)
         lodging = data.lodging
         if not email:
@@ -76,7 +82,12 @@ class StaffApi(Controller):
             result = await actions.enroll_by_hand(
                 s, me(request), session_id, email, lodging, request.app.state.clock()
             )
-        return result.as_dict()
+        return ManualEnrollmentResult(
+            result.id,
+            cast("Placed", result.status),
+            result.waitlist_position,
+            result.session_id,
+        )
 
     @post(
         "/enrollments/{enrollment_id:int}/promote",
@@ -85,10 +96,10 @@ class StaffApi(Controller):
     )
     async def promote(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> Promotion:
         async with db.write() as s:
             promoted = await actions.promote(s, me(request), enrollment_id, request.app.state.clock())
-        return {"id": promoted.id, "status": promoted.status}
+        return Promotion(promoted.id or 0, cast("EnrollmentStatus", promoted.status))
 
     @post(
         "/enrollments/{enrollment_id:int}/cancel",
@@ -97,18 +108,14 @@ class StaffApi(Controller):
     )
     async def cancel(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> StaffCancellation:
         async with db.write() as s:
             promoted, owed = await actions.cancel(
                 s, me(request), enrollment_id, request.app.state.clock(), request.app.state.settings
             )
-        return {
-            "id": enrollment_id,
-            "status": "cancelled",
-            "promoted": [p.id for p in promoted],
-            "cancellation_fee_yen": owed.fee_yen,
-            "message": owed.text_ja,
-        }
+        return StaffCancellation(
+            enrollment_id, "cancelled", [p.id or 0 for p in promoted], owed.fee_yen, owed.text_ja
+        )
 
     @post(
         "/sessions/{session_id:int}/cancel",
@@ -117,7 +124,7 @@ class StaffApi(Controller):
     )
     async def cancel_session(
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
-    ) -> dict[str, Any]:
+    ) -> SessionCancellation:
         async with db.write() as s:
             count = await actions.cancel_session(s, me(request), session_id, request.app.state.clock())
-        return {"id": session_id, "status": "cancelled", "enrollments_cancelled": count}
+        return SessionCancellation(session_id, "cancelled", count)
