@@ -117,25 +117,6 @@ class Sheet:
     saved_by: str | None = None
     saved_at: datetime | None = None
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "session_id": self.session_id,
-            "day": self.day.isoformat(),
-            "half": self.half,
-            "saved": self.saved_at is not None,
-            "saved_by": self.saved_by,
-            "saved_at": self.saved_at.isoformat() if self.saved_at else None,
-            "learners": [
-                {
-                    "enrollment_id": r.enrollment_id,
-                    "name": r.name,
-                    "present": r.present,
-                    "source": r.source or None,
-                }
-                for r in self.rows
-            ],
-        }
-
 
 async def confirmed(s: AsyncSession, session_id: int) -> list[tuple[Enrollment, User]]:
     rows = await s.exec(
@@ -379,17 +360,6 @@ class Progress:
     @property
     def completed(self) -> bool:
         return meets(self.attended, self.total, self.min_percent) and not self.practicum_missed
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "enrollment_id": self.enrollment_id,
-            "attended_half_days": self.attended,
-            "half_days": self.total,
-            "percent": self.percent,
-            "completion_min_percent": self.min_percent,
-            "practicum_missed": self.practicum_missed,
-            "completed": self.completed,
-        }
 
 
 def meets(attended: int, total: int, min_percent: int) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,15 +34,6 @@ class Occupant:
     course_title: str
     changed: bool  # under the published plan this learner sleeps elsewhere (or has no room) that night
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "enrollment_id": self.enrollment_id,
-            "name": self.name,
-            "session_code": self.session_code,
-            "course_title": self.course_title,
-            "changed": self.changed,
-        }
-
 
 @dataclass
 class Night:
@@ -63,27 +53,6 @@ class RoomNights:
 
     def empty_beds(self, night: Night) -> int:
         return 0 if night.out_of_service else max(0, self.beds - len(night.occupants))
-
-    def as_dict(self) -> dict[str, Any]:
-        r = self.room
-        return {
-            "room_id": r.id,
-            "room_number": r.room_number,
-            "floor": r.floor,
-            "zone": r.zone,
-            "kind": r.kind,
-            "accessible": r.accessible,
-            "beds": self.beds,
-            "nights": [
-                {
-                    "date": n.day.isoformat(),
-                    "out_of_service": n.out_of_service,
-                    "empty_beds": self.empty_beds(n),
-                    "occupants": [o.as_dict() for o in n.occupants],
-                }
-                for n in self.nights
-            ],
-        }
 
 
 @dataclass
@@ -117,18 +86,6 @@ class Occupancy:
     @property
     def changed(self) -> int:
         return sum(1 for r in self.rooms for n in r.nights for o in n.occupants if o.changed)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "plan_id": self.plan.id,
-            "campus_id": self.plan.campus_id,
-            "published": self.plan.published_at is not None,
-            "compared_with_plan_id": self.published_id,
-            "from": self.days[0].isoformat(),
-            "to": self.days[-1].isoformat(),
-            "totals": [{"date": d.isoformat(), "occupied_beds": u, "beds": b} for d, u, b in self.totals()],
-            "rooms": [r.as_dict() for r in self.rooms],
-        }
 
 
 def night_range(plan: PlanVersion, date_from: date | None, date_to: date | None) -> list[date]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,15 +26,6 @@ class Member:
     company: str
     industry: str
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "enrollment_id": self.enrollment_id,
-            "name": self.name,
-            "company": self.company,
-            "industry": self.industry,
-            "industry_ja": INDUSTRIES.get(self.industry, self.industry),
-        }
-
 
 @dataclass
 class Group:
@@ -43,15 +33,6 @@ class Group:
     course: Course
     days: tuple[date, ...]
     members: list[Member] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session.id,
-            "session_code": self.session.code,
-            "course_title": self.course.title_ja,
-            "days": [d.isoformat() for d in self.days],
-            "learners": [m.as_dict() for m in self.members],
-        }
 
 
 @dataclass
@@ -66,20 +47,6 @@ class HostSite:
             for d in g.days:
                 used[d] += len(g.members)
         return sorted(used.items())
-
-    def as_dict(self) -> dict[str, Any]:
-        x = self.site
-        return {
-            "site_id": x.id,
-            "name": x.name,
-            "company_name": x.company_name,
-            "industry": x.industry,
-            "address": x.address,
-            "travel_minutes": x.travel_minutes,
-            "capacity_per_day": x.capacity_per_day,
-            "per_day": [{"date": d.isoformat(), "learners": n} for d, n in self.per_day()],
-            "groups": [g.as_dict() for g in self.groups],
-        }
 
 
 async def practicum_view(s: AsyncSession, plan: PlanVersion) -> list[HostSite]:

@@ -60,29 +60,6 @@ class Slot:
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
 
-    def as_dict(self, *, with_instructor_id: bool = True) -> dict[str, Any]:
-        out = {
-            "session_id": self.session_id,
-            "session_code": self.session_code,
-            "course": self.course_title,
-            "module": self.module_title,
-            "kind": self.kind,
-            "day": self.day.isoformat(),
-            "half": self.half,
-            "half_days": self.half_days,
-            "time": self.time_label,
-            "campus": self.campus_code,
-            "classroom": self.classroom,
-            "instructor": self.instructor or None,
-        }
-        if with_instructor_id:
-            out |= {
-                "classroom_id": self.classroom_id,
-                "instructor_id": self.instructor_id,
-                "plan_id": self.plan_id,
-            }
-        return out
-
 
 async def _slots(s: AsyncSession, pairs: list[tuple[PlannedModule, PlanVersion]]) -> list[Slot]:
     if not pairs:

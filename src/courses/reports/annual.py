@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import case, exists, func
 from sqlmodel import col, select
@@ -61,19 +60,6 @@ class Line:
         self.answers += other.answers
         self.useful += other.useful
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "audience": self.audience,
-            "campus": self.campus_code,
-            "campus_name": self.campus_name,
-            "sessions": self.sessions,
-            "confirmed": self.confirmed,
-            "completed": self.completed,
-            "completion_rate": None if self.completion_rate is None else round(self.completion_rate, 4),
-            "answers": self.answers,
-            "useful_rate": None if self.useful_rate is None else round(self.useful_rate, 4),
-        }
-
 
 @dataclass
 class Report:
@@ -81,17 +67,6 @@ class Report:
     lines: list[Line]  # per audience and campus
     subtotals: list[Line] = field(default_factory=list)  # per audience
     total: Line | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "fiscal_year": self.scope.fiscal_year,
-            "from": self.scope.first.isoformat(),
-            "to": self.scope.last.isoformat(),
-            "campuses": [c.code for c in self.scope.campuses],
-            "lines": [x.as_dict() for x in self.lines],
-            "audiences": [x.as_dict() for x in self.subtotals],
-            "total": self.total.as_dict() if self.total else None,
-        }
 
 
 @dataclass
