@@ -30,7 +30,7 @@ from courses.attendance.schemas import (
     MyAttendance,
     SheetLearner,
 )
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import InvalidInput
 from courses.core.tx import run_sync
 from courses.enrollment import seats
@@ -86,13 +86,12 @@ class AttendanceApi(Controller):
 
     @get("/staff/sessions/{session_id:int}/attendance", opt=STAFF, summary="Attendance rates and completion")
     async def summary(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
     ) -> AttendanceSummary:
-        async with db.read() as s:
-            ctx = await session_of_my_campus(s, me(request), session_id)
-            days = service.meeting_days(await service.blocks_of(s, session_id))
-            progress = await service.progress(s, session_id)
-            names = {e.id: u.name for e, u in await service.confirmed(s, session_id)}
+        ctx = await session_of_my_campus(reading, me(request), session_id)
+        days = service.meeting_days(await service.blocks_of(reading, session_id))
+        progress = await service.progress(reading, session_id)
+        names = {e.id: u.name for e, u in await service.confirmed(reading, session_id)}
         return AttendanceSummary(
             session=AttendanceSession(session_id, ctx.session.code),
             days=days,
@@ -121,18 +120,17 @@ class AttendanceApi(Controller):
     async def half_day(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         session_id: FromPath[int],
         day: FromPath[str],
         half: FromPath[str],
     ) -> HalfDaySheetWithCheckIn:
         today = request.app.state.clock().date()
-        async with db.read() as s:
-            await session_of_my_campus(s, me(request), session_id)
-            the_day = service.parse_day(
-                day, service.meeting_days(await service.blocks_of(s, session_id)), today
-            )
-            sheet = await service.sheet(s, session_id, the_day, service.parse_half(half))
+        await session_of_my_campus(reading, me(request), session_id)
+        the_day = service.parse_day(
+            day, service.meeting_days(await service.blocks_of(reading, session_id)), today
+        )
+        sheet = await service.sheet(reading, session_id, the_day, service.parse_half(half))
         check_in = CheckInCode(**check_in_of(request, session_id, the_day, sheet.half))
         return HalfDaySheetWithCheckIn(**msgspec.structs.asdict(sheet_out(sheet)), check_in=check_in)
 
@@ -180,10 +178,9 @@ class AttendanceApi(Controller):
         summary="Set the attendance (%) a course requires for completion",
     )
     async def set_rule(
-        self, db: DB, course_id: FromPath[int], data: JSONBody[CompletionRuleWrite]
+        self, writing: Writing, course_id: FromPath[int], data: JSONBody[CompletionRuleWrite]
     ) -> CompletionRule:
-        async with db.write() as s:
-            course = await service.set_completion_rule(s, course_id, data.completion_min_percent)
+        course = await service.set_completion_rule(writing, course_id, data.completion_min_percent)
         return CompletionRule(course_id, course.completion_min_percent)
 
     @post(
@@ -193,46 +190,44 @@ class AttendanceApi(Controller):
         status_code=200,
     )
     async def check_in(
-        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[CheckInWrite]
+        self, request: Request[Any, Any, Any], writing: Writing, data: JSONBody[CheckInWrite]
     ) -> CheckedIn:
         now = request.app.state.clock()
         secret = request.app.state.settings.secret_key
         if not data.code.strip() and not data.token.strip():
             raise InvalidInput("出席コードを入力してください。", "Give the check-in code.")
-        async with db.write() as s:
-            if data.token.strip():
-                session_id, day, half = service.read_token(secret, data.token.strip(), now)
-                await service.check_in(s, me(request), session_id, day, half, now)
-            else:
-                session_id = await service.check_in_by_code(s, me(request), data.code, now, secret)
-                day, half = service.half_of(now)
+        if data.token.strip():
+            session_id, day, half = service.read_token(secret, data.token.strip(), now)
+            await service.check_in(writing, me(request), session_id, day, half, now)
+        else:
+            session_id = await service.check_in_by_code(writing, me(request), data.code, now, secret)
+            day, half = service.half_of(now)
         return CheckedIn(session_id, day, cast("Half", half), True)
 
     @get("/me/attendance", opt=LEARNER, summary="My attendance, completion and certificates")
-    async def mine(self, request: Request[Any, Any, Any], db: DB) -> list[MyAttendance]:
+    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[MyAttendance]:
         user = me(request)
-        async with db.read() as s:
-            rows = [
-                r
-                for r in await enrollment.my_enrollments(s, user.id or 0)
-                if r.enrollment.status == "confirmed"
-            ]
-            certs = await certificates.of_enrollments(s, [r.enrollment.id or 0 for r in rows])
-            out = []
-            for r in rows:
-                p = await service.progress_of(s, r.enrollment)
-                cert = certs.get(r.enrollment.id or 0)
-                out.append(
-                    MyAttendance(
-                        session_id=r.session.id or 0,
-                        enrollment_id=p.enrollment_id,
-                        attended_half_days=p.attended,
-                        half_days=p.total,
-                        percent=p.percent,
-                        completion_min_percent=p.min_percent,
-                        practicum_missed=p.practicum_missed,
-                        completed=p.completed,
-                        certificate=cert.serial if cert else None,
-                    )
+        rows = [
+            r
+            for r in await enrollment.my_enrollments(reading, user.id or 0)
+            if r.enrollment.status == "confirmed"
+        ]
+        certs = await certificates.of_enrollments(reading, [r.enrollment.id or 0 for r in rows])
+        out = []
+        for r in rows:
+            p = await service.progress_of(reading, r.enrollment)
+            cert = certs.get(r.enrollment.id or 0)
+            out.append(
+                MyAttendance(
+                    session_id=r.session.id or 0,
+                    enrollment_id=p.enrollment_id,
+                    attended_half_days=p.attended,
+                    half_days=p.total,
+                    percent=p.percent,
+                    completion_min_percent=p.min_percent,
+                    practicum_missed=p.practicum_missed,
+                    completed=p.completed,
+                    certificate=cert.serial if cert else None,
                 )
+            )
         return out

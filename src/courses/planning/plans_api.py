@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.core.bodies import sent
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES
 from courses.enrollment import service as enrollment
@@ -227,24 +227,24 @@ class PlansApi(Controller):
 
     @get("/solver-runs", summary="Recent runs of a campus")
     async def list_runs(
-        self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str]
+        self, request: Request[Any, Any, Any], reading: Reading, campus: FromQuery[str]
     ) -> list[SolverRunOut]:
-        async with db.read() as s:
-            row = await campus_by_code(s, campus)
-            await enrollment.ensure_staff_campus(s, me(request), row.id or 0)
-            runs = await s.exec(
-                select(SolverRun)
-                .where(SolverRun.campus_id == row.id)
-                .order_by(col(SolverRun.id).desc())
-                .limit(50)
-            )
-            return [run_out(r) for r in runs]
+        row = await campus_by_code(reading, campus)
+        await enrollment.ensure_staff_campus(reading, me(request), row.id or 0)
+        runs = await reading.exec(
+            select(SolverRun)
+            .where(SolverRun.campus_id == row.id)
+            .order_by(col(SolverRun.id).desc())
+            .limit(50)
+        )
+        return [run_out(r) for r in runs]
 
     @get("/solver-runs/{run_id:int}", summary="A run: status, progress, and its plans when done")
-    async def get_run(self, request: Request[Any, Any, Any], db: DB, run_id: FromPath[int]) -> SolverRunOut:
-        async with db.read() as s:
-            run = await runner.get_run(s, run_id)
-            await enrollment.ensure_staff_campus(s, me(request), run.campus_id)
+    async def get_run(
+        self, request: Request[Any, Any, Any], reading: Reading, run_id: FromPath[int]
+    ) -> SolverRunOut:
+        run = await runner.get_run(reading, run_id)
+        await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
         return run_out(run)
 
     @get(
@@ -252,26 +252,25 @@ class PlansApi(Controller):
         summary="A plan: status, objective by rule, the unassigned with reasons, assignments",
     )
     async def get_plan(
-        self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
     ) -> PlanDetailOut:
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            if plan.kind == "rooms":
-                rows = await s.exec(
-                    select(PlannedRoom, DormRoom.room_number)
-                    .join(DormRoom, col(DormRoom.id) == PlannedRoom.dorm_room_id)
-                    .where(PlannedRoom.plan_id == plan.id)
+        plan = await plans.get_plan(reading, plan_id)
+        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        if plan.kind == "rooms":
+            rows = await reading.exec(
+                select(PlannedRoom, DormRoom.room_number)
+                .join(DormRoom, col(DormRoom.id) == PlannedRoom.dorm_room_id)
+                .where(PlannedRoom.plan_id == plan.id)
+            )
+            assignments = [
+                AssignmentOut(
+                    r.enrollment_id, r.session_id, block=r.block_seq, room_id=r.dorm_room_id, room=number
                 )
-                assignments = [
-                    AssignmentOut(
-                        r.enrollment_id, r.session_id, block=r.block_seq, room_id=r.dorm_room_id, room=number
-                    )
-                    for r, number in rows
-                ]
-            else:
-                sites = await s.exec(select(PlannedSite).where(PlannedSite.plan_id == plan.id))
-                assignments = [AssignmentOut(r.enrollment_id, r.session_id, site_id=r.site_id) for r in sites]
+                for r, number in rows
+            ]
+        else:
+            sites = await reading.exec(select(PlannedSite).where(PlannedSite.plan_id == plan.id))
+            assignments = [AssignmentOut(r.enrollment_id, r.session_id, site_id=r.site_id) for r in sites]
         return PlanDetailOut(**msgspec.structs.asdict(plan_out(plan)), assignments=assignments)
 
     @get(
@@ -282,36 +281,35 @@ class PlansApi(Controller):
     async def rooms(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> RoomOccupancy:
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            view = await occupancy.occupancy(s, plan, occupancy.night_range(plan, date_from, date_to))
+        plan = await plans.get_plan(reading, plan_id)
+        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        view = await occupancy.occupancy(reading, plan, occupancy.night_range(plan, date_from, date_to))
         return occupancy_out(view)
 
     @get(
         "/plans/{plan_id:int}/sites",
         summary="A practicum plan as groups per host company and session, with each day's use of its capacity",
     )
-    async def sites(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> PracticumSites:
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            view = await practicum_view.practicum_view(s, plan)
+    async def sites(
+        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
+    ) -> PracticumSites:
+        plan = await plans.get_plan(reading, plan_id)
+        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        view = await practicum_view.practicum_view(reading, plan)
         return PracticumSites(plan_id, [host_site_out(h) for h in view])
 
     @get("/plans/{plan_id:int}/compare", summary="Who moves if this plan replaces the published one")
     async def compare(
-        self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
     ) -> PlanComparison:
-        async with db.read() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            current, moves = await plans.compare_with_published(s, plan)
+        plan = await plans.get_plan(reading, plan_id)
+        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        current, moves = await plans.compare_with_published(reading, plan)
         return PlanComparison(
             plan_id,
             current.id if current else None,
@@ -323,9 +321,10 @@ class PlansApi(Controller):
         summary="Publish a plan: learners then see their room and site",
         status_code=200,
     )
-    async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> PlanOut:
-        async with db.write() as s:
-            plan = await plans.get_plan(s, plan_id)
-            await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-            await plans.publish(s, plan, me(request), request.app.state.clock())
+    async def publish(
+        self, request: Request[Any, Any, Any], writing: Writing, plan_id: FromPath[int]
+    ) -> PlanOut:
+        plan = await plans.get_plan(writing, plan_id)
+        await enrollment.ensure_staff_campus(writing, me(request), plan.campus_id)
+        await plans.publish(writing, plan, me(request), request.app.state.clock())
         return plan_out(plan)

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from courses.accounts.guards import me
-from courses.core.deps import DB
+from courses.core.deps import Reading
 from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment
 from courses.planning import plans, timetable
@@ -73,7 +73,7 @@ class TimetableApi(Controller):
     async def campus_timetable(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str],
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
         date_to: Annotated[str | None, QueryParameter(name="to")] = None,
@@ -88,15 +88,14 @@ class TimetableApi(Controller):
                 f"'to' must be after 'from', at most {MAX_DAYS} days.",
                 errors=[FieldError("to", "期間が正しくありません。", "invalid range")],
             )
-        async with db.read() as s:
-            row = await campus_by_code(s, campus)
-            await enrollment.ensure_staff_campus(s, me(request), row.id or 0)
-            if plan_id is not None:
-                plan = await plans.get_plan(s, plan_id)
-                await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-                slots = await timetable.plan_slots(s, plan_id, first, last)
-            else:
-                slots = await timetable.published_campus_slots(s, row.id or 0, first, last)
+        row = await campus_by_code(reading, campus)
+        await enrollment.ensure_staff_campus(reading, me(request), row.id or 0)
+        if plan_id is not None:
+            plan = await plans.get_plan(reading, plan_id)
+            await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+            slots = await timetable.plan_slots(reading, plan_id, first, last)
+        else:
+            slots = await timetable.published_campus_slots(reading, row.id or 0, first, last)
         return CampusTimetable(row.code, first, last, plan_id, [plan_slot_out(x) for x in slots])
 
     @get(
@@ -104,8 +103,7 @@ class TimetableApi(Controller):
         opt={"access": "public"},
         summary="A session's daily timetable, once published",
     )
-    async def session_timetable(self, db: DB, session_id: FromPath[int]) -> SessionTimetable:
-        async with db.read() as s:
-            await timetable.session_is_public(s, session_id)
-            slots = await timetable.published_session_slots(s, session_id)
+    async def session_timetable(self, reading: Reading, session_id: FromPath[int]) -> SessionTimetable:
+        await timetable.session_is_public(reading, session_id)
+        slots = await timetable.published_session_slots(reading, session_id)
         return SessionTimetable(session_id, bool(slots), [slot_out(x) for x in slots])

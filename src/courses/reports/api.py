@@ -8,7 +8,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery
 
 from courses.accounts.guards import me
-from courses.core.deps import DB
+from courses.core.deps import Reading
 from courses.reports import annual
 from courses.reports.schemas import AnnualReport, ReportLine
 from courses.surveys.results import scope_of
@@ -44,13 +44,12 @@ class AnnualReportApi(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> AnnualReport:
-        async with db.read() as s:
-            scope = await scope_of(s, me(request), campus, fy, request.app.state.clock().date())
-            found = await annual.annual_report(s, scope)
+        scope = await scope_of(reading, me(request), campus, fy, request.app.state.clock().date())
+        found = await annual.annual_report(reading, scope)
         return AnnualReport(
             fiscal_year=found.scope.fiscal_year,
             date_from=found.scope.first,

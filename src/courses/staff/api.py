@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from courses.accounts.guards import me
 from courses.accounts.service import normalize_email
-from courses.core.deps import DB
+from courses.core.deps import Reading, Writing
 from courses.core.downloads import csv_response
 from courses.core.errors import InvalidInput
 from courses.staff import actions, rosters
@@ -35,10 +35,11 @@ class StaffApi(Controller):
     opt = STAFF
 
     @get("/sessions/{session_id:int}/roster", summary="Roster of a session of my campus")
-    async def roster(self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]) -> Roster:
-        async with db.read() as s:
-            ctx = await actions.session_on_my_campus(s, me(request), session_id)
-            rows = await rosters.session_roster(s, session_id)
+    async def roster(
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+    ) -> Roster:
+        ctx = await actions.session_on_my_campus(reading, me(request), session_id)
+        rows = await rosters.session_roster(reading, session_id)
         session = ctx.session
         # the rows are the CSV's too (rosters.roster_rows); a key they lose or gain fails here, loudly
         return Roster(
@@ -52,11 +53,10 @@ class StaffApi(Controller):
         media_type="text/csv",
     )
     async def roster_csv(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
     ) -> Response[bytes]:
-        async with db.read() as s:
-            ctx = await actions.session_on_my_campus(s, me(request), session_id)
-            rows = await rosters.session_roster(s, session_id)
+        ctx = await actions.session_on_my_campus(reading, me(request), session_id)
+        rows = await rosters.session_roster(reading, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
     @post(
@@ -67,7 +67,7 @@ class StaffApi(Controller):
     async def manual_enroll(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[ManualEnrollment],
     ) -> ManualEnrollmentResult:
@@ -78,10 +78,9 @@ class StaffApi(Controller):
                 "受講者のメールアドレスと宿泊の有無（true/false）を指定してください。",
                 "Give the learner's email and lodging (true/false).",
             )
-        async with db.write() as s:
-            result = await actions.enroll_by_hand(
-                s, me(request), session_id, email, lodging, request.app.state.clock()
-            )
+        result = await actions.enroll_by_hand(
+            writing, me(request), session_id, email, lodging, request.app.state.clock()
+        )
         return ManualEnrollmentResult(
             result.id,
             cast("Placed", result.status),
@@ -95,10 +94,9 @@ class StaffApi(Controller):
         status_code=200,
     )
     async def promote(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> Promotion:
-        async with db.write() as s:
-            promoted = await actions.promote(s, me(request), enrollment_id, request.app.state.clock())
+        promoted = await actions.promote(writing, me(request), enrollment_id, request.app.state.clock())
         return Promotion(promoted.id or 0, cast("EnrollmentStatus", promoted.status))
 
     @post(
@@ -107,12 +105,11 @@ class StaffApi(Controller):
         status_code=200,
     )
     async def cancel(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> StaffCancellation:
-        async with db.write() as s:
-            promoted, owed = await actions.cancel(
-                s, me(request), enrollment_id, request.app.state.clock(), request.app.state.settings
-            )
+        promoted, owed = await actions.cancel(
+            writing, me(request), enrollment_id, request.app.state.clock(), request.app.state.settings
+        )
         return StaffCancellation(
             enrollment_id, "cancelled", [p.id or 0 for p in promoted], owed.fee_yen, owed.text_ja
         )
@@ -123,8 +120,7 @@ class StaffApi(Controller):
         status_code=200,
     )
     async def cancel_session(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
     ) -> SessionCancellation:
-        async with db.write() as s:
-            count = await actions.cancel_session(s, me(request), session_id, request.app.state.clock())
+        count = await actions.cancel_session(writing, me(request), session_id, request.app.state.clock())
         return SessionCancellation(session_id, "cancelled", count)
