@@ -126,3 +126,27 @@ async def test_a_typed_field_states_its_bounds(client: AsyncTestClient[Litestar]
         ]["schema"],
     )
     assert session["required"] == ["version"]  # an edit sends only what changes
+
+
+async def test_every_json_answer_is_a_named_schema(client: AsyncTestClient[Litestar]) -> None:
+    """The typed API: every 2xx JSON body of every operation is a component schema (or a list of
+    one) whose properties are typed, never a bare object."""
+    doc = await _document(client)
+    components = doc["components"]["schemas"]
+    bare, untyped = [], []
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            for status, response in op["responses"].items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if not status.startswith("2") or schema is None:
+                    continue
+                target = schema.get("items", {}) if schema.get("type") == "array" else schema
+                ref = target.get("$ref", "")
+                if not ref:
+                    bare.append(f"{method.upper()} {path} {status}")
+                    continue
+                for name, prop in components[ref.rsplit("/", 1)[1]].get("properties", {}).items():
+                    if not prop or prop == {"type": "object"}:
+                        untyped.append(f"{ref}.{name}")
+    assert bare == []
+    assert untyped == []

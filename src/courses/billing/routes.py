@@ -17,8 +17,10 @@ from courses.billing import invoicing, pdf, service, transfers
 from courses.billing.schemas import (
     CampusFeeRead,
     CampusFeeWrite,
+    CourseFeeRead,
     CourseFeeWrite,
     InvoiceData,
+    InvoiceSummary,
     PaymentRead,
     PaymentWrite,
     TermsRead,
@@ -103,9 +105,9 @@ class BillingApi(Controller):
     )
     async def set_course_fee(
         self, writing: Writing, course_id: FromPath[int], data: JSONBody[CourseFeeWrite]
-    ) -> dict[str, int]:
+    ) -> CourseFeeRead:
         course = await service.set_course_fee(writing, course_id, data.fee_yen)
-        return {"course_id": course_id, "fee_yen": course.fee_yen}
+        return CourseFeeRead(course_id, course.fee_yen)
 
     @get(
         "/courses/{course_id:int}/cancellation-terms",
@@ -160,12 +162,9 @@ class BillingApi(Controller):
         return await _data(db, request, id_of(invoice))
 
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
-    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[dict[str, Any]]:
+    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[InvoiceSummary]:
         rows = await invoicing.invoices_of(reading, me(request))
-        return [
-            {"id": i.id, "number": i.number, "kind": i.kind, "total_yen": i.total_yen, "due_date": i.due_date}
-            for i in rows
-        ]
+        return [InvoiceSummary(id_of(i), i.number, i.kind, i.total_yen, i.due_date) for i in rows]
 
     @get("/invoices/{invoice_id:int}", opt=USER, summary="One invoice with its lines and tax per rate")
     async def one(self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]) -> InvoiceData:

@@ -30,6 +30,21 @@ class CourseFeeWrite(msgspec.Struct, forbid_unknown_fields=True):
     fee_yen: Annotated[int, Meta(title="受講料（円）", ge=0, le=2_000_000, examples=[66000])]
 
 
+class CourseFeeRead(msgspec.Struct):
+    course_id: int
+    fee_yen: Annotated[int, Meta(title="受講料（円・税込）")]
+
+
+class InvoiceSummary(msgspec.Struct):
+    """One invoice or credit note in a list; its lines come with ``GET /api/billing/invoices/{id}``."""
+
+    id: int
+    number: Annotated[str, Meta(title="請求書番号")]
+    kind: Annotated[str, Meta(title="種別", description="invoice, or credit (a credit note)")]
+    total_yen: Annotated[int, Meta(title="合計（円・税込）")]
+    due_date: Annotated[date, Meta(title="支払期日")]
+
+
 class TermsWrite(msgspec.Struct, forbid_unknown_fields=True):
     """Cancellation terms: free until ``free_days_before`` days before the start, then a share."""
 

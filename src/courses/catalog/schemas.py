@@ -79,3 +79,9 @@ class SessionPage(msgspec.Struct):
     total: int
     page: int
     per_page: int
+
+
+class Health(msgspec.Struct):
+    """The service answers and its database does too."""
+
+    status: Literal["ok"]
