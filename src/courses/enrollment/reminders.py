@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists
+from sqlalchemy import exists, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,17 +34,9 @@ from courses.core.clock import JST
 from courses.core.db import Database
 from courses.core.tx import insert_once
 from courses.core.web import block_range
+from courses.enrollment.recipients import Recipient, recipients_query
 from courses.enrollment.seats import _POSITION
-from courses.models import (
-    Campus,
-    Course,
-    CourseSession,
-    Enrollment,
-    EnrollmentStatus,
-    SessionBlock,
-    SessionStatus,
-    User,
-)
+from courses.models import CourseSession, Enrollment, EnrollmentStatus, SessionBlock, SessionStatus
 from courses.models.reminders import ReminderKind, ReminderSent
 
 WEEK_DAYS = 7  # the first reminder, this many days before the first day
@@ -56,13 +48,8 @@ BRING_LODGING = ("着替え・洗面用具",)
 
 
 @dataclass
-class Due:
+class Due(Recipient):
     kind: str
-    enrollment: Enrollment
-    user: User
-    session: CourseSession
-    course: Course
-    campus: Campus
 
 
 @dataclass
@@ -104,25 +91,17 @@ async def due(s: AsyncSession, now: datetime) -> list[Due]:
         sent = exists().where(
             col(ReminderSent.enrollment_id) == Enrollment.id, col(ReminderSent.kind) == kind.value
         )
-        query = (
-            select(Enrollment, User, CourseSession, Course, Campus)  # type: ignore[call-overload]
-            .join(User, col(User.id) == Enrollment.user_id)
-            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-            .join(Course, col(Course.id) == CourseSession.course_id)
-            .join(Campus, col(Campus.id) == CourseSession.campus_id)
-            .where(
-                Enrollment.status == status,
-                col(CourseSession.status).in_(GOING_AHEAD),
-                col(CourseSession.start_date) >= first,
-                ~sent,
-            )
+        query = recipients_query(
+            Enrollment.status == status,
+            col(CourseSession.status).in_(GOING_AHEAD),
+            col(CourseSession.start_date) >= first,
+            col(CourseSession.start_date) <= last if last is not None else true(),
+            ~sent,
         )
-        if last is not None:
-            query = query.where(col(CourseSession.start_date) <= last)
         for e, u, sess, c, k in await s.exec(query):
             if kind == ReminderKind.WAITING and _aware(e.created_at, now) > waiting_since:
                 continue
-            found.append(Due(kind.value, e, u, sess, c, k))
+            found.append(Due(e, u, sess, c, k, kind.value))
     found.sort(key=lambda d: (d.enrollment.id or 0, d.kind))
     return found
 

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.core import notifications
 from courses.core.web import ja_date
+from courses.enrollment.recipients import Recipient, recipients
 from courses.models import (
     Campus,
     Classroom,
@@ -21,7 +22,6 @@ from courses.models import (
     DormRoom,
     Enrollment,
     EnrollmentStatus,
-    User,
 )
 from courses.models.plans import PlanKind, PlannedRoom, PlannedSite, PlanVersion
 from courses.models.resources import Instructor, PracticumSite
@@ -49,19 +49,14 @@ async def _sites_of(s: AsyncSession, plan_id: int | None) -> dict[int, int]:
     }
 
 
-async def _people(
-    s: AsyncSession, enrollment_ids: list[int]
-) -> dict[int, tuple[User, CourseSession, Course]]:
-    out: dict[int, tuple[User, CourseSession, Course]] = {}
+async def _people(s: AsyncSession, enrollment_ids: list[int]) -> dict[int, Recipient]:
+    """enrollment -> its learner, session, course and campus, of the places still confirmed."""
+    out: dict[int, Recipient] = {}
     for part in (enrollment_ids[i : i + 500] for i in range(0, len(enrollment_ids), 500)):
-        for e, u, sess, course in await s.exec(
-            select(Enrollment, User, CourseSession, Course)
-            .join(User, col(User.id) == Enrollment.user_id)
-            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-            .join(Course, col(Course.id) == CourseSession.course_id)
-            .where(col(Enrollment.id).in_(part), Enrollment.status == EnrollmentStatus.CONFIRMED)
+        for r in await recipients(
+            s, col(Enrollment.id).in_(part), Enrollment.status == EnrollmentStatus.CONFIRMED
         ):
-            out[e.id or 0] = (u, sess, course)
+            out[r.enrollment.id or 0] = r
     return out
 
 
@@ -163,14 +158,14 @@ async def _tell_rooms(s: AsyncSession, plan: PlanVersion, before: PlanVersion | 
     if not changed:
         return 0
     people = await _people(s, changed)
-    blocks = await _blocks(s, sorted({sess.id or 0 for _, sess, _ in people.values()}))
+    blocks = await _blocks(s, sorted({r.session.id or 0 for r in people.values()}))
     room_ids = {r for e in changed for r in new[e].values()}
     rooms = {r.id: r for r in await s.exec(select(DormRoom).where(col(DormRoom.id).in_(room_ids)))}
     sent = 0
     for eid in changed:
         if eid not in people:
             continue  # cancelled since the plan was made
-        user, sess, course = people[eid]
+        user, sess, course = people[eid].user, people[eid].session, people[eid].course
         mine = blocks.get(sess.id or 0, [])
         lines = []
         for seq, room_id in sorted(new[eid].items()):
@@ -209,7 +204,7 @@ async def _tell_sites(s: AsyncSession, plan: PlanVersion, before: PlanVersion | 
     for eid in changed:
         if eid not in people:
             continue
-        user, sess, course = people[eid]
+        user, sess, course = people[eid].user, people[eid].session, people[eid].course
         site = sites[new[eid]]
         body = (
             f"{user.name} 様\n\n「{course.title_ja}」（{sess.code}）の企業実習先が決まりました。\n\n"

@@ -24,6 +24,7 @@ from courses.core.db import Database
 from courses.core.errors import Conflict, FieldError, InvalidInput, NotEligible, NotFound
 from courses.core.tx import insert_once
 from courses.core.web import block_range
+from courses.enrollment.recipients import Recipient, recipients
 from courses.enrollment.reminders import japan_today
 from courses.models import (
     Campus,
@@ -66,13 +67,7 @@ def closes_on(session: CourseSession) -> date:
 # --- the email, once per confirmed learner ---------------------------------------------------------
 
 
-@dataclass
-class Due:
-    enrollment: Enrollment
-    user: User
-    session: CourseSession
-    course: Course
-    campus: Campus
+Due = Recipient
 
 
 async def due(s: AsyncSession, now: datetime) -> list[Due]:
@@ -81,22 +76,14 @@ async def due(s: AsyncSession, now: datetime) -> list[Due]:
     alone: their survey is closed)."""
     today = japan_today(now)
     sent = exists().where(col(SurveySent.enrollment_id) == Enrollment.id)
-    query = (
-        select(Enrollment, User, CourseSession, Course, Campus)  # type: ignore[call-overload]
-        .join(User, col(User.id) == Enrollment.user_id)
-        .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-        .join(Course, col(Course.id) == CourseSession.course_id)
-        .join(Campus, col(Campus.id) == CourseSession.campus_id)
-        .where(
-            Enrollment.status == EnrollmentStatus.CONFIRMED,
-            col(CourseSession.status).in_(HELD),
-            col(CourseSession.end_date) < today,
-            col(CourseSession.end_date) >= today - timedelta(days=OPEN_DAYS),
-            ~sent,
-        )
-        .order_by(col(Enrollment.id))
+    return await recipients(
+        s,
+        Enrollment.status == EnrollmentStatus.CONFIRMED,
+        col(CourseSession.status).in_(HELD),
+        col(CourseSession.end_date) < today,
+        col(CourseSession.end_date) >= today - timedelta(days=OPEN_DAYS),
+        ~sent,
     )
-    return [Due(*row) for row in await s.exec(query)]
 
 
 @dataclass
