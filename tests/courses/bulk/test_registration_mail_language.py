@@ -4,6 +4,8 @@ before. The invitation to an address without an account stays Japanese."""
 
 from __future__ import annotations
 
+import re
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, select
@@ -56,3 +58,37 @@ async def test_an_invitation_to_an_address_stays_japanese(
         mail.subject == "【中小企業大学校】研修お申し込みのご依頼（要承諾）" and "確認コード: " in mail.body
     )
     assert mail.body.endswith(SIGNED)
+
+
+async def test_an_invitation_accepted_on_an_english_page_makes_an_english_reader(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    """The account an invitation creates reads the language of the page it was accepted on, as a
+    registration does; its confirmation is the first mail in that language."""
+    w = await org_world(db, members=0)
+    r = await upload(client, w, csv_file(sme_row(w.sme, 0, email="new@example.jp")), dry_run=False)
+    assert r.status_code == 201, r.text
+    (invitation,) = await mails_to(db, "new@example.jp")
+    found = re.search(r"/invitation#([A-Za-z0-9_-]+)", invitation.body)
+    assert found
+    english = {"accept-language": "en"}
+    await client.get("/invitation", headers=english)
+    csrf = client.cookies.get("csrftoken", "")
+    password = "a long enough secret"
+    r = await client.post(
+        "/invitation/accept",
+        data={
+            "token": found.group(1),
+            "password": password,
+            "password_confirm": password,
+            "_csrf_token": csrf,
+        },
+        headers=english,
+    )
+    assert r.status_code == 200, r.text[-500:]
+    async with db.read() as s:
+        user = (await s.exec(select(User).where(User.email == "new@example.jp"))).one()
+    assert user.language == "en"
+    _, confirmed = await mails_to(db, "new@example.jp")
+    assert confirmed.subject == "Place confirmed: Reading Financial Statements"
+    assert_english(confirmed, user.name)
