@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from courses.accounts import service as accounts
 from courses.accounts import verification
 from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, me, session_cookie
-from courses.core import i18n, notifications
+from courses.core import i18n, mail
 from courses.core.deps import DB
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
@@ -178,16 +178,7 @@ class PasswordPages(Controller):
             if user is not None and recent is None:
                 secret = await accounts.issue_token(s, user, "reset", now, ttl=RECOVERY_TTL)
                 base = str(request.base_url).rstrip("/")
-                notifications.queue(
-                    s,
-                    user,
-                    "【中小企業大学校】パスワード再設定のご案内",
-                    f"{user.name} 様\n\nパスワードの再設定を受け付けました。次のリンクから新しいパスワードを設定してください"
-                    "（有効期限 1時間）。\n"
-                    + notifications.secret_link(base, "/password/set", secret)
-                    + "\nお心当たりのない場合は、このメールを破棄してください。パスワードは変わりません。",
-                    now,
-                )
+                mail.send(s, user, "password_reset.txt", now, base_url=base, secret=secret)
         return Template("password_forgot.html", context={"sent": True, "error": None})
 
     @get("/account/password", opt={"access": "user"})

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
-from courses.core import i18n, notifications
+from courses.core import i18n, mail
 from courses.core.deps import DB
 from courses.core.errors import DomainError, FieldError, InvalidInput
 from courses.core.i18n import N_
@@ -141,17 +141,7 @@ class ProfilePages(Controller):
             async with db.write() as s:
                 secret = await accounts.request_email_change(s, user, new_email, now)
                 base = str(request.base_url).rstrip("/")
-                notifications.queue_to(
-                    s,
-                    new_email,
-                    user.id,
-                    "【中小企業大学校】メールアドレス変更の確認",
-                    f"{user.name} 様\n\nアカウントのメールアドレスをこのアドレスに変更するお申し込みを受け付けました。"
-                    "次のリンクを開くと変更が完了します（有効期限 24時間）。\n"
-                    + notifications.secret_link(base, "/account/email/confirm", secret)
-                    + "\nお心当たりのない場合は、このメールを破棄してください。メールアドレスは変わりません。",
-                    now,
-                )
+                mail.send(s, user, "email_change.txt", now, to=new_email, base_url=base, secret=secret)
         except DomainError as exc:
             return _page(user, _values(user, profile), email_error=exc, new_email=raw)
         return Redirect("/account/profile?msg=email_sent")
@@ -175,16 +165,7 @@ class EmailConfirmPage(Controller):
         try:
             async with db.write() as s:
                 changed = await accounts.confirm_email_change(s, data.get("token", "").strip(), now)
-                notifications.queue_to(
-                    s,
-                    changed.old_email,
-                    changed.user.id,
-                    "【中小企業大学校】メールアドレスが変更されました",
-                    f"{changed.user.name} 様\n\nアカウントのメールアドレスが{now:%Y年%m月%d日 %H:%M}に変更されました。"
-                    "今後のお知らせは新しいメールアドレスへお送りします。\n"
-                    "\nお心当たりのない場合は、至急、中小企業大学校 研修申込窓口へご連絡ください。",
-                    now,
-                )
+                mail.send(s, changed.user, "email_changed.txt", now, to=changed.old_email, changed_at=now)
                 email = changed.user.email
         except DomainError as exc:
             return Template(

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.accounts.service import token_hash
-from courses.core import i18n, notifications
+from courses.core import i18n, mail
 from courses.core.deps import DB
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import same_site_path
@@ -72,24 +72,7 @@ async def send_link(
     path = "/account/verify"
     if next_path != "/me":
         path += "?next=" + quote(same_site_path(next_path), safe="/")
-    link = notifications.secret_link(base_url, path, secret, lang=user.language)
-    if user.language == "en":
-        subject = "[SME University] Please confirm your email address"
-        body = (
-            f"Dear {user.name},\n\nThank you for registering. Open the link below to confirm your email "
-            "address (valid for 7 days); you can then apply for courses.\n"
-            + link
-            + "\nIf you did not register, please ignore this message."
-        )
-    else:
-        subject = "【中小企業大学校】メールアドレスの確認"
-        body = (
-            f"{user.name} 様\n\nご登録ありがとうございます。次のリンクを開いて、メールアドレスを確認してください"
-            "（有効期限 7日間）。確認後に研修へお申し込みいただけます。\n"
-            + link
-            + "\nお心当たりのない場合は、このメールを破棄してください。"
-        )
-    notifications.queue(s, user, subject, body, now)
+    mail.send(s, user, "verify_email.txt", now, base_url=base_url, path=path, secret=secret)
 
 
 async def recently_sent(s: AsyncSession, user: User, now: datetime) -> bool:

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
+from courses.core import i18n
 from courses.core.errors import Conflict, DomainError, InvalidInput, NotEligible
 from courses.core.tx import run_sync
 from courses.enrollment import seats
@@ -139,6 +140,7 @@ async def accept(s: AsyncSession, secret: str, password_hash: str | None, now: d
             feed_token=secrets.token_urlsafe(24),
             created_at=now,
             email_verified_at=now,  # the invitation was opened from this address's mailbox
+            language=i18n.current(),  # as a registration: the page's, which their mail follows
         )
         s.add(user)
         await s.flush()

@@ -40,7 +40,7 @@ from courses.bulk.rows import (
     member_of,
     profile_from_row,
 )
-from courses.core import notifications
+from courses.core import mail, notifications
 from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
 from courses.core.tx import run_sync
@@ -480,21 +480,12 @@ def _tell_registered(
         if plan.outcome in (CONFIRMED, WAITLISTED):
             mine.setdefault(plan.email, []).append(plan)
     for email, rows in mine.items():
-        user = users[email]
-        lines = []
+        places = []
         for plan in rows:
             ctx = by_id[plan.session_id or 0]
-            state = (
-                "受講決定" if plan.outcome == CONFIRMED else f"キャンセル待ち（{plan.waitlist_position}番目）"
+            position = None if plan.outcome == CONFIRMED else plan.waitlist_position
+            places.append(
+                {"course": ctx.course, "campus": ctx.campus, "session": ctx.session, "position": position}
             )
-            lines.append(
-                f"・{ctx.course.title_ja}（{ctx.campus.name_ja}、{date_in('ja', ctx.session.start_date)}〜"
-                f"{date_in('ja', ctx.session.end_date)}）: {state}"
-            )
-        body = f"{user.name} 様\n\n{org.name}より、中小企業大学校の研修にお申し込みいただきました。\n\n"
-        body += (
-            "\n".join(lines)
-            + "\n\nキャンセル待ちの研修は、空きが出た場合に順番に受講決定となり、メールでお知らせします。\n"
-        )
-        body += "\nお申し込み状況はマイページでご確認いただけます。"
-        notifications.queue(s, user, "【中小企業大学校】お申し込みのご案内", body, now)
+        # in the member's language; the invitations above go to an address, in Japanese
+        mail.send(s, users[email], "registered_by_organization.txt", now, organization=org, places=places)

@@ -28,7 +28,7 @@ from courses.console.forms import (
     stale,
     version_of,
 )
-from courses.core import audit, notifications
+from courses.core import audit, mail
 from courses.core.errors import Conflict, FieldError, InvalidInput, not_found
 from courses.core.tx import run_sync
 from courses.core.web import ja_date
@@ -300,18 +300,10 @@ async def _tell_changed(
     moved: bool,
     now: datetime,
 ) -> None:
+    """Each affected learner is told, in the language they read."""
     course = await s.get(Course, row.course_id)
-    title = course.title_ja if course else row.code
-    dates = "、".join(f"{ja_date(a)}〜{ja_date(b)}" for a, b in blocks)
     for _, user in affected:
-        if moved:
-            body = (
-                f"{user.name} 様\n\nお申し込みの「{title}」の日程が変更になりました。\n新しい日程: {dates}\n"
-            )
-        else:
-            body = f"{user.name} 様\n\nお申し込みの「{title}」（{dates}）は宿泊なしでの実施に変更になりました。\n"
-        body += "ご都合が合わない場合はマイページからキャンセルできます。ご迷惑をおかけし申し訳ありません。"
-        notifications.queue(s, user, f"【日程・条件変更のお知らせ】{title}", body, now)
+        mail.send(s, user, "session_changed.txt", now, course=course, session=row, blocks=blocks, moved=moved)
 
 
 TRANSITIONS = {

@@ -86,6 +86,13 @@ def gettext(message: str) -> str:
     return message if lang == SOURCE else translations(lang).gettext(message)
 
 
+def pgettext(context: str, message: str) -> str:
+    """The translation of ``message`` in ``context`` (a msgctxt), where the same Japanese needs another
+    English: a mail's "%(name)s 様" opens with "Dear", a page's does not."""
+    lang = _language.get()
+    return message if lang == SOURCE else translations(lang).pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     lang = _language.get()
     if lang == SOURCE:

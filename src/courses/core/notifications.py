@@ -18,45 +18,58 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from courses.core import i18n
 from courses.core.db import Database
+from courses.core.i18n import N_
 from courses.core.settings import Settings
 from courses.core.tx import Tx, as_tx
 from courses.models import OutboxMessage, User, table_of
 
 log = logging.getLogger(__name__)
-SIGNATURE = "\n\n――\n中小企業大学校 研修申込窓口\n※このメールは送信専用です。"
+SIGNATURE = N_("中小企業大学校 研修申込窓口\n※このメールは送信専用です。")
+_LINK_HELP = N_("リンクが開けない場合は、%(page)s に次の確認コードを入力してください。")
+_CODE = N_("確認コード")  # ``redact_secrets`` knows it, and its English, followed by ": "
+
+
+def signature(lang: str = i18n.SOURCE) -> str:
+    """What ends every message, in ``lang``."""
+    with i18n.speaking(lang):
+        return "\n\n――\n" + i18n.gettext(SIGNATURE)
 
 
 def queue(db: Session | AsyncSession | Tx, user: User, subject: str, body: str, now: datetime) -> None:
-    """Put a message in the outbox, in the caller's transaction."""
+    """Put a message written in Japanese in the outbox, in the caller's transaction (``courses.core.mail``
+    writes one in the person's language)."""
     queue_to(db, user.email, user.id, subject, body, now)
 
 
-def secret_link(base_url: str, path: str, secret: str, lang: str = "ja") -> str:
+def secret_link(base_url: str, path: str, secret: str, lang: str = i18n.SOURCE) -> str:
     """A link with its secret in the fragment (which no server log or ``Referer`` sees), then the same
     secret as a 確認コード to type in at ``path`` where the link cannot be opened; ends with a newline.
     ``redact_secrets`` removes both once the message is sent."""
     page = base_url.rstrip("/") + path
-    if lang == "en":
-        return (
-            f"{page}#{secret}\n"
-            f"\nIf the link does not open, enter this confirmation code at {page}\nConfirmation code: {secret}\n"
-        )
-    return (
-        f"{page}#{secret}\n"
-        f"\nリンクが開けない場合は、{page} に次の確認コードを入力してください。\n確認コード: {secret}\n"
-    )
+    with i18n.speaking(lang):
+        help_text, code = i18n.gettext(_LINK_HELP) % {"page": page}, i18n.gettext(_CODE)
+    return f"{page}#{secret}\n\n{help_text}\n{code}: {secret}\n"
 
 
 def queue_to(
-    db: Session | AsyncSession | Tx, email: str, user_id: int | None, subject: str, body: str, now: datetime
+    db: Session | AsyncSession | Tx,
+    email: str,
+    user_id: int | None,
+    subject: str,
+    body: str,
+    now: datetime,
+    *,
+    lang: str = i18n.SOURCE,
 ) -> None:
-    """Put a message to an address in the outbox (``user_id`` when it is known to be an account's)."""
+    """Put a message to an address in the outbox (``user_id`` when it is known to be an account's),
+    signed in ``lang``, the language it is written in."""
     row: dict[str, Any] = {
         "user_id": user_id,
         "to_email": email,
         "subject": subject,
-        "body": body + SIGNATURE,
+        "body": body + signature(lang),
         "created_at": now,
         "sent_at": None,
         "attempts": 0,

@@ -203,7 +203,7 @@ def configure(env: Environment) -> None:
     # a {% trans %} block's msgid is its text with the line breaks and indentation collapsed
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     env.filters.update(
         ja_date=ja_date,

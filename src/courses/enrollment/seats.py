@@ -81,6 +81,8 @@ _OFFER_FOR = (
         _COURSES.c.audience,
         _COURSES.c.title_ja,
         _CAMPUSES.c.name_ja.label("campus_name_ja"),
+        _COURSES.c.title_en,
+        _CAMPUSES.c.name_en.label("campus_name_en"),
         _PROFILES.c.organization_kind,
         _PROFILES.c.industry,
         _PROFILES.c.capital_yen,
@@ -160,6 +162,8 @@ class Offer:
     audience: str
     title_ja: str
     campus_name_ja: str
+    title_en: str  # for the mail to a learner who reads English
+    campus_name_en: str
 
     @classmethod
     def of(cls, ctx: SessionContext) -> Offer:
@@ -175,6 +179,8 @@ class Offer:
             ctx.course.audience,
             ctx.course.title_ja,
             ctx.campus.name_ja,
+            ctx.course.title_en,
+            ctx.campus.name_en,
         )
 
 
@@ -202,6 +208,8 @@ _OFFER_FIELDS = (
     "audience",
     "title_ja",
     "campus_name_ja",
+    "title_en",
+    "campus_name_en",
 )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
@@ -27,11 +28,10 @@ from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.service import staff_campus_ids
-from courses.core import notifications
+from courses.core import mail
 from courses.core.clock import JST
 from courses.core.errors import Conflict, Forbidden, not_found
 from courses.core.tx import Tx, as_tx
-from courses.core.web import date_in
 from courses.enrollment.seats import (
     _INSERT_ENROLLMENT,
     _POSITION,
@@ -162,28 +162,12 @@ def enroll_with_key(
     return body
 
 
-def _dates(s: CourseSession | Offer) -> str:
-    """The dates as the Japanese emails write them, whatever the language of the page that acted."""
-    return f"{date_in('ja', s.start_date)}〜{date_in('ja', s.end_date)}"
-
-
 def _tell_enrolled(
     tx: Tx, user: User, offer: Offer, status: str, position: int | None, now: datetime
 ) -> None:
-    title = offer.title_ja
-    if status == EnrollmentStatus.CONFIRMED:
-        subject = f"【受講決定】{title}"
-        body = (
-            f"{user.name} 様\n\n「{title}」（{offer.campus_name_ja}、{_dates(offer)}）の受講が決定しました。\n"
-            "日程・会場はマイページでご確認ください。"
-        )
-    else:
-        subject = f"【キャンセル待ち受付】{title}"
-        body = (
-            f"{user.name} 様\n\n「{title}」（{offer.campus_name_ja}、{_dates(offer)}）は満席のため、"
-            f"キャンセル待ち（{position}番目）で受け付けました。\n空きが出た場合は順番に受講決定となり、メールでお知らせします。"
-        )
-    notifications.queue(tx, user, subject, body, now)
+    """In the person's language: ``user`` carries it, and the offer both titles, so no query is added."""
+    template = "enrolled.txt" if status == EnrollmentStatus.CONFIRMED else "waitlisted.txt"
+    mail.send(tx, user, template, now, offer=offer, position=position)
 
 
 def promote_waiting(db: Session, session_id: int, now: datetime) -> list[Enrollment]:
@@ -237,31 +221,13 @@ def _promote(db: Session, enrollment: Enrollment, now: datetime) -> None:
     user = db.get(User, enrollment.user_id)
     if user is None:
         return
-    if deadline is None:
-        notifications.queue(
-            db,
-            user,
-            f"【受講決定】{ctx.course.title_ja}（キャンセル待ちから繰り上げ）",
-            f"{user.name} 様\n\nキャンセル待ちでお申し込みの「{ctx.course.title_ja}」（{ctx.campus.name_ja}、"
-            f"{_dates(ctx.session)}）に空きが出たため、受講が決定しました。\nマイページで日程をご確認ください。",
-            now,
-        )
-        return
-    notifications.queue(
-        db,
-        user,
-        f"【要回答】{ctx.course.title_ja}に空きが出ました（{_when(deadline)}まで）",
-        f"{user.name} 様\n\nキャンセル待ちでお申し込みの「{ctx.course.title_ja}」（{ctx.campus.name_ja}、"
-        f"{_dates(ctx.session)}）に空きが出ました。\n開講が近く、受講を確定するとキャンセル料の対象になるため、"
-        f"{_when(deadline)}までにマイページで「受講する」を押してください。\n"
-        "期限までにお返事がない場合や「辞退する」を押された場合は、次にお待ちの方にお譲りします（料金はかかりません）。",
-        now,
-    )
+    template = "promoted.txt" if deadline is None else "place_offered.txt"
+    mail.send(db, user, template, now, **_about(ctx), deadline=deadline)
 
 
-def _when(moment: datetime) -> str:
-    local = moment.astimezone(JST)
-    return f"{date_in('ja', local.date())} {local:%H:%M}"
+def _about(ctx: SessionContext) -> dict[str, Any]:
+    """What a learner's message about a place says of its session."""
+    return {"course": ctx.course, "campus": ctx.campus, "session": ctx.session}
 
 
 def accept_place(db: Session, enrollment_id: int, user: User, now: datetime) -> Enrollment:
@@ -307,14 +273,7 @@ def release_unaccepted(db: Session, now: datetime) -> int:
         cancel(db, enrollment, now, by_staff=True, tell=False)
         user = db.get(User, enrollment.user_id)
         if user is not None:
-            notifications.queue(
-                db,
-                user,
-                f"【お知らせ】{ctx.course.title_ja}の繰り上げ席について",
-                f"{user.name} 様\n\n「{ctx.course.title_ja}」（{_dates(ctx.session)}）の空き席は、期限までにお返事が"
-                "なかったため、次にお待ちの方にお譲りしました。料金はかかりません。",
-                now,
-            )
+            mail.send(db, user, "place_lapsed.txt", now, **_about(ctx))
     return len(lapsed)
 
 
@@ -374,14 +333,7 @@ def cancel(
     enrollment.status = EnrollmentStatus.CANCELLED
     user = db.get(User, enrollment.user_id)
     if user is not None and tell:
-        notifications.queue(
-            db,
-            user,
-            f"【キャンセル受付】{ctx.course.title_ja}",
-            f"{user.name} 様\n\n「{ctx.course.title_ja}」（{ctx.campus.name_ja}、{_dates(ctx.session)}）のお申し込みを"
-            "キャンセルしました。",
-            now,
-        )
+        mail.send(db, user, "cancelled.txt", now, **_about(ctx))
     if not was_confirmed:
         return []
     release_seat(db, enrollment.session_id)
@@ -408,15 +360,7 @@ def cancel_session(db: Session, session_id: int, now: datetime) -> int:
         enrollment.status = EnrollmentStatus.CANCELLED
         enrollment.updated_at = now
         db.add(enrollment)
-        notifications.queue(
-            db,
-            user,
-            f"【開催中止のお知らせ】{ctx.course.title_ja}",
-            f"{user.name} 様\n\nお申し込みいただいていた「{ctx.course.title_ja}」（{ctx.campus.name_ja}、"
-            f"{_dates(ctx.session)}）は、開催を中止することになりました。ご迷惑をおかけし申し訳ありません。\n"
-            "他の開催回は研修一覧からお探しいただけます。",
-            now,
-        )
+        mail.send(db, user, "session_cancelled.txt", now, **_about(ctx))
     return len(rows)
 
 

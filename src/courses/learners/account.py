@@ -26,7 +26,7 @@ from courses.accounts.guards import SESSION_COOKIE, me
 from courses.billing import service as billing
 from courses.billing.schemas import CancellationQuote
 from courses.catalog import service as catalog
-from courses.core import i18n, notifications
+from courses.core import i18n, mail
 from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError, FieldError, Forbidden, InvalidInput
@@ -248,16 +248,7 @@ async def delete_account(s: AsyncSession, user_id: int, now: datetime, settings:
     for p in pending:
         # the one cancellation path: the seat goes to the waiting list, the fee is settled
         await billing.cancel_with_fee(s, p.enrollment, now, settings, cancelled_by="learner")
-    notifications.queue(
-        s,
-        user,
-        "【中小企業大学校】退会のお手続きが完了しました",
-        f"{user.name} 様\n\nアカウントを削除しました。"
-        + (f"開講前のお申し込み {len(pending)} 件をキャンセルしました。" if pending else "")
-        + "\nお申し込みと請求の記録は、会計の記録として氏名などを消去したうえで保存します。"
-        "\nご利用ありがとうございました。",
-        now,
-    )
+    mail.send(s, user, "account_deleted.txt", now, cancelled=len(pending))
     user.name, user.name_kana = DELETED_NAME, ""
     user.email = deleted_email(user_id)
     user.password_hash = UNUSABLE_PASSWORD

@@ -1,18 +1,22 @@
 """Publishing tells people: each learner whose room or practicum site is new or changed gets one
 message with the dates, the room or the host company (address and travel time), and each instructor
 whose modules under a timetable are new, changed or withdrawn gets the list of what they teach, through
-the outbox in the transaction that publishes the plan."""
+the outbox in the transaction that publishes the plan. A learner's message is in the language they
+read (``courses.core.mail``); an instructor's is Japanese."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.core import notifications
+from courses.core import mail, notifications
+from courses.core.i18n import N_
 from courses.core.web import ja_date
+from courses.enrollment.recipients import Recipient, recipients
 from courses.models import (
     Campus,
     Classroom,
@@ -21,14 +25,13 @@ from courses.models import (
     DormRoom,
     Enrollment,
     EnrollmentStatus,
-    User,
 )
 from courses.models.plans import PlanKind, PlannedRoom, PlannedSite, PlanVersion
 from courses.models.resources import Instructor, PracticumSite
 from courses.models.timetable import CourseModule, PlannedModule
 from courses.planning.loading import _blocks
 
-ZONE_JA = {"women": "女性用", "men": "男性用", "any": "共用"}  # also the occupancy view's
+ZONE_JA = {"women": N_("女性用"), "men": N_("男性用"), "any": N_("共用")}  # also the occupancy view's
 
 
 async def _rooms_of(s: AsyncSession, plan_id: int | None) -> dict[int, dict[int, int]]:
@@ -49,20 +52,19 @@ async def _sites_of(s: AsyncSession, plan_id: int | None) -> dict[int, int]:
     }
 
 
-async def _people(
-    s: AsyncSession, enrollment_ids: list[int]
-) -> dict[int, tuple[User, CourseSession, Course]]:
-    out: dict[int, tuple[User, CourseSession, Course]] = {}
+async def _people(s: AsyncSession, enrollment_ids: list[int]) -> dict[int, Recipient]:
+    """enrollment -> its learner, session, course and campus, of the places still confirmed."""
+    out: dict[int, Recipient] = {}
     for part in (enrollment_ids[i : i + 500] for i in range(0, len(enrollment_ids), 500)):
-        for e, u, sess, course in await s.exec(
-            select(Enrollment, User, CourseSession, Course)
-            .join(User, col(User.id) == Enrollment.user_id)
-            .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-            .join(Course, col(Course.id) == CourseSession.course_id)
-            .where(col(Enrollment.id).in_(part), Enrollment.status == EnrollmentStatus.CONFIRMED)
+        for r in await recipients(
+            s, col(Enrollment.id).in_(part), Enrollment.status == EnrollmentStatus.CONFIRMED
         ):
-            out[e.id or 0] = (u, sess, course)
+            out[r.enrollment.id or 0] = r
     return out
+
+
+def _about(to: Recipient) -> dict[str, Any]:
+    return {"course": to.course, "campus": to.campus, "session": to.session}
 
 
 async def tell_learners(s: AsyncSession, plan: PlanVersion, before: PlanVersion | None, now: datetime) -> int:
@@ -163,32 +165,21 @@ async def _tell_rooms(s: AsyncSession, plan: PlanVersion, before: PlanVersion | 
     if not changed:
         return 0
     people = await _people(s, changed)
-    blocks = await _blocks(s, sorted({sess.id or 0 for _, sess, _ in people.values()}))
+    blocks = await _blocks(s, sorted({r.session.id or 0 for r in people.values()}))
     room_ids = {r for e in changed for r in new[e].values()}
     rooms = {r.id: r for r in await s.exec(select(DormRoom).where(col(DormRoom.id).in_(room_ids)))}
     sent = 0
     for eid in changed:
         if eid not in people:
             continue  # cancelled since the plan was made
-        user, sess, course = people[eid]
-        mine = blocks.get(sess.id or 0, [])
-        lines = []
-        for seq, room_id in sorted(new[eid].items()):
-            if not 0 <= seq < len(mine):
-                continue
-            b, room = mine[seq], rooms[room_id]
-            lines.append(
-                f"・{ja_date(b.start_date)}〜{ja_date(b.end_date - timedelta(days=1))}の夜: "
-                f"{room.room_number}号室（{room.floor}階・{ZONE_JA.get(room.zone, room.zone)}"
-                f"{'・ツイン' if room.kind == 'twin' else ''}）"
-            )
-        body = (
-            f"{user.name} 様\n\n「{course.title_ja}」（{sess.code}）の宿泊のお部屋が決まりました。\n\n"
-            + "\n".join(lines)
-            + "\n\nお部屋はマイページでもご確認いただけます。"
-            + ("\n（先にお知らせしたお部屋から変更になりました。）" if eid in old else "")
-        )
-        notifications.queue(s, user, f"【宿泊のお部屋】{course.title_ja}", body, now)
+        to = people[eid]
+        mine = blocks.get(to.session.id or 0, [])
+        nights = [  # the first and the last night of each block, and the room
+            (mine[seq].start_date, mine[seq].end_date - timedelta(days=1), rooms[room_id])
+            for seq, room_id in sorted(new[eid].items())
+            if 0 <= seq < len(mine)
+        ]
+        mail.send(s, to.user, "room.txt", now, **_about(to), nights=nights, zones=ZONE_JA, changed=eid in old)
         sent += 1
     return sent
 
@@ -209,16 +200,8 @@ async def _tell_sites(s: AsyncSession, plan: PlanVersion, before: PlanVersion | 
     for eid in changed:
         if eid not in people:
             continue
-        user, sess, course = people[eid]
+        to = people[eid]
         site = sites[new[eid]]
-        body = (
-            f"{user.name} 様\n\n「{course.title_ja}」（{sess.code}）の企業実習先が決まりました。\n\n"
-            f"・実習先: {site.name}（{site.company_name}）\n"
-            + (f"・所在地: {site.address}\n" if site.address else "")
-            + f"・大学校からの移動時間: 約{site.travel_minutes}分\n"
-            + "\n実習先はマイページでもご確認いただけます。"
-            + ("\n（先にお知らせした実習先から変更になりました。）" if eid in old else "")
-        )
-        notifications.queue(s, user, f"【企業実習先】{course.title_ja}", body, now)
+        mail.send(s, to.user, "practicum_site.txt", now, **_about(to), site=site, changed=eid in old)
         sent += 1
     return sent

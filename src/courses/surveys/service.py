@@ -14,17 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.core import notifications
+from courses.core import mail
 from courses.core.db import Database
 from courses.core.errors import Conflict, FieldError, InvalidInput, NotEligible, NotFound
 from courses.core.i18n import N_
 from courses.core.tx import insert_once
-from courses.core.web import block_range, date_in
+from courses.core.web import date_in
+from courses.enrollment.recipients import Recipient, recipients
 from courses.enrollment.reminders import japan_today
 from courses.models import (
     Campus,
@@ -67,13 +69,7 @@ def closes_on(session: CourseSession) -> date:
 # --- the email, once per confirmed learner ---------------------------------------------------------
 
 
-@dataclass
-class Due:
-    enrollment: Enrollment
-    user: User
-    session: CourseSession
-    course: Course
-    campus: Campus
+Due = Recipient
 
 
 async def due(s: AsyncSession, now: datetime) -> list[Due]:
@@ -82,22 +78,14 @@ async def due(s: AsyncSession, now: datetime) -> list[Due]:
     alone: their survey is closed)."""
     today = japan_today(now)
     sent = exists().where(col(SurveySent.enrollment_id) == Enrollment.id)
-    query = (
-        select(Enrollment, User, CourseSession, Course, Campus)  # type: ignore[call-overload]
-        .join(User, col(User.id) == Enrollment.user_id)
-        .join(CourseSession, col(CourseSession.id) == Enrollment.session_id)
-        .join(Course, col(Course.id) == CourseSession.course_id)
-        .join(Campus, col(Campus.id) == CourseSession.campus_id)
-        .where(
-            Enrollment.status == EnrollmentStatus.CONFIRMED,
-            col(CourseSession.status).in_(HELD),
-            col(CourseSession.end_date) < today,
-            col(CourseSession.end_date) >= today - timedelta(days=OPEN_DAYS),
-            ~sent,
-        )
-        .order_by(col(Enrollment.id))
+    return await recipients(
+        s,
+        Enrollment.status == EnrollmentStatus.CONFIRMED,
+        col(CourseSession.status).in_(HELD),
+        col(CourseSession.end_date) < today,
+        col(CourseSession.end_date) >= today - timedelta(days=OPEN_DAYS),
+        ~sent,
     )
-    return [Due(*row) for row in await s.exec(query)]
 
 
 @dataclass
@@ -120,34 +108,22 @@ async def send_due(db: Database, now: datetime, base_url: str) -> Sent:
                 params = {"enrollment_id": item.enrollment.id, "sent_at": now}
                 if (await s.exec(claim, params=params)).first() is None:
                     continue  # another instance sent it
-                subject, body = survey_mail(item, base_url)
-                notifications.queue(s, item.user, subject, body, now)
+                mail.send(s, item.user, "survey.txt", now, **survey_mail(item, base_url))
                 sent.total += 1
         if len(batch) < BATCH:
             break
     return sent
 
 
-def survey_mail(item: Due, base_url: str) -> tuple[str, str]:
-    title, campus, session = item.course.title_ja, item.campus, item.session
-    url = f"{base_url.rstrip('/')}/surveys/{session.id}"
-    end = closes_on(session)
-    body = "\n".join(
-        [
-            f"{item.user.name} 様",
-            "",
-            f"「{title}」（{campus.name_ja}、{block_range(session.start_date, session.end_date)}）を"
-            "ご受講いただき、ありがとうございました。",
-            "今後の研修をよりよくするため、受講者アンケートにご協力ください（5分ほどで終わります）。",
-            "",
-            url,
-            "",
-            f"回答期限：{end.year}年{end.month}月{end.day}日",
-            "回答は無記名で集計されます。講師には3件以上の回答の集計値のみが伝えられ、"
-            "どなたの回答かはわかりません。",
-        ]
-    )
-    return f"【受講者アンケートのお願い】{title}", body
+def survey_mail(item: Due, base_url: str) -> dict[str, Any]:
+    """What the email says (``templates/mail/survey.txt``): the session, where to answer and by when."""
+    return {
+        "course": item.course,
+        "campus": item.campus,
+        "session": item.session,
+        "url": f"{base_url.rstrip('/')}/surveys/{item.session.id}",
+        "closes": closes_on(item.session),
+    }
 
 
 # --- the form -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from courses.core.db import Database
 from courses.models import AuthToken, Enrollment, OutboxMessage, User
 from tests.courses import builders as b
 from tests.courses.accounts.test_account_pages import FORM, _csrf, _session
+from tests.courses.mails import assert_english
 
 Client = AsyncTestClient[Litestar]
 LINK = re.compile(r"(/account/verify[^#\s]*)#([A-Za-z0-9_-]{32,})")
@@ -168,6 +169,7 @@ async def test_the_api_registers_mails_the_link_and_refuses_to_enroll_before_it(
     (mail,) = await _mails(db, "hanako@example.jp")  # in English: the person registered in English
     assert mail.subject == "[SME University] Please confirm your email address"
     assert "Confirmation code: " in mail.body and "確認コード" not in mail.body
+    assert_english(mail, FORM["name"])  # the signature too
     assert (await _user(db)).language == "en"
 
     token = await client.post("/api/auth/token", json={"email": FORM["email"], "password": FORM["password"]})

@@ -248,9 +248,14 @@ def test_accept_language_and_cookie() -> None:
 def _extracted() -> set[str]:
     """Every msgid of the templates and of the Python sources, as `make messages` extracts them."""
     root = Path(i18n.LOCALE_DIR).parents[2]
-    method_map = [("templates/**.html", "jinja2"), ("src/**.py", "python")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    method_map = [
+        ("templates/**.html", "jinja2"),
+        ("templates/mail/**.txt", "jinja2"),
+        ("src/**.py", "python"),
+    ]
+    jinja = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
+    options = {"templates/**.html": jinja, "templates/mail/**.txt": {**jinja, "trim_blocks": "true"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(root), method_map, options, keywords=keywords

@@ -19,10 +19,11 @@ from courses.app import create_app
 from courses.core.db import Database
 from courses.core.settings import Settings
 from courses.enrollment.reminders import send_due
-from courses.models import Campus, Enrollment, OutboxMessage, SessionStatus
+from courses.models import Campus, Enrollment, OutboxMessage, SessionStatus, User
 from courses.models.reminders import ReminderSent
 from tests.conftest import JST, ON_POSTGRES, TODAY
 from tests.courses import builders as b
+from tests.courses.mails import assert_english
 
 BASE = "https://kenshu.example"
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=JST)
@@ -320,3 +321,75 @@ async def test_a_sender_that_saw_them_due_before_the_other_committed_loses_on_th
     late = await send_due(db, NOW, BASE)
     assert late.total == 0
     assert await _outbox_count(db) == 6 and len(await _sent(db)) == 6
+
+
+async def _readers_of_english(db: Database, w: World, *names: str) -> dict[str, User]:
+    async with db.write() as s:
+        people = {}
+        for name in names:
+            person = await s.get(User, w.users[name])
+            assert person is not None
+            person.language = "en"
+            s.add(person)
+            people[name] = person
+    return people
+
+
+async def test_the_reminders_in_japanese_whole(db: Database) -> None:
+    w = await _world(db)
+    await send_due(db, NOW, BASE)
+    (lodger,) = await _mail(db, w.users["lodger"])
+    name = lodger.body.partition(" 様")[0]
+    assert lodger.body == (
+        f"{name} 様\n\n「財務諸表の読み方」の開講まであと7日となりました。受講に必要なことをお知らせします。\n"
+        "このメールは受講票を兼ねています。当日、受付で画面または印刷してお見せください。\n\n"
+        "■ 研修名\n財務諸表の読み方\n■ 開催回\n"
+        + lodger.body.split("■ 開催回\n")[1].partition("\n")[0]
+        + "\n■ 日程\n第1日程　2026年5月22日（金）〜5月23日（土）\n第2日程　2026年6月5日（金）〜6月7日（日）\n"
+        f"■ 会場\n中小企業大学校 tokyo校\n東京都東大和市桜が丘2-137-5\nアクセス：{ACCESS}\n"
+        "■ 持ち物\n・筆記用具\n・名刺\n・受講票（このメール）\n・事前課題がある場合はその資料\n・着替え・洗面用具\n"
+        "■ 宿泊（寮）\n寮のチェックイン：初日 8:30〜9:15 に寮の受付へ\n\n"
+        f"日程・会場はマイページでもご確認いただけます。\n{BASE}/me\n"
+        "やむを得ずご欠席の場合は、開講日の前日までにマイページからキャンセルのお手続きをお願いします。"
+        "\n\n――\n中小企業大学校 研修申込窓口\n※このメールは送信専用です。"
+    )
+    (waiting,) = await _mail(db, w.users["waiting30"])
+    name = waiting.body.partition(" 様")[0]
+    assert waiting.body.startswith(
+        f"{name} 様\n\n「財務諸表の読み方」（中小企業大学校 tokyo校、2026年6月24日（水）〜6月25日（木））に"
+        "キャンセル待ちでお申し込みいただいてから30日以上が経ちました。現在のキャンセル待ちは1番目です。\n\n"
+        "まだご希望ですか。\n・引き続きご希望の場合：お手続きは不要です。空きが出しだい順番に受講決定となり、"
+        "メールでお知らせします。\n・ご希望でなくなった場合：マイページ（https://kenshu.example/me）から"
+        "キャンセル待ちを取り消してください。次にお待ちの方に順番が回ります。\n\n――\n"
+    )
+
+
+async def test_a_learner_who_reads_english_is_reminded_in_english(db: Database) -> None:
+    w = await _world(db)
+    people = await _readers_of_english(db, w, "lodger", "tomorrow", "waiting30")
+    await send_due(db, NOW, BASE)
+    # data stays as the campus keeps it: its address, how to get there, the dormitory's check-in
+    data = ("東京都東大和市桜が丘2-137-5", ACCESS, "初日 8:30〜9:15 に寮の受付へ")
+
+    (lodger,) = await _mail(db, w.users["lodger"])
+    assert lodger.subject == "7 days to go: Reading Financial Statements (Tokyo Campus)"
+    for text in (
+        f"Dear {people['lodger'].name},",
+        "Part 1: Fri 22 May – Sat 23 May 2026\nPart 2: Fri 5 Jun – Sun 7 Jun 2026",
+        "■ Venue\nTokyo Campus\n",
+        "- Business cards\n",
+        "- A change of clothes and toiletries\n",
+        f"{BASE}/me\n",
+    ):
+        assert text in lodger.body, text
+    assert_english(lodger, people["lodger"].name, *data)
+    (tomorrow,) = await _mail(db, w.users["tomorrow"])
+    assert tomorrow.subject == "Starts tomorrow: Reading Financial Statements (Tokyo Campus)"
+    assert "Sat 16 May – Sun 17 May 2026" in tomorrow.body
+    assert_english(tomorrow, people["tomorrow"].name, *data)
+    (waiting,) = await _mail(db, w.users["waiting30"])
+    assert waiting.subject == "Waiting list: do you still want a place in Reading Financial Statements?"
+    assert "number 1 on the waiting list" in waiting.body and f"My page ({BASE}/me)" in waiting.body
+    assert_english(waiting, people["waiting30"].name)
+    (commuter,) = await _mail(db, w.users["commuter"])  # the others still read Japanese
+    assert commuter.subject.startswith("【開講7日前のご案内】")

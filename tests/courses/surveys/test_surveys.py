@@ -37,6 +37,7 @@ from courses.surveys import results
 from courses.surveys.service import send_due
 from tests.conftest import JST, ON_POSTGRES, TODAY
 from tests.courses import builders as b
+from tests.courses.mails import assert_english, mails_to
 
 BASE = "https://kenshu.example"
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=JST)
@@ -179,6 +180,35 @@ async def test_survey_mail_goes_once_the_day_after_the_last_day(db: Database) ->
     assert sum(x.total for x in both) == 1
     assert await _count(db, OutboxMessage) == 4
     assert await _count(db, SurveySent) == 4
+
+
+async def test_survey_mail_in_the_language_the_learner_reads(db: Database) -> None:
+    w = await _world(db)
+    async with db.write() as s:
+        ann = await s.get(User, w.users["ann"].id)
+        assert ann is not None
+        ann.language = "en"
+        s.add(ann)
+    await send_due(db, NOW, BASE)
+    url = f"{BASE}/surveys/{w.sessions['yesterday']}"
+    (ben,) = await mails_to(db, "ben@example.jp")
+    assert (ben.subject, ben.body) == (
+        "【受講者アンケートのお願い】財務諸表の読み方",
+        f"{w.users['ben'].name} 様\n\n「財務諸表の読み方」（中小企業大学校 tokyo校、2026年5月13日（水）〜5月14日（木））を"
+        "ご受講いただき、ありがとうございました。\n今後の研修をよりよくするため、受講者アンケートにご協力ください"
+        f"（5分ほどで終わります）。\n\n{url}\n\n回答期限：2026年6月13日\n回答は無記名で集計されます。"
+        "講師には3件以上の回答の集計値のみが伝えられ、どなたの回答かはわかりません。"
+        "\n\n――\n中小企業大学校 研修申込窓口\n※このメールは送信専用です。",
+    )
+    (mail,) = await mails_to(db, "ann@example.jp")
+    assert mail.subject == "Please tell us how the course went: Reading Financial Statements"
+    for text in (
+        "Reading Financial Statements (Tokyo Campus, Wed 13 May – Thu 14 May 2026)",
+        url,
+        "13 Jun 2026",
+    ):
+        assert text in mail.body, text
+    assert_english(mail, w.users["ann"].name)
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="the CLI is exercised on SQLite")
