@@ -235,7 +235,16 @@ def test_register_enroll_my_page(server: str, tmp_path: Path) -> None:
         link = re.search(r"(/account/verify\S*#[A-Za-z0-9_-]{32,})", admin.inner_text("main"))
         assert link is not None, "no verification link in the mailbox"
         admin.close()
+        # on a phone: My page with the notice to verify, and the link's page, fit the screen
+        page.set_viewport_size(PHONE)
+        page.reload()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.goto(server + link.group(1))  # site.js posts the link's code
+        page.wait_for_load_state()
+        assert "を確認しました" in page.inner_text("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _axe(page, bad)
+        page.set_viewport_size(DESKTOP)
         page.get_by_role("link", name="お申し込みを続ける").click()
         page.wait_for_url("**/sessions/*/apply")
         _axe(page, bad)
