@@ -90,6 +90,15 @@ Name = Annotated[str, Meta(title="氏名", examples=["山田 太郎"])]
 Address = Annotated[str, Meta(title="メールアドレス", examples=["yamada@example.jp"])]
 
 
+Verified = Annotated[
+    bool,
+    Meta(
+        title="メールアドレス確認済み",
+        description="false until the link mailed at registration is opened; a learner enrolls only once it is true",
+    ),
+]
+
+
 class AccountOut(msgspec.Struct):
     """The account just registered."""
 
@@ -97,13 +106,7 @@ class AccountOut(msgspec.Struct):
     email: Address
     name: Name
     role: RoleOf
-    email_verified: Annotated[
-        bool,
-        Meta(
-            title="メールアドレス確認済み",
-            description="false until the link mailed at registration is opened; a learner enrolls only once it is true",
-        ),
-    ]
+    email_verified: Verified
 
 
 class TokenOut(msgspec.Struct):
@@ -141,13 +144,7 @@ class Me(msgspec.Struct):
     email: Address
     name: Name
     role: RoleOf
-    email_verified: Annotated[
-        bool,
-        Meta(
-            title="メールアドレス確認済み",
-            description="false until the link mailed at registration is opened; a learner enrolls only once it is true",
-        ),
-    ]
+    email_verified: Verified
     organization: Annotated[
         OrganizationOut | None,
         Meta(title="所属団体", description="a coordinator's organisation; null for everyone else"),

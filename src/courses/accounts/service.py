@@ -471,19 +471,25 @@ async def request_email_change(db: AsyncSession, user: User, new_email: str, now
     request of the same person stops working. Only the secret's SHA-256 is stored."""
     if await email_taken(db, new_email):
         raise address_taken()
-    for old in await db.exec(
-        select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == "email")
-    ):
+    return await replace_link(db, user, "email", new_email, now, EMAIL_CHANGE_TTL)
+
+
+async def replace_link(
+    db: AsyncSession, user: User, kind: str, address: str, now: datetime, ttl: timedelta
+) -> str:
+    """A single-use secret of ``kind`` (an emailed link) for ``user`` about ``address``, valid for
+    ``ttl``; the person's earlier link of that kind stops working. Only its SHA-256 is stored."""
+    for old in await db.exec(select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == kind)):
         await db.delete(old)
     secret = secrets.token_urlsafe(32)
     db.add(
         AuthToken(
             token_hash=token_hash(secret),
-            user_id=user.id,  # type: ignore[arg-type]
-            kind="email",
+            user_id=id_of(user),
+            kind=kind,
             created_at=now,
-            expires_at=now + EMAIL_CHANGE_TTL,
-            new_email=new_email,
+            expires_at=now + ttl,
+            new_email=address,
         )
     )
     return secret

@@ -10,7 +10,6 @@ address too, and mark it verified.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -22,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
-from courses.accounts.service import token_hash
+from courses.accounts.service import replace_link, token_hash
 from courses.core import i18n, mail
 from courses.core.deps import DB
 from courses.core.errors import DomainError, InvalidInput
@@ -56,19 +55,7 @@ async def send_link(
     s: AsyncSession, user: User, base_url: str, now: datetime, next_path: str = "/me"
 ) -> None:
     """Mail ``user`` a fresh link (an earlier one stops working), in their language, in ``s``."""
-    for old in await s.exec(select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == KIND)):
-        await s.delete(old)
-    secret = secrets.token_urlsafe(32)
-    s.add(
-        AuthToken(
-            token_hash=token_hash(secret),
-            user_id=user.id,  # type: ignore[arg-type]
-            kind=KIND,
-            created_at=now,
-            expires_at=now + VERIFY_TTL,
-            new_email=user.email,
-        )
-    )
+    secret = await replace_link(s, user, KIND, user.email, now, VERIFY_TTL)
     path = "/account/verify"
     if next_path != "/me":
         path += "?next=" + quote(same_site_path(next_path), safe="/")
