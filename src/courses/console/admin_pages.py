@@ -17,7 +17,7 @@ from courses.console import staff as console_staff
 from courses.console.forms import FieldSpec, campus_by_code, my_campuses
 from courses.console.page_common import ADMIN, Form, flash, form_page, request_now
 from courses.core import audit
-from courses.core.deps import DB, Reading, Writing
+from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.errors import Conflict, InvalidInput
 
 
@@ -87,11 +87,11 @@ class AdminPages(Controller):
 
     @post("/staff/{user_id:int}")
     async def update_staff(
-        self, request: Request[Any, Any, Any], db: DB, user_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, user_id: FromPath[int], data: Form
     ) -> Response[Any]:
         try:
-            async with db.write() as s:
-                await console_staff.update(s, me(request), user_id, dict(data), request_now(request))
+            async with undone_on_error(writing):
+                await console_staff.update(writing, me(request), user_id, dict(data), request_now(request))
         except (InvalidInput, Conflict) as exc:
             return form_page(
                 "職員アカウント",
@@ -130,10 +130,12 @@ class AdminPages(Controller):
         )
 
     @post("/organizations/new")
-    async def create_organization(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+    async def create_organization(
+        self, request: Request[Any, Any, Any], writing: Writing, data: Form
+    ) -> Response[Any]:
         try:
-            async with db.write() as s:
-                await console_orgs.create_org(s, me(request), dict(data), request_now(request))
+            async with undone_on_error(writing):
+                await console_orgs.create_org(writing, me(request), dict(data), request_now(request))
         except (InvalidInput, Conflict) as exc:
             return form_page(
                 "団体の登録",
@@ -160,12 +162,17 @@ class AdminPages(Controller):
 
     @post("/organizations/{organization_id:int}/coordinators/new")
     async def create_coordinator(
-        self, request: Request[Any, Any, Any], db: DB, organization_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, organization_id: FromPath[int], data: Form
     ) -> Response[Any]:
         try:
-            async with db.write() as s:
+            async with undone_on_error(writing):
                 await console_orgs.create_coordinator(
-                    s, me(request), organization_id, dict(data), request_now(request), str(request.base_url)
+                    writing,
+                    me(request),
+                    organization_id,
+                    dict(data),
+                    request_now(request),
+                    str(request.base_url),
                 )
         except (InvalidInput, Conflict) as exc:
             return form_page(

@@ -20,7 +20,7 @@ from courses.console.forms import choose_campus, my_campuses
 from courses.console.page_common import STAFF, Form, flash, form_errors, form_page, request_now
 from courses.console.resources import OUTAGE_FIELDS
 from courses.core.db import Database
-from courses.core.deps import DB, Reading
+from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import Conflict, InvalidInput
 
@@ -109,10 +109,14 @@ def entity_pages(ent: Entity) -> type[Controller]:
             )
 
         @post("/new")
-        async def create(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+        async def create(
+            self, request: Request[Any, Any, Any], writing: Writing, data: Form
+        ) -> Response[Any]:
             try:
-                async with db.write() as s:
-                    row = await console_entities.create(s, me(request), ent, dict(data), request_now(request))
+                async with undone_on_error(writing):
+                    row = await console_entities.create(
+                        writing, me(request), ent, dict(data), request_now(request)
+                    )
             except (InvalidInput, Conflict) as exc:
                 return form_page(
                     f"{ent.label}の登録",
@@ -138,12 +142,12 @@ def entity_pages(ent: Entity) -> type[Controller]:
 
         @post("/{row_id:int}")
         async def update(
-            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int], data: Form
+            self, request: Request[Any, Any, Any], writing: Writing, row_id: FromPath[int], data: Form
         ) -> Response[Any]:
             try:
-                async with db.write() as s:
+                async with undone_on_error(writing):
                     await console_entities.update(
-                        s, me(request), ent, row_id, dict(data), request_now(request), partial=False
+                        writing, me(request), ent, row_id, dict(data), request_now(request), partial=False
                     )
             except (InvalidInput, Conflict) as exc:
                 return form_page(
@@ -159,12 +163,12 @@ def entity_pages(ent: Entity) -> type[Controller]:
 
         @post("/{row_id:int}/archive", opt={"access": "admin" if ent.admin_archive else "staff"})
         async def archive(
-            self, request: Request[Any, Any, Any], db: DB, row_id: FromPath[int], data: Form
+            self, request: Request[Any, Any, Any], writing: Writing, row_id: FromPath[int], data: Form
         ) -> Response[Any]:
             try:
-                async with db.write() as s:
+                async with undone_on_error(writing):
                     row = await console_entities.set_archived(
-                        s, me(request), ent, row_id, dict(data), request_now(request)
+                        writing, me(request), ent, row_id, dict(data), request_now(request)
                     )
             except (InvalidInput, Conflict) as exc:
                 return Redirect(f"{base}/{row_id}?error={quote(exc.detail_ja)}")

@@ -16,7 +16,7 @@ from courses.console.entities import ENTITIES
 from courses.console.entity_pages import edit_page
 from courses.console.forms import choose_campus, my_campuses
 from courses.console.page_common import STAFF, Form, flash, form_page, request_now
-from courses.core.deps import DB, Reading, Writing
+from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -88,10 +88,12 @@ class ConsolePages(Controller):
         )
 
     @post("/sessions/new")
-    async def create_session(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+    async def create_session(
+        self, request: Request[Any, Any, Any], writing: Writing, data: Form
+    ) -> Response[Any]:
         try:
-            async with db.write() as s:
-                row = await console_sessions.create(s, me(request), dict(data), request_now(request))
+            async with undone_on_error(writing):
+                row = await console_sessions.create(writing, me(request), dict(data), request_now(request))
         except (InvalidInput, Conflict) as exc:
             return form_page(
                 "開催回の登録",
@@ -127,18 +129,17 @@ class ConsolePages(Controller):
 
     @post("/sessions/{session_id:int}")
     async def update_session(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
     ) -> Response[Any]:
         try:
-            async with db.write() as s:
+            async with undone_on_error(writing):
                 await console_sessions.update(
-                    s, me(request), session_id, dict(data), request_now(request), partial=False
+                    writing, me(request), session_id, dict(data), request_now(request), partial=False
                 )
         except (InvalidInput, Conflict) as exc:
-            async with db.read() as s:
-                current = await console_sessions.as_dict(
-                    s, await console_sessions.load(s, me(request), session_id)
-                )
+            current = await console_sessions.as_dict(
+                writing, await console_sessions.load(writing, me(request), session_id)
+            )
             return form_page(
                 f"開催回の編集: {current['course_title']}",
                 console_sessions.EDIT_FIELDS,
@@ -155,7 +156,7 @@ class ConsolePages(Controller):
     async def session_action(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         session_id: FromPath[int],
         action: FromPath[str],
         data: Form,
@@ -163,14 +164,14 @@ class ConsolePages(Controller):
         if action not in ("publish", "close", "cancel", "copy"):
             raise NotFound("ページが見つかりません。", "Not found.")
         try:
-            async with db.write() as s:
+            async with undone_on_error(writing):
                 if action == "copy":
                     row = await console_sessions.copy_to_next_year(
-                        s, me(request), session_id, request_now(request)
+                        writing, me(request), session_id, request_now(request)
                     )
                     return Redirect(f"/console/sessions/{row.id}?msg=copy")
                 await console_sessions.change_status(
-                    s, me(request), session_id, action, dict(data), request_now(request)
+                    writing, me(request), session_id, action, dict(data), request_now(request)
                 )
         except (InvalidInput, Conflict) as exc:
             return Redirect(f"/console/sessions/{session_id}?error={quote(exc.detail_ja)}")

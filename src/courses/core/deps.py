@@ -9,14 +9,18 @@ A handler takes the database in one of three ways:
   its response is built, rolled back when the handler raises. For handlers that do nothing slow
   besides the database.
 - ``db: DB``: the ``Database`` itself, for a handler that must keep the write lock short, because it
-  hashes a password (argon2), parses an upload or waits for the solver before it writes, or that
-  catches a refusal to answer with a page (a caught error inside ``writing`` would still commit what
-  was written before it). It opens ``db.read()`` / ``db.write()`` blocks itself.
+  hashes a password (argon2), parses an upload or waits for the solver before it writes. It opens
+  ``db.read()`` / ``db.write()`` blocks itself.
+
+A handler that catches a refusal to answer with a page wraps the work that may be refused in
+``undone_on_error(writing)``: a caught error inside ``writing`` alone would still commit what was
+written before it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -44,6 +48,15 @@ async def provide_writing(state: State) -> AsyncIterator[AsyncSession]:
     the response has been built and before it is sent, so a failed commit is the caller's error."""
     async with provide_db(state).write() as session:
         yield session
+
+
+@asynccontextmanager
+async def undone_on_error(writing: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Inside the request's write transaction, a SAVEPOINT: what the block wrote is undone when it
+    raises, and the error goes on to the handler, which may answer with a page and still commit
+    nothing of it."""
+    async with writing.begin_nested():
+        yield writing
 
 
 DEPENDENCIES = {

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
 from courses.core.db import Database
-from courses.core.deps import DEPENDENCIES, Reading, Writing
+from courses.core.deps import DEPENDENCIES, Reading, Writing, undone_on_error
 from courses.models import Category
 
 
@@ -28,6 +28,19 @@ async def add_then_fail(writing: Writing, code: FromPath[str]) -> None:
     raise ValueError("refused after writing")
 
 
+@post("/add-or-refuse/{code:str}")
+async def add_or_refuse(writing: Writing, code: FromPath[str]) -> dict[str, str]:
+    """A page's way: a refusal caught after something was written answers without committing it."""
+    writing.add(Category(code=f"{code}-kept", name_ja="分類", name_en="category"))
+    try:
+        async with undone_on_error(writing):
+            writing.add(Category(code=code, name_ja="分類", name_en="category"))
+            await writing.flush()
+            raise ValueError("refused")
+    except ValueError:
+        return {"answer": "refused"}
+
+
 @get("/codes")
 async def codes(reading: Reading) -> list[str]:
     return list(await reading.exec(select(Category.code).order_by(Category.code)))
@@ -35,7 +48,7 @@ async def codes(reading: Reading) -> list[str]:
 
 async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Database) -> None:
     app = Litestar(
-        route_handlers=[add, add_then_fail, codes], dependencies=DEPENDENCIES, state=State({"db": db})
+        route_handlers=[add, add_then_fail, add_or_refuse, codes], dependencies=DEPENDENCIES, state=State({"db": db})
     )
     async with AsyncTestClient(app=app) as client:
         assert (await client.post("/add/kept")).status_code == 201
@@ -44,3 +57,6 @@ async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Da
         # the failed request's transaction is gone, not left holding the write lock
         assert (await client.post("/add/after")).status_code == 201
         assert (await client.get("/codes")).json() == ["after", "kept"]
+        # a refusal caught inside the request: the savepoint's writes are undone, the rest committed
+        assert (await client.post("/add-or-refuse/undone")).json() == {"answer": "refused"}
+        assert (await client.get("/codes")).json() == ["after", "kept", "undone-kept"]
