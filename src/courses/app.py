@@ -21,7 +21,14 @@ from litestar.types import HTTPScope
 from sqlalchemy.exc import DBAPIError
 
 from courses.accounts.api import AuthApi
-from courses.accounts.guards import TokenCache, access_guard, current_user
+from courses.accounts.guards import (
+    SESSION_COOKIE,
+    TokenCache,
+    access_guard,
+    bearer_secret,
+    cache_key,
+    current_user,
+)
 from courses.accounts.pages import AccountPages, PasswordPages
 from courses.accounts.profile import EmailConfirmPage, PrivacyPage, ProfilePages
 from courses.accounts.verification import VerifyPages
@@ -94,6 +101,12 @@ async def switch_language(
             if row is not None and row.language != code:
                 row.language = code
                 s.add(row)
+        # the signed-in person is cached for a few seconds: their next mail must already follow
+        cache: TokenCache = request.app.state.token_cache
+        if secret := request.cookies.get(SESSION_COOKIE):
+            cache.evict(cache_key("web", secret))
+        if secret := bearer_secret(request):
+            cache.evict(cache_key("api", secret))
     return Redirect(i18n.same_site_path(next_url), status_code=303, cookies=[cookie])
 
 

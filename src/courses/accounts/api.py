@@ -24,7 +24,7 @@ from courses.core import i18n
 from courses.core.bodies import sent
 from courses.core.deps import DB
 from courses.core.errors import Conflict, InvalidInput
-from courses.core.security import client_address
+from courses.core.security import client_address, link_base
 from courses.models import Organization, Role, id_of
 
 LEARNER = {"access": "learner"}
@@ -54,7 +54,7 @@ class AuthApi(Controller):
         now = _now(request)
         async with db.write() as s:
             user = await accounts.register_learner(s, reg, now, password_hash, i18n.current())
-            await verification.send_link(s, user, str(request.base_url), now)
+            await verification.send_link(s, user, link_base(request), now)
         return AccountOut(id_of(user), user.email, user.name, cast("UserRole", user.role), False)
 
     @post(

@@ -17,7 +17,7 @@ from courses.core import i18n, mail
 from courses.core.deps import DB
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
-from courses.core.security import client_address
+from courses.core.security import client_address, link_base
 from courses.models import AuthToken, User
 
 Form = URLEncodedBody[dict[str, str]]
@@ -102,7 +102,7 @@ class AccountPages(Controller):
             now = request.app.state.clock()
             async with db.write() as s:
                 user = await accounts.register_learner(s, reg, now, password_hash, i18n.current())
-                await verification.send_link(s, user, str(request.base_url), now, next_url)
+                await verification.send_link(s, user, link_base(request), now, next_url)
                 secret = await accounts.issue_token(s, user, "web", now)
         except DomainError as exc:
             return Template(
@@ -177,7 +177,7 @@ class PasswordPages(Controller):
                 ).first()
             if user is not None and recent is None:
                 secret = await accounts.issue_token(s, user, "reset", now, ttl=RECOVERY_TTL)
-                base = str(request.base_url).rstrip("/")
+                base = link_base(request).rstrip("/")
                 mail.send(s, user, "password_reset.txt", now, base_url=base, secret=secret)
         return Template("password_forgot.html", context={"sent": True, "error": None})
 

@@ -19,6 +19,7 @@ from courses.core.deps import DB
 from courses.core.errors import DomainError, FieldError, InvalidInput
 from courses.core.i18n import N_
 from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
+from courses.core.security import link_base
 from courses.models import LearnerProfile, Role, User
 
 Form = URLEncodedBody[dict[str, str]]
@@ -140,7 +141,7 @@ class ProfilePages(Controller):
                 )
             async with db.write() as s:
                 secret = await accounts.request_email_change(s, user, new_email, now)
-                base = str(request.base_url).rstrip("/")
+                base = link_base(request).rstrip("/")
                 mail.send(s, user, "email_change.txt", now, to=new_email, base_url=base, secret=secret)
         except DomainError as exc:
             return _page(user, _values(user, profile), email_error=exc, new_email=raw)

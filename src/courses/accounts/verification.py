@@ -26,6 +26,7 @@ from courses.core import i18n, mail
 from courses.core.deps import DB
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import same_site_path
+from courses.core.security import link_base
 from courses.models import AuthToken, Role, User
 
 VERIFY_TTL = timedelta(days=7)
@@ -131,7 +132,7 @@ class VerifyPages(Controller):
                 return Redirect("/me?msg=verify_wait")
             row = await s.get(User, user.id)
             assert row is not None
-            await send_link(s, row, str(request.base_url), now, back)
+            await send_link(s, row, link_base(request), now, back)
         return Redirect("/me?msg=verify_sent")
 
 

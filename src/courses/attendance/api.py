@@ -32,6 +32,7 @@ from courses.attendance.schemas import (
 )
 from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import InvalidInput
+from courses.core.security import link_base
 from courses.core.tx import run_sync
 from courses.enrollment import seats
 from courses.enrollment import service as enrollment
@@ -51,7 +52,7 @@ def check_in_of(request: Request[Any, Any, Any], session_id: int, day: Any, half
     """The QR code's URL and the code to type, for one half-day (valid only during it)."""
     secret = request.app.state.settings.secret_key
     token = service.checkin_token(secret, session_id, day, half)
-    url = f"{str(request.base_url).rstrip('/')}/me/check-in?t={token}"
+    url = f"{link_base(request).rstrip('/')}/me/check-in?t={token}"
     return {
         "url": url,
         "code": service.checkin_code(secret, session_id, day, half),

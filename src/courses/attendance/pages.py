@@ -18,6 +18,7 @@ from courses.core import i18n
 from courses.core.deps import DB, Reading
 from courses.core.downloads import attachment
 from courses.core.errors import DomainError
+from courses.core.security import link_base
 from courses.models import EnrollmentStatus
 
 Form = URLEncodedBody[dict[str, str]]
@@ -36,7 +37,7 @@ def pdf_response(content: bytes, filename: str) -> Response[bytes]:
 
 async def _render(request: Request[Any, Any, Any], rows: list[Any], filename: str) -> Response[bytes]:
     settings = request.app.state.settings
-    content = await asyncio.to_thread(pdf.render, rows, settings.school_name, str(request.base_url))
+    content = await asyncio.to_thread(pdf.render, rows, settings.school_name, link_base(request))
     return pdf_response(content, filename)
 
 

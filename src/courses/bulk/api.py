@@ -42,6 +42,7 @@ from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import FieldError
 from courses.core.problems import request_language
+from courses.core.security import link_base
 from courses.learners.schemas import CancellationOut, EnrollmentState
 from courses.models import Organization, id_of
 from courses.models.bulk import BulkBatch
@@ -266,7 +267,7 @@ class OrganizationApi(Controller):
             report = await bulk.preview(db, org, table, mode, now)
             return Response(report_out(report, lang), status_code=200)
         report = await bulk.commit(
-            db, org, user, table, content, mode=mode, consent=consent, now=now, base_url=str(request.base_url)
+            db, org, user, table, content, mode=mode, consent=consent, now=now, base_url=link_base(request)
         )
         return Response(report_out(report, lang), status_code=201)
 

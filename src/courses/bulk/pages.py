@@ -28,6 +28,7 @@ from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import N_
+from courses.core.security import link_base
 from courses.core.tx import run_sync
 from courses.models import Organization, User
 from courses.models.bulk import BulkMode
@@ -245,7 +246,7 @@ class OrganizationPages(Controller):
                 mode=mode,
                 consent=consent,
                 now=request.app.state.clock(),
-                base_url=str(request.base_url),
+                base_url=link_base(request),
             )
         except DomainError as exc:
             if content and not isinstance(exc, bulk_file.NotATable):

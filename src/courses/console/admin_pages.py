@@ -19,6 +19,7 @@ from courses.console.page_common import ADMIN, Form, flash, form_page, request_n
 from courses.core import audit
 from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.errors import Conflict, InvalidInput
+from courses.core.security import link_base
 
 
 class AdminPages(Controller):
@@ -172,7 +173,7 @@ class AdminPages(Controller):
                     organization_id,
                     dict(data),
                     request_now(request),
-                    str(request.base_url),
+                    link_base(request),
                 )
         except (InvalidInput, Conflict) as exc:
             return form_page(

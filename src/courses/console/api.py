@@ -57,6 +57,7 @@ from courses.core.deps import DB, Reading, Writing
 from courses.core.downloads import csv_response
 from courses.core.errors import FieldError, InvalidInput
 from courses.core.problems import request_language
+from courses.core.security import link_base
 
 STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
@@ -398,7 +399,7 @@ class AdminApi(Controller):
         data: JSONBody[CoordinatorCreate],  # type: ignore[valid-type]
     ) -> CoordinatorRead:
         made = await console_orgs.create_coordinator(
-            writing, me(request), organization_id, sent(data), _now(request), str(request.base_url)
+            writing, me(request), organization_id, sent(data), _now(request), link_base(request)
         )
         return msgspec.convert(made, CoordinatorRead)
 

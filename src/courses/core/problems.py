@@ -69,12 +69,6 @@ PROBLEMS_OF_SIGN_IN = {
 }
 
 
-def report_response(description: str) -> ResponseSpec:
-    """A JSON report answered with a status besides the operation's usual one (a preview, a refused
-    import), for the decorator's ``responses``."""
-    return ResponseSpec(data_container=dict[str, Any], description=description, generate_examples=False)
-
-
 def document_problems(app: Any) -> None:
     """Declare in the OpenAPI document the problem responses each API operation can give, so that
     clients (and the schema fuzzing of ``make fuzz``) know every status and content type."""

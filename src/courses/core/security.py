@@ -78,3 +78,11 @@ class MaskSecretsInAccessLog(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(mask_url_secrets(a) if isinstance(a, str) else a for a in record.args)
         return True
+
+
+def link_base(request: Any) -> str:
+    """The site's address for links in mail and on printed pages: ``SITE_URL`` when it is set, so a
+    forged ``Host`` header can never send someone's secret link to another site; the request's own
+    address otherwise (development)."""
+    site: str = request.app.state.settings.site_url
+    return site.rstrip("/") + "/" if site else str(request.base_url)

@@ -154,7 +154,9 @@ async def my_data(s: AsyncSession, user_id: int) -> dict[str, Any]:
         )
     ]
     return {
-        "account": _row(user, ("id", "email", "name", "name_kana", "role", "created_at"))
+        "account": _row(
+            user, ("id", "email", "name", "name_kana", "role", "created_at", "email_verified_at", "language")
+        )
         | {"organization": orgs.get(user.organization_id) if user.organization_id else None},
         "profile": _row(profile, PROFILE_COLUMNS) if profile else None,
         "enrollments": enrollments,

@@ -103,7 +103,12 @@ class LearnerPages(Controller):
                 terms = billing.terms_text(*await billing.terms_of(s, id_of(row.course)), lang=i18n.current())
             return Template(
                 "apply.html",
-                context={"row": row, "error": exc.detail(i18n.current()), "terms": terms},
+                context={
+                    "row": row,
+                    "error": exc.detail(i18n.current()),
+                    "terms": terms,
+                    "blocked": user.role == "learner" and user.email_verified_at is None,
+                },
                 status_code=exc.status,
             )
         return Redirect(f"/me?msg={'enrolled' if result.status == 'confirmed' else 'waitlisted'}")

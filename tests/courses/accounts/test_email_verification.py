@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlmodel import col, or_, select
 
+from courses.app import create_app
 from courses.core.db import Database
+from courses.core.settings import Settings
 from courses.models import AuthToken, Enrollment, OutboxMessage, User
 from tests.courses import builders as b
 from tests.courses.accounts.test_account_pages import FORM, _csrf, _session
@@ -76,7 +80,7 @@ async def test_a_new_learner_applies_only_after_opening_the_emailed_link(
     form = await client.get(f"/sessions/{session_id}/apply")
     assert "確認がお済みでない" in form.text and 'id="apply-submit"' not in form.text
     r = await client.post(f"/sessions/{session_id}/apply", data={"_csrf_token": _csrf(client)})
-    assert r.status_code == 422 and "確認がお済みでない" in r.text
+    assert r.status_code == 422 and "確認がお済みでない" in r.text and 'id="apply-submit"' not in r.text
     async with db.read() as s:
         assert (await s.exec(select(Enrollment))).first() is None
 
@@ -202,6 +206,32 @@ async def test_people_whose_address_another_link_proved_are_verified(client: Cli
     assert (await _user(db, "known@example.jp")).language == "en"
     await client.get("/lang/ja?next=/me", follow_redirects=False)
     assert (await _user(db, "known@example.jp")).language == "ja"
+    data = (await client.get("/account/data.json")).json()
+    assert data["account"]["language"] == "ja" and data["account"]["email_verified_at"]
+
+    # the switch is followed at once: the next mail is in the new language, cache or not
+    session_id = await _session(db)
+    await client.get("/lang/en?next=/me", follow_redirects=False)
+    r = await client.post(
+        f"/sessions/{session_id}/apply", data={"_csrf_token": _csrf(client)}, follow_redirects=False
+    )
+    assert r.status_code in (302, 303), r.text[:300]
+    async with db.read() as s:
+        mail = (await s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()))).first()
+    assert mail is not None and not re.search(r"[\u3040-\u30ff]", mail.subject), mail.subject
+
+
+async def test_links_in_mail_use_the_configured_site_address(
+    settings: Settings, clock: Any, db: Database
+) -> None:
+    """With SITE_URL set, a forged Host header cannot point someone's verification link elsewhere."""
+    app = create_app(dataclasses.replace(settings, site_url="https://courses.example.jp"), clock=clock)
+    async with AsyncTestClient(app=app) as client:
+        body = {**FORM, "employees": 80, "capital_yen": 30_000_000}
+        r = await client.post("/api/auth/register", json=body, headers={"Host": "evil.example"})
+        assert r.status_code == 201, r.text
+        (mail,) = await _mails(db, "hanako@example.jp")
+    assert "https://courses.example.jp/account/verify#" in mail.body and "evil.example" not in mail.body
 
 
 async def test_the_notices_and_the_page_speak_english(client: Client, db: Database) -> None:
