@@ -48,7 +48,9 @@ async def codes(reading: Reading) -> list[str]:
 
 async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Database) -> None:
     app = Litestar(
-        route_handlers=[add, add_then_fail, add_or_refuse, codes], dependencies=DEPENDENCIES, state=State({"db": db})
+        route_handlers=[add, add_then_fail, add_or_refuse, codes],
+        dependencies=DEPENDENCIES,
+        state=State({"db": db}),
     )
     async with AsyncTestClient(app=app) as client:
         assert (await client.post("/add/kept")).status_code == 201
