@@ -48,6 +48,19 @@ async def session_of_my_campus(s: AsyncSession, staff: User, session_id: int) ->
     return ctx
 
 
+def progress_fields(p: service.Progress) -> dict[str, Any]:
+    """A learner's attendance and completion as the staff summary and the learner's own list give it."""
+    return {
+        "enrollment_id": p.enrollment_id,
+        "attended_half_days": p.attended,
+        "half_days": p.total,
+        "percent": p.percent,
+        "completion_min_percent": p.min_percent,
+        "practicum_missed": p.practicum_missed,
+        "completed": p.completed,
+    }
+
+
 def check_in_of(request: Request[Any, Any, Any], session_id: int, day: Any, half: str) -> dict[str, str]:
     """The QR code's URL and the code to type, for one half-day (valid only during it)."""
     secret = request.app.state.settings.secret_key
@@ -99,17 +112,7 @@ class AttendanceApi(Controller):
             half_days=2 * len(days),
             completion_min_percent=ctx.course.completion_min_percent,
             learners=[
-                LearnerProgress(
-                    name=names.get(k, ""),
-                    enrollment_id=p.enrollment_id,
-                    attended_half_days=p.attended,
-                    half_days=p.total,
-                    percent=p.percent,
-                    completion_min_percent=p.min_percent,
-                    practicum_missed=p.practicum_missed,
-                    completed=p.completed,
-                )
-                for k, p in progress.items()
+                LearnerProgress(name=names.get(k, ""), **progress_fields(p)) for k, p in progress.items()
             ],
         )
 
@@ -221,13 +224,7 @@ class AttendanceApi(Controller):
             out.append(
                 MyAttendance(
                     session_id=r.session.id or 0,
-                    enrollment_id=p.enrollment_id,
-                    attended_half_days=p.attended,
-                    half_days=p.total,
-                    percent=p.percent,
-                    completion_min_percent=p.min_percent,
-                    practicum_missed=p.practicum_missed,
-                    completed=p.completed,
+                    **progress_fields(p),
                     certificate=cert.serial if cert else None,
                 )
             )
