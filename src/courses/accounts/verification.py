@@ -27,16 +27,11 @@ from courses.core.deps import DB
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import same_site_path
 from courses.core.security import link_base
-from courses.models import AuthToken, Role, User
+from courses.models import AuthToken, User
 
 VERIFY_TTL = timedelta(days=7)
 RESEND_EVERY = timedelta(minutes=5)  # at most one link per account in this time
 KIND = "verify"
-
-
-def needs_verification(user: User) -> bool:
-    """A learner whose address no link has proved yet (staff and coordinators are created by staff)."""
-    return user.role == Role.LEARNER and user.email_verified_at is None
 
 
 def mark_verified(user: User, now: datetime) -> None:
@@ -125,7 +120,7 @@ class VerifyPages(Controller):
         user = me(request)
         now = request.app.state.clock()
         back = _local(data.get("next"))
-        if not needs_verification(user):
+        if not user.awaits_verification:
             return Redirect(back)
         async with db.write() as s:
             if await recently_sent(s, user, now):

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
+from courses.accounts import verification
 from courses.core import i18n
 from courses.core.errors import Conflict, DomainError, InvalidInput, NotEligible
 from courses.core.tx import run_sync
@@ -150,9 +151,8 @@ async def accept(s: AsyncSession, secret: str, password_hash: str | None, now: d
             "申込団体に別のメールアドレスをお伝えください。",
             "This address belongs to a staff or coordinator account and cannot be registered as a learner.",
         )
-    if user.email_verified_at is None:
-        user.email_verified_at = now  # the invitation was opened from this address's mailbox
-        s.add(user)
+    verification.mark_verified(user, now)  # the invitation was opened from this address's mailbox
+    s.add(user)
     if await s.get(LearnerProfile, user.id) is None:
         s.add(LearnerProfile(user_id=user.id or 0, **json.loads(first.profile_json or "{}")))
     await _link(s, first.organization_id, user.id or 0, now)

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
 from courses.accounts import throttle as signin_throttle
+from courses.accounts import verification
 from courses.accounts.service import check_new_password  # noqa: F401  (the pages use it from here)
 from courses.billing.schemas import CancellationQuote
 from courses.billing.service import cancel_with_fee
@@ -288,7 +289,7 @@ async def set_password(s: AsyncSession, secret: str, password_hash: str, now: da
     if user is None:
         raise invalid_link()
     user.password_hash = password_hash
-    user.email_verified_at = user.email_verified_at or now  # the link came to this address
+    verification.mark_verified(user, now)  # the link came to this address
     await signin_throttle.forget_email(s, user.email)
     s.add(user)
     # the link works once, and a recovered account is signed out everywhere else

@@ -29,7 +29,6 @@ from courses.models import (
     EnrollmentStatus,
     LearnerProfile,
     OrganizationKind,
-    Role,
     SessionStatus,
     User,
     table_of,
@@ -243,7 +242,7 @@ def load_session(db: Session, session_id: int) -> SessionContext:
 def check_verified(user: User) -> None:
     """A learner applies themselves only once a link has proved their email address: the school's
     notices, invoices and changes of plan go there."""
-    if user.role == Role.LEARNER and user.email_verified_at is None:
+    if user.awaits_verification:
         raise NotEligible(
             f"メールアドレス（{user.email}）の確認がお済みでないため、お申し込みいただけません。"
             "お送りした確認メールのリンクを開いてください。",

@@ -107,7 +107,7 @@ class LearnerPages(Controller):
                     "row": row,
                     "error": exc.detail(i18n.current()),
                     "terms": terms,
-                    "blocked": user.role == "learner" and user.email_verified_at is None,
+                    "blocked": user.awaits_verification,
                 },
                 status_code=exc.status,
             )

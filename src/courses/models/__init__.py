@@ -236,6 +236,12 @@ class User(SQLModel, table=True):
     )
     language: str = Field(default="ja", max_length=2)  # 'ja' | 'en': the language of their mail
 
+    @property
+    def awaits_verification(self) -> bool:
+        """A learner whose address no link has proved yet: they may not apply themselves (staff and
+        coordinators are created by staff)."""
+        return self.role == Role.LEARNER and self.email_verified_at is None
+
 
 class LearnerProfile(SQLModel, table=True):
     """What a Japanese training application form asks. Gender and access needs are optional and
