@@ -11,11 +11,7 @@ from courses.accounts.guards import me
 from courses.core.deps import Reading
 from courses.reports import annual
 from courses.reports.schemas import AnnualReport, ReportLine
-from courses.surveys.results import scope_of
-
-
-def _rate(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+from courses.surveys.results import rounded_rate, scope_of
 
 
 def line_out(x: annual.Line) -> ReportLine:
@@ -26,9 +22,9 @@ def line_out(x: annual.Line) -> ReportLine:
         sessions=x.sessions,
         confirmed=x.confirmed,
         completed=x.completed,
-        completion_rate=_rate(x.completion_rate),
+        completion_rate=rounded_rate(x.completion_rate),
         answers=x.answers,
-        useful_rate=_rate(x.useful_rate),
+        useful_rate=rounded_rate(x.useful_rate),
     )
 
 

@@ -25,10 +25,6 @@ from courses.surveys.schemas import (
 )
 
 
-def _rate(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
 def group_out(g: results.Group) -> SurveyGroup:
     """A group's figures; those of an instructor with too few answers are left out."""
     kind = cast("GroupKind", g.kind)
@@ -41,9 +37,9 @@ def group_out(g: results.Group) -> SurveyGroup:
         hidden=False,
         answers=g.answers,
         confirmed=g.confirmed,
-        response_rate=_rate(g.response_rate),
+        response_rate=results.rounded_rate(g.response_rate),
         usefulness=Usefulness(*g.dist),
-        useful_rate=_rate(g.useful_rate),
+        useful_rate=results.rounded_rate(g.useful_rate),
         modules=[ModuleAverage(t, round(avg, 2), n) for t, avg, n in g.module_averages()],
     )
 

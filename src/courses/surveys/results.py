@@ -306,3 +306,8 @@ def results_csv(r: Results) -> bytes:
                 ]
             )
     return write_csv(CSV_HEADER, rows)
+
+
+def rounded_rate(value: float | None) -> float | None:
+    """A rate as the JSON answers give it: four decimals, or null where nothing was counted."""
+    return None if value is None else round(value, 4)
