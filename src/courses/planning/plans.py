@@ -456,27 +456,3 @@ async def unassigned_names(
         ids = sorted({u["learner_id"] for u in unassigned if isinstance(u.get("learner_id"), int)})
         names = {e: n for e, (n, _code) in (await _names(s, ids)).items()}
     return codes, names
-
-
-def plan_dict(plan: PlanVersion) -> dict[str, Any]:
-    return {
-        "id": plan.id,
-        "run_id": plan.run_id,
-        "kind": plan.kind,
-        "status": plan.status,
-        "date_from": plan.date_from.isoformat(),
-        "date_to": plan.date_to.isoformat(),
-        "objective": plan.objective,
-        "best_bound": plan.best_bound,
-        "gap": plan.gap,
-        "moved": plan.moved,
-        "solve_seconds": plan.solve_seconds,
-        "breakdown": json.loads(plan.breakdown_json),
-        "unassigned": json.loads(plan.unassigned_json),
-        "messages": json.loads(plan.messages_json),
-        "validator": {
-            "ok": not json.loads(plan.violations_json),
-            "violations": json.loads(plan.violations_json),
-        },
-        "published_at": plan.published_at.isoformat() if plan.published_at else None,
-    }

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -23,7 +24,8 @@ from courses.enrollment import service as enrollment
 from courses.models import Campus
 from courses.models.plans import PlanVersion, SolverRun
 from courses.planning import occupancy, plans, practicum_view, runner
-from courses.planning.plans_api import start_run
+from courses.planning.plans_api import plan_out, run_out, start_run
+from courses.planning.schemas import SolverRunOut
 
 STAFF = {"access": "staff"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,16 +134,18 @@ class PlanningPages(Controller):
         run = await runner.get_run(reading, run_id)
         await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
         campus = await reading.get(Campus, run.campus_id)
-        return Template("staff/run.html", context={"run": runner.run_dict(run), "campus": campus})
+        return Template(
+            "staff/run.html", context={"run": msgspec.to_builtins(run_out(run)), "campus": campus}
+        )
 
     @get("/runs/{run_id:int}/progress")
     async def run_progress(
         self, request: Request[Any, Any, Any], reading: Reading, run_id: FromPath[int]
-    ) -> dict[str, Any]:
-        """Polled by the run page (no manual reload)."""
+    ) -> SolverRunOut:
+        """Polled by the run page (no manual reload): the run as the API answers it."""
         run = await runner.get_run(reading, run_id)
         await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
-        return runner.run_dict(run)
+        return run_out(run)
 
     @get("/plans/{plan_id:int}")
     async def plan_page(
@@ -156,7 +160,7 @@ class PlanningPages(Controller):
         await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
         current, moves = await plans.compare_with_published(reading, plan)
         campus = await reading.get(Campus, plan.campus_id)
-        body = plans.plan_dict(plan)
+        body = msgspec.to_builtins(plan_out(plan))
         session_codes, learner_names = await plans.unassigned_names(reading, body["unassigned"], plan.kind)
         return Template(
             "staff/plan.html",

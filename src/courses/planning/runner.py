@@ -483,23 +483,3 @@ def _error_text(exc: Exception) -> str:
     if problems:
         return "問題データに誤りがあります: " + "; ".join(str(p) for p in problems[:20])
     return f"計算に失敗しました（{type(exc).__name__}: {str(exc)[:500]}）"
-
-
-def run_dict(run: SolverRun) -> dict[str, Any]:
-    return {
-        "id": run.id,
-        "campus_id": run.campus_id,
-        "kinds": run.kinds.split(","),
-        "from": run.date_from.isoformat(),
-        "to": run.date_to.isoformat(),
-        "time_limit_s": run.time_limit_s,
-        "pin_published": run.pin_published,
-        "status": run.status,
-        "attempts": run.attempts,
-        "progress": json.loads(run.progress_json or "{}"),
-        "error": run.error,
-        "created_at": run.created_at.isoformat(),
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "heartbeat_at": run.heartbeat_at.isoformat() if run.heartbeat_at else None,
-    }
