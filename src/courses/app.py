@@ -6,13 +6,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, get, post
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie, State
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -25,9 +25,8 @@ from courses.accounts.guards import (
     SESSION_COOKIE,
     TokenCache,
     access_guard,
-    bearer_secret,
     cache_key,
-    current_user,
+    me,
 )
 from courses.accounts.pages import AccountPages, PasswordPages
 from courses.accounts.profile import EmailConfirmPage, PrivacyPage, ProfilePages
@@ -47,7 +46,7 @@ from courses.console.sessions import available_actions
 from courses.core import i18n, problems, web
 from courses.core.clock import japan_now
 from courses.core.db import Database
-from courses.core.deps import DEPENDENCIES
+from courses.core.deps import DEPENDENCIES, Writing
 from courses.core.errors import DomainError
 from courses.core.security import security_headers
 from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
@@ -73,18 +72,12 @@ async def favicon() -> Redirect:
     return Redirect("/static/favicon.svg", status_code=301)
 
 
-@get("/lang/{code:str}", opt={"access": "public"}, include_in_schema=False)
-async def switch_language(
-    request: Request[Any, Any, Any],
-    code: FromPath[str],
-    next_url: Annotated[str | None, QueryParameter(name="next")] = None,
-) -> Redirect:
-    """The header's 日本語 / English switch: remembers the choice in the ``lang`` cookie and goes
-    back to the page it was pressed on (a path of this site only; anything else goes to the top)."""
-    if code not in i18n.LANGUAGES:
-        code = i18n.SOURCE
+LanguageForm = URLEncodedBody[dict[str, str]]
+
+
+def _language_cookie(request: Request[Any, Any, Any], code: str) -> Cookie:
     settings: Settings = request.app.state.settings
-    cookie = Cookie(
+    return Cookie(
         key=i18n.COOKIE,
         value=code,
         max_age=i18n.COOKIE_MAX_AGE,
@@ -93,21 +86,40 @@ async def switch_language(
         secure=settings.secure_cookies,
         samesite="lax",
     )
-    user = current_user(request)
-    if user is not None:  # their mail follows the language they read (the cached user may be older)
-        db: Database = request.app.state.db
-        async with db.write() as s:
-            row = await s.get(User, user.id)
-            if row is not None and row.language != code:
-                row.language = code
-                s.add(row)
-        # the signed-in person is cached for a few seconds: their next mail must already follow
-        cache: TokenCache = request.app.state.token_cache
-        if secret := request.cookies.get(SESSION_COOKIE):
-            cache.evict(cache_key("web", secret))
-        if secret := bearer_secret(request):
-            cache.evict(cache_key("api", secret))
-    return Redirect(i18n.same_site_path(next_url), status_code=303, cookies=[cookie])
+
+
+@get("/lang/{code:str}", opt={"access": "public"}, include_in_schema=False)
+async def switch_language(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    next_url: Annotated[str | None, QueryParameter(name="next")] = None,
+) -> Redirect:
+    """The visitor's 日本語 / English switch (a link): remembers the choice in the ``lang`` cookie and
+    goes back to the page it was pressed on (a path of this site only; anything else goes to the
+    top). A GET changes nothing stored: a signed-in person's switch is the form below."""
+    code = code if code in i18n.LANGUAGES else i18n.SOURCE
+    return Redirect(i18n.same_site_path(next_url), status_code=303, cookies=[_language_cookie(request, code)])
+
+
+@post("/lang/{code:str}", opt={"access": "user"}, include_in_schema=False)
+async def remember_language(
+    request: Request[Any, Any, Any], writing: Writing, code: FromPath[str], data: LanguageForm
+) -> Redirect:
+    """A signed-in person's switch (a form, so it carries the CSRF token): the cookie, and the
+    language of their mail, stored with their account."""
+    code = code if code in i18n.LANGUAGES else i18n.SOURCE
+    user = me(request)
+    row = await writing.get(User, user.id)
+    if row is not None and row.language != code:
+        row.language = code
+        writing.add(row)
+    # the signed-in person is cached for a few seconds: their next mail must already follow
+    cache: TokenCache = request.app.state.token_cache
+    if secret := request.cookies.get(SESSION_COOKIE):
+        cache.evict(cache_key("web", secret))
+    return Redirect(
+        i18n.same_site_path(data.get("next")), status_code=303, cookies=[_language_cookie(request, code)]
+    )
 
 
 async def staff_pages_in_japanese(request: Request[Any, Any, Any]) -> None:
@@ -143,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         health,
         favicon,
         switch_language,
+        remember_language,
         CatalogApi,
         CatalogPages,
         AuthApi,

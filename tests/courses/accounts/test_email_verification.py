@@ -193,6 +193,13 @@ async def test_the_api_registers_mails_the_link_and_refuses_to_enroll_before_it(
     assert (await client.get("/api/auth/me", headers=headers)).json()["email_verified"] is True
 
 
+async def _switch(client: Client, code: str) -> None:
+    r = await client.post(
+        f"/lang/{code}", data={"next": "/me", "_csrf_token": _csrf(client)}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/me", r.text[:300]
+
+
 async def test_people_whose_address_another_link_proved_are_verified(client: Client, db: Database) -> None:
     """Staff, coordinators and learners made by the tests' builders (verified) apply as before; a
     signed-in person's language switch is remembered for their mail."""
@@ -202,16 +209,24 @@ async def test_people_whose_address_another_link_proved_are_verified(client: Cli
     from tests.courses.bulk.test_org_pages import sign_in
 
     await sign_in(client, "known@example.jp")
-    await client.get("/lang/en?next=/me", follow_redirects=False)
+    # a GET (a link followed from anywhere) sets the cookie only; the header's form stores the choice
+    r = await client.get("/lang/en?next=/me", follow_redirects=False)
+    assert r.status_code == 303 and (await _user(db, "known@example.jp")).language == "ja"
+    page = (await client.get("/me")).text
+    assert 'formaction="/lang/en"' in page and 'href="/lang/en' not in page
+    r = await client.post("/lang/en", data={"next": "/me"}, follow_redirects=False)
+    assert r.status_code == 403  # without the CSRF token nothing is stored
+    assert (await _user(db, "known@example.jp")).language == "ja"
+    await _switch(client, "en")
     assert (await _user(db, "known@example.jp")).language == "en"
-    await client.get("/lang/ja?next=/me", follow_redirects=False)
+    await _switch(client, "ja")
     assert (await _user(db, "known@example.jp")).language == "ja"
     data = (await client.get("/account/data.json")).json()
     assert data["account"]["language"] == "ja" and data["account"]["email_verified_at"]
 
     # the switch is followed at once: the next mail is in the new language, cache or not
     session_id = await _session(db)
-    await client.get("/lang/en?next=/me", follow_redirects=False)
+    await _switch(client, "en")
     r = await client.post(
         f"/sessions/{session_id}/apply", data={"_csrf_token": _csrf(client)}, follow_redirects=False
     )
