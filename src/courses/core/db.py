@@ -189,7 +189,13 @@ class Database:
                 yield session
         finally:
             self.writes += 1
-            _in_write.reset(token)
+            try:
+                _in_write.reset(token)
+            except ValueError:
+                # ended in another context than it began: Litestar resolves two or more dependencies
+                # of a handler in a task group, so ``writing`` is entered in a task of its own and
+                # closed in the request's; the mark was set in that task's context only
+                pass
 
     async def transact(self, fn: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(tx, *args, **kwargs)``, synchronous code over a ``Tx``, as one write transaction:

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
 from courses.core.db import Database
-from courses.core.deps import DEPENDENCIES, Reading, Writing, undone_on_error
+from courses.core.deps import DB, DEPENDENCIES, Reading, Writing, undone_on_error
 from courses.models import Category
 
 
@@ -41,6 +41,17 @@ async def add_or_refuse(writing: Writing, code: FromPath[str]) -> dict[str, str]
         return {"answer": "refused"}
 
 
+@post("/add-beside/{code:str}", status_code=201)
+async def add_beside(writing: Writing, db: DB, code: FromPath[str]) -> dict[str, str]:
+    """Two dependencies: Litestar resolves them together in a task group, so ``writing`` is opened
+    in a task of its own and closed in the request's."""
+    writing.add(Category(code=code, name_ja="分類", name_en="category"))
+    await writing.flush()
+    if code.startswith("fail"):
+        raise ValueError("refused after writing")
+    return {"code": code}
+
+
 @get("/codes")
 async def codes(reading: Reading) -> list[str]:
     return list(await reading.exec(select(Category.code).order_by(Category.code)))
@@ -48,7 +59,7 @@ async def codes(reading: Reading) -> list[str]:
 
 async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Database) -> None:
     app = Litestar(
-        route_handlers=[add, add_then_fail, add_or_refuse, codes],
+        route_handlers=[add, add_then_fail, add_or_refuse, add_beside, codes],
         dependencies=DEPENDENCIES,
         state=State({"db": db}),
     )
@@ -62,3 +73,8 @@ async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Da
         # a refusal caught inside the request: the savepoint's writes are undone, the rest committed
         assert (await client.post("/add-or-refuse/undone")).json() == {"answer": "refused"}
         assert (await client.get("/codes")).json() == ["after", "kept", "undone-kept"]
+        # beside another dependency the transaction behaves the same, and frees the write lock
+        assert (await client.post("/add-beside/beside")).status_code == 201
+        assert (await client.post("/add-beside/fail-beside")).status_code == 500
+        assert (await client.post("/add/last")).status_code == 201
+        assert (await client.get("/codes")).json() == ["after", "beside", "kept", "last", "undone-kept"]
