@@ -138,9 +138,10 @@ class BillingApi(Controller):
     async def issue(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> InvoiceData:
-        invoice = await invoicing.issue_for_enrollment(
-            db, me(request), enrollment_id, _settings(request), _now(request)
-        )
+        async with db.write() as s:
+            invoice = await invoicing.issue_for_enrollment(
+                s, me(request), enrollment_id, _settings(request), _now(request)
+            )
         return await _data(db, request, id_of(invoice))
 
     @post(
@@ -156,9 +157,10 @@ class BillingApi(Controller):
         campus_id: FromPath[int],
         month: FromPath[str],
     ) -> InvoiceData:
-        invoice = await invoicing.issue_for_organization(
-            db, me(request), organization_id, campus_id, month, _settings(request), _now(request)
-        )
+        async with db.write() as s:
+            invoice = await invoicing.issue_for_organization(
+                s, me(request), organization_id, campus_id, month, _settings(request), _now(request)
+            )
         return await _data(db, request, id_of(invoice))
 
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
@@ -186,9 +188,10 @@ class BillingApi(Controller):
     async def pay(
         self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int], data: JSONBody[PaymentWrite]
     ) -> PaymentRead:
-        p = await invoicing.record_payment(
-            db, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
-        )
+        async with db.write() as s:
+            p = await invoicing.record_payment(
+                s, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
+            )
         return PaymentRead(id_of(p), p.invoice_id, p.amount_yen, p.paid_on, p.reference)
 
     @get(
@@ -225,7 +228,8 @@ class BillingApi(Controller):
         if data.dry_run:
             async with db.read() as s:
                 return await transfers.match(s, me(request), campus_id, rows)
-        return await transfers.record(db, me(request), campus_id, rows, _now(request))
+        async with db.write() as s:
+            return await transfers.record(s, me(request), campus_id, rows, _now(request))
 
 
 Form = URLEncodedBody[dict[str, str]]
@@ -254,9 +258,10 @@ class BillingPages(Controller):
     async def issue_mine(
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> Redirect:
-        invoice = await invoicing.issue_for_enrollment(
-            db, me(request), enrollment_id, _settings(request), _now(request)
-        )
+        async with db.write() as s:
+            invoice = await invoicing.issue_for_enrollment(
+                s, me(request), enrollment_id, _settings(request), _now(request)
+            )
         return Redirect(f"/billing/invoices/{invoice.id}/pdf")
 
     @get("/campuses/{campus_id:int}", opt=STAFF)
@@ -305,16 +310,16 @@ class BillingPages(Controller):
             raise InvalidInput(
                 "入金日を YYYY-MM-DD で入力してください。", "Give the payment date as YYYY-MM-DD."
             ) from None
-        p = await invoicing.record_payment(
-            db,
-            me(request),
-            invoice_id,
-            _form_int(data, "amount_yen"),
-            paid_on,
-            data.get("reference") or "",
-            _now(request),
-        )
-        async with db.read() as s:
+        async with db.write() as s:
+            p = await invoicing.record_payment(
+                s,
+                me(request),
+                invoice_id,
+                _form_int(data, "amount_yen"),
+                paid_on,
+                data.get("reference") or "",
+                _now(request),
+            )
             invoice = await s.get(Invoice, p.invoice_id)
         return Redirect(f"/billing/campuses/{invoice.campus_id if invoice else 0}?msg=paid")
 
@@ -368,7 +373,8 @@ class BillingPages(Controller):
             _, content = await bulk_file.read_upload(data.get("file"))
         rows = await transfers.read(content)
         if str(data.get("apply") or "") == "1":
-            report = await transfers.record(db, me(request), campus_id, rows, _now(request))
+            async with db.write() as s:
+                report = await transfers.record(s, me(request), campus_id, rows, _now(request))
             return Redirect(f"/billing/campuses/{campus_id}?msg=transfers&n={report.recorded}")
         async with db.read() as s:
             campus = await s.get(Campus, campus_id)

@@ -177,7 +177,8 @@ async def test_invoice_of_an_enrollment_carries_every_qualified_invoice_field(
 async def test_pdf_contains_registration_number_and_japanese_text(db: Database) -> None:
     w = await _world(db)
     settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    async with db.write() as s:
+        invoice = await invoicing.issue_for_enrollment(s, w["staff"], w["enrollment"].id, settings, NOW)
     async with db.read() as s:
         data = await invoicing.invoice_data(s, invoice, settings)
     original = pdf.render.__globals__["canvas"].Canvas
@@ -197,12 +198,17 @@ async def test_pdf_contains_registration_number_and_japanese_text(db: Database) 
     assert "10%対象 41,933円（うち消費税 3,812円）" in text
 
 
+async def _issue(db: Database, who: Any, enrollment_id: int, now: datetime = NOW) -> Invoice:
+    """An enrollment's invoice, issued in a write transaction of its own."""
+    settings = Settings(database_url=db.url, secret_key="k" * 40)
+    async with db.write() as s:
+        return await invoicing.issue_for_enrollment(s, who, enrollment_id, settings, now)
+
+
 async def test_two_concurrent_issues_give_one_invoice(db: Database) -> None:
     w = await _world(db)
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
     first, second = await asyncio.gather(
-        invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW),
-        invoicing.issue_for_enrollment(db, w["learner"], w["enrollment"].id, settings, NOW),
+        _issue(db, w["staff"], w["enrollment"].id), _issue(db, w["learner"], w["enrollment"].id)
     )
     assert first.id == second.id
     async with db.read() as s:
@@ -287,10 +293,7 @@ async def test_concurrent_recording_of_one_transfer_gives_one_payment_and_unpaid
 ) -> None:
     w = await _world(db)
     t = w["tokens"]
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(
-        db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=40)
-    )
+    invoice = await _issue(db, w["staff"], w["enrollment"].id, NOW - timedelta(days=40))
     unpaid = await client.get(f"/api/billing/campuses/{w['campus'].id}/unpaid", headers=b.bearer(t["staff"]))
     assert [x["invoice_id"] for x in unpaid.json()] == [invoice.id]
     assert (
@@ -493,10 +496,7 @@ async def test_staff_billing_page_sets_fees_and_records_a_payment(
     db: Database, client: AsyncTestClient[Litestar]
 ) -> None:
     w = await _world(db)
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(
-        db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=60)
-    )
+    invoice = await _issue(db, w["staff"], w["enrollment"].id, NOW - timedelta(days=60))
     await _sign_in(client, w["staff"].email)
     assert f"/billing/campuses/{w['campus'].id}" in (await client.get("/console/")).text
     page = await client.get(f"/billing/campuses/{w['campus'].id}")
@@ -550,8 +550,7 @@ async def test_staff_page_cancelling_the_session_credits_the_invoice(
     db: Database, client: AsyncTestClient[Litestar]
 ) -> None:
     w = await _cancel_world(db, 3)
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    invoice = await _issue(db, w["staff"], w["enrollment"].id)
     await _sign_in(client, w["staff"].email)
     r = await client.post(
         f"/staff/sessions/{w['session'].id}/cancel", data={"_csrf_token": client.cookies.get("csrftoken", "")}
