@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import event, text
 from sqlmodel import func, select
 
 from courses.billing import invoicing, pdf, service
 from courses.billing.schemas import Line
 from courses.core.db import Database
 from courses.core.settings import Settings
-from courses.models import Enrollment, EnrollmentStatus, SessionBlock
+from courses.models import Enrollment, EnrollmentStatus, SessionBlock, id_of
 from courses.models.billing import CampusFee, Invoice, Payment
 from tests.conftest import JST, TODAY
 from tests.courses import builders as b
@@ -315,6 +316,42 @@ async def test_concurrent_recording_of_one_transfer_gives_one_payment_and_unpaid
         url, json={**body, "amount_yen": 0, "reference": "x"}, headers=b.bearer(t["staff"])
     )
     assert bad.status_code == 400
+
+
+async def test_a_transfer_recorded_while_another_records_it_is_the_first_ones_payment(db: Database) -> None:
+    """The second recording waits for the first's transaction; on PostgreSQL its insert then fails on
+    the unique reference, only its SAVEPOINT is undone and it reads the first's payment in the same
+    transaction; on SQLite it waits for the write lock and finds the payment."""
+    w = await _world(db)
+    invoice = await _issue(db, w["staff"], w["enrollment"].id)
+    savepoints_undone = []
+    event.listen(db.engine.sync_engine, "rollback_savepoint", lambda *a: savepoints_undone.append(a))
+
+    async def record(amount_yen: int) -> Payment:
+        async with db.write() as s:
+            return await invoicing.record_payment(
+                s, w["staff"], id_of(invoice), amount_yen, TODAY, "20260515-0002", NOW
+            )
+
+    async with db.write() as s:
+        first = await invoicing.record_payment(
+            s, w["staff"], id_of(invoice), invoice.total_yen, TODAY, " 20260515-0002 ", NOW
+        )
+        second = asyncio.create_task(record(1))
+        for _ in range(200):  # until the second waits: for the first's row, or for the write lock
+            await asyncio.sleep(0.01)
+            if db.sqlite:
+                break
+            async with db.read() as r:
+                waiting = select(func.count()).select_from(text("pg_locks")).where(text("NOT granted"))
+                if (await r.exec(waiting)).one():
+                    break
+        assert not second.done()
+    assert (await second).id == first.id
+    assert len(savepoints_undone) == (0 if db.sqlite else 1)
+    async with db.read() as s:
+        payments = list(await s.exec(select(Payment)))
+    assert [(p.amount_yen, p.reference) for p in payments] == [(invoice.total_yen, "20260515-0002")]
 
 
 async def test_fee_table_is_set_per_campus_in_integer_yen(
