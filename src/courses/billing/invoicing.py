@@ -20,7 +20,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.service import staff_campus_ids
 from courses.billing.schemas import InvoiceData, Line, TaxRow, UnpaidRow
-from courses.core.db import Database
 from courses.core.errors import InvalidInput, not_found
 from courses.core.settings import Settings
 from courses.enrollment.service import ensure_staff_campus
@@ -115,22 +114,24 @@ async def ensure_campus(db: AsyncSession, user: User, campus_id: int) -> None:
 
 
 async def _once(
-    db: Database,
+    s: AsyncSession,
     find: Callable[[AsyncSession], Awaitable[T | None]],
     create: Callable[[AsyncSession], Awaitable[T]],
 ) -> T:
-    """Create a row at most once: a repeated or concurrent call returns the first one.
+    """Create a row at most once, inside the caller's write transaction: a repeated or concurrent
+    call returns the first one.
 
-    A unique constraint decides between concurrent writers (PostgreSQL: the loser's insert fails
-    and it reads the winner's row); SQLite writers are serialised and the second finds the first."""
+    A unique constraint decides between concurrent writers. SQLite writers are serialised, so the
+    second finds the first. On PostgreSQL the loser's insert waits for the winner's commit and then
+    fails; it ran in a SAVEPOINT, so only the insert is undone, the caller's transaction goes on, and
+    its next statement (READ COMMITTED) sees the winner's row."""
+    if (found := await find(s)) is not None:
+        return found
     try:
-        async with db.write() as s:
-            if (found := await find(s)) is not None:
-                return found
+        async with s.begin_nested():
             return await create(s)
     except IntegrityError:
-        async with db.read() as s:
-            found = await find(s)
+        found = await find(s)
         if found is None:
             raise
         return found
@@ -221,18 +222,17 @@ async def _load_lines(s: AsyncSession, enrollments: list[Enrollment]) -> list[Li
 
 
 async def issue_for_enrollment(
-    db: Database, user: User, enrollment_id: int, settings: Settings, now: datetime
+    s: AsyncSession, user: User, enrollment_id: int, settings: Settings, now: datetime
 ) -> Invoice:
     """One invoice per confirmed enrollment a learner pays for themself, issued by staff of its
-    campus or on the learner's own request."""
-    async with db.read() as s:
-        e = await s.get(Enrollment, enrollment_id)
-        session = await s.get(CourseSession, e.session_id) if e is not None else None
-        staff = user.role in (Role.STAFF, Role.ADMIN)
-        if e is None or session is None or (not staff and e.user_id != user.id):
-            raise not_found("申込", "Enrollment", enrollment_id)
-        if staff:
-            await ensure_campus(s, user, session.campus_id)
+    campus or on the learner's own request (``s``: the caller's write transaction)."""
+    e = await s.get(Enrollment, enrollment_id)
+    session = await s.get(CourseSession, e.session_id) if e is not None else None
+    staff = user.role in (Role.STAFF, Role.ADMIN)
+    if e is None or session is None or (not staff and e.user_id != user.id):
+        raise not_found("申込", "Enrollment", enrollment_id)
+    if staff:
+        await ensure_campus(s, user, session.campus_id)
 
     async def build(s: AsyncSession) -> Invoice:
         e = await s.get(Enrollment, enrollment_id)
@@ -263,11 +263,11 @@ async def issue_for_enrollment(
             user_id=user.id,
         )
 
-    return await _once(db, _invoice_by_key(f"enr:{enrollment_id}"), build)
+    return await _once(s, _invoice_by_key(f"enr:{enrollment_id}"), build)
 
 
 async def issue_for_organization(
-    db: Database,
+    s: AsyncSession,
     user: User,
     organization_id: int,
     campus_id: int,
@@ -275,9 +275,9 @@ async def issue_for_organization(
     settings: Settings,
     now: datetime,
 ) -> Invoice:
-    """One consolidated invoice per organisation, campus and month of session start (``YYYY-MM``)."""
-    async with db.read() as s:
-        await ensure_campus(s, user, campus_id)
+    """One consolidated invoice per organisation, campus and month of session start (``YYYY-MM``),
+    in the caller's write transaction ``s``."""
+    await ensure_campus(s, user, campus_id)
     try:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
@@ -324,7 +324,7 @@ async def issue_for_organization(
             organization_id=organization_id,
         )
 
-    return await _once(db, _invoice_by_key(key), build)
+    return await _once(s, _invoice_by_key(key), build)
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -397,10 +397,16 @@ async def campus_invoices(s: AsyncSession, user: User, campus_id: int) -> list[I
 
 
 async def record_payment(
-    db: Database, user: User, invoice_id: int, amount_yen: int, paid_on: date, reference: str, now: datetime
+    s: AsyncSession,
+    user: User,
+    invoice_id: int,
+    amount_yen: int,
+    paid_on: date,
+    reference: str,
+    now: datetime,
 ) -> Payment:
-    """Record one transfer; the same transfer reference on the same invoice is recorded once, even
-    when two members of staff record it at the same moment."""
+    """Record one transfer in the caller's write transaction ``s``; the same transfer reference on
+    the same invoice is recorded once, even when two members of staff record it at the same moment."""
     reference = reference.strip()
     if not reference or len(reference) > 100:
         raise InvalidInput(
@@ -430,12 +436,11 @@ async def record_payment(
         await s.flush()
         return payment
 
-    async with db.read() as s:
-        invoice = await s.get(Invoice, invoice_id)
-        if invoice is None:
-            raise not_found("請求書", "Invoice", invoice_id)
-        await ensure_campus(s, user, invoice.campus_id)
-    return await _once(db, find, create)
+    invoice = await s.get(Invoice, invoice_id)
+    if invoice is None:
+        raise not_found("請求書", "Invoice", invoice_id)
+    await ensure_campus(s, user, invoice.campus_id)
+    return await _once(s, find, create)
 
 
 async def unpaid_past_due(s: AsyncSession, user: User, campus_id: int, today: date) -> list[UnpaidRow]:

@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.billing import invoicing, pdf, service, transfers
@@ -51,14 +52,17 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
     return settings
 
 
-async def _data(db: DB, request: Request[Any, Any, Any], invoice_id: int) -> InvoiceData:
-    async with db.read() as s:
-        invoice = await invoicing.visible_invoice(s, me(request), invoice_id)
-        return await invoicing.invoice_data(s, invoice, _settings(request))
+async def _data(s: AsyncSession, request: Request[Any, Any, Any], invoice_id: int) -> InvoiceData:
+    invoice = await invoicing.visible_invoice(s, me(request), invoice_id)
+    return await invoicing.invoice_data(s, invoice, _settings(request))
 
 
-async def pdf_response(db: DB, request: Request[Any, Any, Any], invoice_id: int) -> Response[bytes]:
-    data = await _data(db, request, invoice_id)
+async def pdf_response(
+    reading: AsyncSession, request: Request[Any, Any, Any], invoice_id: int
+) -> Response[bytes]:
+    """An invoice's PDF, read through the request's read session (no transaction is held while it
+    is drawn)."""
+    data = await _data(reading, request, invoice_id)
     content = await asyncio.to_thread(pdf.render, data)  # off the event loop
     return Response(
         content,
@@ -136,12 +140,12 @@ class BillingApi(Controller):
         summary="Issue (or return) an enrollment's invoice",
     )
     async def issue(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> InvoiceData:
         invoice = await invoicing.issue_for_enrollment(
-            db, me(request), enrollment_id, _settings(request), _now(request)
+            writing, me(request), enrollment_id, _settings(request), _now(request)
         )
-        return await _data(db, request, id_of(invoice))
+        return await _data(writing, request, id_of(invoice))
 
     @post(
         "/organizations/{organization_id:int}/campuses/{campus_id:int}/months/{month:str}/invoice",
@@ -151,15 +155,15 @@ class BillingApi(Controller):
     async def issue_org(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         organization_id: FromPath[int],
         campus_id: FromPath[int],
         month: FromPath[str],
     ) -> InvoiceData:
         invoice = await invoicing.issue_for_organization(
-            db, me(request), organization_id, campus_id, month, _settings(request), _now(request)
+            writing, me(request), organization_id, campus_id, month, _settings(request), _now(request)
         )
-        return await _data(db, request, id_of(invoice))
+        return await _data(writing, request, id_of(invoice))
 
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
     async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[InvoiceSummary]:
@@ -167,16 +171,18 @@ class BillingApi(Controller):
         return [InvoiceSummary(id_of(i), i.number, i.kind, i.total_yen, i.due_date) for i in rows]
 
     @get("/invoices/{invoice_id:int}", opt=USER, summary="One invoice with its lines and tax per rate")
-    async def one(self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]) -> InvoiceData:
-        return await _data(db, request, invoice_id)
+    async def one(
+        self, request: Request[Any, Any, Any], reading: Reading, invoice_id: FromPath[int]
+    ) -> InvoiceData:
+        return await _data(reading, request, invoice_id)
 
     @get(
         "/invoices/{invoice_id:int}/pdf", opt=USER, summary="One invoice as PDF", media_type="application/pdf"
     )
     async def as_pdf(
-        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, invoice_id: FromPath[int]
     ) -> Response[bytes]:
-        return await pdf_response(db, request, invoice_id)
+        return await pdf_response(reading, request, invoice_id)
 
     @post(
         "/invoices/{invoice_id:int}/payments",
@@ -184,10 +190,14 @@ class BillingApi(Controller):
         summary="Record a transfer (the same reference counts once)",
     )
     async def pay(
-        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int], data: JSONBody[PaymentWrite]
+        self,
+        request: Request[Any, Any, Any],
+        writing: Writing,
+        invoice_id: FromPath[int],
+        data: JSONBody[PaymentWrite],
     ) -> PaymentRead:
         p = await invoicing.record_payment(
-            db, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
+            writing, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
         )
         return PaymentRead(id_of(p), p.invoice_id, p.amount_yen, p.paid_on, p.reference)
 
@@ -220,12 +230,14 @@ class BillingApi(Controller):
         campus_id: FromPath[int],
         data: MultipartBody[TransferImport],
     ) -> TransferReport:
+        # the file is read before any transaction begins, so the write lock is held only to record
         _, content = await bulk_file.read_upload(data.file)
         rows = await transfers.read(content)
         if data.dry_run:
             async with db.read() as s:
                 return await transfers.match(s, me(request), campus_id, rows)
-        return await transfers.record(db, me(request), campus_id, rows, _now(request))
+        async with db.write() as s:
+            return await transfers.record(s, me(request), campus_id, rows, _now(request))
 
 
 Form = URLEncodedBody[dict[str, str]]
@@ -246,16 +258,18 @@ class BillingPages(Controller):
 
     @get("/invoices/{invoice_id:int}/pdf", opt=USER)
     async def invoice_pdf(
-        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int]
+        self, request: Request[Any, Any, Any], reading: Reading, invoice_id: FromPath[int]
     ) -> Response[bytes]:
-        return await pdf_response(db, request, invoice_id)
+        return await pdf_response(reading, request, invoice_id)
 
     @post("/enrollments/{enrollment_id:int}/invoice", opt={"access": "learner"})
     async def issue_mine(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> Redirect:
+        """Issue and send the browser to the PDF, which is drawn by that request, not in this one's
+        write transaction."""
         invoice = await invoicing.issue_for_enrollment(
-            db, me(request), enrollment_id, _settings(request), _now(request)
+            writing, me(request), enrollment_id, _settings(request), _now(request)
         )
         return Redirect(f"/billing/invoices/{invoice.id}/pdf")
 
@@ -297,7 +311,7 @@ class BillingPages(Controller):
 
     @post("/invoices/{invoice_id:int}/payments", opt=STAFF)
     async def pay(
-        self, request: Request[Any, Any, Any], db: DB, invoice_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, invoice_id: FromPath[int], data: Form
     ) -> Redirect:
         try:
             paid_on = date.fromisoformat(data.get("paid_on") or "")
@@ -306,7 +320,7 @@ class BillingPages(Controller):
                 "入金日を YYYY-MM-DD で入力してください。", "Give the payment date as YYYY-MM-DD."
             ) from None
         p = await invoicing.record_payment(
-            db,
+            writing,
             me(request),
             invoice_id,
             _form_int(data, "amount_yen"),
@@ -314,8 +328,7 @@ class BillingPages(Controller):
             data.get("reference") or "",
             _now(request),
         )
-        async with db.read() as s:
-            invoice = await s.get(Invoice, p.invoice_id)
+        invoice = await writing.get(Invoice, p.invoice_id)
         return Redirect(f"/billing/campuses/{invoice.campus_id if invoice else 0}?msg=paid")
 
     @get("/courses", opt=STAFF)
@@ -366,9 +379,10 @@ class BillingPages(Controller):
             content = base64.b64decode(str(data["content"]))
         else:
             _, content = await bulk_file.read_upload(data.get("file"))
-        rows = await transfers.read(content)
+        rows = await transfers.read(content)  # before any transaction: parsing may take a while
         if str(data.get("apply") or "") == "1":
-            report = await transfers.record(db, me(request), campus_id, rows, _now(request))
+            async with db.write() as s:
+                report = await transfers.record(s, me(request), campus_id, rows, _now(request))
             return Redirect(f"/billing/campuses/{campus_id}?msg=transfers&n={report.recorded}")
         async with db.read() as s:
             campus = await s.get(Campus, campus_id)

@@ -25,7 +25,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.accounts.service import to_katakana
 from courses.billing import invoicing
 from courses.bulk import files as bulk_file
-from courses.core.db import Database
 from courses.core.errors import FieldError, InvalidInput
 from courses.models import User
 from courses.models.billing import Invoice, InvoiceKind, Payment
@@ -229,15 +228,15 @@ async def match(s: AsyncSession, user: User, campus_id: int, rows: list[Transfer
 
 
 async def record(
-    db: Database, user: User, campus_id: int, rows: list[TransferRow], now: datetime
+    s: AsyncSession, user: User, campus_id: int, rows: list[TransferRow], now: datetime
 ) -> TransferReport:
-    """Record every matched transfer as a payment (each once, however often the file comes)."""
-    async with db.read() as s:
-        report = await match(s, user, campus_id, rows)
+    """Record every matched transfer as a payment in the caller's write transaction ``s`` (each
+    once, however often the file comes)."""
+    report = await match(s, user, campus_id, rows)
     for row in report.rows:
         if row.status == "matched" and row.invoice_id and row.amount_yen and row.paid_on:
             await invoicing.record_payment(
-                db, user, row.invoice_id, row.amount_yen, row.paid_on, row.reference, now
+                s, user, row.invoice_id, row.amount_yen, row.paid_on, row.reference, now
             )
             row.status = "recorded"
             report.recorded += 1

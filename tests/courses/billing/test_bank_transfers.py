@@ -45,11 +45,12 @@ def _statement(rows: list[tuple[str, int, str]], encoding: str = "cp932") -> byt
 
 async def _invoices(db: Database, w: dict[str, Any]) -> tuple[Any, Any]:
     settings = Settings(database_url=db.url, secret_key="k" * 40)
-    mine = await invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
     month = f"{w['session'].start_date:%Y-%m}"
-    org = await invoicing.issue_for_organization(
-        db, w["staff"], w["org"].id, w["campus"].id, month, settings, NOW
-    )
+    async with db.write() as s:
+        mine = await invoicing.issue_for_enrollment(s, w["staff"], w["enrollment"].id, settings, NOW)
+        org = await invoicing.issue_for_organization(
+            s, w["staff"], w["org"].id, w["campus"].id, month, settings, NOW
+        )
     return mine, org
 
 

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import event, text
 from sqlmodel import func, select
 
 from courses.billing import invoicing, pdf, service
 from courses.billing.schemas import Line
 from courses.core.db import Database
 from courses.core.settings import Settings
-from courses.models import Enrollment, EnrollmentStatus, SessionBlock
+from courses.models import Enrollment, EnrollmentStatus, SessionBlock, id_of
 from courses.models.billing import CampusFee, Invoice, Payment
 from tests.conftest import JST, TODAY
 from tests.courses import builders as b
@@ -177,7 +178,8 @@ async def test_invoice_of_an_enrollment_carries_every_qualified_invoice_field(
 async def test_pdf_contains_registration_number_and_japanese_text(db: Database) -> None:
     w = await _world(db)
     settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    async with db.write() as s:
+        invoice = await invoicing.issue_for_enrollment(s, w["staff"], w["enrollment"].id, settings, NOW)
     async with db.read() as s:
         data = await invoicing.invoice_data(s, invoice, settings)
     original = pdf.render.__globals__["canvas"].Canvas
@@ -197,12 +199,17 @@ async def test_pdf_contains_registration_number_and_japanese_text(db: Database) 
     assert "10%対象 41,933円（うち消費税 3,812円）" in text
 
 
+async def _issue(db: Database, who: Any, enrollment_id: int, now: datetime = NOW) -> Invoice:
+    """An enrollment's invoice, issued in a write transaction of its own."""
+    settings = Settings(database_url=db.url, secret_key="k" * 40)
+    async with db.write() as s:
+        return await invoicing.issue_for_enrollment(s, who, enrollment_id, settings, now)
+
+
 async def test_two_concurrent_issues_give_one_invoice(db: Database) -> None:
     w = await _world(db)
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
     first, second = await asyncio.gather(
-        invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW),
-        invoicing.issue_for_enrollment(db, w["learner"], w["enrollment"].id, settings, NOW),
+        _issue(db, w["staff"], w["enrollment"].id), _issue(db, w["learner"], w["enrollment"].id)
     )
     assert first.id == second.id
     async with db.read() as s:
@@ -287,10 +294,7 @@ async def test_concurrent_recording_of_one_transfer_gives_one_payment_and_unpaid
 ) -> None:
     w = await _world(db)
     t = w["tokens"]
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(
-        db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=40)
-    )
+    invoice = await _issue(db, w["staff"], w["enrollment"].id, NOW - timedelta(days=40))
     unpaid = await client.get(f"/api/billing/campuses/{w['campus'].id}/unpaid", headers=b.bearer(t["staff"]))
     assert [x["invoice_id"] for x in unpaid.json()] == [invoice.id]
     assert (
@@ -312,6 +316,42 @@ async def test_concurrent_recording_of_one_transfer_gives_one_payment_and_unpaid
         url, json={**body, "amount_yen": 0, "reference": "x"}, headers=b.bearer(t["staff"])
     )
     assert bad.status_code == 400
+
+
+async def test_a_transfer_recorded_while_another_records_it_is_the_first_ones_payment(db: Database) -> None:
+    """The second recording waits for the first's transaction; on PostgreSQL its insert then fails on
+    the unique reference, only its SAVEPOINT is undone and it reads the first's payment in the same
+    transaction; on SQLite it waits for the write lock and finds the payment."""
+    w = await _world(db)
+    invoice = await _issue(db, w["staff"], w["enrollment"].id)
+    savepoints_undone = []
+    event.listen(db.engine.sync_engine, "rollback_savepoint", lambda *a: savepoints_undone.append(a))
+
+    async def record(amount_yen: int) -> Payment:
+        async with db.write() as s:
+            return await invoicing.record_payment(
+                s, w["staff"], id_of(invoice), amount_yen, TODAY, "20260515-0002", NOW
+            )
+
+    async with db.write() as s:
+        first = await invoicing.record_payment(
+            s, w["staff"], id_of(invoice), invoice.total_yen, TODAY, " 20260515-0002 ", NOW
+        )
+        second = asyncio.create_task(record(1))
+        for _ in range(200):  # until the second waits: for the first's row, or for the write lock
+            await asyncio.sleep(0.01)
+            if db.sqlite:
+                break
+            async with db.read() as r:
+                waiting = select(func.count()).select_from(text("pg_locks")).where(text("NOT granted"))
+                if (await r.exec(waiting)).one():
+                    break
+        assert not second.done()
+    assert (await second).id == first.id
+    assert len(savepoints_undone) == (0 if db.sqlite else 1)
+    async with db.read() as s:
+        payments = list(await s.exec(select(Payment)))
+    assert [(p.amount_yen, p.reference) for p in payments] == [(invoice.total_yen, "20260515-0002")]
 
 
 async def test_fee_table_is_set_per_campus_in_integer_yen(
@@ -493,10 +533,7 @@ async def test_staff_billing_page_sets_fees_and_records_a_payment(
     db: Database, client: AsyncTestClient[Litestar]
 ) -> None:
     w = await _world(db)
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(
-        db, w["staff"], w["enrollment"].id, settings, NOW - timedelta(days=60)
-    )
+    invoice = await _issue(db, w["staff"], w["enrollment"].id, NOW - timedelta(days=60))
     await _sign_in(client, w["staff"].email)
     assert f"/billing/campuses/{w['campus'].id}" in (await client.get("/console/")).text
     page = await client.get(f"/billing/campuses/{w['campus'].id}")
@@ -550,8 +587,7 @@ async def test_staff_page_cancelling_the_session_credits_the_invoice(
     db: Database, client: AsyncTestClient[Litestar]
 ) -> None:
     w = await _cancel_world(db, 3)
-    settings = Settings(database_url=db.url, secret_key="k" * 40)
-    invoice = await invoicing.issue_for_enrollment(db, w["staff"], w["enrollment"].id, settings, NOW)
+    invoice = await _issue(db, w["staff"], w["enrollment"].id)
     await _sign_in(client, w["staff"].email)
     r = await client.post(
         f"/staff/sessions/{w['session'].id}/cancel", data={"_csrf_token": client.cookies.get("csrftoken", "")}
