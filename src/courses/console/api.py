@@ -321,29 +321,36 @@ class SessionsApi(Controller):
     async def _status(
         self,
         request: Request[Any, Any, Any],
-        db: Any,
+        writing: Writing,
         session_id: int,
         action: str,
         data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
-        async with db.write() as s:
-            row, told = await console_sessions.change_status(
-                s, me(request), session_id, action, sent(data), _now(request)
-            )
-            answer = {**await console_sessions.as_dict(s, row), "enrollments_cancelled": told}
-            return msgspec.convert(answer, SessionStatusChanged)
+        row, told = await console_sessions.change_status(
+            writing, me(request), session_id, action, sent(data), _now(request)
+        )
+        answer = {**await console_sessions.as_dict(writing, row), "enrollments_cancelled": told}
+        return msgspec.convert(answer, SessionStatusChanged)
 
     @post("/{session_id:int}/publish", summary="Publish: learners see it and may apply", status_code=200)
     async def publish(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
+        self,
+        request: Request[Any, Any, Any],
+        writing: Writing,
+        session_id: FromPath[int],
+        data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
-        return await self._status(request, db, session_id, "publish", data)
+        return await self._status(request, writing, session_id, "publish", data)
 
     @post("/{session_id:int}/close", summary="Close applications", status_code=200)
     async def close(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
+        self,
+        request: Request[Any, Any, Any],
+        writing: Writing,
+        session_id: FromPath[int],
+        data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
-        return await self._status(request, db, session_id, "close", data)
+        return await self._status(request, writing, session_id, "close", data)
 
     @post(
         "/{session_id:int}/cancel",
@@ -351,9 +358,13 @@ class SessionsApi(Controller):
         status_code=200,
     )
     async def cancel(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[StatusChange]
+        self,
+        request: Request[Any, Any, Any],
+        writing: Writing,
+        session_id: FromPath[int],
+        data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
-        return await self._status(request, db, session_id, "cancel", data)
+        return await self._status(request, writing, session_id, "cancel", data)
 
     @post(
         "/{session_id:int}/copy",

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.console import entities as console_entities
@@ -19,7 +20,6 @@ from courses.console.entities import Entity
 from courses.console.forms import choose_campus, my_campuses
 from courses.console.page_common import STAFF, Form, flash, form_errors, form_page, request_now
 from courses.console.resources import OUTAGE_FIELDS
-from courses.core.db import Database
 from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import Conflict, InvalidInput
@@ -27,7 +27,7 @@ from courses.core.errors import Conflict, InvalidInput
 
 async def edit_page(
     request: Request[Any, Any, Any],
-    db: Database,
+    s: AsyncSession,
     ent: Entity,
     row_id: int,
     *,
@@ -35,12 +35,9 @@ async def edit_page(
     outage_error: InvalidInput | None = None,
 ) -> Template:
     """A record's edit page; for rooms also their outages, with a refused outage's messages."""
-    async with db.read() as s:
-        row = await console_entities.load(s, me(request), ent, row_id)
-        data = await console_entities.as_dict(s, ent, row)
-        outages = (
-            await console_resources.outages_of(s, row) if ent.name in ("classrooms", "dorm-rooms") else None
-        )
+    row = await console_entities.load(s, me(request), ent, row_id)
+    data = await console_entities.as_dict(s, ent, row)
+    outages = await console_resources.outages_of(s, row) if ent.name in ("classrooms", "dorm-rooms") else None
     page = form_page(
         f"{ent.label}の編集",
         ent.fields,
@@ -71,17 +68,16 @@ def entity_pages(ent: Entity) -> type[Controller]:
         async def index(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            reading: Reading,
             campus: FromQuery[str | None] = None,
             archived: FromQuery[bool] = False,
             msg: FromQuery[str | None] = None,
         ) -> Template:
             user = me(request)
-            async with db.read() as s:
-                chosen = await choose_campus(s, user, campus) if ent.scope != "shared" else None
-                rows = await console_entities.list_rows(s, user, ent, chosen, include_archived=archived)
-                items = await console_entities.as_dicts(s, ent, rows)
-                campuses = await my_campuses(s, user)
+            chosen = await choose_campus(reading, user, campus) if ent.scope != "shared" else None
+            rows = await console_entities.list_rows(reading, user, ent, chosen, include_archived=archived)
+            items = await console_entities.as_dicts(reading, ent, rows)
+            campuses = await my_campuses(reading, user)
             return Template(
                 "console/list.html",
                 context={
@@ -97,7 +93,7 @@ def entity_pages(ent: Entity) -> type[Controller]:
 
         @get("/new")
         async def new(
-            self, request: Request[Any, Any, Any], db: DB, campus: FromQuery[str | None] = None
+            self, request: Request[Any, Any, Any], campus: FromQuery[str | None] = None
         ) -> Template:
             return form_page(
                 f"{ent.label}の登録",
@@ -133,12 +129,12 @@ def entity_pages(ent: Entity) -> type[Controller]:
         async def edit(
             self,
             request: Request[Any, Any, Any],
-            db: DB,
+            reading: Reading,
             row_id: FromPath[int],
             msg: FromQuery[str | None] = None,
             error: FromQuery[str | None] = None,
         ) -> Template:
-            return await edit_page(request, db, ent, row_id, flash=flash(msg, error))
+            return await edit_page(request, reading, ent, row_id, flash=flash(msg, error))
 
         @post("/{row_id:int}")
         async def update(

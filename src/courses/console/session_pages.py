@@ -16,7 +16,7 @@ from courses.console.entities import ENTITIES
 from courses.console.entity_pages import edit_page
 from courses.console.forms import choose_campus, my_campuses
 from courses.console.page_common import STAFF, Form, flash, form_page, request_now
-from courses.core.deps import DB, Reading, Writing, undone_on_error
+from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.errors import Conflict, InvalidInput, NotFound
 
 
@@ -36,17 +36,22 @@ class ConsolePages(Controller):
 
     @post("/room-outages/{kind:str}/{room_id:int}")
     async def add_outage(
-        self, request: Request[Any, Any, Any], db: DB, kind: FromPath[str], room_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        writing: Writing,
+        kind: FromPath[str],
+        room_id: FromPath[int],
+        data: Form,
     ) -> Response[Any]:
         if kind not in ("classrooms", "dorm-rooms"):
             raise NotFound("ページが見つかりません。", "Not found.")
         try:
-            async with db.write() as s:
+            async with undone_on_error(writing):
                 await console_resources.add_outage(
-                    s, me(request), kind, room_id, dict(data), request_now(request)
+                    writing, me(request), kind, room_id, dict(data), request_now(request)
                 )
         except InvalidInput as exc:
-            return await edit_page(request, db, ENTITIES[kind], room_id, flash=None, outage_error=exc)
+            return await edit_page(request, writing, ENTITIES[kind], room_id, flash=None, outage_error=exc)
         return Redirect(f"/console/{kind}/{room_id}?msg=outage")
 
     @post("/outages/{outage_id:int}/delete")

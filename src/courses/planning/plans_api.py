@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.core.bodies import sent
-from courses.core.deps import DB, Reading, Writing
+from courses.core.deps import Reading, Writing
 from courses.core.errors import FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES
 from courses.enrollment import service as enrollment
@@ -73,7 +73,7 @@ async def campus_by_code(s: AsyncSession, code: str) -> Campus:
     return campus
 
 
-async def start_run(request: Request[Any, Any, Any], db: Any, data: dict[str, Any]) -> SolverRun:
+async def start_run(request: Request[Any, Any, Any], s: AsyncSession, data: dict[str, Any]) -> SolverRun:
     """Shared by the API and the planning page: validate, check the campus, queue the run."""
     kinds = data.get("kinds") or ["rooms", "practicum"]
     if isinstance(kinds, str):
@@ -85,20 +85,19 @@ async def start_run(request: Request[Any, Any, Any], db: Any, data: dict[str, An
     except (TypeError, ValueError):
         time_limit = -1
     date_from, date_to = _date(data, "from"), _date(data, "to")
-    async with db.write() as s:
-        campus = await campus_by_code(s, str(data.get("campus", "")))
-        await enrollment.ensure_staff_campus(s, me(request), campus.id or 0)
-        return await runner.create_run(
-            s,
-            campus=campus,
-            kinds=list(kinds),
-            date_from=date_from,
-            date_to=date_to,
-            time_limit_s=time_limit,
-            pin_published=bool(data.get("pin_published", False)),
-            user_id=me(request).id,
-            now=request.app.state.clock(),
-        )
+    campus = await campus_by_code(s, str(data.get("campus", "")))
+    await enrollment.ensure_staff_campus(s, me(request), campus.id or 0)
+    return await runner.create_run(
+        s,
+        campus=campus,
+        kinds=list(kinds),
+        date_from=date_from,
+        date_to=date_to,
+        time_limit_s=time_limit,
+        pin_published=bool(data.get("pin_published", False)),
+        user_id=me(request).id,
+        now=request.app.state.clock(),
+    )
 
 
 def run_out(run: SolverRun) -> SolverRunOut:
@@ -221,9 +220,9 @@ class PlansApi(Controller):
         status_code=202,
     )
     async def create(
-        self, request: Request[Any, Any, Any], db: DB, data: JSONBody[SolverRunRequest]
+        self, request: Request[Any, Any, Any], writing: Writing, data: JSONBody[SolverRunRequest]
     ) -> SolverRunOut:
-        return run_out(await start_run(request, db, sent(data)))
+        return run_out(await start_run(request, writing, sent(data)))
 
     @get("/solver-runs", summary="Recent runs of a campus")
     async def list_runs(

@@ -12,11 +12,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.core import tabular
-from courses.core.deps import DB, Reading
+from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError
 from courses.core.reference import INDUSTRIES
@@ -32,25 +33,27 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _occupancy_rows(
-    request: Request[Any, Any, Any], db: Any, plan_id: int, date_from: date | None, date_to: date | None
+    request: Request[Any, Any, Any],
+    s: AsyncSession,
+    plan_id: int,
+    date_from: date | None,
+    date_to: date | None,
 ) -> tuple[list[date], list[list[object]]]:
     """The nights shown and the occupancy list's rows, for the CSV and the workbook alike."""
-    async with db.read() as s:
-        plan = await plans.get_plan(s, plan_id)
-        await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-        days = occupancy.night_range(plan, date_from, date_to)
-        view = await occupancy.occupancy(s, plan, days)
+    plan = await plans.get_plan(s, plan_id)
+    await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+    days = occupancy.night_range(plan, date_from, date_to)
+    view = await occupancy.occupancy(s, plan, days)
     return days, occupancy.occupancy_csv(view)
 
 
 async def _practicum_rows(
-    request: Request[Any, Any, Any], db: Any, plan_id: int, site: int | None
+    request: Request[Any, Any, Any], s: AsyncSession, plan_id: int, site: int | None
 ) -> list[list[object]]:
     """The host companies' list: all of them, or one (``site``) to send to that company."""
-    async with db.read() as s:
-        plan = await plans.get_plan(s, plan_id)
-        await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-        view = await practicum_view.practicum_view(s, plan)
+    plan = await plans.get_plan(s, plan_id)
+    await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+    view = await practicum_view.practicum_view(s, plan)
     if site is not None:
         view = [h for h in view if h.site.id == site]
     return practicum_view.practicum_csv(view)
@@ -113,13 +116,14 @@ class PlanningPages(Controller):
 
     @post("/planning/runs")
     async def create(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
     ) -> Response[Any]:
         form: dict[str, Any] = dict(data)
         form["kinds"] = ",".join(k for k in ("rooms", "practicum", "timetable") if form.get(f"kind_{k}"))
         form["pin_published"] = form.get("pin_published") == "on"
         try:
-            run = await start_run(request, db, form)
+            async with undone_on_error(writing):
+                run = await start_run(request, writing, form)
         except DomainError as exc:
             if exc.status == 403:
                 raise
@@ -218,12 +222,12 @@ class PlanningPages(Controller):
     async def rooms_csv(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Response[bytes]:
-        days, rows = await _occupancy_rows(request, db, plan_id, date_from, date_to)
+        days, rows = await _occupancy_rows(request, reading, plan_id, date_from, date_to)
         content = tabular.write_csv(occupancy.CSV_HEADER, rows)
         return csv_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.csv")
 
@@ -234,13 +238,13 @@ class PlanningPages(Controller):
     async def rooms_xlsx(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Response[bytes]:
         """The same list as rooms.csv, as a workbook for the front desk."""
-        days, rows = await _occupancy_rows(request, db, plan_id, date_from, date_to)
+        days, rows = await _occupancy_rows(request, reading, plan_id, date_from, date_to)
         content = tabular.write_xlsx(occupancy.CSV_HEADER, rows, "部屋割り")
         return file_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.xlsx", XLSX)
 
@@ -262,12 +266,12 @@ class PlanningPages(Controller):
     async def sites_csv(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         plan_id: FromPath[int],
         site: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The list for the host companies: all of them, or one (``site``) to send to that company."""
-        rows = await _practicum_rows(request, db, plan_id, site)
+        rows = await _practicum_rows(request, reading, plan_id, site)
         content = tabular.write_csv(practicum_view.CSV_HEADER, rows)
         return csv_response(content, _practicum_name(plan_id, site, "csv"))
 
@@ -275,22 +279,24 @@ class PlanningPages(Controller):
     async def sites_xlsx(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         plan_id: FromPath[int],
         site: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The same list as sites.csv, as a workbook."""
-        rows = await _practicum_rows(request, db, plan_id, site)
+        rows = await _practicum_rows(request, reading, plan_id, site)
         content = tabular.write_xlsx(practicum_view.CSV_HEADER, rows, "企業実習")
         return file_response(content, _practicum_name(plan_id, site, "xlsx"), XLSX)
 
     @post("/plans/{plan_id:int}/publish")
-    async def publish(self, request: Request[Any, Any, Any], db: DB, plan_id: FromPath[int]) -> Response[Any]:
+    async def publish(
+        self, request: Request[Any, Any, Any], writing: Writing, plan_id: FromPath[int]
+    ) -> Response[Any]:
         try:
-            async with db.write() as s:
-                plan = await plans.get_plan(s, plan_id)
-                await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
-                await plans.publish(s, plan, me(request), request.app.state.clock())
+            async with undone_on_error(writing):
+                plan = await plans.get_plan(writing, plan_id)
+                await enrollment.ensure_staff_campus(writing, me(request), plan.campus_id)
+                await plans.publish(writing, plan, me(request), request.app.state.clock())
         except DomainError as exc:
             if exc.status in (403, 404):
                 raise

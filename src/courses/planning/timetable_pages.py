@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.catalog import service as catalog
-from courses.core.deps import DB, Reading
+from courses.core.deps import Reading, Writing
 from courses.core.downloads import attachment
 from courses.enrollment import service as enrollment
 from courses.models import Campus
@@ -76,14 +76,12 @@ class TimetablePages(Controller):
 
     @get("/staff/instructors/{instructor_id:int}/assignments", opt={"access": "staff"})
     async def staff_instructor(
-        self, request: Request[Any, Any, Any], db: DB, instructor_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, instructor_id: FromPath[int]
     ) -> Template:
-        async with db.read() as s:
-            instructor = await timetable.get_instructor(s, instructor_id)
-            slots = await timetable.published_instructor_slots(s, instructor_id)
-            await timetable.ensure_instructor_visible(s, me(request), instructor, slots)
-        async with db.write() as s:
-            token = await timetable.instructor_token(s, instructor_id, request.app.state.clock())
+        instructor = await timetable.get_instructor(writing, instructor_id)
+        slots = await timetable.published_instructor_slots(writing, instructor_id)
+        await timetable.ensure_instructor_visible(writing, me(request), instructor, slots)
+        token = await timetable.instructor_token(writing, instructor_id, request.app.state.clock())
         return Template(
             "timetable/instructor.html",
             context={

@@ -9,12 +9,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.attendance.certificates import fiscal_year
 from courses.core import notifications
-from courses.core.deps import DB, Reading
+from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, NotFound, not_found
 from courses.core.tx import run_sync
@@ -99,31 +100,31 @@ class StaffPages(Controller):
 
     @post("/sessions/{session_id:int}/enroll")
     async def enroll(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
     ) -> Response[Any]:
-        return await _act(request, db, session_id, "enrolled", _manual_enroll, data)
+        return await _act(request, writing, session_id, "enrolled", _manual_enroll, data)
 
     @post("/sessions/{session_id:int}/cancel")
     async def cancel_session(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
     ) -> Response[Any]:
-        return await _act(request, db, session_id, "session_cancelled", _cancel_session, {})
+        return await _act(request, writing, session_id, "session_cancelled", _cancel_session, {})
 
     @post("/enrollments/{enrollment_id:int}/promote")
     async def promote(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> Response[Any]:
-        return await _on_enrollment(request, db, enrollment_id, "promoted")
+        return await _on_enrollment(request, writing, enrollment_id, "promoted")
 
     @post("/enrollments/{enrollment_id:int}/cancel")
     async def cancel(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
     ) -> Response[Any]:
-        return await _on_enrollment(request, db, enrollment_id, "cancelled")
+        return await _on_enrollment(request, writing, enrollment_id, "cancelled")
 
 
 async def _manual_enroll(
-    s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+    s: AsyncSession, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
 ) -> None:
     email = accounts.normalize_email(data.get("email", ""))
     await actions.enroll_by_hand(
@@ -132,18 +133,25 @@ async def _manual_enroll(
 
 
 async def _cancel_session(
-    s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+    s: AsyncSession, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
 ) -> None:
     await actions.cancel_session(s, me(request), session_id, request.app.state.clock())
 
 
 async def _act(
-    request: Request[Any, Any, Any], db: Any, session_id: int, ok: str, action: Any, data: dict[str, str]
+    request: Request[Any, Any, Any],
+    writing: AsyncSession,
+    session_id: int,
+    ok: str,
+    action: Any,
+    data: dict[str, str],
 ) -> Response[Any]:
+    """Run a staff action in the request's write transaction; a refusal is undone (SAVEPOINT) and
+    shown on the session page."""
     try:
-        async with db.write() as s:
-            await actions.session_on_my_campus(s, me(request), session_id)
-            await action(s, request, session_id, data)
+        async with undone_on_error(writing):
+            await actions.session_on_my_campus(writing, me(request), session_id)
+            await action(writing, request, session_id, data)
     except DomainError as exc:
         if exc.status in (403, 404) and not isinstance(exc, NotFound):
             raise
@@ -152,21 +160,22 @@ async def _act(
 
 
 async def _on_enrollment(
-    request: Request[Any, Any, Any], db: Any, enrollment_id: int, ok: str
+    request: Request[Any, Any, Any], writing: AsyncSession, enrollment_id: int, ok: str
 ) -> Response[Any]:
-    async with db.read() as s:
-        row = await s.get(Enrollment, enrollment_id)
+    row = await writing.get(Enrollment, enrollment_id)
     if row is None:
         raise not_found("申込", "Enrollment", enrollment_id)
 
-    async def action(s: Any, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]) -> None:
+    async def action(
+        s: AsyncSession, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+    ) -> None:
         now = request.app.state.clock()
         if ok == "promoted":
             await actions.promote(s, me(request), enrollment_id, now)
         else:  # the same cancellation terms (and fee) as through the API
             await actions.cancel(s, me(request), enrollment_id, now, request.app.state.settings)
 
-    return await _act(request, db, row.session_id, ok, action, {})
+    return await _act(request, writing, row.session_id, ok, action, {})
 
 
 class MailboxPage(Controller):
