@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from courses.accounts.guards import me
-from courses.core.deps import DB, Reading
+from courses.core.deps import Reading, Writing
 from courses.models import id_of
 from courses.surveys import results, service
 from courses.surveys.schemas import (
@@ -104,14 +104,15 @@ class LearnerSurveyApi(Controller):
 
     @post("/{session_id:int}", summary="Answer the survey (once; stored without my name)", status_code=201)
     async def answer(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: JSONBody[SurveyAnswer]
+        self,
+        request: Request[Any, Any, Any],
+        writing: Writing,
+        session_id: FromPath[int],
+        data: JSONBody[SurveyAnswer],
     ) -> SurveyAnswered:
-        user = me(request)
-        async with db.write() as s:
-            survey = await service.survey_of(s, user, session_id, request.app.state.clock().date())
-            if survey.answered:
-                raise service.already_answered()
-            ratings: dict[int, object] = {r.module_id: r.rating for r in data.ratings}
-            answer = service.read_answer(survey, data.usefulness, ratings, data.comment)
-            await service.submit(s, user, survey, answer, on_sqlite=db.sqlite)
+        ratings: dict[int, object] = {r.module_id: r.rating for r in data.ratings}
+        today = request.app.state.clock().date()
+        await service.answer_survey(
+            writing, me(request), session_id, today, data.usefulness, ratings, data.comment
+        )
         return SurveyAnswered(answered=True)

@@ -10,7 +10,7 @@ from litestar.response import Template
 
 from courses.accounts.guards import me
 from courses.core import i18n
-from courses.core.deps import DB, Reading
+from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
 from courses.surveys import results, service
@@ -55,27 +55,29 @@ class SurveyPages(Controller):
 
     @post("/surveys/{session_id:int}")
     async def answer(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
     ) -> Template:
         user = me(request)
         today = request.app.state.clock().date()
         data = data if isinstance(data, dict) else {}
+        ratings: dict[int, object] = {
+            int(name[2:]): value
+            for name, value in data.items()
+            if name.startswith("m_") and name[2:].isdigit()
+        }
         try:
-            async with db.write() as s:
-                survey = await service.survey_of(s, user, session_id, today)
-                if survey.answered:
-                    raise service.already_answered()
-                ratings: dict[int, object] = {}
-                for name, value in data.items():
-                    if name.startswith("m_") and name[2:].isdigit():
-                        ratings[int(name[2:])] = value
-                answer = service.read_answer(
-                    survey, data.get("usefulness"), ratings, str(data.get("comment", ""))
+            async with undone_on_error(writing):
+                await service.answer_survey(
+                    writing,
+                    user,
+                    session_id,
+                    today,
+                    data.get("usefulness"),
+                    ratings,
+                    str(data.get("comment", "")),
                 )
-                await service.submit(s, user, survey, answer, on_sqlite=db.sqlite)
         except InvalidInput as exc:
-            async with db.read() as s:  # the rows of the transaction that was rolled back are stale
-                survey = await service.survey_of(s, user, session_id, today)
+            survey = await service.survey_of(writing, user, session_id, today)
             return Template(
                 "surveys/form.html",
                 context=_context(
@@ -94,8 +96,7 @@ class SurveyPages(Controller):
                 context=_context(None, error=exc.detail(i18n.current())),
                 status_code=exc.status,
             )
-        async with db.read() as s:
-            survey = await service.survey_of(s, user, session_id, today)
+        survey = await service.survey_of(writing, user, session_id, today)
         return Template("surveys/form.html", context=_context(survey, done=True))
 
 

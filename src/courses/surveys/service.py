@@ -299,10 +299,27 @@ def already_answered() -> Conflict:
     )
 
 
-async def submit(s: AsyncSession, user: User, survey: Survey, answer: Answer, *, on_sqlite: bool) -> None:
+async def answer_survey(
+    s: AsyncSession,
+    user: User,
+    session_id: int,
+    today: date,
+    usefulness: object,
+    ratings: dict[int, object],
+    comment: str,
+) -> None:
+    """The learner's answer to their session's survey, checked and stored once (API and page)."""
+    survey = await survey_of(s, user, session_id, today)
+    if survey.answered:
+        raise already_answered()
+    await submit(s, user, survey, read_answer(survey, usefulness, ratings, comment))
+
+
+async def submit(s: AsyncSession, user: User, survey: Survey, answer: Answer) -> None:
     """Store the answer without the learner, and the marker that they answered (in one transaction);
     a second answer, even a concurrent one, finds the marker and is refused."""
     params = {"session_id": id_of(survey.session), "user_id": id_of(user)}
+    on_sqlite = s.bind.dialect.name == "sqlite" if s.bind is not None else False
     if (
         await s.exec(insert_once(SurveyAnswered, ["session_id", "user_id"], on_sqlite), params=params)
     ).first() is None:
