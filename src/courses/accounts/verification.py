@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.accounts.guards import me
 from courses.accounts.service import replace_link, token_hash
 from courses.core import i18n, mail
-from courses.core.deps import DB
+from courses.core.deps import DB, Writing
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import same_site_path
 from courses.core.security import link_base
@@ -115,19 +115,18 @@ class VerifyPages(Controller):
 
     @post("/resend", opt={"access": "learner"})
     async def resend(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
     ) -> Response[Any]:
         user = me(request)
         now = request.app.state.clock()
         back = _local(data.get("next"))
         if not user.awaits_verification:
             return Redirect(back)
-        async with db.write() as s:
-            if await recently_sent(s, user, now):
-                return Redirect("/me?msg=verify_wait")
-            row = await s.get(User, user.id)
-            assert row is not None
-            await send_link(s, row, link_base(request), now, back)
+        if await recently_sent(writing, user, now):
+            return Redirect("/me?msg=verify_wait")
+        row = await writing.get(User, user.id)
+        assert row is not None
+        await send_link(writing, row, link_base(request), now, back)
         return Redirect("/me?msg=verify_sent")
 
 

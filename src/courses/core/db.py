@@ -17,6 +17,7 @@ Either way the statements, and the code that takes seats, are the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -189,13 +190,11 @@ class Database:
                 yield session
         finally:
             self.writes += 1
-            try:
+            # It may end in another context than it began: Litestar resolves two or more dependencies
+            # of a handler in a task group, so ``writing`` is entered in a task of its own and closed
+            # in the request's, and the mark was set in that task's context only.
+            with contextlib.suppress(ValueError):
                 _in_write.reset(token)
-            except ValueError:
-                # ended in another context than it began: Litestar resolves two or more dependencies
-                # of a handler in a task group, so ``writing`` is entered in a task of its own and
-                # closed in the request's; the mark was set in that task's context only
-                pass
 
     async def transact(self, fn: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(tx, *args, **kwargs)``, synchronous code over a ``Tx``, as one write transaction:

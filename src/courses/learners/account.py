@@ -288,8 +288,8 @@ class AccountDataPages(Controller):
         return csv_response(data_csv(data), "my-data.csv")
 
     @get("/account/delete", opt=DELETE_ACCESS)
-    async def delete_form(self, request: Request[Any, Any, Any], db: DB) -> Template:
-        return await _delete_page(request, db)
+    async def delete_form(self, request: Request[Any, Any, Any], reading: Reading) -> Template:
+        return await _delete_page(request, reading)
 
     @post("/account/delete", opt=DELETE_ACCESS)
     async def delete(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
@@ -302,7 +302,8 @@ class AccountDataPages(Controller):
             error = InvalidInput(
                 wrong, "The password is wrong.", errors=[FieldError("password", wrong, "Wrong password.")]
             )
-            return await _delete_page(request, db, error)
+            async with db.read() as s:
+                return await _delete_page(request, s, error)
         now = request.app.state.clock()
         async with db.write() as s:
             cancelled = await delete_account(s, user.id or 0, now, request.app.state.settings)
@@ -312,9 +313,10 @@ class AccountDataPages(Controller):
         return page
 
 
-async def _delete_page(request: Request[Any, Any, Any], db: DB, error: DomainError | None = None) -> Template:
-    async with db.read() as s:
-        pending = await to_cancel(s, me(request).id or 0, request.app.state.clock().date())
+async def _delete_page(
+    request: Request[Any, Any, Any], s: AsyncSession, error: DomainError | None = None
+) -> Template:
+    pending = await to_cancel(s, me(request).id or 0, request.app.state.clock().date())
     return Template(
         "account_delete.html",
         context={"done": False, "pending": pending, "error": error.detail(i18n.current()) if error else None},
