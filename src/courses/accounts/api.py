@@ -22,7 +22,7 @@ from courses.accounts.schemas import (
 )
 from courses.core import i18n
 from courses.core.bodies import sent
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing, after_commit
 from courses.core.errors import Conflict, InvalidInput
 from courses.core.security import client_address, link_base
 from courses.models import Organization, Role, id_of
@@ -82,24 +82,23 @@ class AuthApi(Controller):
         summary="Revoke the bearer token of this request (sign out of the API)",
         status_code=204,
     )
-    async def revoke(self, request: Request[Any, Any, Any], db: DB) -> None:
+    async def revoke(self, request: Request[Any, Any, Any], writing: Writing) -> None:
         secret = bearer_secret(request)
         if secret:
-            request.app.state.token_cache.evict(cache_key("api", secret))
-            async with db.write() as s:
-                await accounts.revoke_token(s, secret, "api")
+            await accounts.revoke_token(writing, secret, "api")
+            cache = request.app.state.token_cache
+            after_commit(writing, lambda: cache.evict(cache_key("api", secret)))
 
     @get(
         "/me",
         opt={"access": "user"},
         summary="Who am I (a coordinator's organisation included; null for everyone else)",
     )
-    async def whoami(self, request: Request[Any, Any, Any], db: DB) -> Me:
+    async def whoami(self, request: Request[Any, Any, Any], reading: Reading) -> Me:
         user = me(request)
         organization = None
         if user.role == Role.COORDINATOR and user.organization_id is not None:
-            async with db.read() as s:
-                org = await s.get(Organization, user.organization_id)
+            org = await reading.get(Organization, user.organization_id)
             if org is not None:
                 organization = OrganizationOut.of(org)
         verified = user.email_verified_at is not None

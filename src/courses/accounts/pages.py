@@ -14,7 +14,7 @@ from courses.accounts import service as accounts
 from courses.accounts import verification
 from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, me, session_cookie
 from courses.core import i18n, mail
-from courses.core.deps import DB
+from courses.core.deps import DB, Writing, after_commit
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
 from courses.core.security import client_address, link_base
@@ -64,12 +64,12 @@ class AccountPages(Controller):
         return Redirect(next_url, cookies=[session_cookie(request, secret)])
 
     @post("/logout", opt={"access": "public"})
-    async def logout(self, request: Request[Any, Any, Any], db: DB) -> Response[Any]:
+    async def logout(self, request: Request[Any, Any, Any], writing: Writing) -> Response[Any]:
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
-            request.app.state.token_cache.evict(cache_key("web", secret))
-            async with db.write() as s:
-                await accounts.revoke_token(s, secret, "web")
+            await accounts.revoke_token(writing, secret, "web")
+            cache = request.app.state.token_cache
+            after_commit(writing, lambda: cache.evict(cache_key("web", secret)))
         response = Redirect("/?msg=signed_out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -151,7 +151,7 @@ class PasswordPages(Controller):
         return Template("password_forgot.html", context={"sent": False, "error": None})
 
     @post("/password/forgot", opt={"access": "public"})
-    async def forgot(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Template:
+    async def forgot(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Template:
         """The same answer whether or not the address has an account, and at most one message per
         account every ten minutes, so the form neither tells who is registered nor floods a mailbox."""
         email = accounts.normalize_email(data.get("email", ""))
@@ -162,23 +162,22 @@ class PasswordPages(Controller):
                 status_code=400,
             )
         now = request.app.state.clock()
-        async with db.write() as s:
-            user = (await s.exec(select(User).where(User.email == email))).first()
-            recent = None
-            if user is not None:
-                recent = (
-                    await s.exec(
-                        select(AuthToken).where(
-                            AuthToken.user_id == user.id,
-                            AuthToken.kind == "reset",
-                            col(AuthToken.created_at) > now - RECOVERY_EVERY,
-                        )
+        user = (await writing.exec(select(User).where(User.email == email))).first()
+        recent = None
+        if user is not None:
+            recent = (
+                await writing.exec(
+                    select(AuthToken).where(
+                        AuthToken.user_id == user.id,
+                        AuthToken.kind == "reset",
+                        col(AuthToken.created_at) > now - RECOVERY_EVERY,
                     )
-                ).first()
-            if user is not None and recent is None:
-                secret = await accounts.issue_token(s, user, "reset", now, ttl=RECOVERY_TTL)
-                base = link_base(request).rstrip("/")
-                mail.send(s, user, "password_reset.txt", now, base_url=base, secret=secret)
+                )
+            ).first()
+        if user is not None and recent is None:
+            secret = await accounts.issue_token(writing, user, "reset", now, ttl=RECOVERY_TTL)
+            base = link_base(request).rstrip("/")
+            mail.send(writing, user, "password_reset.txt", now, base_url=base, secret=secret)
         return Template("password_forgot.html", context={"sent": True, "error": None})
 
     @get("/account/password", opt={"access": "user"})

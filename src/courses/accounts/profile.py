@@ -11,11 +11,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.core import i18n, mail
-from courses.core.deps import DB
+from courses.core.deps import DB, Reading, Writing, after_commit, undone_on_error
 from courses.core.errors import DomainError, FieldError, InvalidInput
 from courses.core.i18n import N_
 from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
@@ -91,12 +92,11 @@ def _page(
     )
 
 
-async def _current(db: DB, user_id: int) -> tuple[User, LearnerProfile | None]:
-    async with db.read() as s:
-        user = await s.get(User, user_id)
-        if user is None:
-            raise accounts.bad_credentials()
-        return user, await accounts.profile_of(s, user_id)
+async def _current(s: AsyncSession, user_id: int) -> tuple[User, LearnerProfile | None]:
+    user = await s.get(User, user_id)
+    if user is None:
+        raise accounts.bad_credentials()
+    return user, await accounts.profile_of(s, user_id)
 
 
 class ProfilePages(Controller):
@@ -106,28 +106,29 @@ class ProfilePages(Controller):
 
     @get("/account/profile", opt={"access": "user"})
     async def profile_form(
-        self, request: Request[Any, Any, Any], db: DB, msg: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], reading: Reading, msg: FromQuery[str | None] = None
     ) -> Template:
-        user, profile = await _current(db, me(request).id or 0)
+        user, profile = await _current(reading, me(request).id or 0)
         return _page(user, _values(user, profile), flash=FLASH.get(msg or ""))
 
     @post("/account/profile", opt={"access": "user"})
-    async def save(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+    async def save(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Response[Any]:
         signed_in = me(request)
         try:
             change = accounts.validate_profile(dict(data), learner=signed_in.role == Role.LEARNER)
-            async with db.write() as s:
-                await accounts.save_profile(s, signed_in.id or 0, change)
+            async with undone_on_error(writing):
+                await accounts.save_profile(writing, signed_in.id or 0, change)
         except DomainError as exc:
-            user, _ = await _current(db, signed_in.id or 0)
+            user, _ = await _current(writing, signed_in.id or 0)
             return _page(user, dict(data), error=exc)
-        request.app.state.token_cache.clear()  # pages show the new name at once
+        after_commit(writing, request.app.state.token_cache.clear)  # pages show the new name at once
         return Redirect("/account/profile?msg=saved")
 
     @post("/account/email", opt={"access": "user"})
     async def ask_email_change(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
         """The current password, then a link to the NEW address; nothing changes until it is opened."""
-        user, profile = await _current(db, me(request).id or 0)
+        async with db.read() as s:
+            user, profile = await _current(s, me(request).id or 0)
         raw = data.get("new_email", "")
         now = request.app.state.clock()
         try:
@@ -161,12 +162,14 @@ class EmailConfirmPage(Controller):
         return Template("account_email_confirm.html", context={"done": False, "error": None})
 
     @post("/")
-    async def confirm(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Template:
+    async def confirm(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Template:
         now = request.app.state.clock()
         try:
-            async with db.write() as s:
-                changed = await accounts.confirm_email_change(s, data.get("token", "").strip(), now)
-                mail.send(s, changed.user, "email_changed.txt", now, to=changed.old_email, changed_at=now)
+            async with undone_on_error(writing):
+                changed = await accounts.confirm_email_change(writing, data.get("token", "").strip(), now)
+                mail.send(
+                    writing, changed.user, "email_changed.txt", now, to=changed.old_email, changed_at=now
+                )
                 email = changed.user.email
         except DomainError as exc:
             return Template(
@@ -174,7 +177,7 @@ class EmailConfirmPage(Controller):
                 context={"done": False, "error": exc.detail(i18n.current())},
                 status_code=exc.status,
             )
-        request.app.state.token_cache.clear()
+        after_commit(writing, request.app.state.token_cache.clear)
         return Template("account_email_confirm.html", context={"done": True, "error": None, "email": email})
 
 

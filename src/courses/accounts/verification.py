@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.accounts.guards import me
 from courses.accounts.service import replace_link, token_hash
 from courses.core import i18n, mail
-from courses.core.deps import DB, Writing
+from courses.core.deps import Writing, after_commit, undone_on_error
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import same_site_path
 from courses.core.security import link_base
@@ -100,17 +100,17 @@ class VerifyPages(Controller):
 
     @post("/", opt={"access": "public"})
     async def submit(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
     ) -> Template:
         now = request.app.state.clock()
         next_path = _local(data.get("next"))
         try:
-            async with db.write() as s:
-                user = await confirm(s, data.get("token", "").strip(), now)
+            async with undone_on_error(writing):
+                user = await confirm(writing, data.get("token", "").strip(), now)
                 email = user.email
         except DomainError as exc:
             return _page(error=exc, next_path=next_path)
-        request.app.state.token_cache.clear()  # the signed-in person may apply at once
+        after_commit(writing, request.app.state.token_cache.clear)  # the signed-in person may apply at once
         return _page(done=True, email=email, next_path=next_path)
 
     @post("/resend", opt={"access": "learner"})

@@ -14,16 +14,19 @@ A handler takes the database in one of three ways:
 
 A handler that catches a refusal to answer with a page wraps the work that may be refused in
 ``undone_on_error(writing)``: a caught error inside ``writing`` alone would still commit what was
-written before it.
+written before it. What must follow the commit outside the database (the token cache) is registered
+with ``after_commit(writing, fn)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.core.db import Database
@@ -57,6 +60,18 @@ async def undone_on_error(writing: AsyncSession) -> AsyncIterator[AsyncSession]:
     nothing of it."""
     async with writing.begin_nested():
         yield writing
+
+
+def after_commit(writing: AsyncSession, fn: Callable[[], None]) -> None:
+    """Run ``fn`` once the request's transaction has committed, and not at all when it rolls back:
+    for what lives outside the database and must follow it, such as forgetting the cached sign-ins
+    that the transaction changed (forgotten earlier, a concurrent request could cache the old row
+    again before the commit)."""
+
+    def run(_session: Any) -> None:
+        fn()
+
+    event.listen(writing.sync_session, "after_commit", run, once=True)
 
 
 DEPENDENCIES = {

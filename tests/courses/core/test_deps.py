@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlmodel import select
 
 from courses.core.db import Database
-from courses.core.deps import DB, DEPENDENCIES, Reading, Writing, undone_on_error
+from courses.core.deps import DB, DEPENDENCIES, Reading, Writing, after_commit, undone_on_error
 from courses.models import Category
 
 
@@ -52,6 +52,21 @@ async def add_beside(writing: Writing, db: DB, code: FromPath[str]) -> dict[str,
     return {"code": code}
 
 
+COMMITTED: list[str] = []
+
+
+@post("/add-and-tell/{code:str}", status_code=201)
+async def add_and_tell(writing: Writing, code: FromPath[str]) -> None:
+    """``after_commit`` runs once the transaction has committed, never when it rolls back; by the
+    time it runs, another session reads what was written."""
+    writing.add(Category(code=code, name_ja="分類", name_en="category"))
+    await writing.flush()
+    after_commit(writing, lambda: COMMITTED.append(code))
+    assert COMMITTED == []  # not before the commit
+    if code.startswith("fail"):
+        raise ValueError("refused after writing")
+
+
 @get("/codes")
 async def codes(reading: Reading) -> list[str]:
     return list(await reading.exec(select(Category.code).order_by(Category.code)))
@@ -59,7 +74,7 @@ async def codes(reading: Reading) -> list[str]:
 
 async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Database) -> None:
     app = Litestar(
-        route_handlers=[add, add_then_fail, add_or_refuse, add_beside, codes],
+        route_handlers=[add, add_then_fail, add_or_refuse, add_beside, add_and_tell, codes],
         dependencies=DEPENDENCIES,
         state=State({"db": db}),
     )
@@ -78,3 +93,8 @@ async def test_a_write_commits_with_the_response_and_a_failure_rolls_back(db: Da
         assert (await client.post("/add-beside/fail-beside")).status_code == 500
         assert (await client.post("/add/last")).status_code == 201
         assert (await client.get("/codes")).json() == ["after", "beside", "kept", "last", "undone-kept"]
+        # what follows the commit outside the database runs after it, and only when it happens
+        assert (await client.post("/add-and-tell/fail-told")).status_code == 500
+        assert COMMITTED == []
+        assert (await client.post("/add-and-tell/told")).status_code == 201
+        assert COMMITTED == ["told"] and "told" in (await client.get("/codes")).json()
