@@ -157,7 +157,8 @@ async def run(url: str, rows: int) -> None:
         started = time.perf_counter()
         table = bulk_file.read_table("bench.csv", content)
         parsed = time.perf_counter() - started
-        report = await bulk.preview(db, org, table, "accept_valid", NOW)
+        async with db.read() as s:
+            report = await bulk.preview(s, org, table, "accept_valid", NOW)
         validated = time.perf_counter() - started
         counts = report.counts
         print(
@@ -166,22 +167,25 @@ async def run(url: str, rows: int) -> None:
 
         started = time.perf_counter()
         table = bulk_file.read_table("bench.csv", content)
-        committed_report = await bulk.commit(
-            db,
-            org,
-            coordinator,
-            table,
-            content,
-            mode="accept_valid",
-            consent=True,
-            now=NOW,
-            base_url="http://bench",
-        )
+        async with db.write() as s:
+            committed_report = await bulk.commit(
+                s,
+                org,
+                coordinator,
+                table,
+                content,
+                mode="accept_valid",
+                consent=True,
+                now=NOW,
+                base_url="http://bench",
+            )
         committed = time.perf_counter() - started
         print(f"commit: {committed:.2f} s  -> {committed_report.counts}")
 
         started = time.perf_counter()
-        again = await bulk.preview(db, org, bulk_file.read_table("bench.csv", content), "accept_valid", NOW)
+        table = bulk_file.read_table("bench.csv", content)
+        async with db.read() as s:
+            again = await bulk.preview(s, org, table, "accept_valid", NOW)
         print(
             f"re-upload check (every row already registered): {time.perf_counter() - started:.2f} s  -> {again.counts}"
         )
@@ -199,17 +203,19 @@ async def run(url: str, rows: int) -> None:
         # the same number of people the organisation has never registered: all become invitations
         strangers = make_file(codes, rows, domain="new.example")
         started = time.perf_counter()
-        invited = await bulk.commit(
-            db,
-            org,
-            coordinator,
-            bulk_file.read_table("bench-new.csv", strangers),
-            strangers,
-            mode="accept_valid",
-            consent=True,
-            now=NOW,
-            base_url="http://bench",
-        )
+        table = bulk_file.read_table("bench-new.csv", strangers)
+        async with db.write() as s:
+            invited = await bulk.commit(
+                s,
+                org,
+                coordinator,
+                table,
+                strangers,
+                mode="accept_valid",
+                consent=True,
+                now=NOW,
+                base_url="http://bench",
+            )
         print(
             f"commit of {rows:,} non-members (invitations): {time.perf_counter() - started:.2f} s  -> {invited.counts}"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -10,6 +11,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, MultipartBody
 from msgspec import UNSET
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import me
 from courses.accounts.schemas import OrganizationOut
@@ -38,13 +40,13 @@ from courses.bulk.schemas import (
     RowError,
 )
 from courses.core.db import Database
-from courses.core.deps import DB, Reading
+from courses.core.deps import DB, Reading, Writing
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import FieldError
 from courses.core.problems import request_language
 from courses.core.security import link_base
 from courses.learners.schemas import CancellationOut, EnrollmentState
-from courses.models import Organization, id_of
+from courses.models import User, id_of
 from courses.models.bulk import BulkBatch
 
 COORDINATOR = {"access": "coordinator"}
@@ -55,17 +57,27 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 async def marked_response(
     db: Database,
-    org: Organization,
-    filename: str,
-    content: bytes,
+    user: User,
+    organization_id: int,
+    upload: Callable[[], Awaitable[tuple[str, bytes]]],
     mode: str | None,
     fmt: Literal["csv", "xlsx"],
     lang: str,
     now: datetime,
 ) -> Response[bytes]:
-    """Check the file as a preview does and hand it back with each row's errors in a first column."""
+    """Check an uploaded file as a preview does and hand it back with each row's errors in a first
+    column (the API's and the pages' "marked file" handlers).
+
+    The edge of those handlers: the coordinator's organisation is checked in one read session, then
+    the file is taken from the request (``upload``) and parsed with no session open, then checked in
+    another read session, so that no connection is held while a large file is read.
+    """
+    async with db.read() as s:
+        org = await bulk_org.organization_for(s, user, organization_id)
+    filename, content = await upload()
     table = await asyncio.to_thread(bulk_file.read_table, filename, content)
-    report = await bulk.preview(db, org, table, mode, now)
+    async with db.read() as s:
+        report = await bulk.preview(s, org, table, mode, now)
     messages = bulk.row_messages(report, lang)
     stem = filename.rsplit(".", 1)[0] or "upload"
     if fmt == "csv":
@@ -83,15 +95,14 @@ def template_file(codes: list[str], fmt: Literal["csv", "xlsx"]) -> Response[byt
 
 async def chosen_template(
     request: Request[Any, Any, Any],
-    db: Database,
+    s: AsyncSession,
     organization_id: int,
     session: list[str] | None,
     fmt: Literal["csv", "xlsx"],
 ) -> Response[bytes]:
     """The template pre-filled with the sessions the coordinator of ``organization_id`` chose."""
-    async with db.read() as s:
-        await bulk_org.organization_for(s, me(request), organization_id)
-        codes = await bulk_sessions.chosen_codes(s, session)
+    await bulk_org.organization_for(s, me(request), organization_id)
+    codes = await bulk_sessions.chosen_codes(s, session)
     return template_file(codes, fmt)
 
 
@@ -264,11 +275,13 @@ class OrganizationApi(Controller):
         table = await asyncio.to_thread(bulk_file.read_table, filename, content)  # off the event loop
         lang = request_language(request)
         if dry_run:
-            report = await bulk.preview(db, org, table, mode, now)
+            async with db.read() as s:
+                report = await bulk.preview(s, org, table, mode, now)
             return Response(report_out(report, lang), status_code=200)
-        report = await bulk.commit(
-            db, org, user, table, content, mode=mode, consent=consent, now=now, base_url=link_base(request)
-        )
+        async with db.write() as s:  # opened once the file is read: SQLite's write lock is held briefly
+            report = await bulk.commit(
+                s, org, user, table, content, mode=mode, consent=consent, now=now, base_url=link_base(request)
+            )
         return Response(report_out(report, lang), status_code=201)
 
     @get("/{organization_id:int}/bulk-registrations", summary="The organisation's confirmed uploads")
@@ -288,11 +301,11 @@ class OrganizationApi(Controller):
     async def template_csv(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        return await chosen_template(request, db, organization_id, session, "csv")
+        return await chosen_template(request, reading, organization_id, session, "csv")
 
     @get(
         "/{organization_id:int}/bulk-registrations/template.xlsx",
@@ -303,11 +316,11 @@ class OrganizationApi(Controller):
     async def template_xlsx(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        return await chosen_template(request, db, organization_id, session, "xlsx")
+        return await chosen_template(request, reading, organization_id, session, "xlsx")
 
     @post(
         "/{organization_id:int}/bulk-registrations/errors.csv",
@@ -351,11 +364,15 @@ class OrganizationApi(Controller):
         data: BulkUpload,
         fmt: Literal["csv", "xlsx"],
     ) -> Response[bytes]:
-        async with db.read() as s:
-            org = await bulk_org.organization_for(s, me(request), organization_id)
-        filename, content = await bulk_file.read_upload(data.file)
         return await marked_response(
-            db, org, filename, content, data.mode, fmt, request_language(request), request.app.state.clock()
+            db,
+            me(request),
+            organization_id,
+            lambda: bulk_file.read_upload(data.file),
+            data.mode,
+            fmt,
+            request_language(request),
+            request.app.state.clock(),
         )
 
     @get(
@@ -400,16 +417,14 @@ class OrganizationApi(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         organization_id: FromPath[int],
         enrollment_id: FromPath[int],
     ) -> CancellationOut:
-        async with db.read() as s:
-            await bulk_org.organization_for(s, me(request), organization_id)
-        async with db.write() as s:
-            owed = await bulk_org.cancel_registrant(
-                s, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
-            )
+        await bulk_org.organization_for(writing, me(request), organization_id)
+        owed = await bulk_org.cancel_registrant(
+            writing, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
+        )
         return CancellationOut(enrollment_id, "cancelled", owed.fee_yen, owed.text_ja)
 
     @get("/{organization_id:int}/billing", summary="Fees and lodging nights per session and in total")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me, session_cookie
@@ -24,7 +25,7 @@ from courses.bulk import sessions as bulk_sessions
 from courses.bulk.api import XLSX, chosen_template, marked_response, template_file
 from courses.core import i18n
 from courses.core.db import Database
-from courses.core.deps import DB, Reading
+from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import N_
@@ -46,34 +47,33 @@ MESSAGES = {  # translated when shown, in the page's language
 
 
 async def _dashboard(
-    db: Database,
+    s: AsyncSession,
     user: User,
     org_id: int | None,
     now: datetime,
     flash: dict[str, str] | None = None,
     campus: str | None = None,
 ) -> Template:
-    async with db.read() as s:
-        orgs = await bulk_org.organizations_of(s, user)
-        chosen = next((o for o in orgs if o.id == org_id), orgs[0] if orgs else None)
-        context: dict[str, Any] = {
-            "user": user,
-            "orgs": orgs,
-            "org": chosen,
-            "flash": flash,
-            "modes": BulkMode,
+    orgs = await bulk_org.organizations_of(s, user)
+    chosen = next((o for o in orgs if o.id == org_id), orgs[0] if orgs else None)
+    context: dict[str, Any] = {
+        "user": user,
+        "orgs": orgs,
+        "org": chosen,
+        "flash": flash,
+        "modes": BulkMode,
+    }
+    if chosen is not None:
+        context |= {
+            "batches": await bulk_org.batches(s, chosen.id or 0),
+            "registrants": await bulk_org.registrants(s, chosen.id or 0),
+            "invitations": await bulk_org.invitations(s, chosen.id or 0, now),
+            "billing": await bulk_org.billing(s, chosen.id or 0),
+            "invoices": await billing_service.invoices_of(s, user, organization_id=chosen.id),
+            "open_sessions": await bulk_sessions.open_sessions(s, now.date(), campus),
+            "campuses": await bulk_sessions.campuses(s),
+            "campus": campus or "",
         }
-        if chosen is not None:
-            context |= {
-                "batches": await bulk_org.batches(s, chosen.id or 0),
-                "registrants": await bulk_org.registrants(s, chosen.id or 0),
-                "invitations": await bulk_org.invitations(s, chosen.id or 0, now),
-                "billing": await bulk_org.billing(s, chosen.id or 0),
-                "invoices": await billing_service.invoices_of(s, user, organization_id=chosen.id),
-                "open_sessions": await bulk_sessions.open_sessions(s, now.date(), campus),
-                "campuses": await bulk_sessions.campuses(s),
-                "campus": campus or "",
-            }
     return Template("org/dashboard.html", context=context)
 
 
@@ -97,7 +97,7 @@ def _preview_page(
     )
 
 
-def _posted_file(data: dict[str, Any]) -> tuple[str, bytes]:
+async def _posted_file(data: dict[str, Any]) -> tuple[str, bytes]:
     """The file the preview page carries back (base64 in a hidden field), as it was uploaded."""
     try:
         content = base64.b64decode(str(data.get("file_b64") or ""), validate=True)
@@ -115,12 +115,16 @@ async def _marked(
     data: dict[str, Any],
     fmt: Literal["csv", "xlsx"],
 ) -> Response[bytes]:
-    async with db.read() as s:
-        org = await bulk_org.organization_for(s, me(request), organization_id)
-    filename, content = _posted_file(data)
     mode = data.get("mode") if isinstance(data.get("mode"), str) else None
     return await marked_response(
-        db, org, filename, content, mode, fmt, i18n.current(), request.app.state.clock()
+        db,
+        me(request),
+        organization_id,
+        lambda: _posted_file(data),
+        mode,
+        fmt,
+        i18n.current(),
+        request.app.state.clock(),
     )
 
 
@@ -133,13 +137,13 @@ class OrganizationPages(Controller):
     async def dashboard(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         org: FromQuery[int | None] = None,
         msg: FromQuery[str | None] = None,
         campus: FromQuery[str | None] = None,
     ) -> Template:
         flash = {"kind": "ok", "text": i18n.gettext(MESSAGES[msg])} if msg in MESSAGES else None
-        return await _dashboard(db, me(request), org, request.app.state.clock(), flash, campus)
+        return await _dashboard(reading, me(request), org, request.app.state.clock(), flash, campus)
 
     @get("/template.csv", media_type="text/csv")
     async def template_csv(self) -> Response[bytes]:
@@ -153,22 +157,22 @@ class OrganizationPages(Controller):
     async def chosen_template_csv(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
         """The template with one row per ticked session, its code filled in."""
-        return await chosen_template(request, db, organization_id, session, "csv")
+        return await chosen_template(request, reading, organization_id, session, "csv")
 
     @get("/{organization_id:int}/template.xlsx", media_type=XLSX)
     async def chosen_template_xlsx(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        return await chosen_template(request, db, organization_id, session, "xlsx")
+        return await chosen_template(request, reading, organization_id, session, "xlsx")
 
     @post("/{organization_id:int}/errors.csv", media_type="text/csv", status_code=200)
     async def marked_csv(
@@ -207,7 +211,8 @@ class OrganizationPages(Controller):
         try:
             filename, content = await bulk_file.read_upload(data.get("file"))
             table = await asyncio.to_thread(bulk_file.read_table, filename, content)
-            report = await bulk.preview(db, org, table, mode, request.app.state.clock())
+            async with db.read() as s:
+                report = await bulk.preview(s, org, table, mode, request.app.state.clock())
         except DomainError as exc:
             return _preview_page(org, None, content, exc)
         return _preview_page(org, report, content, None)
@@ -237,24 +242,26 @@ class OrganizationPages(Controller):
             mode = str(data.get("mode") or BulkMode.ALL_OR_NOTHING)
             consent = bulk_file.form_flag(data.get("consent"), False)
             table = await asyncio.to_thread(bulk_file.read_table, filename, content)
-            report = await bulk.commit(
-                db,
-                org,
-                user,
-                table,
-                content,
-                mode=mode,
-                consent=consent,
-                now=request.app.state.clock(),
-                base_url=link_base(request),
-            )
+            async with db.write() as s:  # opened once the file is read: SQLite's write lock is held briefly
+                report = await bulk.commit(
+                    s,
+                    org,
+                    user,
+                    table,
+                    content,
+                    mode=mode,
+                    consent=consent,
+                    now=request.app.state.clock(),
+                    base_url=link_base(request),
+                )
         except DomainError as exc:
             if content and not isinstance(exc, bulk_file.NotATable):
                 try:
                     table = bulk_file.read_table(str(data.get("filename") or "upload.csv"), content)
-                    report = await bulk.preview(
-                        db, org, table, str(data.get("mode") or ""), request.app.state.clock()
-                    )
+                    async with db.read() as s:
+                        report = await bulk.preview(
+                            s, org, table, str(data.get("mode") or ""), request.app.state.clock()
+                        )
                 except DomainError:
                     report = None
             return _preview_page(org, report, content, exc)
@@ -264,21 +271,24 @@ class OrganizationPages(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         organization_id: FromPath[int],
         enrollment_id: FromPath[int],
     ) -> Response[Any]:
         user = me(request)
-        async with db.read() as s:
-            await bulk_org.organization_for(s, user, organization_id)
+        await bulk_org.organization_for(writing, user, organization_id)
         try:
-            async with db.write() as s:
+            async with undone_on_error(writing):
                 owed = await bulk_org.cancel_registrant(
-                    s, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
+                    writing,
+                    organization_id,
+                    enrollment_id,
+                    request.app.state.clock(),
+                    request.app.state.settings,
                 )
         except DomainError as exc:
             return await _dashboard(
-                db,
+                writing,
                 user,
                 organization_id,
                 request.app.state.clock(),
@@ -359,12 +369,11 @@ class InvitationPage(Controller):
 
     @post("/")
     async def view(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+        self, request: Request[Any, Any, Any], reading: Reading, data: URLEncodedBody[dict[str, str]]
     ) -> Template:
         token = data.get("token", "").strip()
         try:
-            async with db.read() as s:
-                offer = await invitations.show(s, token, request.app.state.clock())
+            offer = await invitations.show(reading, token, request.app.state.clock())
         except DomainError as exc:
             return _invitation_page("code", token, error=exc)
         return _invitation_page("offer", token, offer=offer)
@@ -397,12 +406,12 @@ class InvitationPage(Controller):
 
     @post("/decline")
     async def decline(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
+        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
     ) -> Template:
         token = data.get("token", "").strip()
         try:
-            async with db.write() as s:
-                await invitations.decline(s, token, request.app.state.clock())
+            async with undone_on_error(writing):
+                await invitations.decline(writing, token, request.app.state.clock())
         except DomainError as exc:
             return _invitation_page("code", token, error=exc)
         return _invitation_page("declined", "")

@@ -41,7 +41,6 @@ from courses.bulk.rows import (
     profile_from_row,
 )
 from courses.core import mail, notifications
-from courses.core.db import Database
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotEligible
 from courses.core.tx import run_sync
 from courses.core.web import date_in
@@ -228,11 +227,13 @@ def _mode(mode: str | None) -> str:
     return value
 
 
-async def preview(db: Database, org: Organization, table: Table, mode: str | None, now: datetime) -> Report:
-    """Check the file and say what registering it would do; nothing is stored."""
+async def preview(
+    s: AsyncSession, org: Organization, table: Table, mode: str | None, now: datetime
+) -> Report:
+    """Check the file and say what registering it would do, in the caller's read session; nothing is
+    stored."""
     mode = _mode(mode)
-    async with db.read() as s:
-        plans, _ = await plan_rows(s, org, table, now)
+    plans, _ = await plan_rows(s, org, table, now)
     return Report(table.filename, mode, True, plans)
 
 
@@ -273,14 +274,15 @@ def _consent_required() -> InvalidInput:
 
 class _RaceLost(Exception):
     """The database refused a row because a concurrent request registered the same person (PostgreSQL);
-    the transaction is lost, so the whole batch is checked and registered again."""
+    the attempt is lost (rolled back to its savepoint), so the whole batch is checked and registered
+    again."""
 
 
 FLUSH_EVERY = 200  # rows between flushes that also empty the session's identity map
 
 
 async def commit(
-    db: Database,
+    s: AsyncSession,
     org: Organization,
     coordinator: User,
     table: Table,
@@ -291,14 +293,30 @@ async def commit(
     now: datetime,
     base_url: str,
 ) -> Report:
-    """Register the file's rows in row order in one write transaction (the caller has read the file)."""
+    """Register the file's rows in row order inside the caller's write transaction ``s`` (the caller
+    has read the file before opening it).
+
+    Each attempt runs in a SAVEPOINT. When PostgreSQL refuses a row because a concurrent request
+    registered the same person, the attempt is rolled back to it, the transaction stays usable, and
+    the next attempt checks the whole batch again and sees the other request's committed rows (READ
+    COMMITTED). A refusal (``BulkRowError``, ``Conflict``...) is raised with the attempt undone; the
+    caller's transaction then rolls back as it ends.
+
+    The session's identity map is emptied as the batch goes (see ``_commit_once``): objects the caller
+    loaded in ``s`` come back detached, still readable.
+    """
     mode = _mode(mode)
     if not consent:
         raise _consent_required()
     for _attempt in range(3):
         try:
-            return await _commit_once(db, org, coordinator, table, content, mode, now, base_url)
+            async with s.begin_nested():
+                return await _commit_once(s, org, coordinator, table, content, mode, now, base_url)
         except _RaceLost:
+            # Rolling back to the savepoint made the lost attempt's new objects transient but kept the
+            # rows it loaded (sessions, members) in the identity map with what they said then; the next
+            # attempt must load them afresh, so nothing of this one is reused.
+            s.expunge_all()
             continue
     raise Conflict(
         "同時に多くの申込があり登録できませんでした。もう一度お試しください。",
@@ -307,7 +325,7 @@ async def commit(
 
 
 async def _commit_once(
-    db: Database,
+    s: AsyncSession,
     org: Organization,
     coordinator: User,
     table: Table,
@@ -316,55 +334,52 @@ async def _commit_once(
     now: datetime,
     base_url: str,
 ) -> Report:
-    async with db.write() as s:
-        plans, lookups = await plan_rows(s, org, table, now)
-        report = Report(table.filename, mode, False, plans)
-        if report.errors and mode == BulkMode.ALL_OR_NOTHING:
-            raise _rejected(report)
-        batch = BulkBatch(
-            organization_id=org.id or 0,
-            uploaded_by=coordinator.id or 0,
-            filename=table.filename[:255],
-            file_sha256=hashlib.sha256(content).hexdigest(),
-            mode=mode,
-            rows_total=len(plans),
-            confirmed=0,
-            waitlisted=0,
-            skipped=0,
-            rejected=0,
-            invited=0,
-            consent_confirmed=True,
-            consent_at=now,
-            created_at=now,
-        )
-        s.add(batch)
-        await s.flush()
-        batch_id = batch.id or 0
-        await _invite(s, org, batch_id, [p for p in plans if p.outcome == INVITED], lookups, now, base_url)
-        users = lookups.users
-        done = 0
-        for plan in plans:
-            if plan.outcome not in (CONFIRMED, WAITLISTED):
-                plan.waitlist_position = None
-                continue
-            await _register(
-                s, plan, users[plan.email], org, batch_id, now, mode, table.header("session_code")
-            )
-            done += 1
-            if done % FLUSH_EVERY == 0:
-                # Keep the identity map small: every ORM UPDATE (the seat counter) scans it, which
-                # would make a 5,000-row batch quadratic. Users stay readable once detached.
-                await s.flush()
-                s.expunge_all()
-        counts = report.counts
-        _tell_registered(s, org, plans, users, lookups, now)
-        await s.flush()
-        s.expunge_all()
-        s.add(batch)
-        batch.confirmed, batch.waitlisted = counts[CONFIRMED], counts[WAITLISTED]
-        batch.skipped, batch.rejected = counts[ALREADY], counts[ERROR]
-        batch.invited = counts[INVITED]
-        report.batch_id = batch_id
+    plans, lookups = await plan_rows(s, org, table, now)
+    report = Report(table.filename, mode, False, plans)
+    if report.errors and mode == BulkMode.ALL_OR_NOTHING:
+        raise _rejected(report)
+    batch = BulkBatch(
+        organization_id=org.id or 0,
+        uploaded_by=coordinator.id or 0,
+        filename=table.filename[:255],
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        mode=mode,
+        rows_total=len(plans),
+        confirmed=0,
+        waitlisted=0,
+        skipped=0,
+        rejected=0,
+        invited=0,
+        consent_confirmed=True,
+        consent_at=now,
+        created_at=now,
+    )
+    s.add(batch)
+    await s.flush()
+    batch_id = batch.id or 0
+    await _invite(s, org, batch_id, [p for p in plans if p.outcome == INVITED], lookups, now, base_url)
+    users = lookups.users
+    done = 0
+    for plan in plans:
+        if plan.outcome not in (CONFIRMED, WAITLISTED):
+            plan.waitlist_position = None
+            continue
+        await _register(s, plan, users[plan.email], org, batch_id, now, mode, table.header("session_code"))
+        done += 1
+        if done % FLUSH_EVERY == 0:
+            # Keep the identity map small: every ORM UPDATE (the seat counter) scans it, which
+            # would make a 5,000-row batch quadratic. Users stay readable once detached.
+            await s.flush()
+            s.expunge_all()
+    counts = report.counts
+    _tell_registered(s, org, plans, users, lookups, now)
+    await s.flush()
+    s.expunge_all()
+    s.add(batch)
+    batch.confirmed, batch.waitlisted = counts[CONFIRMED], counts[WAITLISTED]
+    batch.skipped, batch.rejected = counts[ALREADY], counts[ERROR]
+    batch.invited = counts[INVITED]
+    report.batch_id = batch_id
     return report
 
 
