@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from courses.accounts import service as accounts
 from courses.accounts import verification
-from courses.accounts.guards import bearer_secret, cache_key, me
+from courses.accounts.guards import authenticate, bearer_secret, cache_key, me
 from courses.accounts.schemas import (
     AccountOut,
     Me,
@@ -71,7 +71,7 @@ class AuthApi(Controller):
                 "メールアドレスとパスワードを入力してください。", "email and password are required."
             )
         now = _now(request)
-        user = await accounts.authenticate(db, email, password, client_address(request), now)
+        user = await authenticate(db, email, password, client_address(request), now)
         async with db.write() as s:
             secret = await accounts.issue_token(s, user, "api", now)
         return TokenOut(secret, "bearer", int(accounts.API_TOKEN_TTL.total_seconds()))

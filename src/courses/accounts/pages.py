@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from courses.accounts import service as accounts
 from courses.accounts import verification
-from courses.accounts.guards import SESSION_COOKIE, cache_key, current_user, me, session_cookie
+from courses.accounts.guards import SESSION_COOKIE, authenticate, cache_key, current_user, me, session_cookie
 from courses.core import i18n, mail
 from courses.core.deps import DB, Writing, after_commit
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
@@ -46,7 +46,7 @@ class AccountPages(Controller):
         next_url = _safe_next(data.get("next"))
         now = request.app.state.clock()
         try:
-            user = await accounts.authenticate(db, email, password, client_address(request), now)
+            user = await authenticate(db, email, password, client_address(request), now)
         except DomainError as exc:
             wait = exc.extra.get("retry_after") if exc.extra else None
             return Template(

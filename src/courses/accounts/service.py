@@ -20,9 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts import throttle as signin_throttle
-from courses.core.db import Database
-from courses.core.errors import Conflict, FieldError, InvalidInput, TooManyAttempts, Unauthorized
+from courses.core.errors import Conflict, FieldError, InvalidInput, Unauthorized
 from courses.core.reference import INDUSTRIES, prefecture_code
 from courses.core.tx import Tx, as_tx, detached
 from courses.models import (
@@ -370,31 +368,6 @@ def _aware(value: datetime | None, now: datetime) -> datetime | None:
     if value is None or value.tzinfo:
         return value
     return value.replace(tzinfo=now.tzinfo)
-
-
-async def authenticate(db: Database, email: str, password: str, address: str, now: datetime) -> User:
-    """The account these credentials open, throttled per (email, address) and per address.
-
-    Unknown and known emails go through the same counts, the same (dummy) password check and the
-    same answers, so neither the status nor the timing tells which accounts exist.
-    """
-    async with db.write() as s:
-        held = await signin_throttle.reserve(s, email, address, now)
-    if isinstance(held, signin_throttle.Refused):
-        wait = held.wait_s
-        raise TooManyAttempts(
-            f"ログインの失敗が続いたため、{wait}秒後に再度お試しください。",
-            f"Too many failed sign-ins; try again in {wait} seconds.",
-            extra={"retry_after": wait},
-        )
-    async with db.read() as s:
-        user = (await s.exec(select(User).where(User.email == email))).first()
-    ok = await verify_password(user.password_hash if user else None, password)
-    async with db.write() as s:
-        await signin_throttle.settle(s, held, ok and user is not None, now)
-    if not ok or user is None:
-        raise bad_credentials()
-    return user
 
 
 def bad_credentials() -> Unauthorized:
