@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import secrets
 import sys
 
 from sqlmodel import select
@@ -48,7 +47,6 @@ async def create_user(settings: Settings, args: argparse.Namespace) -> int:
                 password_hash=password_hash,
                 name=args.name,
                 role=Role(args.role),
-                feed_token=secrets.token_urlsafe(24),
                 created_at=japan_now(),
                 email_verified_at=japan_now(),  # an administrator vouches for the address
             )

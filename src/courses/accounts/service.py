@@ -290,7 +290,6 @@ async def register_learner(
         name=reg.name,
         name_kana=reg.name_kana,
         role=Role.LEARNER,
-        feed_token=secrets.token_urlsafe(24),
         created_at=now,
         language=language,
     )

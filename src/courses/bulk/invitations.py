@@ -10,7 +10,6 @@ about an account; afterwards they see the registration the person agreed to.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -138,7 +137,6 @@ async def accept(s: AsyncSession, secret: str, password_hash: str | None, now: d
             name=first.name,
             name_kana=first.name_kana,
             role=Role.LEARNER,
-            feed_token=secrets.token_urlsafe(24),
             created_at=now,
             email_verified_at=now,  # the invitation was opened from this address's mailbox
             language=i18n.current(),  # as a registration: the page's, which their mail follows

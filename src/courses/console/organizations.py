@@ -6,7 +6,6 @@ registered by an organisation do; until then nobody can sign in as them.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -94,7 +93,6 @@ async def create_coordinator(
         name_kana=values["name_kana"] or "",
         role=Role.COORDINATOR,
         organization_id=org.id,
-        feed_token=secrets.token_urlsafe(24),
         created_at=now,
     )
     s.add(user)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -102,7 +101,6 @@ async def create(
         name=values["name"],
         name_kana=values["name_kana"],
         role=values["role"],
-        feed_token=secrets.token_urlsafe(24),
         created_at=now,
     )
     s.add(user)

@@ -7,6 +7,7 @@ The core tables are in this module; later capabilities add theirs as submodules 
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 from typing import Protocol
 
@@ -227,7 +228,8 @@ class User(SQLModel, table=True):
     name_kana: str = Field(default="", max_length=100)
     role: str = Field(default=Role.LEARNER, max_length=12, index=True)
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
-    feed_token: str = Field(max_length=64, unique=True)  # secret part of the learner's calendar URL
+    # the secret part of the person's calendar URL, drawn for every new account
+    feed_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24), max_length=64, unique=True)
     created_at: datetime = Field(sa_column=_tz())
     # set when the person opens the link emailed at registration (or sets a password from one);
     # a learner applies for a session only with a verified address

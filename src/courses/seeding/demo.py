@@ -74,7 +74,6 @@ async def load_demo(db: AsyncSession, today: date, *, learners: int = 400, seed:
             name_kana="デモ",
             role=role,
             organization_id=org.id if role == Role.COORDINATOR else None,
-            feed_token=secrets.token_urlsafe(24),
             created_at=now,
             email_verified_at=now,
         )
@@ -136,7 +135,6 @@ async def _demo_enrollments(
             password_hash=None,
             name=f"{FAMILY[family]} {given}",
             name_kana=f"{FAMILY_KANA[family]} {given_kana}",
-            feed_token=secrets.token_urlsafe(24),
             organization_id=org_id if support else None,
             created_at=now,
             email_verified_at=now,
