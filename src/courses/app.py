@@ -12,7 +12,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie, State
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
-from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -44,6 +44,7 @@ from courses.console import api as console_api
 from courses.console import pages as console_pages
 from courses.console.sessions import available_actions
 from courses.core import i18n, problems, web
+from courses.core.bodies import Form
 from courses.core.clock import japan_now
 from courses.core.db import Database
 from courses.core.deps import DEPENDENCIES, Writing
@@ -70,9 +71,6 @@ from courses.surveys.pages import SurveyPages, SurveyResultPages
 async def favicon() -> Redirect:
     """Browsers ask for /favicon.ico whatever the page links: point them at the SVG mark."""
     return Redirect("/static/favicon.svg", status_code=301)
-
-
-LanguageForm = URLEncodedBody[dict[str, str]]
 
 
 def _language_cookie(request: Request[Any, Any, Any], code: str) -> Cookie:
@@ -103,7 +101,7 @@ async def switch_language(
 
 @post("/lang/{code:str}", opt={"access": "user"}, include_in_schema=False)
 async def remember_language(
-    request: Request[Any, Any, Any], writing: Writing, code: FromPath[str], data: LanguageForm
+    request: Request[Any, Any, Any], writing: Writing, code: FromPath[str], data: Form
 ) -> Redirect:
     """A signed-in person's switch (a form, so it carries the CSRF token): the cookie, and the
     language of their mail, stored with their account."""

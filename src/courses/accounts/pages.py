@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromQuery, QueryParameter, URLEncodedBody
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
@@ -14,13 +14,12 @@ from courses.accounts import service as accounts
 from courses.accounts import verification
 from courses.accounts.guards import SESSION_COOKIE, authenticate, cache_key, current_user, me, session_cookie
 from courses.core import i18n, mail
+from courses.core.bodies import Form
 from courses.core.deps import DB, Writing, after_commit
 from courses.core.errors import Conflict, DomainError, FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFECTURES_EN
 from courses.core.security import client_address, link_base
 from courses.models import AuthToken, User
-
-Form = URLEncodedBody[dict[str, str]]
 
 
 def _safe_next(raw: str | None) -> str:

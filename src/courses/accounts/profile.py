@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.core import i18n, mail
+from courses.core.bodies import Form
 from courses.core.deps import DB, Reading, Writing, after_commit, undone_on_error
 from courses.core.errors import DomainError, FieldError, InvalidInput
 from courses.core.i18n import N_
@@ -23,7 +24,6 @@ from courses.core.reference import INDUSTRIES, INDUSTRIES_EN, PREFECTURES, PREFE
 from courses.core.security import link_base
 from courses.models import LearnerProfile, Role, User
 
-Form = URLEncodedBody[dict[str, str]]
 PROFILE_FIELDS = (
     "organization_kind",
     "company",

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +31,7 @@ from courses.billing.schemas import (
 )
 from courses.billing.transfers import TransferReport
 from courses.bulk import files as bulk_file
+from courses.core.bodies import Form
 from courses.core.deps import DB, Reading, Writing
 from courses.core.downloads import attachment
 from courses.core.errors import InvalidInput
@@ -238,9 +239,6 @@ class BillingApi(Controller):
                 return await transfers.match(s, me(request), campus_id, rows)
         async with db.write() as s:
             return await transfers.record(s, me(request), campus_id, rows, _now(request))
-
-
-Form = URLEncodedBody[dict[str, str]]
 
 
 def _form_int(data: dict[str, str], name: str) -> int:

@@ -15,8 +15,9 @@ from courses.accounts.service import hash_password
 from courses.console import organizations as console_orgs
 from courses.console import staff as console_staff
 from courses.console.forms import FieldSpec, campus_by_code, my_campuses
-from courses.console.page_common import ADMIN, Form, flash, form_page, request_now
+from courses.console.page_common import ADMIN, flash, form_page, request_now
 from courses.core import audit
+from courses.core.bodies import Form
 from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.errors import Conflict, InvalidInput
 from courses.core.security import link_base

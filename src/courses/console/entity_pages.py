@@ -18,8 +18,9 @@ from courses.console import resources as console_resources
 from courses.console.api import upload_bytes
 from courses.console.entities import Entity
 from courses.console.forms import choose_campus, my_campuses
-from courses.console.page_common import STAFF, Form, flash, form_errors, form_page, request_now
+from courses.console.page_common import STAFF, flash, form_errors, form_page, request_now
 from courses.console.resources import OUTAGE_FIELDS
+from courses.core.bodies import Form
 from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import Conflict, InvalidInput

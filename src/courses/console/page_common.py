@@ -7,12 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request
-from litestar.params import URLEncodedBody
 from litestar.response import Template
 
 from courses.core.errors import Conflict, InvalidInput
 
-Form = URLEncodedBody[dict[str, str]]
 STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
 SAVED = {

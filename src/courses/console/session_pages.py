@@ -15,7 +15,8 @@ from courses.console import sessions as console_sessions
 from courses.console.entities import ENTITIES
 from courses.console.entity_pages import edit_page
 from courses.console.forms import choose_campus, my_campuses
-from courses.console.page_common import STAFF, Form, flash, form_page, request_now
+from courses.console.page_common import STAFF, flash, form_page, request_now
+from courses.core.bodies import Form
 from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.errors import Conflict, InvalidInput, NotFound
 

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import URLEncodedBody
 from litestar.response import Template
 from sqlalchemy import delete
 from sqlmodel import col, select
@@ -27,6 +26,7 @@ from courses.billing import service as billing
 from courses.billing.schemas import CancellationQuote
 from courses.catalog import service as catalog
 from courses.core import i18n, mail
+from courses.core.bodies import Form
 from courses.core.deps import DB, Reading
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError, FieldError, Forbidden, InvalidInput
@@ -52,7 +52,6 @@ from courses.models.bulk import OrganizationMember, RegistrationInvitation
 
 DELETED_NAME = "退会済み"
 UNUSABLE_PASSWORD = "!deleted"  # not an argon2 hash: no password verifies against it
-Form = URLEncodedBody[dict[str, str]]
 
 
 def deleted_email(user_id: int) -> str:

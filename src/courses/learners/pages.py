@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import select
 
@@ -17,6 +17,7 @@ from courses.attendance import service as attendance
 from courses.billing import service as billing
 from courses.catalog import service as catalog
 from courses.core import i18n
+from courses.core.bodies import Form
 from courses.core.deps import DB, Reading, Writing
 from courses.core.errors import DomainError, NotFound
 from courses.core.i18n import N_
@@ -28,7 +29,6 @@ from courses.models import User, id_of
 from courses.planning import plans
 from courses.surveys import service as surveys
 
-Form = URLEncodedBody[dict[str, str]]
 FLASH = {  # the texts are translated when shown, in the page's language
     "enrolled": ("ok", N_("お申し込みを受け付けました。")),
     "waitlisted": ("ok", N_("満席のため、キャンセル待ちで受け付けました。")),

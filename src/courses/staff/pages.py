@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,7 @@ from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.attendance.certificates import fiscal_year
 from courses.core import notifications
+from courses.core.bodies import Form
 from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, NotFound, not_found
@@ -24,7 +25,6 @@ from courses.models import Campus, Enrollment
 from courses.staff import actions, dashboard, rosters
 from courses.surveys import results as survey_results
 
-Form = URLEncodedBody[dict[str, str]]
 STAFF = {"access": "staff"}
 MESSAGES = {
     "enrolled": "受講者を登録しました。",

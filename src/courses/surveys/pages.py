@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from courses.accounts.guards import me
 from courses.core import i18n
+from courses.core.bodies import Form
 from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, InvalidInput
 from courses.surveys import results, service
-
-Form = URLEncodedBody[dict[str, str]]
 
 
 def _context(survey: service.Survey | None, **extra: Any) -> dict[str, Any]:
