@@ -30,7 +30,7 @@ from courses.attendance.schemas import (
     MyAttendance,
     SheetLearner,
 )
-from courses.core.deps import DB, Reading, Writing
+from courses.core.deps import Reading, Writing
 from courses.core.errors import InvalidInput
 from courses.core.security import link_base
 from courses.core.tx import run_sync
@@ -146,7 +146,7 @@ class AttendanceApi(Controller):
     async def save(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        writing: Writing,
         session_id: FromPath[int],
         day: FromPath[str],
         half: FromPath[str],
@@ -154,14 +154,13 @@ class AttendanceApi(Controller):
     ) -> HalfDaySheet:
         user = me(request)
         now = request.app.state.clock()
-        async with db.write() as s:
-            await session_of_my_campus(s, user, session_id)
-            the_day = service.parse_day(
-                day, service.meeting_days(await service.blocks_of(s, session_id)), now.date()
-            )
-            sheet = await service.save_sheet(
-                s, user, session_id, the_day, service.parse_half(half), set(data.absent), now
-            )
+        await session_of_my_campus(writing, user, session_id)
+        the_day = service.parse_day(
+            day, service.meeting_days(await service.blocks_of(writing, session_id)), now.date()
+        )
+        sheet = await service.save_sheet(
+            writing, user, session_id, the_day, service.parse_half(half), set(data.absent), now
+        )
         return sheet_out(sheet)
 
     @post(
@@ -171,9 +170,10 @@ class AttendanceApi(Controller):
         status_code=200,
     )
     async def issue_all(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
     ) -> list[IssuedCertificate]:
-        rows = await certificates.issue_for_session(db, me(request), session_id, request.app.state.clock())
+        now = request.app.state.clock()
+        rows = await certificates.issue_for_session(writing, me(request), session_id, now)
         return [IssuedCertificate(c.enrollment_id, c.serial, c.issued_on) for c in rows]
 
     @put(

@@ -12,7 +12,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.attendance import service
-from courses.core.db import Database
 from courses.core.errors import NotEligible, not_found
 from courses.core.tx import run_sync
 from courses.enrollment import seats
@@ -77,36 +76,37 @@ async def _create(
 
 
 async def issue(
-    db: Database, enrollment: Enrollment, now: datetime, *, on_last_day: bool = False
+    s: AsyncSession, enrollment: Enrollment, now: datetime, *, on_last_day: bool = False
 ) -> Certificate:
-    """The enrollment's certificate, issued on the first call. Concurrent calls give one serial: the
-    unique constraints decide (the loser reads the winner's row, or takes the next number)."""
+    """The enrollment's certificate, issued on the first call, inside the caller's write transaction.
+
+    Concurrent calls give one serial: the unique constraints decide. SQLite writers are serialised,
+    so the second finds the first's row. On PostgreSQL the loser's insert waits for the winner's
+    commit and then fails; each attempt runs in a SAVEPOINT, so only the attempt is undone and the
+    transaction goes on: its next statement (READ COMMITTED) sees the winner's row, or the winner's
+    number, and takes the next one."""
     today = now.date()
     for _ in range(ATTEMPTS):
+        if (found := await find(s, enrollment.id or 0)) is not None:
+            return found
         try:
-            async with db.write() as s:
-                if (found := await find(s, enrollment.id or 0)) is not None:
-                    return found
+            async with s.begin_nested():
                 return await _create(s, enrollment, today, now, on_last_day=on_last_day)
         except IntegrityError:
-            async with db.read() as s:
-                if (found := await find(s, enrollment.id or 0)) is not None:
-                    return found
+            continue
     raise RuntimeError("could not allocate a certificate number")
 
 
-async def issue_for_session(db: Database, staff: User, session_id: int, now: datetime) -> list[Certificate]:
-    """Certificates of every confirmed learner of the session who completed it (staff, from the last day)."""
-    async with db.read() as s:
-        ctx = await run_sync(s, seats.load_session, session_id)
-        await enrollment_service.ensure_staff_campus(s, staff, ctx.campus.id or 0)
-        done = [e for e, _ in await service.confirmed(s, session_id)]
-        progress = await service.progress(s, session_id)
-    out = []
-    for e in done:
-        if progress[e.id or 0].completed:
-            out.append(await issue(db, e, now, on_last_day=True))
-    return out
+async def issue_for_session(
+    s: AsyncSession, staff: User, session_id: int, now: datetime
+) -> list[Certificate]:
+    """Certificates of every confirmed learner of the session who completed it (staff, from the last
+    day), inside the caller's write transaction."""
+    ctx = await run_sync(s, seats.load_session, session_id)
+    await enrollment_service.ensure_staff_campus(s, staff, ctx.campus.id or 0)
+    done = [e for e, _ in await service.confirmed(s, session_id)]
+    progress = await service.progress(s, session_id)
+    return [await issue(s, e, now, on_last_day=True) for e in done if progress[e.id or 0].completed]
 
 
 async def own_enrollment(s: AsyncSession, user: User, enrollment_id: int) -> Enrollment:

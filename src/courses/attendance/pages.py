@@ -8,20 +8,20 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from courses.accounts.guards import me
 from courses.attendance import certificates, pdf, service
 from courses.attendance.api import check_in_of, qr_svg, session_of_my_campus
 from courses.core import i18n
-from courses.core.deps import DB, Reading
+from courses.core.bodies import Form
+from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import attachment
 from courses.core.errors import DomainError
 from courses.core.security import link_base
 from courses.models import EnrollmentStatus
 
-Form = URLEncodedBody[dict[str, str]]
 STAFF = {"access": "staff"}
 LEARNER = {"access": "learner"}
 SAVED = {"saved": "出席を保存しました。"}
@@ -93,13 +93,13 @@ class StaffAttendancePages(Controller):
 
     @post("/{session_id:int}/attendance")
     async def save(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
     ) -> Response[Any]:
         user = me(request)
         now = request.app.state.clock()
         raw_day = data.get("day", "")
         try:
-            async with db.write() as s:
+            async with undone_on_error(writing) as s:
                 await session_of_my_campus(s, user, session_id)
                 days = service.meeting_days(await service.blocks_of(s, session_id))
                 the_day = service.parse_day(raw_day or None, days, now.date())
@@ -120,12 +120,12 @@ class StaffAttendancePages(Controller):
         self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
     ) -> Response[Any]:
         now = request.app.state.clock()
-        async with db.read() as s:
-            ctx = await session_of_my_campus(s, me(request), session_id)
         back = f"/staff/sessions/{session_id}/attendance"
-        if now.date() < ctx.session.end_date:
-            return Redirect(f"{back}?error={quote('修了証書は研修の最終日から印刷できます。')}")
-        rows = await certificates.issue_for_session(db, me(request), session_id, now)
+        async with db.write() as s:  # issued and committed; the PDF is drawn after, with no lock held
+            ctx = await session_of_my_campus(s, me(request), session_id)
+            if now.date() < ctx.session.end_date:
+                return Redirect(f"{back}?error={quote('修了証書は研修の最終日から印刷できます。')}")
+            rows = await certificates.issue_for_session(s, me(request), session_id, now)
         if not rows:
             return Redirect(f"{back}?error={quote('修了要件を満たした受講者がいません。')}")
         return await _render(request, rows, f"certificates-{ctx.session.code}.pdf")
@@ -136,7 +136,7 @@ class LearnerAttendancePages(Controller):
 
     @get("/me/check-in", opt=LEARNER)
     async def check_in_form(
-        self, request: Request[Any, Any, Any], db: DB, t: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], writing: Writing, t: FromQuery[str | None] = None
     ) -> Template:
         """The QR code opens this page with its token: the learner is marked present at once."""
         if not t:
@@ -144,7 +144,7 @@ class LearnerAttendancePages(Controller):
         now = request.app.state.clock()
         try:
             session_id, day, half = service.read_token(request.app.state.settings.secret_key, t, now)
-            async with db.write() as s:
+            async with undone_on_error(writing) as s:
                 await service.check_in(s, me(request), session_id, day, half, now)
         except DomainError as exc:
             if exc.status in (401, 404):
@@ -159,10 +159,10 @@ class LearnerAttendancePages(Controller):
         )
 
     @post("/me/check-in", opt=LEARNER)
-    async def check_in(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Template:
+    async def check_in(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Template:
         now = request.app.state.clock()
         try:
-            async with db.write() as s:
+            async with undone_on_error(writing) as s:
                 await service.check_in_by_code(
                     s, me(request), data.get("code", "")[:20], now, request.app.state.settings.secret_key
                 )
@@ -182,12 +182,12 @@ class LearnerAttendancePages(Controller):
         self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
     ) -> Response[Any]:
         now = request.app.state.clock()
-        async with db.read() as s:
-            row = await certificates.own_enrollment(s, me(request), enrollment_id)
-        if row.status != EnrollmentStatus.CONFIRMED:
-            return Redirect("/me?msg=certificate_unavailable")
         try:
-            cert = await certificates.issue(db, row, now)
+            async with db.write() as s:  # issued and committed; the PDF is drawn after, with no lock held
+                row = await certificates.own_enrollment(s, me(request), enrollment_id)
+                if row.status != EnrollmentStatus.CONFIRMED:
+                    return Redirect("/me?msg=certificate_unavailable")
+                cert = await certificates.issue(s, row, now)
         except DomainError as exc:
             if exc.status == 404:
                 raise

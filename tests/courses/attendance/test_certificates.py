@@ -81,18 +81,53 @@ async def test_learner_downloads_one_certificate_after_the_end(
     assert (await client.get(url, follow_redirects=False)).status_code == 404
 
 
+async def _issue_concurrently(db: Database, enrollment_ids: list[int], now: Any) -> list[Certificate]:
+    """Issue in one write transaction per call, all at once. On PostgreSQL every transaction has
+    looked for the certificate (and found none) before any of them inserts, so the losers' inserts
+    wait for the winner's commit and fail: the retry in a SAVEPOINT is what gives one serial. SQLite
+    serialises the writers (a barrier inside them would never open)."""
+    barrier = None if db.sqlite else asyncio.Barrier(len(enrollment_ids))
+
+    async def one(enrollment_id: int) -> Certificate:
+        async with db.write() as s:
+            row = await s.get(Enrollment, enrollment_id)
+            assert row is not None
+            if barrier is not None:  # every transaction looks before any inserts
+                assert await certificates.find(s, enrollment_id) is None
+                await barrier.wait()
+            return await certificates.issue(s, row, now)
+
+    return list(await asyncio.gather(*(one(eid) for eid in enrollment_ids)))
+
+
 async def test_concurrent_issues_give_one_serial(
     app: Litestar, db: Database, client: AsyncTestClient[Litestar]
 ) -> None:
     w = await _completed_world(db, client)
     now = at(app, AFTER, 10)
-    async with db.read() as s:
-        row = await s.get(Enrollment, w["e_l1"])
-    assert row is not None
-    got = await asyncio.gather(*(certificates.issue(db, row, now) for _ in range(4)))
-    assert len({c.serial for c in got}) == 1
+    got = await _issue_concurrently(db, [w["e_l1"]] * 4, now)
+    assert len({c.serial for c in got}) == 1 and len({c.id for c in got}) == 1
     async with db.read() as s:
         assert len(list(await s.exec(select(Certificate)))) == 1
+    async with db.write() as s:  # asked again later: the same row
+        row = await s.get(Enrollment, w["e_l1"])
+        assert row is not None
+        assert (await certificates.issue(s, row, now)).serial == got[0].serial
+
+
+async def test_concurrent_issues_for_different_enrollments_give_distinct_serials(
+    app: Litestar, db: Database, client: AsyncTestClient[Litestar]
+) -> None:
+    w = await world(db)
+    await _attend(client, w, [])  # both complete
+    now = at(app, AFTER, 10)
+    got = await _issue_concurrently(db, [w["e_l1"], w["e_l2"]] * 3, now)
+    by_enrollment = {c.enrollment_id: c.serial for c in got}
+    assert all(by_enrollment[c.enrollment_id] == c.serial for c in got)  # one serial per enrollment
+    assert sorted(by_enrollment.values()) == ["FY2026-TOK-000001", "FY2026-TOK-000002"]
+    async with db.read() as s:
+        rows = list(await s.exec(select(Certificate)))
+    assert sorted(c.serial for c in rows) == sorted(by_enrollment.values())
 
 
 async def test_verification_page_shows_valid_or_not_found(
