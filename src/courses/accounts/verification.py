@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import QueryParameter, URLEncodedBody
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.accounts.guards import me
 from courses.accounts.service import replace_link, token_hash
 from courses.core import i18n, mail
+from courses.core.bodies import Form
 from courses.core.deps import Writing, after_commit, undone_on_error
 from courses.core.errors import DomainError, InvalidInput
 from courses.core.i18n import same_site_path
@@ -99,9 +100,7 @@ class VerifyPages(Controller):
         return _page(next_path=_local(next_url))
 
     @post("/", opt={"access": "public"})
-    async def submit(
-        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
-    ) -> Template:
+    async def submit(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Template:
         now = request.app.state.clock()
         next_path = _local(data.get("next"))
         try:
@@ -114,9 +113,7 @@ class VerifyPages(Controller):
         return _page(done=True, email=email, next_path=next_path)
 
     @post("/resend", opt={"access": "learner"})
-    async def resend(
-        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
-    ) -> Response[Any]:
+    async def resend(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Response[Any]:
         user = me(request)
         now = request.app.state.clock()
         back = _local(data.get("next"))

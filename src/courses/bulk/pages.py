@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +24,7 @@ from courses.bulk import service as bulk
 from courses.bulk import sessions as bulk_sessions
 from courses.bulk.api import XLSX, chosen_template, marked_response, template_file
 from courses.core import i18n
+from courses.core.bodies import Form
 from courses.core.db import Database
 from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
@@ -329,9 +330,7 @@ class PasswordSetPage(Controller):
         )
 
     @post("/")
-    async def submit(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
-    ) -> Response[Any]:
+    async def submit(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
         token = data.get("token", "")
         now = request.app.state.clock()
         user: User | None = None
@@ -368,9 +367,7 @@ class InvitationPage(Controller):
         return Template("org/invitation.html", context={"stage": "code", "token": "", "error": None})
 
     @post("/")
-    async def view(
-        self, request: Request[Any, Any, Any], reading: Reading, data: URLEncodedBody[dict[str, str]]
-    ) -> Template:
+    async def view(self, request: Request[Any, Any, Any], reading: Reading, data: Form) -> Template:
         token = data.get("token", "").strip()
         try:
             offer = await invitations.show(reading, token, request.app.state.clock())
@@ -379,9 +376,7 @@ class InvitationPage(Controller):
         return _invitation_page("offer", token, offer=offer)
 
     @post("/accept")
-    async def accept(
-        self, request: Request[Any, Any, Any], db: DB, data: URLEncodedBody[dict[str, str]]
-    ) -> Response[Any]:
+    async def accept(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
         token = data.get("token", "").strip()
         now = request.app.state.clock()
         offer = None
@@ -405,9 +400,7 @@ class InvitationPage(Controller):
         return page
 
     @post("/decline")
-    async def decline(
-        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
-    ) -> Template:
+    async def decline(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Template:
         token = data.get("token", "").strip()
         try:
             async with undone_on_error(writing):

@@ -23,11 +23,11 @@ from msgspec import inspect
 
 from courses.core.errors import FieldError
 
-# A body checked field by field by the console's own rules, when msgspec refuses it, is checked
-# again by them so that the caller hears of every wrong field at once, in the form's words.
 # An HTML form's fields, as the pages read them (the API's bodies are Structs).
 Form = URLEncodedBody[dict[str, str]]
 
+# A body checked field by field by the console's own rules, when msgspec refuses it, is checked
+# again by them so that the caller hears of every wrong field at once, in the form's words.
 Recheck = Callable[[Mapping[str, Any], date], list[FieldError]]
 RECHECKS: dict[Any, Recheck] = {}
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from courses.accounts import service as accounts
 from courses.accounts.guards import me
 from courses.core import tabular
+from courses.core.bodies import Form
 from courses.core.deps import Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError
@@ -115,9 +116,7 @@ class PlanningPages(Controller):
         )
 
     @post("/planning/runs")
-    async def create(
-        self, request: Request[Any, Any, Any], writing: Writing, data: URLEncodedBody[dict[str, str]]
-    ) -> Response[Any]:
+    async def create(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Response[Any]:
         form: dict[str, Any] = dict(data)
         form["kinds"] = ",".join(k for k in ("rooms", "practicum", "timetable") if form.get(f"kind_{k}"))
         form["pin_published"] = form.get("pin_published") == "on"
