@@ -47,7 +47,7 @@ from courses.core import i18n, problems, web
 from courses.core.bodies import Form
 from courses.core.clock import japan_now
 from courses.core.db import Database
-from courses.core.deps import DEPENDENCIES, Writing
+from courses.core.deps import DEPENDENCIES, Writing, after_commit
 from courses.core.errors import DomainError
 from courses.core.security import security_headers
 from courses.core.settings import STATIC_DIR, TEMPLATES_DIR, Settings
@@ -111,10 +111,12 @@ async def remember_language(
     if row is not None and row.language != code:
         row.language = code
         writing.add(row)
-    # the signed-in person is cached for a few seconds: their next mail must already follow
+    # the signed-in person is cached for a few seconds: their next mail must already follow, so the
+    # cached row is forgotten once the new language is committed (not before, or a request meanwhile
+    # could cache the old one again)
     cache: TokenCache = request.app.state.token_cache
     if secret := request.cookies.get(SESSION_COOKIE):
-        cache.evict(cache_key("web", secret))
+        after_commit(writing, lambda: cache.evict(cache_key("web", secret)))
     return Redirect(
         i18n.same_site_path(data.get("next")), status_code=303, cookies=[_language_cookie(request, code)]
     )
