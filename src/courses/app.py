@@ -23,10 +23,11 @@ from sqlalchemy.exc import DBAPIError
 from courses.accounts.api import AuthApi
 from courses.accounts.guards import (
     SESSION_COOKIE,
+    USER_DEPENDENCY,
+    CurrentUser,
     TokenCache,
     access_guard,
     cache_key,
-    me,
 )
 from courses.accounts.pages import AccountPages, PasswordPages
 from courses.accounts.profile import EmailConfirmPage, PrivacyPage, ProfilePages
@@ -101,12 +102,11 @@ async def switch_language(
 
 @post("/lang/{code:str}", opt={"access": "user"}, include_in_schema=False)
 async def remember_language(
-    request: Request[Any, Any, Any], writing: Writing, code: FromPath[str], data: Form
+    request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, code: FromPath[str], data: Form
 ) -> Redirect:
     """A signed-in person's switch (a form, so it carries the CSRF token): the cookie, and the
     language of their mail, stored with their account."""
     code = code if code in i18n.LANGUAGES else i18n.SOURCE
-    user = me(request)
     row = await writing.get(User, user.id)
     if row is not None and row.language != code:
         row.language = code
@@ -198,7 +198,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     ]
     app = Litestar(
         route_handlers=route_handlers,
-        dependencies=DEPENDENCIES,
+        dependencies={**DEPENDENCIES, **USER_DEPENDENCY},
         guards=[access_guard],
         before_request=staff_pages_in_japanese,
         # Forms are protected by a double-submit CSRF token; the API takes bearer tokens only (never

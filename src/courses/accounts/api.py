@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from courses.accounts import service as accounts
 from courses.accounts import verification
-from courses.accounts.guards import authenticate, bearer_secret, cache_key, me
+from courses.accounts.guards import CurrentUser, authenticate, bearer_secret, cache_key
 from courses.accounts.schemas import (
     AccountOut,
     Me,
@@ -94,8 +94,7 @@ class AuthApi(Controller):
         opt={"access": "user"},
         summary="Who am I (a coordinator's organisation included; null for everyone else)",
     )
-    async def whoami(self, request: Request[Any, Any, Any], reading: Reading) -> Me:
-        user = me(request)
+    async def whoami(self, user: CurrentUser, reading: Reading) -> Me:
         organization = None
         if user.role == Role.COORDINATOR and user.organization_id is not None:
             org = await reading.get(Organization, user.organization_id)

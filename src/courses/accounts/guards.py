@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from sqlmodel import select
@@ -21,7 +22,7 @@ from sqlmodel import select
 from courses.accounts import service as accounts
 from courses.accounts import throttle
 from courses.core.db import Database
-from courses.core.errors import Forbidden, TooManyAttempts, Unauthorized
+from courses.core.errors import Forbidden, TooManyAttempts
 from courses.core.tx import detached
 from courses.models import Role, User, table_of
 
@@ -173,11 +174,20 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     return connection.scope.get("state", {}).get("user")
 
 
-def me(request: Request[Any, Any, Any]) -> User:
-    user = current_user(request)
-    if user is None:  # the guard has already refused anonymous callers; this keeps types honest
-        raise Unauthorized("ログインが必要です。", "Sign-in required.")
-    return user
+def provide_user(request: Request[Any, Any, Any]) -> User | None:
+    """The ``user`` dependency: the caller, as the guard has resolved them before any handler runs."""
+    return current_user(request)
+
+
+CurrentUser = NamedDependency[User]
+"""The signed-in caller, for a route whose access is not ``"public"``: the guard has refused
+anonymous callers before the handler runs (``tests/courses/accounts/test_guards.py`` holds every
+handler that takes it to that)."""
+
+MaybeUser = NamedDependency[User | None]
+"""The caller on a public route: ``None`` for a visitor who is not signed in."""
+
+USER_DEPENDENCY = {"user": Provide(provide_user, sync_to_thread=False)}
 
 
 def session_cookie(request: Request[Any, Any, Any], secret: str) -> Cookie:

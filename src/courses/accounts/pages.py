@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from courses.accounts import service as accounts
 from courses.accounts import verification
-from courses.accounts.guards import SESSION_COOKIE, authenticate, cache_key, current_user, me, session_cookie
+from courses.accounts.guards import SESSION_COOKIE, CurrentUser, authenticate, cache_key, session_cookie
 from courses.core import i18n, mail
 from courses.core.bodies import Form
 from courses.core.deps import DB, Writing, after_commit
@@ -133,7 +133,7 @@ def _register_context(values: dict[str, str], errors: list[dict[str, Any]], next
     }
 
 
-__all__ = ["AccountPages", "current_user"]
+__all__ = ["AccountPages", "PasswordPages"]
 
 
 RECOVERY_TTL = timedelta(hours=1)
@@ -184,9 +184,10 @@ class PasswordPages(Controller):
         return Template("password_change.html", context={"done": msg == "changed", "error": None})
 
     @post("/account/password", opt={"access": "user"})
-    async def change(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+    async def change(
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: DB, data: Form
+    ) -> Response[Any]:
         """The current password, then the new one twice; other sign-ins of the account end."""
-        user = me(request)
         try:
             async with db.read() as s:
                 stored = (await s.exec(select(User.password_hash).where(User.id == user.id))).one()

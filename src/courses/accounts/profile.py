@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core import i18n, mail
 from courses.core.bodies import Form
 from courses.core.deps import DB, Reading, Writing, after_commit, undone_on_error
@@ -106,34 +106,37 @@ class ProfilePages(Controller):
 
     @get("/account/profile", opt={"access": "user"})
     async def profile_form(
-        self, request: Request[Any, Any, Any], reading: Reading, msg: FromQuery[str | None] = None
+        self, user: CurrentUser, reading: Reading, msg: FromQuery[str | None] = None
     ) -> Template:
-        user, profile = await _current(reading, me(request).id or 0)
-        return _page(user, _values(user, profile), flash=FLASH.get(msg or ""))
+        account, profile = await _current(reading, user.id or 0)
+        return _page(account, _values(account, profile), flash=FLASH.get(msg or ""))
 
     @post("/account/profile", opt={"access": "user"})
-    async def save(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Response[Any]:
-        signed_in = me(request)
+    async def save(
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, data: Form
+    ) -> Response[Any]:
         try:
-            change = accounts.validate_profile(dict(data), learner=signed_in.role == Role.LEARNER)
+            change = accounts.validate_profile(dict(data), learner=user.role == Role.LEARNER)
             async with undone_on_error(writing):
-                await accounts.save_profile(writing, signed_in.id or 0, change)
+                await accounts.save_profile(writing, user.id or 0, change)
         except DomainError as exc:
-            user, _ = await _current(writing, signed_in.id or 0)
-            return _page(user, dict(data), error=exc)
+            account, _ = await _current(writing, user.id or 0)
+            return _page(account, dict(data), error=exc)
         after_commit(writing, request.app.state.token_cache.clear)  # pages show the new name at once
         return Redirect("/account/profile?msg=saved")
 
     @post("/account/email", opt={"access": "user"})
-    async def ask_email_change(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+    async def ask_email_change(
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: DB, data: Form
+    ) -> Response[Any]:
         """The current password, then a link to the NEW address; nothing changes until it is opened."""
         async with db.read() as s:
-            user, profile = await _current(s, me(request).id or 0)
+            account, profile = await _current(s, user.id or 0)
         raw = data.get("new_email", "")
         now = request.app.state.clock()
         try:
-            new_email = accounts.check_new_email(raw, user.email)
-            if not await accounts.verify_password(user.password_hash, data.get("current_password", "")):
+            new_email = accounts.check_new_email(raw, account.email)
+            if not await accounts.verify_password(account.password_hash, data.get("current_password", "")):
                 wrong = "現在のパスワードが正しくありません。"
                 raise InvalidInput(
                     wrong,
@@ -141,11 +144,11 @@ class ProfilePages(Controller):
                     errors=[FieldError("current_password", wrong, "Wrong password.")],
                 )
             async with db.write() as s:
-                secret = await accounts.request_email_change(s, user, new_email, now)
+                secret = await accounts.request_email_change(s, account, new_email, now)
                 base = link_base(request).rstrip("/")
-                mail.send(s, user, "email_change.txt", now, to=new_email, base_url=base, secret=secret)
+                mail.send(s, account, "email_change.txt", now, to=new_email, base_url=base, secret=secret)
         except DomainError as exc:
-            return _page(user, _values(user, profile), email_error=exc, new_email=raw)
+            return _page(account, _values(account, profile), email_error=exc, new_email=raw)
         return Redirect("/account/profile?msg=email_sent")
 
 

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.accounts.service import replace_link, token_hash
 from courses.core import i18n, mail
 from courses.core.bodies import Form
@@ -113,8 +113,9 @@ class VerifyPages(Controller):
         return _page(done=True, email=email, next_path=next_path)
 
     @post("/resend", opt={"access": "learner"})
-    async def resend(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Response[Any]:
-        user = me(request)
+    async def resend(
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, data: Form
+    ) -> Response[Any]:
         now = request.app.state.clock()
         back = _local(data.get("next"))
         if not user.awaits_verification:

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.attendance import certificates, service
 from courses.attendance.schemas import (
     AttendanceSession,
@@ -100,9 +100,9 @@ class AttendanceApi(Controller):
 
     @get("/staff/sessions/{session_id:int}/attendance", opt=STAFF, summary="Attendance rates and completion")
     async def summary(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, session_id: FromPath[int]
     ) -> AttendanceSummary:
-        ctx = await session_of_my_campus(reading, me(request), session_id)
+        ctx = await session_of_my_campus(reading, user, session_id)
         days = service.meeting_days(await service.blocks_of(reading, session_id))
         progress = await service.progress(reading, session_id)
         names = {e.id: u.name for e, u in await service.confirmed(reading, session_id)}
@@ -124,13 +124,14 @@ class AttendanceApi(Controller):
     async def half_day(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         session_id: FromPath[int],
         day: FromPath[str],
         half: FromPath[str],
     ) -> HalfDaySheetWithCheckIn:
         today = request.app.state.clock().date()
-        await session_of_my_campus(reading, me(request), session_id)
+        await session_of_my_campus(reading, user, session_id)
         the_day = service.parse_day(
             day, service.meeting_days(await service.blocks_of(reading, session_id)), today
         )
@@ -146,13 +147,13 @@ class AttendanceApi(Controller):
     async def save(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         day: FromPath[str],
         half: FromPath[str],
         data: JSONBody[AttendanceWrite],
     ) -> HalfDaySheet:
-        user = me(request)
         now = request.app.state.clock()
         await session_of_my_campus(writing, user, session_id)
         the_day = service.parse_day(
@@ -170,10 +171,10 @@ class AttendanceApi(Controller):
         status_code=200,
     )
     async def issue_all(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, session_id: FromPath[int]
     ) -> list[IssuedCertificate]:
         now = request.app.state.clock()
-        rows = await certificates.issue_for_session(writing, me(request), session_id, now)
+        rows = await certificates.issue_for_session(writing, user, session_id, now)
         return [IssuedCertificate(c.enrollment_id, c.serial, c.issued_on) for c in rows]
 
     @put(
@@ -194,7 +195,11 @@ class AttendanceApi(Controller):
         status_code=200,
     )
     async def check_in(
-        self, request: Request[Any, Any, Any], writing: Writing, data: JSONBody[CheckInWrite]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        data: JSONBody[CheckInWrite],
     ) -> CheckedIn:
         now = request.app.state.clock()
         secret = request.app.state.settings.secret_key
@@ -202,15 +207,14 @@ class AttendanceApi(Controller):
             raise InvalidInput("出席コードを入力してください。", "Give the check-in code.")
         if data.token.strip():
             session_id, day, half = service.read_token(secret, data.token.strip(), now)
-            await service.check_in(writing, me(request), session_id, day, half, now)
+            await service.check_in(writing, user, session_id, day, half, now)
         else:
-            session_id = await service.check_in_by_code(writing, me(request), data.code, now, secret)
+            session_id = await service.check_in_by_code(writing, user, data.code, now, secret)
             day, half = service.half_of(now)
         return CheckedIn(session_id, day, cast("Half", half), True)
 
     @get("/me/attendance", opt=LEARNER, summary="My attendance, completion and certificates")
-    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[MyAttendance]:
-        user = me(request)
+    async def mine(self, user: CurrentUser, reading: Reading) -> list[MyAttendance]:
         rows = [
             r
             for r in await enrollment.my_enrollments(reading, user.id or 0)

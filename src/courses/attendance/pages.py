@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.attendance import certificates, pdf, service
 from courses.attendance.api import check_in_of, qr_svg, session_of_my_campus
 from courses.core import i18n
@@ -50,6 +50,7 @@ class StaffAttendancePages(Controller):
     async def attendance(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         session_id: FromPath[int],
         day: FromQuery[str | None] = None,
@@ -57,7 +58,7 @@ class StaffAttendancePages(Controller):
         error: FromQuery[str | None] = None,
     ) -> Template:
         now = request.app.state.clock()
-        ctx = await session_of_my_campus(reading, me(request), session_id)
+        ctx = await session_of_my_campus(reading, user, session_id)
         days = service.meeting_days(await service.blocks_of(reading, session_id))
         the_day = service.parse_day(day, days, now.date())
         sheets = [await service.sheet(reading, session_id, the_day, h) for h in service.HALVES]
@@ -93,9 +94,13 @@ class StaffAttendancePages(Controller):
 
     @post("/{session_id:int}/attendance")
     async def save(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        session_id: FromPath[int],
+        data: Form,
     ) -> Response[Any]:
-        user = me(request)
         now = request.app.state.clock()
         raw_day = data.get("day", "")
         try:
@@ -117,15 +122,15 @@ class StaffAttendancePages(Controller):
 
     @get("/{session_id:int}/certificates.pdf")
     async def certificates_pdf(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: DB, session_id: FromPath[int]
     ) -> Response[Any]:
         now = request.app.state.clock()
         back = f"/staff/sessions/{session_id}/attendance"
         async with db.write() as s:  # issued and committed; the PDF is drawn after, with no lock held
-            ctx = await session_of_my_campus(s, me(request), session_id)
+            ctx = await session_of_my_campus(s, user, session_id)
             if now.date() < ctx.session.end_date:
                 return Redirect(f"{back}?error={quote('修了証書は研修の最終日から印刷できます。')}")
-            rows = await certificates.issue_for_session(s, me(request), session_id, now)
+            rows = await certificates.issue_for_session(s, user, session_id, now)
         if not rows:
             return Redirect(f"{back}?error={quote('修了要件を満たした受講者がいません。')}")
         return await _render(request, rows, f"certificates-{ctx.session.code}.pdf")
@@ -136,7 +141,11 @@ class LearnerAttendancePages(Controller):
 
     @get("/me/check-in", opt=LEARNER)
     async def check_in_form(
-        self, request: Request[Any, Any, Any], writing: Writing, t: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        t: FromQuery[str | None] = None,
     ) -> Template:
         """The QR code opens this page with its token: the learner is marked present at once."""
         if not t:
@@ -145,7 +154,7 @@ class LearnerAttendancePages(Controller):
         try:
             session_id, day, half = service.read_token(request.app.state.settings.secret_key, t, now)
             async with undone_on_error(writing) as s:
-                await service.check_in(s, me(request), session_id, day, half, now)
+                await service.check_in(s, user, session_id, day, half, now)
         except DomainError as exc:
             if exc.status in (401, 404):
                 raise
@@ -159,12 +168,14 @@ class LearnerAttendancePages(Controller):
         )
 
     @post("/me/check-in", opt=LEARNER)
-    async def check_in(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Template:
+    async def check_in(
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, data: Form
+    ) -> Template:
         now = request.app.state.clock()
         try:
             async with undone_on_error(writing) as s:
                 await service.check_in_by_code(
-                    s, me(request), data.get("code", "")[:20], now, request.app.state.settings.secret_key
+                    s, user, data.get("code", "")[:20], now, request.app.state.settings.secret_key
                 )
         except DomainError as exc:
             return Template(
@@ -179,12 +190,12 @@ class LearnerAttendancePages(Controller):
 
     @get("/me/enrollments/{enrollment_id:int}/certificate.pdf", opt=LEARNER)
     async def certificate(
-        self, request: Request[Any, Any, Any], db: DB, enrollment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: DB, enrollment_id: FromPath[int]
     ) -> Response[Any]:
         now = request.app.state.clock()
         try:
             async with db.write() as s:  # issued and committed; the PDF is drawn after, with no lock held
-                row = await certificates.own_enrollment(s, me(request), enrollment_id)
+                row = await certificates.own_enrollment(s, user, enrollment_id)
                 if row.status != EnrollmentStatus.CONFIRMED:
                     return Redirect("/me?msg=certificate_unavailable")
                 cert = await certificates.issue(s, row, now)

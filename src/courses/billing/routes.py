@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.billing import invoicing, pdf, service, transfers
 from courses.billing.schemas import (
     CampusFeeRead,
@@ -36,7 +36,7 @@ from courses.core.deps import DB, Reading, Writing
 from courses.core.downloads import attachment
 from courses.core.errors import InvalidInput
 from courses.core.settings import Settings
-from courses.models import Campus, Course, Role, id_of
+from courses.models import Campus, Course, Role, User, id_of
 from courses.models.billing import CampusFee, CancellationTerms, Invoice
 
 STAFF = {"access": "staff"}
@@ -53,17 +53,17 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
     return settings
 
 
-async def _data(s: AsyncSession, request: Request[Any, Any, Any], invoice_id: int) -> InvoiceData:
-    invoice = await invoicing.visible_invoice(s, me(request), invoice_id)
+async def _data(s: AsyncSession, request: Request[Any, Any, Any], user: User, invoice_id: int) -> InvoiceData:
+    invoice = await invoicing.visible_invoice(s, user, invoice_id)
     return await invoicing.invoice_data(s, invoice, _settings(request))
 
 
 async def pdf_response(
-    reading: AsyncSession, request: Request[Any, Any, Any], invoice_id: int
+    reading: AsyncSession, request: Request[Any, Any, Any], user: User, invoice_id: int
 ) -> Response[bytes]:
     """An invoice's PDF, read through the request's read session (no transaction is held while it
     is drawn)."""
-    data = await _data(reading, request, invoice_id)
+    data = await _data(reading, request, user, invoice_id)
     content = await asyncio.to_thread(pdf.render, data)  # off the event loop
     return Response(
         content,
@@ -80,10 +80,8 @@ class BillingApi(Controller):
     tags = ("billing",)
 
     @get("/campuses/{campus_id:int}/fees", opt=STAFF, summary="A campus's lodging and meal charges")
-    async def fees(
-        self, request: Request[Any, Any, Any], reading: Reading, campus_id: FromPath[int]
-    ) -> CampusFeeRead:
-        await invoicing.ensure_campus(reading, me(request), campus_id)
+    async def fees(self, user: CurrentUser, reading: Reading, campus_id: FromPath[int]) -> CampusFeeRead:
+        await invoicing.ensure_campus(reading, user, campus_id)
         row = await reading.get(CampusFee, campus_id)
         if row is None:
             return CampusFeeRead(campus_id, 0, 0)
@@ -93,11 +91,12 @@ class BillingApi(Controller):
     async def set_fees(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         campus_id: FromPath[int],
         data: JSONBody[CampusFeeWrite],
     ) -> CampusFeeRead:
-        await invoicing.ensure_campus(writing, me(request), campus_id)
+        await invoicing.ensure_campus(writing, user, campus_id)
         row = await service.set_campus_fee(
             writing, campus_id, data.lodging_per_night_yen, data.meals_per_day_yen, _now(request)
         )
@@ -141,12 +140,16 @@ class BillingApi(Controller):
         summary="Issue (or return) an enrollment's invoice",
     )
     async def issue(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> InvoiceData:
         invoice = await invoicing.issue_for_enrollment(
-            writing, me(request), enrollment_id, _settings(request), _now(request)
+            writing, user, enrollment_id, _settings(request), _now(request)
         )
-        return await _data(writing, request, id_of(invoice))
+        return await _data(writing, request, user, id_of(invoice))
 
     @post(
         "/organizations/{organization_id:int}/campuses/{campus_id:int}/months/{month:str}/invoice",
@@ -156,34 +159,35 @@ class BillingApi(Controller):
     async def issue_org(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         organization_id: FromPath[int],
         campus_id: FromPath[int],
         month: FromPath[str],
     ) -> InvoiceData:
         invoice = await invoicing.issue_for_organization(
-            writing, me(request), organization_id, campus_id, month, _settings(request), _now(request)
+            writing, user, organization_id, campus_id, month, _settings(request), _now(request)
         )
-        return await _data(writing, request, id_of(invoice))
+        return await _data(writing, request, user, id_of(invoice))
 
     @get("/invoices", opt=USER, summary="My invoices, or my organisation's")
-    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[InvoiceSummary]:
-        rows = await invoicing.invoices_of(reading, me(request))
+    async def mine(self, user: CurrentUser, reading: Reading) -> list[InvoiceSummary]:
+        rows = await invoicing.invoices_of(reading, user)
         return [InvoiceSummary(id_of(i), i.number, i.kind, i.total_yen, i.due_date) for i in rows]
 
     @get("/invoices/{invoice_id:int}", opt=USER, summary="One invoice with its lines and tax per rate")
     async def one(
-        self, request: Request[Any, Any, Any], reading: Reading, invoice_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, reading: Reading, invoice_id: FromPath[int]
     ) -> InvoiceData:
-        return await _data(reading, request, invoice_id)
+        return await _data(reading, request, user, invoice_id)
 
     @get(
         "/invoices/{invoice_id:int}/pdf", opt=USER, summary="One invoice as PDF", media_type="application/pdf"
     )
     async def as_pdf(
-        self, request: Request[Any, Any, Any], reading: Reading, invoice_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, reading: Reading, invoice_id: FromPath[int]
     ) -> Response[bytes]:
-        return await pdf_response(reading, request, invoice_id)
+        return await pdf_response(reading, request, user, invoice_id)
 
     @post(
         "/invoices/{invoice_id:int}/payments",
@@ -193,12 +197,13 @@ class BillingApi(Controller):
     async def pay(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         invoice_id: FromPath[int],
         data: JSONBody[PaymentWrite],
     ) -> PaymentRead:
         p = await invoicing.record_payment(
-            writing, me(request), invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
+            writing, user, invoice_id, data.amount_yen, data.paid_on, data.reference, _now(request)
         )
         return PaymentRead(id_of(p), p.invoice_id, p.amount_yen, p.paid_on, p.reference)
 
@@ -208,9 +213,9 @@ class BillingApi(Controller):
         summary="Invoices of a campus unpaid past their due date",
     )
     async def unpaid(
-        self, request: Request[Any, Any, Any], reading: Reading, campus_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, reading: Reading, campus_id: FromPath[int]
     ) -> list[UnpaidRow]:
-        return await invoicing.unpaid_past_due(reading, me(request), campus_id, _now(request).date())
+        return await invoicing.unpaid_past_due(reading, user, campus_id, _now(request).date())
 
     @post(
         "/campuses/{campus_id:int}/transfers",
@@ -227,6 +232,7 @@ class BillingApi(Controller):
     async def import_transfers(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         campus_id: FromPath[int],
         data: MultipartBody[TransferImport],
@@ -236,9 +242,9 @@ class BillingApi(Controller):
         rows = await transfers.read(content)
         if data.dry_run:
             async with db.read() as s:
-                return await transfers.match(s, me(request), campus_id, rows)
+                return await transfers.match(s, user, campus_id, rows)
         async with db.write() as s:
-            return await transfers.record(s, me(request), campus_id, rows, _now(request))
+            return await transfers.record(s, user, campus_id, rows, _now(request))
 
 
 def _form_int(data: dict[str, str], name: str) -> int:
@@ -256,18 +262,22 @@ class BillingPages(Controller):
 
     @get("/invoices/{invoice_id:int}/pdf", opt=USER)
     async def invoice_pdf(
-        self, request: Request[Any, Any, Any], reading: Reading, invoice_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, reading: Reading, invoice_id: FromPath[int]
     ) -> Response[bytes]:
-        return await pdf_response(reading, request, invoice_id)
+        return await pdf_response(reading, request, user, invoice_id)
 
     @post("/enrollments/{enrollment_id:int}/invoice", opt={"access": "learner"})
     async def issue_mine(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> Redirect:
         """Issue and send the browser to the PDF, which is drawn by that request, not in this one's
         write transaction."""
         invoice = await invoicing.issue_for_enrollment(
-            writing, me(request), enrollment_id, _settings(request), _now(request)
+            writing, user, enrollment_id, _settings(request), _now(request)
         )
         return Redirect(f"/billing/invoices/{invoice.id}/pdf")
 
@@ -275,12 +285,12 @@ class BillingPages(Controller):
     async def campus_page(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus_id: FromPath[int],
         msg: FromQuery[str | None] = None,
         n: FromQuery[int] = 0,
     ) -> Template:
-        user = me(request)
         campus = await reading.get(Campus, campus_id)
         await invoicing.ensure_campus(reading, user, campus_id)
         fee = await reading.get(CampusFee, campus_id)
@@ -300,16 +310,26 @@ class BillingPages(Controller):
 
     @post("/campuses/{campus_id:int}/fees", opt=STAFF)
     async def set_fees(
-        self, request: Request[Any, Any, Any], writing: Writing, campus_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        campus_id: FromPath[int],
+        data: Form,
     ) -> Redirect:
         lodging, meals = _form_int(data, "lodging_per_night_yen"), _form_int(data, "meals_per_day_yen")
-        await invoicing.ensure_campus(writing, me(request), campus_id)
+        await invoicing.ensure_campus(writing, user, campus_id)
         await service.set_campus_fee(writing, campus_id, lodging, meals, _now(request))
         return Redirect(f"/billing/campuses/{campus_id}?msg=fees")
 
     @post("/invoices/{invoice_id:int}/payments", opt=STAFF)
     async def pay(
-        self, request: Request[Any, Any, Any], writing: Writing, invoice_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        invoice_id: FromPath[int],
+        data: Form,
     ) -> Redirect:
         try:
             paid_on = date.fromisoformat(data.get("paid_on") or "")
@@ -319,7 +339,7 @@ class BillingPages(Controller):
             ) from None
         p = await invoicing.record_payment(
             writing,
-            me(request),
+            user,
             invoice_id,
             _form_int(data, "amount_yen"),
             paid_on,
@@ -331,7 +351,7 @@ class BillingPages(Controller):
 
     @get("/courses", opt=STAFF)
     async def courses_page(
-        self, request: Request[Any, Any, Any], reading: Reading, msg: FromQuery[str | None] = None
+        self, user: CurrentUser, reading: Reading, msg: FromQuery[str | None] = None
     ) -> Template:
         """Every course's fee and cancellation terms; administrators change them here."""
         courses = list(await reading.exec(select(Course).order_by(col(Course.audience), col(Course.code))))
@@ -349,15 +369,13 @@ class BillingPages(Controller):
             "billing/courses.html",
             context={
                 "rows": rows,
-                "may_edit": me(request).role == Role.ADMIN,
+                "may_edit": user.role == Role.ADMIN,
                 "msg": PAGE_MESSAGES.get(msg or "", ""),
             },
         )
 
     @post("/courses/{course_id:int}", opt={"access": "admin"})
-    async def set_course_terms(
-        self, request: Request[Any, Any, Any], writing: Writing, course_id: FromPath[int], data: Form
-    ) -> Redirect:
+    async def set_course_terms(self, writing: Writing, course_id: FromPath[int], data: Form) -> Redirect:
         fee = _form_int(data, "fee_yen")
         free, late = _form_int(data, "free_days_before"), _form_int(data, "late_percent")
         await service.set_course_fee(writing, course_id, fee)
@@ -368,6 +386,7 @@ class BillingPages(Controller):
     async def transfers_page(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         campus_id: FromPath[int],
         data: MultipartBody[dict[str, Any]],
@@ -380,11 +399,11 @@ class BillingPages(Controller):
         rows = await transfers.read(content)  # before any transaction: parsing may take a while
         if str(data.get("apply") or "") == "1":
             async with db.write() as s:
-                report = await transfers.record(s, me(request), campus_id, rows, _now(request))
+                report = await transfers.record(s, user, campus_id, rows, _now(request))
             return Redirect(f"/billing/campuses/{campus_id}?msg=transfers&n={report.recorded}")
         async with db.read() as s:
             campus = await s.get(Campus, campus_id)
-            report = await transfers.match(s, me(request), campus_id, rows)
+            report = await transfers.match(s, user, campus_id, rows)
         return Template(
             "billing/transfers.html",
             context={

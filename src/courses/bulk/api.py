@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody
 from msgspec import UNSET
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.accounts.schemas import OrganizationOut
 from courses.bulk import files as bulk_file
 from courses.bulk import organization as bulk_org
@@ -94,14 +94,14 @@ def template_file(codes: list[str], fmt: Literal["csv", "xlsx"]) -> Response[byt
 
 
 async def chosen_template(
-    request: Request[Any, Any, Any],
+    user: User,
     s: AsyncSession,
     organization_id: int,
     session: list[str] | None,
     fmt: Literal["csv", "xlsx"],
 ) -> Response[bytes]:
     """The template pre-filled with the sessions the coordinator of ``organization_id`` chose."""
-    await bulk_org.organization_for(s, me(request), organization_id)
+    await bulk_org.organization_for(s, user, organization_id)
     codes = await bulk_sessions.chosen_codes(s, session)
     return template_file(codes, fmt)
 
@@ -237,9 +237,9 @@ class OrganizationApi(Controller):
 
     @get("/{organization_id:int}", summary="My organisation")
     async def organization(
-        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, organization_id: FromPath[int]
     ) -> OrganizationOut:
-        org = await bulk_org.organization_for(reading, me(request), organization_id)
+        org = await bulk_org.organization_for(reading, user, organization_id)
         return OrganizationOut.of(org)
 
     @post(
@@ -262,11 +262,11 @@ class OrganizationApi(Controller):
     async def upload(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[BulkUpload],
     ) -> Response[BulkReport]:
-        user = me(request)
         now = request.app.state.clock()
         async with db.read() as s:
             org = await bulk_org.organization_for(s, user, organization_id)
@@ -286,9 +286,9 @@ class OrganizationApi(Controller):
 
     @get("/{organization_id:int}/bulk-registrations", summary="The organisation's confirmed uploads")
     async def batches(
-        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, organization_id: FromPath[int]
     ) -> list[BatchOut]:
-        await bulk_org.organization_for(reading, me(request), organization_id)
+        await bulk_org.organization_for(reading, user, organization_id)
         rows = await bulk_org.batches(reading, organization_id)
         return [batch_out(b) for b in rows]
 
@@ -300,12 +300,12 @@ class OrganizationApi(Controller):
     )
     async def template_csv(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        return await chosen_template(request, reading, organization_id, session, "csv")
+        return await chosen_template(user, reading, organization_id, session, "csv")
 
     @get(
         "/{organization_id:int}/bulk-registrations/template.xlsx",
@@ -315,12 +315,12 @@ class OrganizationApi(Controller):
     )
     async def template_xlsx(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        return await chosen_template(request, reading, organization_id, session, "xlsx")
+        return await chosen_template(user, reading, organization_id, session, "xlsx")
 
     @post(
         "/{organization_id:int}/bulk-registrations/errors.csv",
@@ -333,11 +333,12 @@ class OrganizationApi(Controller):
     async def marked_csv(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[BulkUpload],
     ) -> Response[bytes]:
-        return await self._marked(request, db, organization_id, data, "csv")
+        return await self._marked(request, user, db, organization_id, data, "csv")
 
     @post(
         "/{organization_id:int}/bulk-registrations/errors.xlsx",
@@ -350,15 +351,17 @@ class OrganizationApi(Controller):
     async def marked_xlsx(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[BulkUpload],
     ) -> Response[bytes]:
-        return await self._marked(request, db, organization_id, data, "xlsx")
+        return await self._marked(request, user, db, organization_id, data, "xlsx")
 
     async def _marked(
         self,
         request: Request[Any, Any, Any],
+        user: User,
         db: Database,
         organization_id: int,
         data: BulkUpload,
@@ -366,7 +369,7 @@ class OrganizationApi(Controller):
     ) -> Response[bytes]:
         return await marked_response(
             db,
-            me(request),
+            user,
             organization_id,
             lambda: bulk_file.read_upload(data.file),
             data.mode,
@@ -382,19 +385,20 @@ class OrganizationApi(Controller):
     async def open_sessions(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         organization_id: FromPath[int],
         campus: FromQuery[str | None] = None,
     ) -> list[OpenSessionOut]:
-        await bulk_org.organization_for(reading, me(request), organization_id)
+        await bulk_org.organization_for(reading, user, organization_id)
         rows = await bulk_sessions.open_sessions(reading, request.app.state.clock().date(), campus)
         return [open_session_out(r) for r in rows]
 
     @get("/{organization_id:int}/registrations", summary="Everyone the organisation registered, with status")
     async def registrations(
-        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, organization_id: FromPath[int]
     ) -> list[RegistrantOut]:
-        await bulk_org.organization_for(reading, me(request), organization_id)
+        await bulk_org.organization_for(reading, user, organization_id)
         rows = await bulk_org.registrants(reading, organization_id)
         return [registrant_out(r) for r in rows]
 
@@ -403,9 +407,13 @@ class OrganizationApi(Controller):
         summary="People invited by the organisation who have not (yet) accepted, as the file named them",
     )
     async def invitations(
-        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        reading: Reading,
+        organization_id: FromPath[int],
     ) -> list[InvitationOut]:
-        await bulk_org.organization_for(reading, me(request), organization_id)
+        await bulk_org.organization_for(reading, user, organization_id)
         rows = await bulk_org.invitations(reading, organization_id, request.app.state.clock())
         return [invitation_out(r) for r in rows]
 
@@ -417,21 +425,20 @@ class OrganizationApi(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         organization_id: FromPath[int],
         enrollment_id: FromPath[int],
     ) -> CancellationOut:
-        await bulk_org.organization_for(writing, me(request), organization_id)
+        await bulk_org.organization_for(writing, user, organization_id)
         owed = await bulk_org.cancel_registrant(
             writing, organization_id, enrollment_id, request.app.state.clock(), request.app.state.settings
         )
         return CancellationOut(enrollment_id, "cancelled", owed.fee_yen, owed.text_ja)
 
     @get("/{organization_id:int}/billing", summary="Fees and lodging nights per session and in total")
-    async def billing(
-        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
-    ) -> Bill:
-        await bulk_org.organization_for(reading, me(request), organization_id)
+    async def billing(self, user: CurrentUser, reading: Reading, organization_id: FromPath[int]) -> Bill:
+        await bulk_org.organization_for(reading, user, organization_id)
         bill = await bulk_org.billing(reading, organization_id)
         return bill_out(bill)
 
@@ -441,8 +448,8 @@ class OrganizationApi(Controller):
         media_type="text/csv",
     )
     async def billing_csv(
-        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, organization_id: FromPath[int]
     ) -> Response[bytes]:
-        await bulk_org.organization_for(reading, me(request), organization_id)
+        await bulk_org.organization_for(reading, user, organization_id)
         bill = await bulk_org.billing(reading, organization_id)
         return csv_response(bulk_org.billing_csv(bill), f"billing-{organization_id}.csv")

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import me, session_cookie
+from courses.accounts.guards import CurrentUser, session_cookie
 from courses.billing import service as billing_service
 from courses.bulk import files as bulk_file
 from courses.bulk import invitations
@@ -111,6 +111,7 @@ async def _posted_file(data: dict[str, Any]) -> tuple[str, bytes]:
 
 async def _marked(
     request: Request[Any, Any, Any],
+    user: User,
     db: Database,
     organization_id: int,
     data: dict[str, Any],
@@ -119,7 +120,7 @@ async def _marked(
     mode = data.get("mode") if isinstance(data.get("mode"), str) else None
     return await marked_response(
         db,
-        me(request),
+        user,
         organization_id,
         lambda: _posted_file(data),
         mode,
@@ -138,13 +139,14 @@ class OrganizationPages(Controller):
     async def dashboard(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         org: FromQuery[int | None] = None,
         msg: FromQuery[str | None] = None,
         campus: FromQuery[str | None] = None,
     ) -> Template:
         flash = {"kind": "ok", "text": i18n.gettext(MESSAGES[msg])} if msg in MESSAGES else None
-        return await _dashboard(reading, me(request), org, request.app.state.clock(), flash, campus)
+        return await _dashboard(reading, user, org, request.app.state.clock(), flash, campus)
 
     @get("/template.csv", media_type="text/csv")
     async def template_csv(self) -> Response[bytes]:
@@ -157,56 +159,59 @@ class OrganizationPages(Controller):
     @get("/{organization_id:int}/template.csv", media_type="text/csv")
     async def chosen_template_csv(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
         """The template with one row per ticked session, its code filled in."""
-        return await chosen_template(request, reading, organization_id, session, "csv")
+        return await chosen_template(user, reading, organization_id, session, "csv")
 
     @get("/{organization_id:int}/template.xlsx", media_type=XLSX)
     async def chosen_template_xlsx(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         organization_id: FromPath[int],
         session: FromQuery[list[str] | None] = None,
     ) -> Response[bytes]:
-        return await chosen_template(request, reading, organization_id, session, "xlsx")
+        return await chosen_template(user, reading, organization_id, session, "xlsx")
 
     @post("/{organization_id:int}/errors.csv", media_type="text/csv", status_code=200)
     async def marked_csv(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[dict[str, Any]],
     ) -> Response[bytes]:
         """The previewed file (sent back from the preview page) with each row's errors in a first column."""
-        return await _marked(request, db, organization_id, data, "csv")
+        return await _marked(request, user, db, organization_id, data, "csv")
 
     @post("/{organization_id:int}/errors.xlsx", media_type=XLSX, status_code=200)
     async def marked_xlsx(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[dict[str, Any]],
     ) -> Response[bytes]:
-        return await _marked(request, db, organization_id, data, "xlsx")
+        return await _marked(request, user, db, organization_id, data, "xlsx")
 
     @post("/{organization_id:int}/upload")
     async def upload(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[dict[str, Any]],
     ) -> Template:
         """Step 1: check the file and show what registering it would do; nothing is written."""
         async with db.read() as s:
-            org = await bulk_org.organization_for(s, me(request), organization_id)
+            org = await bulk_org.organization_for(s, user, organization_id)
         mode = data.get("mode") if isinstance(data.get("mode"), str) else None
         content = b""
         try:
@@ -222,12 +227,12 @@ class OrganizationPages(Controller):
     async def confirm(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         organization_id: FromPath[int],
         data: MultipartBody[dict[str, Any]],
     ) -> Response[Any]:
         """Step 2: the coordinator confirms (with the consent box ticked); the file is checked again."""
-        user = me(request)
         async with db.read() as s:
             org = await bulk_org.organization_for(s, user, organization_id)
         content = b""
@@ -272,11 +277,11 @@ class OrganizationPages(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         organization_id: FromPath[int],
         enrollment_id: FromPath[int],
     ) -> Response[Any]:
-        user = me(request)
         await bulk_org.organization_for(writing, user, organization_id)
         try:
             async with undone_on_error(writing):
@@ -299,9 +304,9 @@ class OrganizationPages(Controller):
 
     @get("/{organization_id:int}/billing.csv", media_type="text/csv")
     async def billing_csv(
-        self, request: Request[Any, Any, Any], reading: Reading, organization_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, organization_id: FromPath[int]
     ) -> Response[bytes]:
-        await bulk_org.organization_for(reading, me(request), organization_id)
+        await bulk_org.organization_for(reading, user, organization_id)
         bill = await bulk_org.billing(reading, organization_id)
         return csv_response(bulk_org.billing_csv(bill), f"billing-{organization_id}.csv")
 

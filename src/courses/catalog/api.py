@@ -8,7 +8,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import text
 
-from courses.accounts.guards import current_user
+from courses.accounts.guards import MaybeUser
 from courses.catalog import service as catalog
 from courses.catalog.schemas import CampusOut, CategoryOut, CourseOut, Health, SessionOut, SessionPage
 from courses.core.deps import DB, Reading
@@ -67,6 +67,7 @@ class CatalogApi(Controller):
     async def sessions(
         self,
         request: Request[Any, Any, Any],
+        user: MaybeUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         audience: FromQuery[str | None] = None,
@@ -96,7 +97,7 @@ class CatalogApi(Controller):
             "page": page,
             "per_page": per_page,
         }
-        flt = await catalog.parse_session_filter(reading, params, current_user(request), today)
+        flt = await catalog.parse_session_filter(reading, params, user, today)
         result = await catalog.list_sessions(reading, flt)
         return SessionPage(
             [catalog.session_out(r, today) for r in result.items], result.total, result.page, result.per_page

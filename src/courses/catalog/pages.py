@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 from sqlmodel import col, select
 
-from courses.accounts.guards import current_user
+from courses.accounts.guards import MaybeUser
 from courses.billing import service as service_billing
 from courses.catalog import service as catalog
 from courses.core import i18n
@@ -49,6 +49,7 @@ class CatalogPages(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
+        user: MaybeUser,
         db: DB,
         campus: FromQuery[str | None] = None,
         audience: FromQuery[str | None] = None,
@@ -61,7 +62,7 @@ class CatalogPages(Controller):
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
     ) -> Response[Any]:
         today = _today(request)
-        anonymous = current_user(request) is None
+        anonymous = user is None
         key = f"{i18n.current()}:{today.isoformat()}?{request.url.query}"  # one page per language
         cache: PageCache = request.app.state.catalog_pages
         rendering = False
@@ -130,10 +131,9 @@ class CatalogPages(Controller):
 
     @get("/sessions/{session_id:int}")
     async def session(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: MaybeUser, reading: Reading, session_id: FromPath[int]
     ) -> Template:
         today = _today(request)
-        user = current_user(request)
         row = await catalog.get_session(reading, session_id)
         categories = {c.code: c for c in await catalog.list_categories(reading)}
         terms = service_billing.terms_text(

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.accounts.service import hash_password
 from courses.console import organizations as console_orgs
 from courses.console import staff as console_staff
@@ -54,14 +54,16 @@ class AdminPages(Controller):
         )
 
     @post("/staff/new")
-    async def create_staff(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+    async def create_staff(
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: DB, data: Form
+    ) -> Response[Any]:
 
         fields = [*console_staff.STAFF_FIELDS, FieldSpec("password", "初期パスワード")]
         try:
             console_staff.check_password(data.get("password", ""))
             hashed = await hash_password(data.get("password", ""))
             async with db.write() as s:
-                await console_staff.create(s, me(request), dict(data), hashed, request_now(request))
+                await console_staff.create(s, user, dict(data), hashed, request_now(request))
         except (InvalidInput, Conflict) as exc:
             return form_page(
                 "職員アカウントの作成",
@@ -89,11 +91,16 @@ class AdminPages(Controller):
 
     @post("/staff/{user_id:int}")
     async def update_staff(
-        self, request: Request[Any, Any, Any], writing: Writing, user_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        user_id: FromPath[int],
+        data: Form,
     ) -> Response[Any]:
         try:
             async with undone_on_error(writing):
-                await console_staff.update(writing, me(request), user_id, dict(data), request_now(request))
+                await console_staff.update(writing, user, user_id, dict(data), request_now(request))
         except (InvalidInput, Conflict) as exc:
             return form_page(
                 "職員アカウント",
@@ -107,9 +114,9 @@ class AdminPages(Controller):
 
     @post("/staff/{user_id:int}/deactivate")
     async def deactivate(
-        self, request: Request[Any, Any, Any], writing: Writing, user_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, user_id: FromPath[int]
     ) -> Response[Any]:
-        await console_staff.deactivate(writing, me(request), user_id, request_now(request))
+        await console_staff.deactivate(writing, user, user_id, request_now(request))
         return Redirect("/admin/staff?msg=deactivated")
 
     @get("/organizations")
@@ -133,11 +140,11 @@ class AdminPages(Controller):
 
     @post("/organizations/new")
     async def create_organization(
-        self, request: Request[Any, Any, Any], writing: Writing, data: Form
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, data: Form
     ) -> Response[Any]:
         try:
             async with undone_on_error(writing):
-                await console_orgs.create_org(writing, me(request), dict(data), request_now(request))
+                await console_orgs.create_org(writing, user, dict(data), request_now(request))
         except (InvalidInput, Conflict) as exc:
             return form_page(
                 "団体の登録",
@@ -164,13 +171,18 @@ class AdminPages(Controller):
 
     @post("/organizations/{organization_id:int}/coordinators/new")
     async def create_coordinator(
-        self, request: Request[Any, Any, Any], writing: Writing, organization_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        organization_id: FromPath[int],
+        data: Form,
     ) -> Response[Any]:
         try:
             async with undone_on_error(writing):
                 await console_orgs.create_coordinator(
                     writing,
-                    me(request),
+                    user,
                     organization_id,
                     dict(data),
                     request_now(request),
@@ -192,6 +204,7 @@ class AdminPages(Controller):
     async def audit_page(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         entity: FromQuery[str | None] = None,
         user_id: FromQuery[int | None] = None,
@@ -203,7 +216,7 @@ class AdminPages(Controller):
         campus_id = (await campus_by_code(reading, campus)).id if campus else None
         flt = audit.AuditFilter(entity or None, user_id, campus_id, date_from, date_to, max(1, page))
         entries, total = await audit.search(reading, flt, request_now(request).tzinfo)
-        campuses = await my_campuses(reading, me(request))
+        campuses = await my_campuses(reading, user)
         staff = await console_staff.staff_list(reading)
         return Template(
             "console/audit.html",

@@ -14,7 +14,7 @@ from litestar.datastructures import UploadFile
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.accounts.service import hash_password
 from courses.console import entities as console_entities
 from courses.console import organizations as console_orgs
@@ -58,6 +58,7 @@ from courses.core.downloads import csv_response
 from courses.core.errors import FieldError, InvalidInput
 from courses.core.problems import request_language
 from courses.core.security import link_base
+from courses.models import User
 
 STAFF = {"access": "staff"}
 ADMIN = {"access": "admin"}
@@ -103,15 +104,13 @@ def entity_api(ent: Entity) -> type[Controller]:
         @get("/", summary=f"List {ent.name} (of one campus: ?campus=code)")
         async def list_all(
             self,
-            request: Request[Any, Any, Any],
+            user: CurrentUser,
             reading: Reading,
             campus: FromQuery[str | None] = None,
             archived: FromQuery[bool] = False,
         ) -> answers:  # type: ignore[valid-type]
-            chosen = await choose_campus(reading, me(request), campus) if ent.scope != "shared" else None
-            rows = await console_entities.list_rows(
-                reading, me(request), ent, chosen, include_archived=archived
-            )
+            chosen = await choose_campus(reading, user, campus) if ent.scope != "shared" else None
+            rows = await console_entities.list_rows(reading, user, ent, chosen, include_archived=archived)
             items = await console_entities.as_dicts(reading, ent, rows)
             return msgspec.convert({"items": items, "count": len(items)}, answers)
 
@@ -119,32 +118,34 @@ def entity_api(ent: Entity) -> type[Controller]:
         async def add(
             self,
             request: Request[Any, Any, Any],
+            user: CurrentUser,
             writing: Writing,
             data: JSONBody[create_body],  # type: ignore[valid-type]
         ) -> answer:  # type: ignore[valid-type]
-            row = await console_entities.create(writing, me(request), ent, sent(data), _now(request))
+            row = await console_entities.create(writing, user, ent, sent(data), _now(request))
             return msgspec.convert(await console_entities.as_dict(writing, ent, row), answer)
 
         @get("/{row_id:int}", summary=f"One of {ent.name}")
         async def read(
             self,
-            request: Request[Any, Any, Any],
+            user: CurrentUser,
             reading: Reading,
             row_id: FromPath[int],
         ) -> answer:  # type: ignore[valid-type]
-            row = await console_entities.load(reading, me(request), ent, row_id)
+            row = await console_entities.load(reading, user, ent, row_id)
             return msgspec.convert(await console_entities.as_dict(reading, ent, row), answer)
 
         @patch("/{row_id:int}", summary=f"Change one of {ent.name} (send the version you read)")
         async def change(
             self,
             request: Request[Any, Any, Any],
+            user: CurrentUser,
             writing: Writing,
             row_id: FromPath[int],
             data: JSONBody[change_body],  # type: ignore[valid-type]
         ) -> answer:  # type: ignore[valid-type]
             row = await console_entities.update(
-                writing, me(request), ent, row_id, sent(data), _now(request), partial=True
+                writing, user, ent, row_id, sent(data), _now(request), partial=True
             )
             return msgspec.convert(await console_entities.as_dict(writing, ent, row), answer)
 
@@ -157,13 +158,12 @@ def entity_api(ent: Entity) -> type[Controller]:
         async def archive(
             self,
             request: Request[Any, Any, Any],
+            user: CurrentUser,
             writing: Writing,
             row_id: FromPath[int],
             data: JSONBody[ArchiveChange],
         ) -> answer:  # type: ignore[valid-type]
-            row = await console_entities.set_archived(
-                writing, me(request), ent, row_id, sent(data), _now(request)
-            )
+            row = await console_entities.set_archived(writing, user, ent, row_id, sent(data), _now(request))
             return msgspec.convert(await console_entities.as_dict(writing, ent, row), answer)
 
     EntityApi.__name__ = f"ConsoleApi_{ent.name.replace('-', '_')}"
@@ -183,13 +183,13 @@ def csv_api(ent: Entity) -> type[Controller]:
         )
         async def export(
             self,
-            request: Request[Any, Any, Any],
+            user: CurrentUser,
             reading: Reading,
             campus: FromQuery[str | None] = None,
             encoding: FromQuery[str] = "utf-8",
         ) -> Response[bytes]:
-            chosen = await choose_campus(reading, me(request), campus)
-            body = await console_resources.export_csv(reading, me(request), ent, chosen, encoding)
+            chosen = await choose_campus(reading, user, campus)
+            body = await console_resources.export_csv(reading, user, ent, chosen, encoding)
             return csv_response(body, f"{ent.name}.csv", encoding)
 
         @post(
@@ -205,14 +205,14 @@ def csv_api(ent: Entity) -> type[Controller]:
             },
         )
         async def import_file(
-            self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[CsvImport]
+            self, request: Request[Any, Any, Any], user: CurrentUser, db: DB, data: MultipartBody[CsvImport]
         ) -> Response[CsvImportReport]:
             content = await upload_bytes(data.file)
             dry_run = data.dry_run
             runner = db.read if dry_run else db.write
             async with runner() as s:
                 report = await console_resources.import_csv(
-                    s, me(request), ent, content, _now(request), dry_run=dry_run
+                    s, user, ent, content, _now(request), dry_run=dry_run
                 )
                 if report.errors and not dry_run:
                     await s.rollback()
@@ -231,10 +231,8 @@ def room_outage_api(kind: str) -> type[Controller]:
         opt = STAFF
 
         @get("/", summary="Dates the room is out of service")
-        async def outages(
-            self, request: Request[Any, Any, Any], reading: Reading, room_id: FromPath[int]
-        ) -> OutageList:
-            room = await console_resources.room_of(reading, me(request), kind, room_id)
+        async def outages(self, user: CurrentUser, reading: Reading, room_id: FromPath[int]) -> OutageList:
+            room = await console_resources.room_of(reading, user, kind, room_id)
             rows = await console_resources.outages_of(reading, room)
             return msgspec.convert({"items": [console_resources.outage_dict(o) for o in rows]}, OutageList)
 
@@ -246,13 +244,12 @@ def room_outage_api(kind: str) -> type[Controller]:
         async def add_outage(
             self,
             request: Request[Any, Any, Any],
+            user: CurrentUser,
             writing: Writing,
             room_id: FromPath[int],
             data: JSONBody[OutageCreate],  # type: ignore[valid-type]
         ) -> OutageRead:
-            o = await console_resources.add_outage(
-                writing, me(request), kind, room_id, sent(data), _now(request)
-            )
+            o = await console_resources.add_outage(writing, user, kind, room_id, sent(data), _now(request))
             return msgspec.convert(console_resources.outage_dict(o), OutageRead)
 
     OutageApi.__name__ = f"ConsoleOutageApi_{kind.replace('-', '_')}"
@@ -266,9 +263,9 @@ class OutagesApi(Controller):
 
     @delete("/{outage_id:int}", summary="Withdraw an outage", status_code=204)
     async def remove(
-        self, request: Request[Any, Any, Any], writing: Writing, outage_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, outage_id: FromPath[int]
     ) -> None:
-        await console_resources.remove_outage(writing, me(request), outage_id, _now(request))
+        await console_resources.remove_outage(writing, user, outage_id, _now(request))
 
 
 class SessionsApi(Controller):
@@ -278,10 +275,10 @@ class SessionsApi(Controller):
 
     @get("/", summary="Sessions of one campus (?campus=code), drafts included")
     async def list_all(
-        self, request: Request[Any, Any, Any], reading: Reading, campus: FromQuery[str | None] = None
+        self, user: CurrentUser, reading: Reading, campus: FromQuery[str | None] = None
     ) -> SessionList:
-        chosen = await choose_campus(reading, me(request), campus)
-        rows = await console_sessions.list_for_campus(reading, me(request), chosen) if chosen else []
+        chosen = await choose_campus(reading, user, campus)
+        rows = await console_sessions.list_for_campus(reading, user, chosen) if chosen else []
         items = [await console_sessions.as_dict(reading, row) for row, _ in rows]
         return msgspec.convert({"items": items, "count": len(items)}, SessionList)
 
@@ -289,17 +286,16 @@ class SessionsApi(Controller):
     async def add(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         data: JSONBody[SessionCreate],  # type: ignore[valid-type]
     ) -> SessionRead:
-        row = await console_sessions.create(writing, me(request), sent(data), _now(request))
+        row = await console_sessions.create(writing, user, sent(data), _now(request))
         return msgspec.convert(await console_sessions.as_dict(writing, row), SessionRead)
 
     @get("/{session_id:int}", summary="One session")
-    async def read(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
-    ) -> SessionRead:
-        row = await console_sessions.load(reading, me(request), session_id)
+    async def read(self, user: CurrentUser, reading: Reading, session_id: FromPath[int]) -> SessionRead:
+        row = await console_sessions.load(reading, user, session_id)
         return msgspec.convert(await console_sessions.as_dict(reading, row), SessionRead)
 
     @patch(
@@ -309,25 +305,27 @@ class SessionsApi(Controller):
     async def change(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[SessionChange],  # type: ignore[valid-type]
     ) -> SessionChanged:
         row, effects = await console_sessions.update(
-            writing, me(request), session_id, sent(data), _now(request), partial=True
+            writing, user, session_id, sent(data), _now(request), partial=True
         )
         return msgspec.convert({**await console_sessions.as_dict(writing, row), **effects}, SessionChanged)
 
     async def _status(
         self,
         request: Request[Any, Any, Any],
+        user: User,
         writing: Writing,
         session_id: int,
         action: str,
         data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
         row, told = await console_sessions.change_status(
-            writing, me(request), session_id, action, sent(data), _now(request)
+            writing, user, session_id, action, sent(data), _now(request)
         )
         answer = {**await console_sessions.as_dict(writing, row), "enrollments_cancelled": told}
         return msgspec.convert(answer, SessionStatusChanged)
@@ -336,21 +334,23 @@ class SessionsApi(Controller):
     async def publish(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
-        return await self._status(request, writing, session_id, "publish", data)
+        return await self._status(request, user, writing, session_id, "publish", data)
 
     @post("/{session_id:int}/close", summary="Close applications", status_code=200)
     async def close(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
-        return await self._status(request, writing, session_id, "close", data)
+        return await self._status(request, user, writing, session_id, "close", data)
 
     @post(
         "/{session_id:int}/cancel",
@@ -360,11 +360,12 @@ class SessionsApi(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[StatusChange],
     ) -> SessionStatusChanged:
-        return await self._status(request, writing, session_id, "cancel", data)
+        return await self._status(request, user, writing, session_id, "cancel", data)
 
     @post(
         "/{session_id:int}/copy",
@@ -372,9 +373,9 @@ class SessionsApi(Controller):
         status_code=201,
     )
     async def copy(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, session_id: FromPath[int]
     ) -> SessionRead:
-        row = await console_sessions.copy_to_next_year(writing, me(request), session_id, _now(request))
+        row = await console_sessions.copy_to_next_year(writing, user, session_id, _now(request))
         return msgspec.convert(await console_sessions.as_dict(writing, row), SessionRead)
 
 
@@ -391,10 +392,11 @@ class AdminApi(Controller):
     async def add_organization(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         data: JSONBody[OrganizationCreate],  # type: ignore[valid-type]
     ) -> OrganizationRead:
-        made = await console_orgs.create_org(writing, me(request), sent(data), _now(request))
+        made = await console_orgs.create_org(writing, user, sent(data), _now(request))
         return msgspec.convert(made, OrganizationRead)
 
     @post(
@@ -405,12 +407,13 @@ class AdminApi(Controller):
     async def add_coordinator(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         organization_id: FromPath[int],
         data: JSONBody[CoordinatorCreate],  # type: ignore[valid-type]
     ) -> CoordinatorRead:
         made = await console_orgs.create_coordinator(
-            writing, me(request), organization_id, sent(data), _now(request), link_base(request)
+            writing, user, organization_id, sent(data), _now(request), link_base(request)
         )
         return msgspec.convert(made, CoordinatorRead)
 
@@ -423,6 +426,7 @@ class AdminApi(Controller):
     async def add_staff(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         data: JSONBody[StaffCreate],  # type: ignore[valid-type]
     ) -> StaffRead:
@@ -431,18 +435,19 @@ class AdminApi(Controller):
         console_staff.check_password(password)
         hashed = await hash_password(password)  # slow: before the write transaction
         async with db.write() as s:
-            made = await console_staff.create(s, me(request), values, hashed, _now(request))
+            made = await console_staff.create(s, user, values, hashed, _now(request))
             return msgspec.convert(made, StaffRead)
 
     @patch("/staff/{user_id:int}", summary="Change name, role or campuses (campuses replaces the list)")
     async def change_staff(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         user_id: FromPath[int],
         data: JSONBody[StaffChange],  # type: ignore[valid-type]
     ) -> StaffRead:
-        changed = await console_staff.update(writing, me(request), user_id, sent(data), _now(request))
+        changed = await console_staff.update(writing, user, user_id, sent(data), _now(request))
         return msgspec.convert(changed, StaffRead)
 
     @post(
@@ -451,9 +456,9 @@ class AdminApi(Controller):
         status_code=200,
     )
     async def deactivate(
-        self, request: Request[Any, Any, Any], writing: Writing, user_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, user_id: FromPath[int]
     ) -> StaffRead:
-        changed = await console_staff.deactivate(writing, me(request), user_id, _now(request))
+        changed = await console_staff.deactivate(writing, user, user_id, _now(request))
         return msgspec.convert(changed, StaffRead)
 
     @get("/audit-log", summary="Audit log, newest first (filters: entity, user_id, campus, from, to, page)")

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.console import entities as console_entities
 from courses.console import resources as console_resources
 from courses.console.api import upload_bytes
@@ -24,10 +24,11 @@ from courses.core.bodies import Form
 from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import csv_response
 from courses.core.errors import Conflict, InvalidInput
+from courses.models import User
 
 
 async def edit_page(
-    request: Request[Any, Any, Any],
+    user: User,
     s: AsyncSession,
     ent: Entity,
     row_id: int,
@@ -36,7 +37,7 @@ async def edit_page(
     outage_error: InvalidInput | None = None,
 ) -> Template:
     """A record's edit page; for rooms also their outages, with a refused outage's messages."""
-    row = await console_entities.load(s, me(request), ent, row_id)
+    row = await console_entities.load(s, user, ent, row_id)
     data = await console_entities.as_dict(s, ent, row)
     outages = await console_resources.outages_of(s, row) if ent.name in ("classrooms", "dorm-rooms") else None
     page = form_page(
@@ -68,13 +69,12 @@ def entity_pages(ent: Entity) -> type[Controller]:
         @get("/")
         async def index(
             self,
-            request: Request[Any, Any, Any],
+            user: CurrentUser,
             reading: Reading,
             campus: FromQuery[str | None] = None,
             archived: FromQuery[bool] = False,
             msg: FromQuery[str | None] = None,
         ) -> Template:
-            user = me(request)
             chosen = await choose_campus(reading, user, campus) if ent.scope != "shared" else None
             rows = await console_entities.list_rows(reading, user, ent, chosen, include_archived=archived)
             items = await console_entities.as_dicts(reading, ent, rows)
@@ -93,9 +93,7 @@ def entity_pages(ent: Entity) -> type[Controller]:
             )
 
         @get("/new")
-        async def new(
-            self, request: Request[Any, Any, Any], campus: FromQuery[str | None] = None
-        ) -> Template:
+        async def new(self, campus: FromQuery[str | None] = None) -> Template:
             return form_page(
                 f"{ent.label}の登録",
                 ent.fields,
@@ -107,13 +105,11 @@ def entity_pages(ent: Entity) -> type[Controller]:
 
         @post("/new")
         async def create(
-            self, request: Request[Any, Any, Any], writing: Writing, data: Form
+            self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, data: Form
         ) -> Response[Any]:
             try:
                 async with undone_on_error(writing):
-                    row = await console_entities.create(
-                        writing, me(request), ent, dict(data), request_now(request)
-                    )
+                    row = await console_entities.create(writing, user, ent, dict(data), request_now(request))
             except (InvalidInput, Conflict) as exc:
                 return form_page(
                     f"{ent.label}の登録",
@@ -129,22 +125,27 @@ def entity_pages(ent: Entity) -> type[Controller]:
         @get("/{row_id:int}")
         async def edit(
             self,
-            request: Request[Any, Any, Any],
+            user: CurrentUser,
             reading: Reading,
             row_id: FromPath[int],
             msg: FromQuery[str | None] = None,
             error: FromQuery[str | None] = None,
         ) -> Template:
-            return await edit_page(request, reading, ent, row_id, flash=flash(msg, error))
+            return await edit_page(user, reading, ent, row_id, flash=flash(msg, error))
 
         @post("/{row_id:int}")
         async def update(
-            self, request: Request[Any, Any, Any], writing: Writing, row_id: FromPath[int], data: Form
+            self,
+            request: Request[Any, Any, Any],
+            user: CurrentUser,
+            writing: Writing,
+            row_id: FromPath[int],
+            data: Form,
         ) -> Response[Any]:
             try:
                 async with undone_on_error(writing):
                     await console_entities.update(
-                        writing, me(request), ent, row_id, dict(data), request_now(request), partial=False
+                        writing, user, ent, row_id, dict(data), request_now(request), partial=False
                     )
             except (InvalidInput, Conflict) as exc:
                 return form_page(
@@ -160,12 +161,17 @@ def entity_pages(ent: Entity) -> type[Controller]:
 
         @post("/{row_id:int}/archive", opt={"access": "admin" if ent.admin_archive else "staff"})
         async def archive(
-            self, request: Request[Any, Any, Any], writing: Writing, row_id: FromPath[int], data: Form
+            self,
+            request: Request[Any, Any, Any],
+            user: CurrentUser,
+            writing: Writing,
+            row_id: FromPath[int],
+            data: Form,
         ) -> Response[Any]:
             try:
                 async with undone_on_error(writing):
                     row = await console_entities.set_archived(
-                        writing, me(request), ent, row_id, dict(data), request_now(request)
+                        writing, user, ent, row_id, dict(data), request_now(request)
                     )
             except (InvalidInput, Conflict) as exc:
                 return Redirect(f"{base}/{row_id}?error={quote(exc.detail_ja)}")
@@ -186,17 +192,19 @@ def csv_pages(ent: Entity) -> type[Controller]:
         @get("/export.csv")
         async def export(
             self,
-            request: Request[Any, Any, Any],
+            user: CurrentUser,
             reading: Reading,
             campus: FromQuery[str | None] = None,
             encoding: FromQuery[str] = "utf-8",
         ) -> Response[bytes]:
-            chosen = await choose_campus(reading, me(request), campus)
-            body = await console_resources.export_csv(reading, me(request), ent, chosen, encoding)
+            chosen = await choose_campus(reading, user, campus)
+            body = await console_resources.export_csv(reading, user, ent, chosen, encoding)
             return csv_response(body, f"{ent.name}.csv", encoding)
 
         @get("/import")
-        async def import_form(self, request: Request[Any, Any, Any]) -> Template:
+        async def import_form(
+            self,
+        ) -> Template:
             return Template(
                 "console/import.html",
                 context={
@@ -209,7 +217,11 @@ def csv_pages(ent: Entity) -> type[Controller]:
 
         @post("/import")
         async def import_file(
-            self, request: Request[Any, Any, Any], db: DB, data: MultipartBody[dict[str, Any]]
+            self,
+            request: Request[Any, Any, Any],
+            user: CurrentUser,
+            db: DB,
+            data: MultipartBody[dict[str, Any]],
         ) -> Response[Any]:
 
             if data.get("content"):
@@ -220,7 +232,7 @@ def csv_pages(ent: Entity) -> type[Controller]:
             try:
                 async with db.write() if apply else db.read() as s:
                     report = await console_resources.import_csv(
-                        s, me(request), ent, content, request_now(request), dry_run=not apply
+                        s, user, ent, content, request_now(request), dry_run=not apply
                     )
             except InvalidInput as exc:
                 return Template(

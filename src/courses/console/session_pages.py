@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.console import resources as console_resources
 from courses.console import sessions as console_sessions
 from courses.console.entities import ENTITIES
@@ -29,8 +29,8 @@ class ConsolePages(Controller):
     opt = STAFF
 
     @get("/")
-    async def home(self, request: Request[Any, Any, Any], reading: Reading) -> Template:
-        campuses = await my_campuses(reading, me(request))
+    async def home(self, user: CurrentUser, reading: Reading) -> Template:
+        campuses = await my_campuses(reading, user)
         return Template(
             "console/index.html", context={"campuses": campuses, "entities": list(ENTITIES.values())}
         )
@@ -39,6 +39,7 @@ class ConsolePages(Controller):
     async def add_outage(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         kind: FromPath[str],
         room_id: FromPath[int],
@@ -49,29 +50,28 @@ class ConsolePages(Controller):
         try:
             async with undone_on_error(writing):
                 await console_resources.add_outage(
-                    writing, me(request), kind, room_id, dict(data), request_now(request)
+                    writing, user, kind, room_id, dict(data), request_now(request)
                 )
         except InvalidInput as exc:
-            return await edit_page(request, writing, ENTITIES[kind], room_id, flash=None, outage_error=exc)
+            return await edit_page(user, writing, ENTITIES[kind], room_id, flash=None, outage_error=exc)
         return Redirect(f"/console/{kind}/{room_id}?msg=outage")
 
     @post("/outages/{outage_id:int}/delete")
     async def remove_outage(
-        self, request: Request[Any, Any, Any], writing: Writing, outage_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, outage_id: FromPath[int]
     ) -> Response[Any]:
-        o = await console_resources.remove_outage(writing, me(request), outage_id, request_now(request))
+        o = await console_resources.remove_outage(writing, user, outage_id, request_now(request))
         kind, room = ("classrooms", o.classroom_id) if o.classroom_id else ("dorm-rooms", o.dorm_room_id)
         return Redirect(f"/console/{kind}/{room}?msg=outage_removed")
 
     @get("/sessions")
     async def sessions(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         msg: FromQuery[str | None] = None,
     ) -> Template:
-        user = me(request)
         chosen = await choose_campus(reading, user, campus)
         rows = await console_sessions.list_for_campus(reading, user, chosen, None) if chosen else []
         campuses = await my_campuses(reading, user)
@@ -81,9 +81,7 @@ class ConsolePages(Controller):
         )
 
     @get("/sessions/new")
-    async def new_session(
-        self, request: Request[Any, Any, Any], campus: FromQuery[str | None] = None
-    ) -> Template:
+    async def new_session(self, campus: FromQuery[str | None] = None) -> Template:
         return form_page(
             "開催回の登録",
             console_sessions.SESSION_FIELDS,
@@ -95,11 +93,11 @@ class ConsolePages(Controller):
 
     @post("/sessions/new")
     async def create_session(
-        self, request: Request[Any, Any, Any], writing: Writing, data: Form
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, data: Form
     ) -> Response[Any]:
         try:
             async with undone_on_error(writing):
-                row = await console_sessions.create(writing, me(request), dict(data), request_now(request))
+                row = await console_sessions.create(writing, user, dict(data), request_now(request))
         except (InvalidInput, Conflict) as exc:
             return form_page(
                 "開催回の登録",
@@ -115,13 +113,13 @@ class ConsolePages(Controller):
     @get("/sessions/{session_id:int}")
     async def edit_session(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         session_id: FromPath[int],
         msg: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
     ) -> Template:
-        row = await console_sessions.load(reading, me(request), session_id)
+        row = await console_sessions.load(reading, user, session_id)
         data = await console_sessions.as_dict(reading, row)
         return form_page(
             f"開催回の編集: {data['course_title']}",
@@ -135,16 +133,21 @@ class ConsolePages(Controller):
 
     @post("/sessions/{session_id:int}")
     async def update_session(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        session_id: FromPath[int],
+        data: Form,
     ) -> Response[Any]:
         try:
             async with undone_on_error(writing):
                 await console_sessions.update(
-                    writing, me(request), session_id, dict(data), request_now(request), partial=False
+                    writing, user, session_id, dict(data), request_now(request), partial=False
                 )
         except (InvalidInput, Conflict) as exc:
             current = await console_sessions.as_dict(
-                writing, await console_sessions.load(writing, me(request), session_id)
+                writing, await console_sessions.load(writing, user, session_id)
             )
             return form_page(
                 f"開催回の編集: {current['course_title']}",
@@ -162,6 +165,7 @@ class ConsolePages(Controller):
     async def session_action(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         action: FromPath[str],
@@ -173,11 +177,11 @@ class ConsolePages(Controller):
             async with undone_on_error(writing):
                 if action == "copy":
                     row = await console_sessions.copy_to_next_year(
-                        writing, me(request), session_id, request_now(request)
+                        writing, user, session_id, request_now(request)
                     )
                     return Redirect(f"/console/sessions/{row.id}?msg=copy")
                 await console_sessions.change_status(
-                    writing, me(request), session_id, action, dict(data), request_now(request)
+                    writing, user, session_id, action, dict(data), request_now(request)
                 )
         except (InvalidInput, Conflict) as exc:
             return Redirect(f"/console/sessions/{session_id}?error={quote(exc.detail_ja)}")

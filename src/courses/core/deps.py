@@ -36,20 +36,26 @@ Reading = NamedDependency[AsyncSession]
 Writing = NamedDependency[AsyncSession]
 
 
-def provide_db(state: State) -> Database:
+# Each provider below takes the caller (the ``user`` dependency, which ``courses.app`` provides) and
+# ignores it. That makes Litestar resolve ``user`` first and the session after it, in sequence: two
+# dependencies of a handler that do not depend on each other are resolved in an anyio task group,
+# which costs about 0.1 ms a request (measured), a twentieth of an enrollment.
+
+
+def provide_db(state: State, user: NamedDependency[object]) -> Database:
     db: Database = state.db
     return db
 
 
-async def provide_reading(state: State) -> AsyncIterator[AsyncSession]:
-    async with provide_db(state).read() as session:
+async def provide_reading(state: State, user: NamedDependency[object]) -> AsyncIterator[AsyncSession]:
+    async with provide_db(state, user).read() as session:
         yield session
 
 
-async def provide_writing(state: State) -> AsyncIterator[AsyncSession]:
+async def provide_writing(state: State, user: NamedDependency[object]) -> AsyncIterator[AsyncSession]:
     """Litestar throws the handler's exception in here, so the block rolls back; it commits when
     the response has been built and before it is sent, so a failed commit is the caller's error."""
-    async with provide_db(state).write() as session:
+    async with provide_db(state, user).write() as session:
         yield session
 
 

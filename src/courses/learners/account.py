@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import SESSION_COOKIE, me
+from courses.accounts.guards import SESSION_COOKIE, CurrentUser
 from courses.billing import service as billing
 from courses.billing.schemas import CancellationQuote
 from courses.catalog import service as catalog
@@ -276,24 +276,27 @@ class AccountDataPages(Controller):
     include_in_schema = False
 
     @get("/account/data.json", opt={"access": "user"})
-    async def data_json(self, request: Request[Any, Any, Any], reading: Reading) -> Response[bytes]:
-        data = await my_data(reading, me(request).id or 0)
+    async def data_json(self, user: CurrentUser, reading: Reading) -> Response[bytes]:
+        data = await my_data(reading, user.id or 0)
         body = json.dumps(data, ensure_ascii=False, indent=2).encode()
         return file_response(body, "my-data.json", "application/json")
 
     @get("/account/data.csv", opt={"access": "user"})
-    async def data_csv(self, request: Request[Any, Any, Any], reading: Reading) -> Response[bytes]:
-        data = await my_data(reading, me(request).id or 0)
+    async def data_csv(self, user: CurrentUser, reading: Reading) -> Response[bytes]:
+        data = await my_data(reading, user.id or 0)
         return csv_response(data_csv(data), "my-data.csv")
 
     @get("/account/delete", opt=DELETE_ACCESS)
-    async def delete_form(self, request: Request[Any, Any, Any], reading: Reading) -> Template:
-        return await _delete_page(request, reading)
+    async def delete_form(
+        self, request: Request[Any, Any, Any], user: CurrentUser, reading: Reading
+    ) -> Template:
+        return await _delete_page(request, user, reading)
 
     @post("/account/delete", opt=DELETE_ACCESS)
-    async def delete(self, request: Request[Any, Any, Any], db: DB, data: Form) -> Response[Any]:
+    async def delete(
+        self, request: Request[Any, Any, Any], user: CurrentUser, db: DB, data: Form
+    ) -> Response[Any]:
         """Only with the password typed again; staff and administrators are refused (403)."""
-        user = me(request)
         async with db.read() as s:
             stored = (await s.exec(select(User.password_hash).where(User.id == user.id))).one()
         if not await accounts.verify_password(stored, data.get("password", "")):
@@ -302,7 +305,7 @@ class AccountDataPages(Controller):
                 wrong, "The password is wrong.", errors=[FieldError("password", wrong, "Wrong password.")]
             )
             async with db.read() as s:
-                return await _delete_page(request, s, error)
+                return await _delete_page(request, user, s, error)
         now = request.app.state.clock()
         async with db.write() as s:
             cancelled = await delete_account(s, user.id or 0, now, request.app.state.settings)
@@ -313,9 +316,9 @@ class AccountDataPages(Controller):
 
 
 async def _delete_page(
-    request: Request[Any, Any, Any], s: AsyncSession, error: DomainError | None = None
+    request: Request[Any, Any, Any], user: User, s: AsyncSession, error: DomainError | None = None
 ) -> Template:
-    pending = await to_cancel(s, me(request).id or 0, request.app.state.clock().date())
+    pending = await to_cancel(s, user.id or 0, request.app.state.clock().date())
     return Template(
         "account_delete.html",
         context={"done": False, "pending": pending, "error": error.detail(i18n.current()) if error else None},

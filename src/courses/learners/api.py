@@ -11,7 +11,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.billing import service as billing
 from courses.catalog import service as catalog
 from courses.core.deps import DB, Reading, Writing
@@ -53,12 +53,12 @@ class EnrollmentApi(Controller):
     async def enroll(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         db: DB,
         session_id: FromPath[int],
         data: JSONBody[EnrollRequest],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[EnrollmentOut]:
-        user = me(request)
         lodging = data.lodging
         key = (idempotency_key or "").strip()[:200] or None
         if key:
@@ -79,9 +79,12 @@ class EnrollmentApi(Controller):
 
     @delete("/enrollments/{enrollment_id:int}", opt=LEARNER, summary="Cancel my enrollment", status_code=200)
     async def cancel(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> CancellationOut:
-        user = me(request)
         row = await enrollment.get_own(writing, enrollment_id, user)
         _, owed = await billing.cancel_with_fee(
             writing, row, _now(request), request.app.state.settings, cancelled_by="learner"
@@ -95,14 +98,17 @@ class EnrollmentApi(Controller):
         status_code=200,
     )
     async def accept(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> AcceptedOut:
-        row = await run_sync(writing, enrollment.accept_place, enrollment_id, me(request), _now(request))
+        row = await run_sync(writing, enrollment.accept_place, enrollment_id, user, _now(request))
         return AcceptedOut(id_of(row), cast("EnrollmentState", row.status), None)
 
     @get("/me/enrollments", opt=LEARNER, summary="My enrollments")
-    async def mine(self, request: Request[Any, Any, Any], reading: Reading) -> list[MyEnrollment]:
-        user = me(request)
+    async def mine(self, user: CurrentUser, reading: Reading) -> list[MyEnrollment]:
         rows = await enrollment.my_enrollments(reading, user.id or 0)
         placed = await plans.placements_for(reading, [r.enrollment.id or 0 for r in rows])
         return [my_enrollment(r, placed.get(r.enrollment.id or 0, {})) for r in rows]
@@ -113,8 +119,7 @@ class EnrollmentApi(Controller):
         summary="My confirmed sessions as iCalendar",
         media_type="text/calendar",
     )
-    async def calendar(self, request: Request[Any, Any, Any], reading: Reading) -> Response[bytes]:
-        user = me(request)
+    async def calendar(self, user: CurrentUser, reading: Reading) -> Response[bytes]:
         rows = await enrollment.my_enrollments(reading, user.id or 0)
         blocks = await catalog.blocks_for(reading, [r.session.id or 0 for r in rows])
         return ical.response(rows, {k: [(b.start_date, b.end_date) for b in v] for k, v in blocks.items()})

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import select
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.attendance import certificates as certificates
 from courses.attendance import service as attendance
 from courses.billing import service as billing
@@ -69,13 +69,11 @@ class LearnerPages(Controller):
     include_in_schema = False
 
     @get("/sessions/{session_id:int}/apply", opt={"access": "learner"})
-    async def apply_form(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
-    ) -> Template:
+    async def apply_form(self, user: CurrentUser, reading: Reading, session_id: FromPath[int]) -> Template:
         row = await catalog.get_session(reading, session_id)
         terms = billing.terms_text(*await billing.terms_of(reading, id_of(row.course)), lang=i18n.current())
         try:
-            check_verified(me(request))
+            check_verified(user)
         except DomainError as exc:  # the form is shown, without its button, and says why
             return Template(
                 "apply.html",
@@ -85,9 +83,13 @@ class LearnerPages(Controller):
 
     @post("/sessions/{session_id:int}/apply", opt={"access": "learner"})
     async def apply(
-        self, request: Request[Any, Any, Any], db: DB, session_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        db: DB,
+        session_id: FromPath[int],
+        data: Form,
     ) -> Response[Any]:
-        user = me(request)
         lodging = data.get("lodging") in {"1", "on", "true", "yes"}
         try:
             result = await db.transact(
@@ -115,9 +117,12 @@ class LearnerPages(Controller):
 
     @get("/me", opt={"access": "user"})
     async def my_page(
-        self, request: Request[Any, Any, Any], reading: Reading, msg: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        reading: Reading,
+        msg: FromQuery[str | None] = None,
     ) -> Template:
-        user = me(request)
         rows = await enrollment.my_enrollments(reading, user.id or 0)
         blocks = await catalog.blocks_for(reading, [r.session.id or 0 for r in rows])
         profile = await accounts.profile_of(reading, user.id or 0)
@@ -153,9 +158,12 @@ class LearnerPages(Controller):
 
     @post("/me/enrollments/{enrollment_id:int}/cancel", opt={"access": "learner"})
     async def cancel(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> Response[Any]:
-        user = me(request)
         row = await enrollment.get_own(writing, enrollment_id, user)
         _, owed = await billing.cancel_with_fee(
             writing, row, request.app.state.clock(), request.app.state.settings, cancelled_by="learner"
@@ -164,12 +172,14 @@ class LearnerPages(Controller):
 
     @post("/me/enrollments/{enrollment_id:int}/accept", opt={"access": "learner"})
     async def accept(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> Response[Any]:
         """Take the place given from the waiting list (asked in the charge period)."""
-        await run_sync(
-            writing, enrollment.accept_place, enrollment_id, me(request), request.app.state.clock()
-        )
+        await run_sync(writing, enrollment.accept_place, enrollment_id, user, request.app.state.clock())
         return Redirect("/me?msg=accepted")
 
     @get("/calendar/{feed_name:str}", opt={"access": "public"}, media_type="text/calendar")

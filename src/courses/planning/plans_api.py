@@ -11,13 +11,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core.bodies import sent
 from courses.core.deps import Reading, Writing
 from courses.core.errors import FieldError, InvalidInput
 from courses.core.reference import INDUSTRIES
 from courses.enrollment import service as enrollment
-from courses.models import Campus, DormRoom
+from courses.models import Campus, DormRoom, User
 from courses.models.plans import PlannedRoom, PlannedSite, PlanVersion, SolverRun
 from courses.planning import occupancy, plans, practicum_view, runner
 from courses.planning.schemas import (
@@ -73,7 +73,9 @@ async def campus_by_code(s: AsyncSession, code: str) -> Campus:
     return campus
 
 
-async def start_run(request: Request[Any, Any, Any], s: AsyncSession, data: dict[str, Any]) -> SolverRun:
+async def start_run(
+    request: Request[Any, Any, Any], user: User, s: AsyncSession, data: dict[str, Any]
+) -> SolverRun:
     """Shared by the API and the planning page: validate, check the campus, queue the run."""
     kinds = data.get("kinds") or ["rooms", "practicum"]
     if isinstance(kinds, str):
@@ -86,7 +88,7 @@ async def start_run(request: Request[Any, Any, Any], s: AsyncSession, data: dict
         time_limit = -1
     date_from, date_to = _date(data, "from"), _date(data, "to")
     campus = await campus_by_code(s, str(data.get("campus", "")))
-    await enrollment.ensure_staff_campus(s, me(request), campus.id or 0)
+    await enrollment.ensure_staff_campus(s, user, campus.id or 0)
     return await runner.create_run(
         s,
         campus=campus,
@@ -95,7 +97,7 @@ async def start_run(request: Request[Any, Any, Any], s: AsyncSession, data: dict
         date_to=date_to,
         time_limit_s=time_limit,
         pin_published=bool(data.get("pin_published", False)),
-        user_id=me(request).id,
+        user_id=user.id,
         now=request.app.state.clock(),
     )
 
@@ -220,16 +222,20 @@ class PlansApi(Controller):
         status_code=202,
     )
     async def create(
-        self, request: Request[Any, Any, Any], writing: Writing, data: JSONBody[SolverRunRequest]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        data: JSONBody[SolverRunRequest],
     ) -> SolverRunOut:
-        return run_out(await start_run(request, writing, sent(data)))
+        return run_out(await start_run(request, user, writing, sent(data)))
 
     @get("/solver-runs", summary="Recent runs of a campus")
     async def list_runs(
-        self, request: Request[Any, Any, Any], reading: Reading, campus: FromQuery[str]
+        self, user: CurrentUser, reading: Reading, campus: FromQuery[str]
     ) -> list[SolverRunOut]:
         row = await campus_by_code(reading, campus)
-        await enrollment.ensure_staff_campus(reading, me(request), row.id or 0)
+        await enrollment.ensure_staff_campus(reading, user, row.id or 0)
         runs = await reading.exec(
             select(SolverRun)
             .where(SolverRun.campus_id == row.id)
@@ -239,22 +245,18 @@ class PlansApi(Controller):
         return [run_out(r) for r in runs]
 
     @get("/solver-runs/{run_id:int}", summary="A run: status, progress, and its plans when done")
-    async def get_run(
-        self, request: Request[Any, Any, Any], reading: Reading, run_id: FromPath[int]
-    ) -> SolverRunOut:
+    async def get_run(self, user: CurrentUser, reading: Reading, run_id: FromPath[int]) -> SolverRunOut:
         run = await runner.get_run(reading, run_id)
-        await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, run.campus_id)
         return run_out(run)
 
     @get(
         "/plans/{plan_id:int}",
         summary="A plan: status, objective by rule, the unassigned with reasons, assignments",
     )
-    async def get_plan(
-        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
-    ) -> PlanDetailOut:
+    async def get_plan(self, user: CurrentUser, reading: Reading, plan_id: FromPath[int]) -> PlanDetailOut:
         plan = await plans.get_plan(reading, plan_id)
-        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
         if plan.kind == "rooms":
             rows = await reading.exec(
                 select(PlannedRoom, DormRoom.room_number)
@@ -279,14 +281,14 @@ class PlansApi(Controller):
     )
     async def rooms(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> RoomOccupancy:
         plan = await plans.get_plan(reading, plan_id)
-        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
         view = await occupancy.occupancy(reading, plan, occupancy.night_range(plan, date_from, date_to))
         return occupancy_out(view)
 
@@ -294,20 +296,16 @@ class PlansApi(Controller):
         "/plans/{plan_id:int}/sites",
         summary="A practicum plan as groups per host company and session, with each day's use of its capacity",
     )
-    async def sites(
-        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
-    ) -> PracticumSites:
+    async def sites(self, user: CurrentUser, reading: Reading, plan_id: FromPath[int]) -> PracticumSites:
         plan = await plans.get_plan(reading, plan_id)
-        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
         view = await practicum_view.practicum_view(reading, plan)
         return PracticumSites(plan_id, [host_site_out(h) for h in view])
 
     @get("/plans/{plan_id:int}/compare", summary="Who moves if this plan replaces the published one")
-    async def compare(
-        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
-    ) -> PlanComparison:
+    async def compare(self, user: CurrentUser, reading: Reading, plan_id: FromPath[int]) -> PlanComparison:
         plan = await plans.get_plan(reading, plan_id)
-        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
         current, moves = await plans.compare_with_published(reading, plan)
         return PlanComparison(
             plan_id,
@@ -321,9 +319,9 @@ class PlansApi(Controller):
         status_code=200,
     )
     async def publish(
-        self, request: Request[Any, Any, Any], writing: Writing, plan_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, plan_id: FromPath[int]
     ) -> PlanOut:
         plan = await plans.get_plan(writing, plan_id)
-        await enrollment.ensure_staff_campus(writing, me(request), plan.campus_id)
-        await plans.publish(writing, plan, me(request), request.app.state.clock())
+        await enrollment.ensure_staff_campus(writing, user, plan.campus_id)
+        await plans.publish(writing, plan, user, request.app.state.clock())
         return plan_out(plan)

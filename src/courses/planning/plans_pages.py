@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core import tabular
 from courses.core.bodies import Form
 from courses.core.deps import Reading, Writing, undone_on_error
@@ -23,7 +23,7 @@ from courses.core.downloads import csv_response, file_response
 from courses.core.errors import DomainError
 from courses.core.reference import INDUSTRIES
 from courses.enrollment import service as enrollment
-from courses.models import Campus
+from courses.models import Campus, User
 from courses.models.plans import PlanVersion, SolverRun
 from courses.planning import occupancy, plans, practicum_view, runner
 from courses.planning.plans_api import plan_out, run_out, start_run
@@ -34,7 +34,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _occupancy_rows(
-    request: Request[Any, Any, Any],
+    user: User,
     s: AsyncSession,
     plan_id: int,
     date_from: date | None,
@@ -42,18 +42,16 @@ async def _occupancy_rows(
 ) -> tuple[list[date], list[list[object]]]:
     """The nights shown and the occupancy list's rows, for the CSV and the workbook alike."""
     plan = await plans.get_plan(s, plan_id)
-    await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+    await enrollment.ensure_staff_campus(s, user, plan.campus_id)
     days = occupancy.night_range(plan, date_from, date_to)
     view = await occupancy.occupancy(s, plan, days)
     return days, occupancy.occupancy_csv(view)
 
 
-async def _practicum_rows(
-    request: Request[Any, Any, Any], s: AsyncSession, plan_id: int, site: int | None
-) -> list[list[object]]:
+async def _practicum_rows(user: User, s: AsyncSession, plan_id: int, site: int | None) -> list[list[object]]:
     """The host companies' list: all of them, or one (``site``) to send to that company."""
     plan = await plans.get_plan(s, plan_id)
-    await enrollment.ensure_staff_campus(s, me(request), plan.campus_id)
+    await enrollment.ensure_staff_campus(s, user, plan.campus_id)
     view = await practicum_view.practicum_view(s, plan)
     if site is not None:
         view = [h for h in view if h.site.id == site]
@@ -73,11 +71,11 @@ class PlanningPages(Controller):
     async def planning(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
     ) -> Template:
-        user = me(request)
         today = request.app.state.clock().date()
         ids = await accounts.staff_campus_ids(reading, user)
         campuses = list(
@@ -116,13 +114,15 @@ class PlanningPages(Controller):
         )
 
     @post("/planning/runs")
-    async def create(self, request: Request[Any, Any, Any], writing: Writing, data: Form) -> Response[Any]:
+    async def create(
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, data: Form
+    ) -> Response[Any]:
         form: dict[str, Any] = dict(data)
         form["kinds"] = ",".join(k for k in ("rooms", "practicum", "timetable") if form.get(f"kind_{k}"))
         form["pin_published"] = form.get("pin_published") == "on"
         try:
             async with undone_on_error(writing):
-                run = await start_run(request, writing, form)
+                run = await start_run(request, user, writing, form)
         except DomainError as exc:
             if exc.status == 403:
                 raise
@@ -131,36 +131,32 @@ class PlanningPages(Controller):
         return Redirect(f"/staff/runs/{run.id}")
 
     @get("/runs/{run_id:int}")
-    async def run_page(
-        self, request: Request[Any, Any, Any], reading: Reading, run_id: FromPath[int]
-    ) -> Template:
+    async def run_page(self, user: CurrentUser, reading: Reading, run_id: FromPath[int]) -> Template:
         run = await runner.get_run(reading, run_id)
-        await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, run.campus_id)
         campus = await reading.get(Campus, run.campus_id)
         return Template(
             "staff/run.html", context={"run": msgspec.to_builtins(run_out(run)), "campus": campus}
         )
 
     @get("/runs/{run_id:int}/progress")
-    async def run_progress(
-        self, request: Request[Any, Any, Any], reading: Reading, run_id: FromPath[int]
-    ) -> SolverRunOut:
+    async def run_progress(self, user: CurrentUser, reading: Reading, run_id: FromPath[int]) -> SolverRunOut:
         """Polled by the run page (no manual reload): the run as the API answers it."""
         run = await runner.get_run(reading, run_id)
-        await enrollment.ensure_staff_campus(reading, me(request), run.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, run.campus_id)
         return run_out(run)
 
     @get("/plans/{plan_id:int}")
     async def plan_page(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         plan_id: FromPath[int],
         error: FromQuery[str | None] = None,
         msg: FromQuery[str | None] = None,
     ) -> Template:
         plan = await plans.get_plan(reading, plan_id)
-        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
         current, moves = await plans.compare_with_published(reading, plan)
         campus = await reading.get(Campus, plan.campus_id)
         body = msgspec.to_builtins(plan_out(plan))
@@ -186,7 +182,7 @@ class PlanningPages(Controller):
     @get("/plans/{plan_id:int}/rooms")
     async def rooms_page(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
@@ -194,7 +190,7 @@ class PlanningPages(Controller):
     ) -> Template:
         """Who sleeps where, night by night: for the front desk (prints on A4 landscape)."""
         plan = await plans.get_plan(reading, plan_id)
-        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
         campus = await reading.get(Campus, plan.campus_id)
         error = None
         try:
@@ -220,13 +216,13 @@ class PlanningPages(Controller):
     @get("/plans/{plan_id:int}/rooms.csv", media_type="text/csv")
     async def rooms_csv(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Response[bytes]:
-        days, rows = await _occupancy_rows(request, reading, plan_id, date_from, date_to)
+        days, rows = await _occupancy_rows(user, reading, plan_id, date_from, date_to)
         content = tabular.write_csv(occupancy.CSV_HEADER, rows)
         return csv_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.csv")
 
@@ -236,24 +232,22 @@ class PlanningPages(Controller):
     )
     async def rooms_xlsx(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         plan_id: FromPath[int],
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> Response[bytes]:
         """The same list as rooms.csv, as a workbook for the front desk."""
-        days, rows = await _occupancy_rows(request, reading, plan_id, date_from, date_to)
+        days, rows = await _occupancy_rows(user, reading, plan_id, date_from, date_to)
         content = tabular.write_xlsx(occupancy.CSV_HEADER, rows, "部屋割り")
         return file_response(content, f"rooms-plan-{plan_id}-{days[0]}-{days[-1]}.xlsx", XLSX)
 
     @get("/plans/{plan_id:int}/sites")
-    async def sites_page(
-        self, request: Request[Any, Any, Any], reading: Reading, plan_id: FromPath[int]
-    ) -> Template:
+    async def sites_page(self, user: CurrentUser, reading: Reading, plan_id: FromPath[int]) -> Template:
         """Who goes to which host company, on which days, and how full each host is."""
         plan = await plans.get_plan(reading, plan_id)
-        await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+        await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
         campus = await reading.get(Campus, plan.campus_id)
         view = await practicum_view.practicum_view(reading, plan)
         return Template(
@@ -264,38 +258,38 @@ class PlanningPages(Controller):
     @get("/plans/{plan_id:int}/sites.csv", media_type="text/csv")
     async def sites_csv(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         plan_id: FromPath[int],
         site: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The list for the host companies: all of them, or one (``site``) to send to that company."""
-        rows = await _practicum_rows(request, reading, plan_id, site)
+        rows = await _practicum_rows(user, reading, plan_id, site)
         content = tabular.write_csv(practicum_view.CSV_HEADER, rows)
         return csv_response(content, _practicum_name(plan_id, site, "csv"))
 
     @get("/plans/{plan_id:int}/sites.xlsx", media_type=XLSX)
     async def sites_xlsx(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         plan_id: FromPath[int],
         site: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         """The same list as sites.csv, as a workbook."""
-        rows = await _practicum_rows(request, reading, plan_id, site)
+        rows = await _practicum_rows(user, reading, plan_id, site)
         content = tabular.write_xlsx(practicum_view.CSV_HEADER, rows, "企業実習")
         return file_response(content, _practicum_name(plan_id, site, "xlsx"), XLSX)
 
     @post("/plans/{plan_id:int}/publish")
     async def publish(
-        self, request: Request[Any, Any, Any], writing: Writing, plan_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, plan_id: FromPath[int]
     ) -> Response[Any]:
         try:
             async with undone_on_error(writing):
                 plan = await plans.get_plan(writing, plan_id)
-                await enrollment.ensure_staff_campus(writing, me(request), plan.campus_id)
-                await plans.publish(writing, plan, me(request), request.app.state.clock())
+                await enrollment.ensure_staff_campus(writing, user, plan.campus_id)
+                await plans.publish(writing, plan, user, request.app.state.clock())
         except DomainError as exc:
             if exc.status in (403, 404):
                 raise

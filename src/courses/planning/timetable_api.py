@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core.deps import Reading
 from courses.core.errors import FieldError, InvalidInput
 from courses.enrollment import service as enrollment
@@ -73,6 +73,7 @@ class TimetableApi(Controller):
     async def campus_timetable(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str],
         date_from: Annotated[str | None, QueryParameter(name="from")] = None,
@@ -89,10 +90,10 @@ class TimetableApi(Controller):
                 errors=[FieldError("to", "期間が正しくありません。", "invalid range")],
             )
         row = await campus_by_code(reading, campus)
-        await enrollment.ensure_staff_campus(reading, me(request), row.id or 0)
+        await enrollment.ensure_staff_campus(reading, user, row.id or 0)
         if plan_id is not None:
             plan = await plans.get_plan(reading, plan_id)
-            await enrollment.ensure_staff_campus(reading, me(request), plan.campus_id)
+            await enrollment.ensure_staff_campus(reading, user, plan.campus_id)
             slots = await timetable.plan_slots(reading, plan_id, first, last)
         else:
             slots = await timetable.published_campus_slots(reading, row.id or 0, first, last)

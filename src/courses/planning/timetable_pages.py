@@ -14,7 +14,7 @@ from litestar.response import Template
 from sqlmodel import col, select
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.catalog import service as catalog
 from courses.core.deps import Reading, Writing
 from courses.core.downloads import attachment
@@ -38,12 +38,12 @@ class TimetablePages(Controller):
     async def grid(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         week: FromQuery[str | None] = None,
         plan: FromQuery[int | None] = None,
     ) -> Template:
-        user = me(request)
         monday = _week(week, request.app.state.clock().date())
         ids = await accounts.staff_campus_ids(reading, user)
         campuses = list(
@@ -76,11 +76,15 @@ class TimetablePages(Controller):
 
     @get("/staff/instructors/{instructor_id:int}/assignments", opt={"access": "staff"})
     async def staff_instructor(
-        self, request: Request[Any, Any, Any], writing: Writing, instructor_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        instructor_id: FromPath[int],
     ) -> Template:
         instructor = await timetable.get_instructor(writing, instructor_id)
         slots = await timetable.published_instructor_slots(writing, instructor_id)
-        await timetable.ensure_instructor_visible(writing, me(request), instructor, slots)
+        await timetable.ensure_instructor_visible(writing, user, instructor, slots)
         token = await timetable.instructor_token(writing, instructor_id, request.app.state.clock())
         return Template(
             "timetable/instructor.html",

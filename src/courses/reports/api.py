@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.params import FromQuery
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core.deps import Reading
 from courses.reports import annual
 from courses.reports.schemas import AnnualReport, ReportLine
@@ -40,11 +40,12 @@ class AnnualReportApi(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> AnnualReport:
-        scope = await scope_of(reading, me(request), campus, fy, request.app.state.clock().date())
+        scope = await scope_of(reading, user, campus, fy, request.app.state.clock().date())
         found = await annual.annual_report(reading, scope)
         return AnnualReport(
             fiscal_year=found.scope.fiscal_year,

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core.deps import Reading
 from courses.core.downloads import csv_response
 from courses.reports import annual
@@ -24,11 +24,11 @@ class AnnualReportPages(Controller):
     async def report(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Template:
-        user = me(request)
         scope = await scope_of(reading, user, campus, fy, request.app.state.clock().date())
         found = await annual.annual_report(reading, scope)
         return Template(
@@ -46,10 +46,11 @@ class AnnualReportPages(Controller):
     async def report_csv(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Response[bytes]:
-        scope = await scope_of(reading, me(request), campus, fy, request.app.state.clock().date())
+        scope = await scope_of(reading, user, campus, fy, request.app.state.clock().date())
         found = await annual.annual_report(reading, scope)
         return csv_response(annual.report_csv(found), f"annual-report-FY{scope.fiscal_year}.csv")

@@ -7,7 +7,7 @@ from typing import Any, cast
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.accounts.service import normalize_email
 from courses.core.deps import Reading, Writing
 from courses.core.downloads import csv_response
@@ -35,10 +35,8 @@ class StaffApi(Controller):
     opt = STAFF
 
     @get("/sessions/{session_id:int}/roster", summary="Roster of a session of my campus")
-    async def roster(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
-    ) -> Roster:
-        ctx = await actions.session_on_my_campus(reading, me(request), session_id)
+    async def roster(self, user: CurrentUser, reading: Reading, session_id: FromPath[int]) -> Roster:
+        ctx = await actions.session_on_my_campus(reading, user, session_id)
         rows = await rosters.session_roster(reading, session_id)
         session = ctx.session
         # the rows are the CSV's too (rosters.roster_rows); a key they lose or gain fails here, loudly
@@ -53,9 +51,9 @@ class StaffApi(Controller):
         media_type="text/csv",
     )
     async def roster_csv(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, session_id: FromPath[int]
     ) -> Response[bytes]:
-        ctx = await actions.session_on_my_campus(reading, me(request), session_id)
+        ctx = await actions.session_on_my_campus(reading, user, session_id)
         rows = await rosters.session_roster(reading, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
@@ -67,6 +65,7 @@ class StaffApi(Controller):
     async def manual_enroll(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[ManualEnrollment],
@@ -79,7 +78,7 @@ class StaffApi(Controller):
                 "Give the learner's email and lodging (true/false).",
             )
         result = await actions.enroll_by_hand(
-            writing, me(request), session_id, email, lodging, request.app.state.clock()
+            writing, user, session_id, email, lodging, request.app.state.clock()
         )
         return ManualEnrollmentResult(
             result.id,
@@ -94,9 +93,13 @@ class StaffApi(Controller):
         status_code=200,
     )
     async def promote(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> Promotion:
-        promoted = await actions.promote(writing, me(request), enrollment_id, request.app.state.clock())
+        promoted = await actions.promote(writing, user, enrollment_id, request.app.state.clock())
         return Promotion(promoted.id or 0, cast("EnrollmentStatus", promoted.status))
 
     @post(
@@ -105,10 +108,14 @@ class StaffApi(Controller):
         status_code=200,
     )
     async def cancel(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> StaffCancellation:
         promoted, owed = await actions.cancel(
-            writing, me(request), enrollment_id, request.app.state.clock(), request.app.state.settings
+            writing, user, enrollment_id, request.app.state.clock(), request.app.state.settings
         )
         return StaffCancellation(
             enrollment_id, "cancelled", [p.id or 0 for p in promoted], owed.fee_yen, owed.text_ja
@@ -120,7 +127,7 @@ class StaffApi(Controller):
         status_code=200,
     )
     async def cancel_session(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, session_id: FromPath[int]
     ) -> SessionCancellation:
-        count = await actions.cancel_session(writing, me(request), session_id, request.app.state.clock())
+        count = await actions.cancel_session(writing, user, session_id, request.app.state.clock())
         return SessionCancellation(session_id, "cancelled", count)

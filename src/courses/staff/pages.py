@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts import service as accounts
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.attendance.certificates import fiscal_year
 from courses.core import notifications
 from courses.core.bodies import Form
@@ -21,7 +21,7 @@ from courses.core.downloads import csv_response
 from courses.core.errors import DomainError, NotFound, not_found
 from courses.core.tx import run_sync
 from courses.enrollment import service as enrollment
-from courses.models import Campus, Enrollment
+from courses.models import Campus, Enrollment, User
 from courses.staff import actions, dashboard, rosters
 from courses.surveys import results as survey_results
 
@@ -41,9 +41,12 @@ class StaffPages(Controller):
 
     @get("/")
     async def dashboard(
-        self, request: Request[Any, Any, Any], reading: Reading, campus: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        reading: Reading,
+        campus: FromQuery[str | None] = None,
     ) -> Template:
-        user = me(request)
         today = request.app.state.clock().date()
         campus_ids = await accounts.staff_campus_ids(reading, user)
         campuses = list(
@@ -74,13 +77,12 @@ class StaffPages(Controller):
     @get("/sessions/{session_id:int}")
     async def session(
         self,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         session_id: FromPath[int],
         msg: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
     ) -> Template:
-        user = me(request)
         ctx = await run_sync(reading, enrollment.load_session, session_id)
         await enrollment.ensure_staff_campus(reading, user, ctx.campus.id or 0)
         rows = await rosters.session_roster(reading, session_id)
@@ -91,55 +93,69 @@ class StaffPages(Controller):
 
     @get("/sessions/{session_id:int}/roster.csv")
     async def roster_csv(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+        self, user: CurrentUser, reading: Reading, session_id: FromPath[int]
     ) -> Response[bytes]:
         ctx = await run_sync(reading, enrollment.load_session, session_id)
-        await enrollment.ensure_staff_campus(reading, me(request), ctx.campus.id or 0)
+        await enrollment.ensure_staff_campus(reading, user, ctx.campus.id or 0)
         rows = await rosters.session_roster(reading, session_id)
         return csv_response(rosters.roster_csv(rows), f"roster-{ctx.session.code}.csv")
 
     @post("/sessions/{session_id:int}/enroll")
     async def enroll(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        session_id: FromPath[int],
+        data: Form,
     ) -> Response[Any]:
-        return await _act(request, writing, session_id, "enrolled", _manual_enroll, data)
+        return await _act(request, user, writing, session_id, "enrolled", _manual_enroll, data)
 
     @post("/sessions/{session_id:int}/cancel")
     async def cancel_session(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, writing: Writing, session_id: FromPath[int]
     ) -> Response[Any]:
-        return await _act(request, writing, session_id, "session_cancelled", _cancel_session, {})
+        return await _act(request, user, writing, session_id, "session_cancelled", _cancel_session, {})
 
     @post("/enrollments/{enrollment_id:int}/promote")
     async def promote(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> Response[Any]:
-        return await _on_enrollment(request, writing, enrollment_id, "promoted")
+        return await _on_enrollment(request, user, writing, enrollment_id, "promoted")
 
     @post("/enrollments/{enrollment_id:int}/cancel")
     async def cancel(
-        self, request: Request[Any, Any, Any], writing: Writing, enrollment_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        enrollment_id: FromPath[int],
     ) -> Response[Any]:
-        return await _on_enrollment(request, writing, enrollment_id, "cancelled")
+        return await _on_enrollment(request, user, writing, enrollment_id, "cancelled")
 
 
 async def _manual_enroll(
-    s: AsyncSession, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+    s: AsyncSession, request: Request[Any, Any, Any], user: User, session_id: int, data: dict[str, str]
 ) -> None:
     email = accounts.normalize_email(data.get("email", ""))
     await actions.enroll_by_hand(
-        s, me(request), session_id, email, data.get("lodging") == "on", request.app.state.clock()
+        s, user, session_id, email, data.get("lodging") == "on", request.app.state.clock()
     )
 
 
 async def _cancel_session(
-    s: AsyncSession, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+    s: AsyncSession, request: Request[Any, Any, Any], user: User, session_id: int, data: dict[str, str]
 ) -> None:
-    await actions.cancel_session(s, me(request), session_id, request.app.state.clock())
+    await actions.cancel_session(s, user, session_id, request.app.state.clock())
 
 
 async def _act(
     request: Request[Any, Any, Any],
+    user: User,
     writing: AsyncSession,
     session_id: int,
     ok: str,
@@ -150,8 +166,8 @@ async def _act(
     shown on the session page."""
     try:
         async with undone_on_error(writing):
-            await actions.session_on_my_campus(writing, me(request), session_id)
-            await action(writing, request, session_id, data)
+            await actions.session_on_my_campus(writing, user, session_id)
+            await action(writing, request, user, session_id, data)
     except DomainError as exc:
         if exc.status in (403, 404) and not isinstance(exc, NotFound):
             raise
@@ -160,22 +176,22 @@ async def _act(
 
 
 async def _on_enrollment(
-    request: Request[Any, Any, Any], writing: AsyncSession, enrollment_id: int, ok: str
+    request: Request[Any, Any, Any], user: User, writing: AsyncSession, enrollment_id: int, ok: str
 ) -> Response[Any]:
     row = await writing.get(Enrollment, enrollment_id)
     if row is None:
         raise not_found("申込", "Enrollment", enrollment_id)
 
     async def action(
-        s: AsyncSession, request: Request[Any, Any, Any], session_id: int, data: dict[str, str]
+        s: AsyncSession, request: Request[Any, Any, Any], user: User, session_id: int, data: dict[str, str]
     ) -> None:
         now = request.app.state.clock()
         if ok == "promoted":
-            await actions.promote(s, me(request), enrollment_id, now)
+            await actions.promote(s, user, enrollment_id, now)
         else:  # the same cancellation terms (and fee) as through the API
-            await actions.cancel(s, me(request), enrollment_id, now, request.app.state.settings)
+            await actions.cancel(s, user, enrollment_id, now, request.app.state.settings)
 
-    return await _act(request, writing, row.session_id, ok, action, {})
+    return await _act(request, user, writing, row.session_id, ok, action, {})
 
 
 class MailboxPage(Controller):

@@ -8,7 +8,7 @@ from typing import Any, cast
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core.deps import Reading, Writing
 from courses.models import id_of
 from courses.surveys import results, service
@@ -69,12 +69,13 @@ class SurveyApi(Controller):
     async def results(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> SurveyResults:
         today = request.app.state.clock().date()
-        scope = await results.scope_of(reading, me(request), campus, fy, today)
+        scope = await results.scope_of(reading, user, campus, fy, today)
         found = await results.results(reading, scope)
         return results_out(found)
 
@@ -90,9 +91,9 @@ class LearnerSurveyApi(Controller):
         "/{session_id:int}", summary="The survey of a session I attended: its modules, and whether I answered"
     )
     async def questions(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, reading: Reading, session_id: FromPath[int]
     ) -> SurveyOut:
-        survey = await service.survey_of(reading, me(request), session_id, request.app.state.clock().date())
+        survey = await service.survey_of(reading, user, session_id, request.app.state.clock().date())
         return SurveyOut(
             session_id=session_id,
             session_code=survey.session.code,
@@ -106,13 +107,12 @@ class LearnerSurveyApi(Controller):
     async def answer(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         writing: Writing,
         session_id: FromPath[int],
         data: JSONBody[SurveyAnswer],
     ) -> SurveyAnswered:
         ratings: dict[int, object] = {r.module_id: r.rating for r in data.ratings}
         today = request.app.state.clock().date()
-        await service.answer_survey(
-            writing, me(request), session_id, today, data.usefulness, ratings, data.comment
-        )
+        await service.answer_survey(writing, user, session_id, today, data.usefulness, ratings, data.comment)
         return SurveyAnswered(answered=True)

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from courses.accounts.guards import me
+from courses.accounts.guards import CurrentUser
 from courses.core import i18n
 from courses.core.bodies import Form
 from courses.core.deps import Reading, Writing, undone_on_error
@@ -37,11 +37,11 @@ class SurveyPages(Controller):
 
     @get("/surveys/{session_id:int}")
     async def form(
-        self, request: Request[Any, Any, Any], reading: Reading, session_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: CurrentUser, reading: Reading, session_id: FromPath[int]
     ) -> Template:
         today = request.app.state.clock().date()
         try:
-            survey = await service.survey_of(reading, me(request), session_id, today)
+            survey = await service.survey_of(reading, user, session_id, today)
         except DomainError as exc:
             if exc.status in (401, 404):
                 raise
@@ -54,9 +54,13 @@ class SurveyPages(Controller):
 
     @post("/surveys/{session_id:int}")
     async def answer(
-        self, request: Request[Any, Any, Any], writing: Writing, session_id: FromPath[int], data: Form
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        writing: Writing,
+        session_id: FromPath[int],
+        data: Form,
     ) -> Template:
-        user = me(request)
         today = request.app.state.clock().date()
         data = data if isinstance(data, dict) else {}
         ratings: dict[int, object] = {
@@ -108,12 +112,13 @@ class SurveyResultPages(Controller):
     async def results_page(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Template:
         today = request.app.state.clock().date()
-        scope = await results.scope_of(reading, me(request), campus, fy, today)
+        scope = await results.scope_of(reading, user, campus, fy, today)
         found = await results.results(reading, scope)
         return Template(
             "surveys/results.html",
@@ -132,11 +137,12 @@ class SurveyResultPages(Controller):
     async def results_csv(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         reading: Reading,
         campus: FromQuery[str | None] = None,
         fy: FromQuery[int | None] = None,
     ) -> Response[bytes]:
         today = request.app.state.clock().date()
-        scope = await results.scope_of(reading, me(request), campus, fy, today)
+        scope = await results.scope_of(reading, user, campus, fy, today)
         found = await results.results(reading, scope)
         return csv_response(results.results_csv(found), f"surveys-FY{scope.fiscal_year}.csv")
