@@ -175,7 +175,7 @@ class PasswordPages(Controller):
             ).first()
         if user is not None and recent is None:
             secret = await accounts.issue_token(writing, user, "reset", now, ttl=RECOVERY_TTL)
-            base = link_base(request).rstrip("/")
+            base = link_base(request)
             mail.send(writing, user, "password_reset.txt", now, base_url=base, secret=secret)
         return Template("password_forgot.html", context={"sent": True, "error": None})
 

@@ -145,7 +145,7 @@ class ProfilePages(Controller):
                 )
             async with db.write() as s:
                 secret = await accounts.request_email_change(s, account, new_email, now)
-                base = link_base(request).rstrip("/")
+                base = link_base(request)
                 mail.send(s, account, "email_change.txt", now, to=new_email, base_url=base, secret=secret)
         except DomainError as exc:
             return _page(account, _values(account, profile), email_error=exc, new_email=raw)

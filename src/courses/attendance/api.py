@@ -65,7 +65,7 @@ def check_in_of(request: Request[Any, Any, Any], session_id: int, day: Any, half
     """The QR code's URL and the code to type, for one half-day (valid only during it)."""
     secret = request.app.state.settings.secret_key
     token = service.checkin_token(secret, session_id, day, half)
-    url = f"{link_base(request).rstrip('/')}/me/check-in?t={token}"
+    url = f"{link_base(request)}/me/check-in?t={token}"
     return {
         "url": url,
         "code": service.checkin_code(secret, session_id, day, half),

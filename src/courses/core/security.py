@@ -83,6 +83,6 @@ class MaskSecretsInAccessLog(logging.Filter):
 def link_base(request: Any) -> str:
     """The site's address for links in mail and on printed pages: ``SITE_URL`` when it is set, so a
     forged ``Host`` header can never send someone's secret link to another site; the request's own
-    address otherwise (development)."""
-    site: str = request.app.state.settings.site_url
-    return site.rstrip("/") + "/" if site else str(request.base_url)
+    address otherwise (development). No slash at its end: callers append ``/path``."""
+    site: str = request.app.state.settings.site_url or str(request.base_url)
+    return site.rstrip("/")
