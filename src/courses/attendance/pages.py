@@ -194,11 +194,17 @@ class LearnerAttendancePages(Controller):
     ) -> Response[Any]:
         now = request.app.state.clock()
         try:
-            async with db.write() as s:  # issued and committed; the PDF is drawn after, with no lock held
+            async with db.read() as s:  # a certificate already issued is only read
                 row = await certificates.own_enrollment(s, user, enrollment_id)
                 if row.status != EnrollmentStatus.CONFIRMED:
                     return Redirect("/me?msg=certificate_unavailable")
-                cert = await certificates.issue(s, row, now)
+                cert = await certificates.find(s, enrollment_id)
+            if cert is None:
+                async with db.write() as s:  # issued and committed; the PDF is drawn after, with no lock held
+                    row = await certificates.own_enrollment(s, user, enrollment_id)
+                    if row.status != EnrollmentStatus.CONFIRMED:
+                        return Redirect("/me?msg=certificate_unavailable")
+                    cert = await certificates.issue(s, row, now)
         except DomainError as exc:
             if exc.status == 404:
                 raise

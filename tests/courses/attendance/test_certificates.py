@@ -69,6 +69,11 @@ async def test_learner_downloads_one_certificate_after_the_end(
     assert f"/certificates/{cert.serial}".encode() in first.content
     second = await client.get(url)
     assert second.status_code == 200 and cert.serial.encode() in second.content
+    # a certificate already issued is only read: the download opens no write transaction
+    writes = app.state.db.writes
+    third = await client.get(url)
+    assert app.state.db.writes == writes
+    assert third.status_code == 200 and cert.serial.encode() in third.content
     async with db.read() as s:
         assert len(list(await s.exec(select(Certificate)))) == 1
     assert cert.serial in (await client.get("/me")).text
