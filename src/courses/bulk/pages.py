@@ -237,6 +237,7 @@ class OrganizationPages(Controller):
             org = await bulk_org.organization_for(s, user, organization_id)
         content = b""
         report = None
+        table: bulk_file.Table | None = None
         try:
             try:
                 content = base64.b64decode(str(data.get("file_b64") or ""), validate=True)
@@ -261,9 +262,8 @@ class OrganizationPages(Controller):
                     base_url=link_base(request),
                 )
         except DomainError as exc:
-            if content and not isinstance(exc, bulk_file.NotATable):
+            if table is not None:  # the file was read: its preview again, beside the refusal
                 try:
-                    table = bulk_file.read_table(str(data.get("filename") or "upload.csv"), content)
                     async with db.read() as s:
                         report = await bulk.preview(
                             s, org, table, str(data.get("mode") or ""), request.app.state.clock()
