@@ -396,17 +396,8 @@ async def campus_invoices(s: AsyncSession, user: User, campus_id: int) -> list[I
 # --- payments -----------------------------------------------------------------------------------------
 
 
-async def record_payment(
-    s: AsyncSession,
-    user: User,
-    invoice_id: int,
-    amount_yen: int,
-    paid_on: date,
-    reference: str,
-    now: datetime,
-) -> Payment:
-    """Record one transfer in the caller's write transaction ``s``; the same transfer reference on
-    the same invoice is recorded once, even when two members of staff record it at the same moment."""
+def _transfer_reference(reference: str, amount_yen: int) -> str:
+    """The transfer's reference, stripped, once it and the amount are admissible."""
     reference = reference.strip()
     if not reference or len(reference) > 100:
         raise InvalidInput(
@@ -418,6 +409,40 @@ async def record_payment(
             "入金額は 1 円以上の整数で入力してください。",
             "The amount must be a positive whole number of yen.",
         )
+    return reference
+
+
+async def record_payment(
+    s: AsyncSession,
+    user: User,
+    invoice_id: int,
+    amount_yen: int,
+    paid_on: date,
+    reference: str,
+    now: datetime,
+) -> Payment:
+    """Record one transfer in the caller's write transaction ``s``; the same transfer reference on
+    the same invoice is recorded once, even when two members of staff record it at the same moment."""
+    _transfer_reference(reference, amount_yen)  # a wrong field is told before the invoice is looked up
+    invoice = await s.get(Invoice, invoice_id)
+    if invoice is None:
+        raise not_found("請求書", "Invoice", invoice_id)
+    await ensure_campus(s, user, invoice.campus_id)
+    return await record_checked_payment(s, user, invoice_id, amount_yen, paid_on, reference, now)
+
+
+async def record_checked_payment(
+    s: AsyncSession,
+    user: User,
+    invoice_id: int,
+    amount_yen: int,
+    paid_on: date,
+    reference: str,
+    now: datetime,
+) -> Payment:
+    """``record_payment`` for a caller that has already found the invoice on a campus of ``user``'s
+    (a bank statement's match, which checks the campus once for all its rows)."""
+    reference = _transfer_reference(reference, amount_yen)
 
     async def find(s: AsyncSession) -> Payment | None:
         stmt = select(Payment).where(Payment.invoice_id == invoice_id, Payment.reference == reference)
@@ -436,10 +461,6 @@ async def record_payment(
         await s.flush()
         return payment
 
-    invoice = await s.get(Invoice, invoice_id)
-    if invoice is None:
-        raise not_found("請求書", "Invoice", invoice_id)
-    await ensure_campus(s, user, invoice.campus_id)
     return await _once(s, find, create)
 
 

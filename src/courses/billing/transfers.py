@@ -235,7 +235,7 @@ async def record(
     report = await match(s, user, campus_id, rows)
     for row in report.rows:
         if row.status == "matched" and row.invoice_id and row.amount_yen and row.paid_on:
-            await invoicing.record_payment(
+            await invoicing.record_checked_payment(  # match found the invoice on the checked campus
                 s, user, row.invoice_id, row.amount_yen, row.paid_on, row.reference, now
             )
             row.status = "recorded"
