@@ -2,7 +2,7 @@
 
 Starts the real service (uvicorn, one worker) on a fresh database with the seed catalog and a few
 thousand learners with API tokens, then drives it with wrk (64 connections, 2 threads) and prints
-requests per second and p50/p99 latency of:
+requests per second, p50/p99 latency and the server's CPU time per request of:
   GET /health, GET / (catalog page), POST enrollments spread over every open session, and POST
   enrollments all into one hot session — each with its ratio to /health of the same round.
 The four run in turn, BENCH_ROUNDS times (3), each from an idle server (what a previous run left in
@@ -188,6 +188,17 @@ def settle(base: str, quiet_ms: float = 20.0, timeout: float = 30.0) -> float:
     return time.perf_counter() - started
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) the server process has used; NaN where /proc is not there. Per
+    request, it is steadier than throughput on a machine that the server shares with wrk and the
+    database, whose share of the two cores varies from run to run."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -260,7 +271,11 @@ def run_backend(
                 waited = settle(base)
                 if waited > 1:
                     print(f"[{name}] waited {waited:.1f} s for the previous run's requests", flush=True)
-                results.setdefault(label, []).append(wrk(target, script))
+                cpu = server_cpu_s(server.pid)
+                result = wrk(target, script)
+                settle(base)  # what the server accepted is done, and counted
+                result["cpu_ms"] = 1000 * (server_cpu_s(server.pid) - cpu) / max(result["requests"], 1)
+                results.setdefault(label, []).append(result)
         return results
     finally:
         server.terminate()
@@ -329,14 +344,18 @@ def main() -> int:
             results = run_backend(name.split(",")[0] if not extra else "pg-engine", url, workdir, extra)
             health = [r["rps"] for r in results[HEALTH]]
             print(f"\n{name} (median of {ROUNDS} rounds, each endpoint in turn, range in brackets):")
-            print("| endpoint | req/s | p50 ms | p99 ms | ratio to /health (same round) | non-2xx |")
-            print("|---|---|---|---|---|---|")
+            print(
+                "| endpoint | req/s | p50 ms | p99 ms | ratio to /health (same round) "
+                "| server CPU ms/request | non-2xx |"
+            )
+            print("|---|---|---|---|---|---|---|")
             for label, runs in results.items():
                 ratios = [r["rps"] / h for r, h in zip(runs, health, strict=True)]
                 non2xx = sum(r["non2xx"] for r in runs)
                 print(
                     f"| {label} | {_spread([r['rps'] for r in runs], '.0f')} | {_spread([r['p50'] for r in runs], '.1f')} "
-                    f"| {_spread([r['p99'] for r in runs], '.1f')} | {_spread(ratios, '.2f')} | {non2xx:.0f} |"
+                    f"| {_spread([r['p99'] for r in runs], '.1f')} | {_spread(ratios, '.2f')} "
+                    f"| {_spread([r['cpu_ms'] for r in runs], '.2f')} | {non2xx:.0f} |"
                 )
     return 0
 
