@@ -181,8 +181,8 @@ def provide_user(request: Request[Any, Any, Any]) -> User | None:
 
 CurrentUser = NamedDependency[User]
 """The signed-in caller, for a route whose access is not ``"public"``: the guard has refused
-anonymous callers before the handler runs (``tests/courses/accounts/test_guards.py`` holds every
-handler that takes it to that)."""
+anonymous callers before the handler runs (``tests/courses/core/test_deps.py`` holds every handler
+that takes it to that)."""
 
 MaybeUser = NamedDependency[User | None]
 """The caller on a public route: ``None`` for a visitor who is not signed in."""

@@ -423,7 +423,8 @@ async def record_payment(
 ) -> Payment:
     """Record one transfer in the caller's write transaction ``s``; the same transfer reference on
     the same invoice is recorded once, even when two members of staff record it at the same moment."""
-    _transfer_reference(reference, amount_yen)  # a wrong field is told before the invoice is looked up
+    # a wrong field is told before the invoice is looked up (record_checked_payment checks it again)
+    _transfer_reference(reference, amount_yen)
     invoice = await s.get(Invoice, invoice_id)
     if invoice is None:
         raise not_found("請求書", "Invoice", invoice_id)

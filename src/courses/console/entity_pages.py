@@ -202,9 +202,7 @@ def csv_pages(ent: Entity) -> type[Controller]:
             return csv_response(body, f"{ent.name}.csv", encoding)
 
         @get("/import")
-        async def import_form(
-            self,
-        ) -> Template:
+        async def import_form(self) -> Template:
             return Template(
                 "console/import.html",
                 context={
