@@ -190,8 +190,8 @@ def settle(base: str, quiet_ms: float = 20.0, timeout: float = 30.0) -> float:
 
 def server_cpu_s(pid: int) -> float:
     """CPU seconds (user and system) the server process has used; NaN where /proc is not there. Per
-    request, it is steadier than throughput on a machine that the server shares with wrk and the
-    database, whose share of the two cores varies from run to run."""
+    request, it is what a change costs the service itself, whatever share of the two cores wrk and
+    the database leave it in a run."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
