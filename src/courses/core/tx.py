@@ -49,7 +49,12 @@ T = TypeVar("T")
 
 
 class Tx(Protocol):
-    """A transaction that runs Core statements; rows are read by column name (``row["status"]``)."""
+    """A transaction that runs Core statements; rows are read by column name (``row["status"]``).
+    ``dialect`` names the database (``"sqlite"`` or ``"postgresql"``), for a caller that may run
+    two statements as one where the database can."""
+
+    @property
+    def dialect(self) -> str: ...
 
     def first(self, stmt: ClauseElement, params: Params | None = None) -> Row | None: ...
     def all(self, stmt: ClauseElement, params: Params | None = None) -> list[Row]: ...
@@ -64,6 +69,10 @@ class SessionTx:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
 
     def first(self, stmt: ClauseElement, params: Params | None = None) -> Row | None:
         return self.session.connection().execute(stmt, params).mappings().first()  # type: ignore[call-overload,no-any-return]
@@ -181,6 +190,8 @@ class AsyncpgTx:
     """``Tx`` on an asyncpg connection; its methods must run inside ``greenlet_spawn``."""
 
     __slots__ = ("conn",)
+
+    dialect = "postgresql"
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn

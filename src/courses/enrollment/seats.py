@@ -1,9 +1,11 @@
 """Seats and who may take one: the enrollment path's prebuilt statements, the seat counter and
 waiting-list numbers, the session as a learner is offered it, and the eligibility rules.
 
-A seat is taken only by ``take_seat``: one conditional UPDATE that checks and increments the
-session's counter in a single statement, so capacity holds on SQLite and PostgreSQL under any load.
-Every path that gives someone a seat goes through it (see ``courses.enrollment.service``).
+A seat is taken only by one conditional UPDATE (``_TAKE_SEAT``) that checks and increments the
+session's counter in a single statement, so capacity holds on SQLite and PostgreSQL under any load:
+``take_seat`` runs it, and ``insert_and_take_seat`` runs it after an enrollment's insert, on
+PostgreSQL in the same statement. Every path that gives someone a seat goes through one of the two
+(see ``courses.enrollment.service``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from courses.core.errors import NotEligible, not_found
 from courses.core.reference import is_sme
-from courses.core.tx import Tx, as_tx
+from courses.core.tx import Params, Tx, as_tx
 from courses.core.web import date_in
 from courses.models import (
     Audience,
@@ -60,6 +62,34 @@ _NEXT_WAITLIST_SEQ = (
     .returning(_SESSIONS.c.waitlist_seq)
 )
 _INSERT_ENROLLMENT = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.id)
+# The insert and the seat as one PostgreSQL statement (SQLite has no INSERT or UPDATE inside WITH).
+# The update reads the insert's RETURNING, so PostgreSQL runs it after the insert, and a twin's unique
+# violation fails both; the session row is locked from there to the commit, as with two statements.
+_ENROLLMENT_VALUES = (
+    "session_id",
+    "user_id",
+    "status",
+    "lodging",
+    "waitlist_seq",
+    "source",
+    "organization_id",
+    "batch_id",
+    "registered_name",
+    "created_at",
+    "updated_at",
+)
+_INSERTED = (
+    insert(_ENROLLMENTS)
+    # parameters named apart from every column: SQLAlchemy adds a column of the UPDATE below to its
+    # SET clause when a parameter bears its name (status, lodging, created_at...)
+    .values({c: bindparam(f"e_{c}") for c in _ENROLLMENT_VALUES})
+    .returning(_ENROLLMENTS.c.id)
+    .cte("inserted")
+)
+_SEATED = _TAKE_SEAT.where(exists(core_select(_INSERTED.c.id))).cte("seated")
+_INSERT_AND_TAKE_SEAT = core_select(
+    _INSERTED.c.id, exists(core_select(_SEATED.c.confirmed_count)).label("seated")
+)
 _SET_WAITLISTED = (
     update(_ENROLLMENTS)
     .where(_ENROLLMENTS.c.id == bindparam("eid"))
@@ -118,6 +148,20 @@ def take_seat(db: Session | Tx, session_id: int) -> bool:
     cost more than the last).
     """
     return as_tx(db).first(_TAKE_SEAT, {"sid": session_id}) is not None
+
+
+def insert_and_take_seat(tx: Tx, row: Params) -> tuple[int, bool]:
+    """Insert the enrollment ``row`` (every column of ``_ENROLLMENT_VALUES``), then take a seat in its
+    session: its id, and whether a seat was free. On PostgreSQL the two are one statement, a round
+    trip fewer on the enrollment path; an ``IntegrityError`` means a concurrent twin won the insert."""
+    if tx.dialect == "postgresql":
+        got = tx.first(
+            _INSERT_AND_TAKE_SEAT, {"sid": row["session_id"], **{f"e_{k}": v for k, v in row.items()}}
+        )
+        assert got is not None  # the insert returns its row or raises
+        return int(got["id"]), bool(got["seated"])
+    enrollment_id = int(tx.scalar(_INSERT_ENROLLMENT, row))
+    return enrollment_id, take_seat(tx, row["session_id"])
 
 
 def release_seat(db: Session | Tx, session_id: int) -> None:

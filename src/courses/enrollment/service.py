@@ -33,7 +33,6 @@ from courses.core.clock import JST
 from courses.core.errors import Conflict, Forbidden, not_found
 from courses.core.tx import Tx, as_tx
 from courses.enrollment.seats import (
-    _INSERT_ENROLLMENT,
     _POSITION,
     _SET_WAITLISTED,
     ACTIVE,
@@ -41,6 +40,7 @@ from courses.enrollment.seats import (
     SessionContext,
     check_eligibility,
     check_verified,
+    insert_and_take_seat,
     load_offer_for,
     load_session,
     next_waitlist_seq,
@@ -118,8 +118,8 @@ def enroll(
     # (PostgreSQL) only from the seat update to the commit; a concurrent twin fails on the unique
     # index, and its transaction is lost (PostgreSQL aborts it).
     try:
-        enrollment_id = tx.scalar(
-            _INSERT_ENROLLMENT,
+        enrollment_id, seated = insert_and_take_seat(
+            tx,
             {
                 "session_id": session_id,
                 "user_id": user.id,
@@ -137,7 +137,7 @@ def enroll(
     except IntegrityError:  # a concurrent request of the same person won
         raise LostToTwin(already.detail_ja, already.detail_en) from None
     status, position = EnrollmentStatus.CONFIRMED, None
-    if not take_seat(tx, session_id):
+    if not seated:
         status = EnrollmentStatus.WAITLISTED
         seq = next_waitlist_seq(tx, session_id)
         tx.execute(_SET_WAITLISTED, {"eid": enrollment_id, "seq": seq})

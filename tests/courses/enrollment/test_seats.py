@@ -1,0 +1,75 @@
+"""``insert_and_take_seat``: the enrollment's insert and its seat, one statement on PostgreSQL, through
+both executors (``Database.transact``, and an ORM session's ``run_sync`` as bulk registration uses)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from courses.core.db import Database
+from courses.core.tx import Tx, as_tx, run_sync
+from courses.enrollment.seats import insert_and_take_seat
+from courses.models import CourseSession, Enrollment
+from tests.courses import builders as b
+
+NOW = datetime(2026, 5, 15, 1, 0, tzinfo=UTC)
+
+
+def _row(session_id: int, user_id: int) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "user_id": user_id,
+        "status": "confirmed",
+        "lodging": True,
+        "waitlist_seq": None,
+        "source": "self",
+        "organization_id": None,
+        "batch_id": None,
+        "registered_name": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+
+
+async def test_a_seat_while_one_is_free_and_nothing_else_of_the_session_changes(db: Database) -> None:
+    async with db.write() as s:
+        await b.category(s, "finance")
+        course = await b.course(s, "ZAI01")
+        sess = await b.session(s, course, await b.campus(s, "tokyo"), start=date(2026, 6, 10), capacity=2)
+        users = [await b.user(s) for _ in range(4)]
+    sid = sess.id or 0
+    async with db.read() as s:
+        before = (await s.exec(select(CourseSession).where(CourseSession.id == sid))).one().model_dump()
+
+    def on_tx(tx: Tx, user_id: int) -> tuple[int, bool]:
+        return insert_and_take_seat(tx, _row(sid, user_id))
+
+    def on_session(session: Session, user_id: int) -> tuple[int, bool]:
+        return insert_and_take_seat(as_tx(session), _row(sid, user_id))
+
+    got = [await db.transact(on_tx, users[0].id or 0)]
+    async with db.write() as s:
+        got.append(await run_sync(s, on_session, users[1].id or 0))
+    got.append(await db.transact(on_tx, users[2].id or 0))
+    async with db.write() as s:
+        got.append(await run_sync(s, on_session, users[3].id or 0))
+    assert [seated for _, seated in got] == [True, True, False, False]
+
+    async with db.read() as s:
+        after = (await s.exec(select(CourseSession).where(CourseSession.id == sid))).one().model_dump()
+        rows = {e.id: e for e in await s.exec(select(Enrollment).where(Enrollment.session_id == sid))}
+    assert after == {**before, "confirmed_count": 2}  # the seat counter, and nothing else
+    assert sorted(rows) == sorted(i for i, _ in got)
+    assert {rows[i].user_id for i, _ in got} == {u.id for u in users}
+    assert all(r.lodging and r.source == "self" for r in rows.values())
+
+    # a second place for the same person fails on the unique index, and takes no seat
+    with pytest.raises(IntegrityError):
+        await db.transact(on_tx, users[0].id or 0)
+    async with db.read() as s:
+        again = (await s.exec(select(CourseSession).where(CourseSession.id == sid))).one()
+    assert again.confirmed_count == 2
