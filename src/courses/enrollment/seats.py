@@ -61,10 +61,10 @@ _NEXT_WAITLIST_SEQ = (
     .values(waitlist_seq=_SESSIONS.c.waitlist_seq + 1)
     .returning(_SESSIONS.c.waitlist_seq)
 )
-_INSERT_ENROLLMENT = insert(_ENROLLMENTS).returning(_ENROLLMENTS.c.id)
-# The insert and the seat as one PostgreSQL statement (SQLite has no INSERT or UPDATE inside WITH).
-# The update reads the insert's RETURNING, so PostgreSQL runs it after the insert, and a twin's unique
-# violation fails both; the session row is locked from there to the commit, as with two statements.
+# One insert of an enrollment, on both databases; on PostgreSQL it also goes inside the statement
+# that takes the seat (SQLite has no INSERT or UPDATE inside WITH). Its parameters are named apart
+# from every column: SQLAlchemy adds a column of that UPDATE to its SET clause when a parameter bears
+# its name (status, lodging, created_at...).
 _ENROLLMENT_VALUES = (
     "session_id",
     "user_id",
@@ -78,14 +78,14 @@ _ENROLLMENT_VALUES = (
     "created_at",
     "updated_at",
 )
-_INSERTED = (
+_INSERT_ENROLLMENT = (
     insert(_ENROLLMENTS)
-    # parameters named apart from every column: SQLAlchemy adds a column of the UPDATE below to its
-    # SET clause when a parameter bears its name (status, lodging, created_at...)
     .values({c: bindparam(f"e_{c}") for c in _ENROLLMENT_VALUES})
     .returning(_ENROLLMENTS.c.id)
-    .cte("inserted")
 )
+# The update reads the insert's RETURNING, so PostgreSQL runs it after the insert, and a twin's unique
+# violation fails both; the session row is locked from there to the commit, as with two statements.
+_INSERTED = _INSERT_ENROLLMENT.cte("inserted")
 _SEATED = _TAKE_SEAT.where(exists(core_select(_INSERTED.c.id))).cte("seated")
 _INSERT_AND_TAKE_SEAT = core_select(
     _INSERTED.c.id, exists(core_select(_SEATED.c.confirmed_count)).label("seated")
@@ -154,13 +154,12 @@ def insert_and_take_seat(tx: Tx, row: Params) -> tuple[int, bool]:
     """Insert the enrollment ``row`` (every column of ``_ENROLLMENT_VALUES``), then take a seat in its
     session: its id, and whether a seat was free. On PostgreSQL the two are one statement, a round
     trip fewer on the enrollment path; an ``IntegrityError`` means a concurrent twin won the insert."""
+    values = {f"e_{k}": v for k, v in row.items()}
     if tx.dialect == "postgresql":
-        got = tx.first(
-            _INSERT_AND_TAKE_SEAT, {"sid": row["session_id"], **{f"e_{k}": v for k, v in row.items()}}
-        )
+        got = tx.first(_INSERT_AND_TAKE_SEAT, {"sid": row["session_id"], **values})
         assert got is not None  # the insert returns its row or raises
         return int(got["id"]), bool(got["seated"])
-    enrollment_id = int(tx.scalar(_INSERT_ENROLLMENT, row))
+    enrollment_id = int(tx.scalar(_INSERT_ENROLLMENT, values))
     return enrollment_id, take_seat(tx, row["session_id"])
 
 
