@@ -10,6 +10,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from courses.accounts.guards import CurrentUser
 from courses.attendance import certificates, pdf, service
@@ -20,7 +21,7 @@ from courses.core.deps import DB, Reading, Writing, undone_on_error
 from courses.core.downloads import attachment
 from courses.core.errors import DomainError
 from courses.core.security import link_base
-from courses.models import EnrollmentStatus
+from courses.models import Enrollment, EnrollmentStatus, User
 
 STAFF = {"access": "staff"}
 LEARNER = {"access": "learner"}
@@ -39,6 +40,13 @@ async def _render(request: Request[Any, Any, Any], rows: list[Any], filename: st
     settings = request.app.state.settings
     content = await asyncio.to_thread(pdf.render, rows, settings.school_name, link_base(request))
     return pdf_response(content, filename)
+
+
+async def _confirmed_own(s: AsyncSession, user: User, enrollment_id: int) -> Enrollment | None:
+    """The caller's enrollment (404 when it is someone else's) while it holds a place, the only kind
+    a certificate is given for."""
+    row = await certificates.own_enrollment(s, user, enrollment_id)
+    return row if row.status == EnrollmentStatus.CONFIRMED else None
 
 
 class StaffAttendancePages(Controller):
@@ -195,19 +203,17 @@ class LearnerAttendancePages(Controller):
         now = request.app.state.clock()
         try:
             async with db.read() as s:  # a certificate already issued is only read
-                row = await certificates.own_enrollment(s, user, enrollment_id)
-                if row.status != EnrollmentStatus.CONFIRMED:
-                    return Redirect("/me?msg=certificate_unavailable")
-                cert = await certificates.find(s, enrollment_id)
-            if cert is None:
+                row = await _confirmed_own(s, user, enrollment_id)
+                cert = None if row is None else await certificates.find(s, enrollment_id)
+            if row is not None and cert is None:
                 async with db.write() as s:  # issued and committed; the PDF is drawn after, with no lock held
-                    row = await certificates.own_enrollment(s, user, enrollment_id)
-                    if row.status != EnrollmentStatus.CONFIRMED:
-                        return Redirect("/me?msg=certificate_unavailable")
-                    cert = await certificates.issue(s, row, now)
+                    row = await _confirmed_own(s, user, enrollment_id)
+                    cert = None if row is None else await certificates.issue(s, row, now)
         except DomainError as exc:
             if exc.status == 404:
                 raise
+            cert = None
+        if cert is None:
             return Redirect("/me?msg=certificate_unavailable")
         return await _render(request, [cert], f"certificate-{cert.serial}.pdf")
 
