@@ -8,7 +8,7 @@ import gc
 import logging
 import sys
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from courses.core.settings import Settings
 
@@ -89,6 +89,17 @@ def _print_demo_accounts() -> None:
             print(f"  {line}")
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app: one process, on the event loop the settings name."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": settings.event_loop,
+        "log_level": "info",
+        "access_log": settings.access_log,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="courses", description="SME University course service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,7 +137,6 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"serving on http://{settings.host}:{settings.port}/  (API schema: /schema)")
         _print_demo_accounts()
-        access_log = settings.access_log
         app = create_app(settings)
         # What is alive now (modules, the app and its routes) lives as long as the process: moved
         # out of the collector's reach, a full collection under load pauses for a few milliseconds
@@ -136,13 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         from courses.core.security import MaskSecretsInAccessLog
 
         logging.getLogger("uvicorn.access").addFilter(MaskSecretsInAccessLog())
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level="info",
-            access_log=access_log,
-        )
+        uvicorn.run(app, **uvicorn_options(settings))
         return 0
     if args.command == "send-reminders":
         return asyncio.run(_send_reminders(settings))
