@@ -76,6 +76,14 @@ def send(
     """Queue ``template`` to ``user`` (at ``to`` instead of their address when given: a new address
     being confirmed, or the old one being told of the change), in their language, in the caller's
     transaction. The template sees ``user`` and ``context``."""
+    notifications.queue_row(db, letter(user, template, now, to=to, **context))
+
+
+def letter(
+    user: User, template: str, now: datetime, *, to: str | None = None, **context: Any
+) -> dict[str, Any]:
+    """The outbox row ``send`` would queue, written but not queued (for a statement that inserts it
+    only when something else happened: the enrollment's confirmation, only when a seat was free)."""
     lang = language_of(user)
     subject, body = write(template, lang, user=user, **context)
-    notifications.queue_to(db, to or user.email, user.id, subject, body, now, lang=lang)
+    return notifications.outbox_row(to or user.email, user.id, subject, body, now, lang=lang)

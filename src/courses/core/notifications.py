@@ -22,7 +22,7 @@ from courses.core import i18n
 from courses.core.db import Database
 from courses.core.i18n import N_
 from courses.core.settings import Settings
-from courses.core.tx import Tx, as_tx
+from courses.core.tx import Params, Tx, as_tx
 from courses.models import OutboxMessage, User, table_of
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,15 @@ def queue_to(
 ) -> None:
     """Put a message to an address in the outbox (``user_id`` when it is known to be an account's),
     signed in ``lang``, the language it is written in."""
-    row: dict[str, Any] = {
+    queue_row(db, outbox_row(email, user_id, subject, body, now, lang=lang))
+
+
+def outbox_row(
+    email: str, user_id: int | None, subject: str, body: str, now: datetime, *, lang: str = i18n.SOURCE
+) -> dict[str, Any]:
+    """The outbox row of a message, signed in ``lang`` (every column of ``OUTBOX_VALUES``), for
+    ``queue_row`` or for a statement that inserts it with other things."""
+    return {
         "user_id": user_id,
         "to_email": email,
         "subject": subject,
@@ -75,6 +83,13 @@ def queue_to(
         "attempts": 0,
         "last_error": "",
     }
+
+
+OUTBOX_VALUES = ("user_id", "to_email", "subject", "body", "created_at", "sent_at", "attempts", "last_error")
+
+
+def queue_row(db: Session | AsyncSession | Tx, row: Params) -> None:
+    """Put an ``outbox_row`` in the outbox, in the caller's transaction."""
     if isinstance(db, AsyncSession):
         db.add(OutboxMessage(**row))
     else:  # synchronous code (the enrollment path) writes at once, without a flush of the session

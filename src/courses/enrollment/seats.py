@@ -19,6 +19,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from courses.core.errors import NotEligible, not_found
+from courses.core.notifications import OUTBOX_VALUES, queue_row
 from courses.core.reference import is_sme
 from courses.core.tx import Params, Tx, as_tx
 from courses.core.web import date_in
@@ -31,6 +32,7 @@ from courses.models import (
     EnrollmentStatus,
     LearnerProfile,
     OrganizationKind,
+    OutboxMessage,
     SessionStatus,
     User,
     table_of,
@@ -90,6 +92,21 @@ _SEATED = _TAKE_SEAT.where(exists(core_select(_INSERTED.c.id))).cte("seated")
 _INSERT_AND_TAKE_SEAT = core_select(
     _INSERTED.c.id, exists(core_select(_SEATED.c.confirmed_count)).label("seated")
 )
+# ... and the confirmation's outbox row when the seat was taken (its parameters named m_*, typed, so
+# that PostgreSQL reads them as the columns' types in the SELECT that feeds the insert)
+_OUTBOX = table_of(OutboxMessage)
+_TOLD = (
+    insert(_OUTBOX)
+    .from_select(
+        list(OUTBOX_VALUES),
+        core_select(*(bindparam(f"m_{c}", type_=_OUTBOX.c[c].type) for c in OUTBOX_VALUES)).where(
+            exists(core_select(_SEATED.c.confirmed_count))
+        ),
+    )
+    .returning(_OUTBOX.c.id)
+    .cte("told")
+)
+_INSERT_TAKE_SEAT_AND_TELL = core_select(_INSERTED.c.id, exists(core_select(_TOLD.c.id)).label("seated"))
 _SET_WAITLISTED = (
     update(_ENROLLMENTS)
     .where(_ENROLLMENTS.c.id == bindparam("eid"))
@@ -150,17 +167,26 @@ def take_seat(db: Session | Tx, session_id: int) -> bool:
     return as_tx(db).first(_TAKE_SEAT, {"sid": session_id}) is not None
 
 
-def insert_and_take_seat(tx: Tx, row: Params) -> tuple[int, bool]:
+def insert_and_take_seat(tx: Tx, row: Params, letter: Params | None = None) -> tuple[int, bool]:
     """Insert the enrollment ``row`` (every column of ``_ENROLLMENT_VALUES``), then take a seat in its
-    session: its id, and whether a seat was free. On PostgreSQL the two are one statement, a round
-    trip fewer on the enrollment path; an ``IntegrityError`` means a concurrent twin won the insert."""
+    session, and when one was free, queue ``letter`` (an ``outbox_row``, the confirmation): the
+    enrollment's id, and whether a seat was free. On PostgreSQL the three are one statement, two
+    round trips fewer on the enrollment path; an ``IntegrityError`` means a concurrent twin won the
+    insert."""
     values = {f"e_{k}": v for k, v in row.items()}
     if tx.dialect == "postgresql":
-        got = tx.first(_INSERT_AND_TAKE_SEAT, {"sid": row["session_id"], **values})
+        if letter is None:
+            got = tx.first(_INSERT_AND_TAKE_SEAT, {"sid": row["session_id"], **values})
+        else:
+            mail = {f"m_{k}": letter[k] for k in OUTBOX_VALUES}
+            got = tx.first(_INSERT_TAKE_SEAT_AND_TELL, {"sid": row["session_id"], **values, **mail})
         assert got is not None  # the insert returns its row or raises
         return int(got["id"]), bool(got["seated"])
     enrollment_id = int(tx.scalar(_INSERT_ENROLLMENT, values))
-    return enrollment_id, take_seat(tx, row["session_id"])
+    seated = take_seat(tx, row["session_id"])
+    if seated and letter is not None:
+        queue_row(tx, letter)
+    return enrollment_id, seated
 
 
 def release_seat(db: Session | Tx, session_id: int) -> None:

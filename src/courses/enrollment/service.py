@@ -31,7 +31,8 @@ from courses.accounts.service import staff_campus_ids
 from courses.core import mail
 from courses.core.clock import JST
 from courses.core.errors import Conflict, Forbidden, not_found
-from courses.core.tx import Tx, as_tx
+from courses.core.notifications import queue_row
+from courses.core.tx import Params, Tx, as_tx
 from courses.enrollment.seats import (
     _POSITION,
     _SET_WAITLISTED,
@@ -117,6 +118,8 @@ def enroll(
     # The enrollment row goes in before the seat is taken, so that the session row is locked
     # (PostgreSQL) only from the seat update to the commit; a concurrent twin fails on the unique
     # index, and its transaction is lost (PostgreSQL aborts it).
+    # the confirmation is written first, and queued by the same statement only if a seat was free
+    confirmation = _letter(user, offer, EnrollmentStatus.CONFIRMED, None, now) if notify else None
     try:
         enrollment_id, seated = insert_and_take_seat(
             tx,
@@ -133,6 +136,7 @@ def enroll(
                 "created_at": now,
                 "updated_at": now,
             },
+            confirmation,
         )
     except IntegrityError:  # a concurrent request of the same person won
         raise LostToTwin(already.detail_ja, already.detail_en) from None
@@ -142,8 +146,8 @@ def enroll(
         seq = next_waitlist_seq(tx, session_id)
         tx.execute(_SET_WAITLISTED, {"eid": enrollment_id, "seq": seq})
         position = waitlist_position(tx, session_id, seq)
-    if notify:
-        _tell_enrolled(tx, user, offer, status, position, now)
+        if notify:
+            queue_row(tx, _letter(user, offer, status, position, now))
     return EnrollResult(int(enrollment_id), status, position, session_id)
 
 
@@ -162,12 +166,11 @@ def enroll_with_key(
     return body
 
 
-def _tell_enrolled(
-    tx: Tx, user: User, offer: Offer, status: str, position: int | None, now: datetime
-) -> None:
-    """In the person's language: ``user`` carries it, and the offer both titles, so no query is added."""
+def _letter(user: User, offer: Offer, status: str, position: int | None, now: datetime) -> Params:
+    """What the person is told of their new place, in their language: ``user`` carries it, and the
+    offer both titles, so no query is added."""
     template = "enrolled.txt" if status == EnrollmentStatus.CONFIRMED else "waitlisted.txt"
-    mail.send(tx, user, template, now, offer=offer, position=position)
+    return mail.letter(user, template, now, offer=offer, position=position)
 
 
 def promote_waiting(db: Session, session_id: int, now: datetime) -> list[Enrollment]:

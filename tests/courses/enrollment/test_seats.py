@@ -1,5 +1,5 @@
-"""``insert_and_take_seat``: the enrollment's insert and its seat, one statement on PostgreSQL, through
-both executors (``Database.transact``, and an ORM session's ``run_sync`` as bulk registration uses)."""
+"""``insert_and_take_seat``: the enrollment's insert, its seat and its confirmation, one statement on
+PostgreSQL, through both executors (``Database.transact``, and an ORM session's ``run_sync`` as bulk registration uses)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from courses.core.db import Database
+from courses.core.notifications import outbox_row
 from courses.core.tx import Tx, as_tx, run_sync
 from courses.enrollment.seats import insert_and_take_seat
-from courses.models import CourseSession, Enrollment
+from courses.models import CourseSession, Enrollment, OutboxMessage
 from tests.courses import builders as b
 
 NOW = datetime(2026, 5, 15, 1, 0, tzinfo=UTC)
@@ -73,3 +74,45 @@ async def test_a_seat_while_one_is_free_and_nothing_else_of_the_session_changes(
     async with db.read() as s:
         again = (await s.exec(select(CourseSession).where(CourseSession.id == sid))).one()
     assert again.confirmed_count == 2
+
+
+async def test_the_confirmation_is_queued_only_with_a_seat(db: Database) -> None:
+    async with db.write() as s:
+        await b.category(s, "finance")
+        course = await b.course(s, "ZAI02")
+        sess = await b.session(s, course, await b.campus(s, "tokyo"), start=date(2026, 6, 10), capacity=2)
+        users = [await b.user(s) for _ in range(4)]
+    sid = sess.id or 0
+
+    def letter(user_id: int) -> dict[str, Any]:
+        return outbox_row(f"u{user_id}@example.jp", user_id, f"件名 {user_id}", "本文", NOW)
+
+    def on_tx(tx: Tx, user_id: int) -> tuple[int, bool]:
+        return insert_and_take_seat(tx, _row(sid, user_id), letter(user_id))
+
+    def on_session(session: Session, user_id: int) -> tuple[int, bool]:
+        return insert_and_take_seat(as_tx(session), _row(sid, user_id), letter(user_id))
+
+    got = [await db.transact(on_tx, users[0].id or 0)]
+    async with db.write() as s:
+        got.append(await run_sync(s, on_session, users[1].id or 0))
+    got.append(await db.transact(on_tx, users[2].id or 0))
+    async with db.write() as s:
+        got.append(await run_sync(s, on_session, users[3].id or 0))
+    assert [seated for _, seated in got] == [True, True, False, False]
+
+    async with db.read() as s:
+        told = list(await s.exec(select(OutboxMessage)))
+    assert sorted((m.user_id, m.to_email, m.subject) for m in told) == [
+        (u.id, f"u{u.id}@example.jp", f"件名 {u.id}") for u in users[:2]
+    ]
+    # SQLite gives the time back without its zone
+    assert all(m.created_at.replace(tzinfo=UTC) == NOW and m.sent_at is None for m in told)
+    assert all(m.body.startswith("本文\n\n――\n中小企業大学校") for m in told)  # signed
+    assert all(m.attempts == 0 and m.last_error == "" for m in told)
+
+    # a twin's failure leaves no letter behind either
+    with pytest.raises(IntegrityError):
+        await db.transact(on_tx, users[0].id or 0)
+    async with db.read() as s:
+        assert len(list(await s.exec(select(OutboxMessage)))) == 2
