@@ -58,6 +58,71 @@ async def test_impossible_values_are_reported_per_field(
     assert fields == {"employees", "capital_yen", "prefecture"}
 
 
+async def test_what_the_schema_forbids_is_reported_in_the_registrations_own_words(
+    client: AsyncTestClient[Litestar], db: Database
+) -> None:
+    """The patterns ``/schema`` states for an address, a フリガナ and an industry, and the password's
+    length, refuse a body before the service sees it; the messages are still the service's."""
+    body = {
+        "email": "a@b",
+        "password": "short",
+        "name": " ",
+        "name_kana": "yamada",
+        "organization_kind": "sme",
+        "company": "山田商店",
+        "company_kana": "",
+        "industry": "Z",
+        "employees": 5,
+        "capital_yen": 3_000_000,
+        "prefecture": "15",
+    }
+    r = await client.post("/api/auth/register", json=body)
+    assert r.status_code == 400
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert errors == {
+        "email": "メールアドレスの形式が正しくありません。",
+        "password": "パスワードは10文字以上にしてください。",
+        "name": "氏名を入力してください。",
+        "name_kana": "フリガナはカタカナで入力してください。",
+        "industry": "業種は日本標準産業分類の大分類（A〜T）で選んでください。",
+    }
+    # what the patterns admit, the service normalises: full-width address, hiragana, lower case
+    ok = {
+        **body,
+        "email": "ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｊｐ",
+        "password": "long enough pw",
+        "name": "山田 太郎",
+        "name_kana": "やまだ たろう",
+        "industry": "e",
+    }
+    r = await client.post("/api/auth/register", json=ok)
+    assert r.status_code == 201, r.text
+    async with db.read() as s:
+        user = (await s.exec(select(User))).one()
+    assert (user.email, user.name_kana) == ("yamada@example.jp", "ヤマダ タロウ")
+
+
+async def test_a_malformed_address_at_sign_in_is_a_400_that_says_so(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    r = await client.post("/api/auth/token", json={"email": "yamada", "password": "x"})
+    assert r.status_code == 400
+    assert r.json()["errors"] == [
+        {"field": "email", "message": "メールアドレスの形式が正しくありません（例: yamada@example.jp）。"}
+    ]
+    r = await client.post(
+        "/api/auth/token", json={"email": "yamada", "password": "x"}, headers={"Accept-Language": "en"}
+    )
+    assert r.json()["errors"] == [
+        {"field": "email", "message": "email: not in the expected form (e.g. yamada@example.jp)."}
+    ]
+    r = await client.post("/api/auth/token", json={"email": "yamada@example.jp", "password": ""})
+    assert r.status_code == 400
+    assert r.json()["errors"] == [
+        {"field": "password", "message": "パスワードを入力してください。"}
+    ]
+
+
 @pytest.mark.parametrize(
     "path",
     [

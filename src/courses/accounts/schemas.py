@@ -16,11 +16,40 @@ from courses.core.bodies import RECHECKS
 from courses.core.errors import FieldError, InvalidInput
 from courses.models import Organization, id_of
 
-Email = Annotated[str, Meta(title="メールアドレス", max_length=254, examples=["yamada@example.jp"])]
+# What each field takes, as far as a pattern can say it; ``validate_registration`` checks the rest
+# (full-width letters and hiragana are normalised there, so the patterns admit them).
+Email = Annotated[
+    str,
+    Meta(
+        title="メールアドレス",
+        description="name@example.jp の形式",
+        max_length=254,
+        pattern=r"^\s*[^@＠\s]+[@＠][^@＠\s]+[.．][^@＠\s]+\s*$",
+        examples=["yamada@example.jp"],
+    ),
+]
+NOT_BLANK = r"\S"  # JSON Schema patterns match anywhere in the value
+KANA = r"^\s*[ぁ-ゖァ-ヿ][ぁ-ゖァ-ヿ 　－]*$"
 
 
-def _text(title: str, max_length: int, example: str) -> Any:
-    return Annotated[str, Meta(title=title, max_length=max_length, examples=[example])]
+def _text(
+    title: str, max_length: int, example: str, *, pattern: str | None = None, description: str | None = None
+) -> Any:
+    return Annotated[
+        str,
+        Meta(
+            title=title, description=description, max_length=max_length, pattern=pattern, examples=[example]
+        ),
+    ]
+
+
+CompanyKana = _text(
+    "会社・団体名フリガナ",
+    200,
+    "サンジョウセイキ",
+    pattern=rf"^\s*$|{KANA}",
+    description="カタカナ（ひらがなも可）",
+)
 
 
 class Registration(msgspec.Struct, forbid_unknown_fields=True):
@@ -32,24 +61,28 @@ class Registration(msgspec.Struct, forbid_unknown_fields=True):
         Meta(
             title="パスワード",
             description=f"{MIN_PASSWORD}文字以上",
+            min_length=MIN_PASSWORD,
             max_length=200,
             examples=["correct-horse-battery"],
         ),
     ]
-    name: _text("氏名", 100, "山田 太郎")  # type: ignore[valid-type]
-    name_kana: _text("フリガナ", 100, "ヤマダ タロウ")  # type: ignore[valid-type]
+    name: _text("氏名", 100, "山田 太郎", pattern=NOT_BLANK)  # type: ignore[valid-type]
+    name_kana: _text("フリガナ", 100, "ヤマダ タロウ", pattern=KANA, description="カタカナ（ひらがなも可）")  # type: ignore[valid-type]
     organization_kind: Annotated[
         Literal["sme", "support_agency"],
         Meta(title="所属の種別", description="sme（中小企業）、support_agency（支援機関）"),
     ]
-    company: _text("会社・団体名", 200, "三条精機株式会社")  # type: ignore[valid-type]
-    industry: Annotated[str, Meta(title="業種", description="日本標準産業分類の大分類 A〜T", examples=["E"])]
+    company: _text("会社・団体名", 200, "三条精機株式会社", pattern=NOT_BLANK)  # type: ignore[valid-type]
+    industry: Annotated[
+        str,
+        Meta(title="業種", description="日本標準産業分類の大分類 A〜T", pattern="^[A-Ta-t]$", examples=["E"]),
+    ]
     employees: Annotated[int, Meta(title="従業員数", ge=0, le=10_000_000, examples=[45])]
     capital_yen: Annotated[int, Meta(title="資本金（円）", ge=0, le=10**14, examples=[30_000_000])]
     prefecture: Annotated[
         str | int, Meta(title="都道府県", description="JISコード 01〜47 または都道府県名", examples=["15"])
     ]
-    company_kana: _text("会社・団体名フリガナ", 200, "サンジョウセイキ") | UnsetType = UNSET  # type: ignore[valid-type]
+    company_kana: CompanyKana | UnsetType = UNSET  # type: ignore[valid-type]
     department: _text("部署", 100, "製造部") | UnsetType = UNSET  # type: ignore[valid-type]
     position: _text("役職", 100, "部長") | UnsetType = UNSET  # type: ignore[valid-type]
     phone: _text("電話番号", 30, "0256-00-0000") | UnsetType = UNSET  # type: ignore[valid-type]
@@ -62,7 +95,9 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Sign in to the API: an email and password for a bearer token."""
 
     email: Email
-    password: Annotated[str, Meta(title="パスワード", max_length=200, examples=["correct-horse-battery"])]
+    password: Annotated[
+        str, Meta(title="パスワード", min_length=1, max_length=200, examples=["correct-horse-battery"])
+    ]
 
 
 def _recheck_registration(data: Mapping[str, Any], today: date) -> list[FieldError]:

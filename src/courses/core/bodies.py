@@ -96,6 +96,13 @@ def _title(field: inspect.Field | None, key: str) -> str:
     return key
 
 
+def _example(field: inspect.Field | None) -> str:
+    if field is not None and isinstance(field.type, inspect.Metadata):
+        examples = (field.type.extra_json_schema or {}).get("examples") or []
+        return str(examples[0]) if examples else ""
+    return ""
+
+
 def _bounds(field: inspect.Field | None) -> tuple[Any, Any]:
     """The (low, high) bounds msgspec checks on an int field, whichever are declared."""
     if field is None:
@@ -154,9 +161,18 @@ def explain(body_type: Any, key: str, message: str) -> tuple[str, str, str]:
             f"{label}の日付が正しくありません。YYYY-MM-DD の形式で、実在する日付を入力してください。",
             f"{key}: use YYYY-MM-DD.",
         )
+    if "matching regex" in message:  # the field's example shows what it takes
+        example = _example(field)
+        return (
+            key,
+            f"{label}の形式が正しくありません" + (f"（例: {example}）。" if example else "。"),
+            f"{key}: not in the expected form" + (f" (e.g. {example})." if example else "."),
+        )
     if m := EXPECTED.search(message):
         kind, _, length, op, limit = m.groups()
         if length and op:
+            if op == ">=" and limit == "1":
+                return key, f"{label}を入力してください。", f"{key} is required."
             if "<" in op:
                 return key, f"{label}は{limit}文字以内で入力してください。", f"{key}: at most {limit}."
             return key, f"{label}は{limit}文字以上で入力してください。", f"{key}: at least {limit}."

@@ -68,6 +68,9 @@ def queue_to(
     queue_row(db, outbox_row(email, user_id, subject, body, now, lang=lang))
 
 
+OUTBOX_VALUES = ("user_id", "to_email", "subject", "body", "created_at", "sent_at", "attempts", "last_error")
+
+
 def outbox_row(
     email: str, user_id: int | None, subject: str, body: str, now: datetime, *, lang: str = i18n.SOURCE
 ) -> dict[str, Any]:
@@ -83,9 +86,6 @@ def outbox_row(
         "attempts": 0,
         "last_error": "",
     }
-
-
-OUTBOX_VALUES = ("user_id", "to_email", "subject", "body", "created_at", "sent_at", "attempts", "last_error")
 
 
 def queue_row(db: Session | AsyncSession | Tx, row: Params) -> None:
