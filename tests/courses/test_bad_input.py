@@ -118,9 +118,7 @@ async def test_a_malformed_address_at_sign_in_is_a_400_that_says_so(
     ]
     r = await client.post("/api/auth/token", json={"email": "yamada@example.jp", "password": ""})
     assert r.status_code == 400
-    assert r.json()["errors"] == [
-        {"field": "password", "message": "パスワードを入力してください。"}
-    ]
+    assert r.json()["errors"] == [{"field": "password", "message": "パスワードを入力してください。"}]
 
 
 @pytest.mark.parametrize(
