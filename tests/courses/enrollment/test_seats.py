@@ -14,7 +14,7 @@ from courses.core.db import Database
 from courses.core.notifications import outbox_row
 from courses.core.tx import Tx, as_tx, run_sync
 from courses.enrollment.seats import insert_and_take_seat
-from courses.models import CourseSession, Enrollment, OutboxMessage
+from courses.models import CourseSession, Enrollment, OutboxMessage, User
 from tests.courses import builders as b
 
 NOW = datetime(2026, 5, 15, 1, 0, tzinfo=UTC)
@@ -36,28 +36,47 @@ def _row(session_id: int, user_id: int) -> dict[str, Any]:
     }
 
 
-async def test_a_seat_while_one_is_free_and_nothing_else_of_the_session_changes(db: Database) -> None:
+async def _two_seats_four_people(db: Database) -> tuple[int, list[User]]:
+    """A session of two seats, and four people to enroll in it."""
     async with db.write() as s:
         await b.category(s, "finance")
         course = await b.course(s, "ZAI01")
         sess = await b.session(s, course, await b.campus(s, "tokyo"), start=date(2026, 6, 10), capacity=2)
         users = [await b.user(s) for _ in range(4)]
-    sid = sess.id or 0
+    return sess.id or 0, users
+
+
+async def _enroll_alternately(
+    db: Database, sid: int, users: list[User], *, tell: bool
+) -> list[tuple[int, bool]]:
+    """Each user in turn through ``Database.transact`` and an ORM session's ``run_sync``, alternately;
+    with a confirmation letter each when ``tell``."""
+
+    def letter(user_id: int) -> dict[str, Any] | None:
+        return outbox_row(f"u{user_id}@example.jp", user_id, f"件名 {user_id}", "本文", NOW) if tell else None
+
+    def on_tx(tx: Tx, user_id: int) -> tuple[int, bool]:
+        return insert_and_take_seat(tx, _row(sid, user_id), letter(user_id))
+
+    def on_session(session: Session, user_id: int) -> tuple[int, bool]:
+        return insert_and_take_seat(as_tx(session), _row(sid, user_id), letter(user_id))
+
+    got = []
+    for n, user in enumerate(users):
+        if n % 2 == 0:
+            got.append(await db.transact(on_tx, user.id or 0))
+        else:
+            async with db.write() as s:
+                got.append(await run_sync(s, on_session, user.id or 0))
+    return got
+
+
+async def test_a_seat_while_one_is_free_and_nothing_else_of_the_session_changes(db: Database) -> None:
+    sid, users = await _two_seats_four_people(db)
     async with db.read() as s:
         before = (await s.exec(select(CourseSession).where(CourseSession.id == sid))).one().model_dump()
 
-    def on_tx(tx: Tx, user_id: int) -> tuple[int, bool]:
-        return insert_and_take_seat(tx, _row(sid, user_id))
-
-    def on_session(session: Session, user_id: int) -> tuple[int, bool]:
-        return insert_and_take_seat(as_tx(session), _row(sid, user_id))
-
-    got = [await db.transact(on_tx, users[0].id or 0)]
-    async with db.write() as s:
-        got.append(await run_sync(s, on_session, users[1].id or 0))
-    got.append(await db.transact(on_tx, users[2].id or 0))
-    async with db.write() as s:
-        got.append(await run_sync(s, on_session, users[3].id or 0))
+    got = await _enroll_alternately(db, sid, users, tell=False)
     assert [seated for _, seated in got] == [True, True, False, False]
 
     async with db.read() as s:
@@ -70,35 +89,16 @@ async def test_a_seat_while_one_is_free_and_nothing_else_of_the_session_changes(
 
     # a second place for the same person fails on the unique index, and takes no seat
     with pytest.raises(IntegrityError):
-        await db.transact(on_tx, users[0].id or 0)
+        await _enroll_alternately(db, sid, users[:1], tell=False)
     async with db.read() as s:
         again = (await s.exec(select(CourseSession).where(CourseSession.id == sid))).one()
     assert again.confirmed_count == 2
 
 
 async def test_the_confirmation_is_queued_only_with_a_seat(db: Database) -> None:
-    async with db.write() as s:
-        await b.category(s, "finance")
-        course = await b.course(s, "ZAI02")
-        sess = await b.session(s, course, await b.campus(s, "tokyo"), start=date(2026, 6, 10), capacity=2)
-        users = [await b.user(s) for _ in range(4)]
-    sid = sess.id or 0
+    sid, users = await _two_seats_four_people(db)
 
-    def letter(user_id: int) -> dict[str, Any]:
-        return outbox_row(f"u{user_id}@example.jp", user_id, f"件名 {user_id}", "本文", NOW)
-
-    def on_tx(tx: Tx, user_id: int) -> tuple[int, bool]:
-        return insert_and_take_seat(tx, _row(sid, user_id), letter(user_id))
-
-    def on_session(session: Session, user_id: int) -> tuple[int, bool]:
-        return insert_and_take_seat(as_tx(session), _row(sid, user_id), letter(user_id))
-
-    got = [await db.transact(on_tx, users[0].id or 0)]
-    async with db.write() as s:
-        got.append(await run_sync(s, on_session, users[1].id or 0))
-    got.append(await db.transact(on_tx, users[2].id or 0))
-    async with db.write() as s:
-        got.append(await run_sync(s, on_session, users[3].id or 0))
+    got = await _enroll_alternately(db, sid, users, tell=True)
     assert [seated for _, seated in got] == [True, True, False, False]
 
     async with db.read() as s:
@@ -113,6 +113,6 @@ async def test_the_confirmation_is_queued_only_with_a_seat(db: Database) -> None
 
     # a twin's failure leaves no letter behind either
     with pytest.raises(IntegrityError):
-        await db.transact(on_tx, users[0].id or 0)
+        await _enroll_alternately(db, sid, users[:1], tell=True)
     async with db.read() as s:
         assert len(list(await s.exec(select(OutboxMessage)))) == 2
