@@ -89,9 +89,8 @@ _INSERT_ENROLLMENT = (
 # violation fails both; the session row is locked from there to the commit, as with two statements.
 _INSERTED = _INSERT_ENROLLMENT.cte("inserted")
 _SEATED = _TAKE_SEAT.where(exists(core_select(_INSERTED.c.id))).cte("seated")
-_INSERT_AND_TAKE_SEAT = core_select(
-    _INSERTED.c.id, exists(core_select(_SEATED.c.confirmed_count)).label("seated")
-)
+_WAS_SEATED = exists(core_select(_SEATED.c.confirmed_count))
+_INSERT_AND_TAKE_SEAT = core_select(_INSERTED.c.id, _WAS_SEATED.label("seated"))
 # ... and the confirmation's outbox row when the seat was taken (its parameters named m_*, typed, so
 # that PostgreSQL reads them as the columns' types in the SELECT that feeds the insert)
 _OUTBOX = table_of(OutboxMessage)
@@ -100,7 +99,7 @@ _TOLD = (
     .from_select(
         list(OUTBOX_VALUES),
         core_select(*(bindparam(f"m_{c}", type_=_OUTBOX.c[c].type) for c in OUTBOX_VALUES)).where(
-            exists(core_select(_SEATED.c.confirmed_count))
+            _WAS_SEATED
         ),
     )
     .returning(_OUTBOX.c.id)
